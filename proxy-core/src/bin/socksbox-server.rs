@@ -1,0 +1,248 @@
+//! The headless server: the same SOCKS server as the desktop app, for
+//! machines without a desktop.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use proxy_core::config::User;
+use proxy_core::policy::{ClientRule, TargetRule};
+use proxy_core::{Config, Server};
+use tracing::{info, warn};
+use tracing_subscriber::EnvFilter;
+
+/// How long open sessions may finish on their own after Ctrl-C or SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// A SOCKS4, SOCKS4a and SOCKS5 server (CONNECT, BIND, UDP ASSOCIATE).
+///
+/// Command-line options override the configuration file. Any user makes
+/// passwords required.
+#[derive(Debug, Parser)]
+#[command(name = "socksbox-server", version, about)]
+struct Args {
+    /// An address to listen on (repeatable) [default: 127.0.0.1:1080]
+    #[arg(long = "listen", value_name = "ADDR:PORT")]
+    listen: Vec<SocketAddr>,
+
+    /// A TOML configuration file
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// A user (repeatable); visible to other local users in the process
+    /// list, so prefer --users-file on shared machines
+    #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
+    users: Vec<User>,
+
+    /// A file of users, one "name:password" a line ('#' starts a comment)
+    #[arg(long, value_name = "FILE")]
+    users_file: Option<PathBuf>,
+
+    /// Client addresses allowed (repeatable): a CIDR, "loopback", "lan" or
+    /// "any" [default: loopback]
+    #[arg(long = "allow", value_name = "RULE")]
+    allow: Vec<ClientRule>,
+
+    /// Destinations refused (repeatable): an address or CIDR
+    #[arg(long = "deny-target", value_name = "CIDR")]
+    deny_targets: Vec<TargetRule>,
+
+    /// Accept SOCKS4/4a clients (which cannot send a password) even when
+    /// passwords are required
+    #[arg(long)]
+    socks4_without_password: bool,
+
+    /// Accept clients from public addresses without passwords
+    #[arg(long)]
+    allow_open_proxy: bool,
+
+    /// Time limit for greeting, authentication and request [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    handshake_timeout: Option<Duration>,
+
+    /// Time limit for reaching a target [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    connect_timeout: Option<Duration>,
+
+    /// Close a relay idle for this long [default: 1h]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    idle_timeout: Option<Duration>,
+
+    /// How long a BIND waits for its incoming connection [default: 2m]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    bind_timeout: Option<Duration>,
+
+    /// End a UDP association idle for this long [default: 2m]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    udp_idle_timeout: Option<Duration>,
+
+    /// Log level (error, warn, info, debug, trace) or a tracing filter
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    log_level: String,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = match EnvFilter::try_new(&args.log_level) {
+        Ok(filter) => filter,
+        Err(e) => {
+            eprintln!("error: --log-level {}: {e}", args.log_level);
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+
+    let config = match build_config(&args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    // Each session holds two descriptors; the usual soft limit of 1024 would
+    // cap the server near 500 sessions.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        warn!("cannot raise the open-file limit: {e}");
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let lan_listen = config.listen.iter().any(|a| !a.ip().is_loopback());
+    let loopback_only = config.clients.allow.iter().all(|r| *r == ClientRule::Loopback);
+    if lan_listen && loopback_only {
+        warn!("listening beyond loopback, but only loopback clients are allowed; add --allow lan to share on the network");
+    }
+    let server = Server::start(config).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        for addr in server.local_addrs() {
+            writeln!(out, "listening on {addr}")?;
+        }
+        out.flush()?;
+    }
+    let signal = shutdown_signal().await;
+    info!("{signal}: stopping (a second signal stops at once)");
+    tokio::select! {
+        () = server.stop(SHUTDOWN_GRACE) => {}
+        _ = shutdown_signal() => info!("stopped at once"),
+    }
+    Ok(())
+}
+
+fn build_config(args: &Args) -> anyhow::Result<Config> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Config::from_toml(&text).with_context(|| format!("in {}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    if !args.listen.is_empty() {
+        config.listen = args.listen.clone();
+    }
+    let mut users = args.users.clone();
+    if let Some(path) = &args.users_file {
+        users.extend(read_users_file(path)?);
+    }
+    if !users.is_empty() {
+        config.auth.required = true;
+        config.auth.users.extend(users);
+    }
+    if !args.allow.is_empty() {
+        config.clients.allow = args.allow.clone();
+    }
+    config.targets.deny.extend(args.deny_targets.iter().copied());
+    config.auth.socks4_without_password |= args.socks4_without_password;
+    config.clients.allow_open_proxy |= args.allow_open_proxy;
+    let t = &mut config.timeouts;
+    for (slot, value) in [
+        (&mut t.handshake, args.handshake_timeout),
+        (&mut t.connect, args.connect_timeout),
+        (&mut t.idle, args.idle_timeout),
+        (&mut t.bind, args.bind_timeout),
+        (&mut t.udp_idle, args.udp_idle_timeout),
+    ] {
+        if let Some(value) = value {
+            *slot = value;
+        }
+    }
+    config.validate()?;
+    if config.auth.required && config.auth.users.is_empty() {
+        bail!(
+            "passwords are required but no user is configured (--user, --users-file or auth.users)"
+        );
+    }
+    Ok(config)
+}
+
+fn parse_user(text: &str) -> Result<User, String> {
+    match text.split_once(':') {
+        Some((name, password)) if !name.is_empty() && !password.is_empty() => {
+            Ok(User { name: name.to_owned(), password: password.to_owned() })
+        }
+        // Never echo the text: it holds a password.
+        _ => Err("expected NAME:PASSWORD, both non-empty".to_owned()),
+    }
+}
+
+fn read_users_file(path: &Path) -> anyhow::Result<Vec<User>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the users file {}", path.display()))?;
+    let mut users = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match parse_user(line) {
+            Ok(user) => users.push(user),
+            Err(e) => bail!("{}, line {}: {e}", path.display(), number + 1),
+        }
+    }
+    Ok(users)
+}
+
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupted",
+                _ = term.recv() => "terminated",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "interrupted"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupted"
+    }
+}

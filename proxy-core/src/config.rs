@@ -1,0 +1,360 @@
+//! The server's configuration: one serde type, read from TOML by the
+//! headless binary and built in code by the desktop app.
+//!
+//! [`Config::validate`] checks what serde cannot: every error names the field
+//! and the value that is wrong.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{ClientRule, TargetRule};
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The addresses to listen on, IPv4 and IPv6.
+    pub listen: Vec<SocketAddr>,
+    /// Who may use the server, by password.
+    pub auth: AuthConfig,
+    /// Which client addresses may connect at all.
+    pub clients: ClientsConfig,
+    /// Which destinations the server refuses to reach.
+    pub targets: TargetsConfig,
+    /// A time limit for every stage of a session.
+    pub timeouts: Timeouts,
+    /// Resource limits.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 1080))],
+            auth: AuthConfig::default(),
+            clients: ClientsConfig::default(),
+            targets: TargetsConfig::default(),
+            timeouts: Timeouts::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Password settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Whether every client must give a username and password (SOCKS5,
+    /// RFC 1929). SOCKS4 cannot carry one, so SOCKS4 requests are refused
+    /// while this is on, unless `socks4_without_password` is set.
+    pub required: bool,
+    /// Let SOCKS4/4a clients in without a password even when passwords are
+    /// required for SOCKS5.
+    pub socks4_without_password: bool,
+    /// The users of the built-in authenticator. The desktop app keeps its
+    /// users in the OS keyring and supplies its own authenticator instead.
+    pub users: Vec<User>,
+}
+
+/// A user name and password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The name the client sends.
+    pub name: String,
+    /// The password the client sends.
+    pub password: String,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User").field("name", &self.name).field("password", &"<hidden>").finish()
+    }
+}
+
+/// The client-address policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientsConfig {
+    /// A client is accepted if any rule matches its address; others are
+    /// closed without a reply.
+    pub allow: Vec<ClientRule>,
+    /// Accept clients from public addresses without passwords. Off, such a
+    /// configuration is refused: it would make an open proxy.
+    pub allow_open_proxy: bool,
+}
+
+impl Default for ClientsConfig {
+    fn default() -> Self {
+        ClientsConfig { allow: vec![ClientRule::Loopback], allow_open_proxy: false }
+    }
+}
+
+/// The destination policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TargetsConfig {
+    /// Destinations refused with "not allowed by ruleset" (SOCKS5 0x02,
+    /// SOCKS4 91). A domain is checked against every address it resolves to.
+    pub deny: Vec<TargetRule>,
+    /// Let clients from other machines reach this machine's loopback
+    /// addresses (services that listen on 127.0.0.1 only). Off by default:
+    /// sharing a connection must not expose local-only services to the LAN.
+    pub remote_clients_reach_loopback: bool,
+}
+
+/// Time limits. Written as human durations in TOML: `"10s"`, `"2m"`, `"1h"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    /// Greeting, authentication and request together.
+    #[serde(with = "humantime_serde")]
+    pub handshake: Duration,
+    /// Reaching the target (all of its addresses together).
+    #[serde(with = "humantime_serde")]
+    pub connect: Duration,
+    /// A relay with no byte in either direction for this long is closed.
+    #[serde(with = "humantime_serde")]
+    pub idle: Duration,
+    /// How long a BIND waits for its incoming connection.
+    #[serde(with = "humantime_serde")]
+    pub bind: Duration,
+    /// A UDP association with no datagram in either direction for this
+    /// long ends.
+    #[serde(with = "humantime_serde")]
+    pub udp_idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            handshake: Duration::from_secs(10),
+            connect: Duration::from_secs(10),
+            idle: Duration::from_secs(60 * 60),
+            bind: Duration::from_secs(2 * 60),
+            udp_idle: Duration::from_secs(2 * 60),
+        }
+    }
+}
+
+/// Resource limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Client connections served at once, handshakes included. Beyond it,
+    /// new connections wait in the listen queue.
+    pub max_sessions: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_sessions: 4096 }
+    }
+}
+
+/// A configuration that cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A field has a value that is not allowed.
+    #[error("{field} = {value}: {reason}")]
+    Invalid {
+        /// The field's path, as in the TOML file.
+        field: &'static str,
+        /// The offending value, as written.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The TOML text could not be read into a configuration.
+    #[error("{0}")]
+    Parse(String),
+}
+
+impl Config {
+    /// Reads a configuration from TOML text and validates it.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a Config always serializes")
+    }
+
+    /// Checks what the types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.listen.is_empty() {
+            return Err(invalid("listen", "[]", "at least one address is needed"));
+        }
+        for (i, a) in self.listen.iter().enumerate() {
+            if self.listen[..i].contains(a) {
+                return Err(invalid("listen", a, "the address is listed twice"));
+            }
+        }
+        if self.clients.allow.is_empty() {
+            return Err(invalid(
+                "clients.allow",
+                "[]",
+                "no client could connect; use \"loopback\", \"lan\" or address ranges",
+            ));
+        }
+        let mut names: Vec<&str> = Vec::with_capacity(self.auth.users.len());
+        for user in &self.auth.users {
+            if user.name.is_empty() || user.name.len() > 255 {
+                return Err(invalid("auth.users.name", &user.name, "must be 1 to 255 bytes"));
+            }
+            if user.password.is_empty() || user.password.len() > 255 {
+                // The value is a secret: name the user, never the password.
+                return Err(invalid(
+                    "auth.users.password",
+                    format!("(password of {})", user.name),
+                    "must be 1 to 255 bytes",
+                ));
+            }
+            if names.contains(&user.name.as_str()) {
+                return Err(invalid("auth.users.name", &user.name, "the name is listed twice"));
+            }
+            names.push(&user.name);
+        }
+        let public = self.clients.allow.iter().find(|r| r.admits_public_addresses());
+        if let Some(rule) = public {
+            if !self.auth.required && !self.clients.allow_open_proxy {
+                return Err(invalid(
+                    "clients.allow",
+                    rule,
+                    "admits public addresses without passwords (an open proxy); \
+                     set auth.required, or clients.allow_open_proxy = true if that is truly meant",
+                ));
+            }
+        }
+        let t = &self.timeouts;
+        for (field, value) in [
+            ("timeouts.handshake", t.handshake),
+            ("timeouts.connect", t.connect),
+            ("timeouts.idle", t.idle),
+            ("timeouts.bind", t.bind),
+            ("timeouts.udp_idle", t.udp_idle),
+        ] {
+            if value.is_zero() {
+                return Err(invalid(field, "0s", "must be longer than zero"));
+            }
+        }
+        if self.limits.max_sessions == 0 {
+            return Err(invalid("limits.max_sessions", "0", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+fn invalid(field: &'static str, value: impl fmt::Display, reason: &'static str) -> ConfigError {
+    ConfigError::Invalid { field, value: value.to_string(), reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_loopback_only_on_1080() {
+        let config = Config::default();
+        assert_eq!(config.listen, vec!["127.0.0.1:1080".parse().unwrap()]);
+        assert_eq!(config.clients.allow, vec![ClientRule::Loopback]);
+        assert!(!config.auth.required);
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let mut config = Config::default();
+        config.listen.push("[::1]:1081".parse().unwrap());
+        config.auth.required = true;
+        config.auth.users.push(User { name: "alice".into(), password: "pw".into() });
+        config.clients.allow = vec![ClientRule::Lan, "192.0.2.0/24".parse().unwrap()];
+        config.targets.deny = vec!["127.0.0.9/32".parse().unwrap()];
+        config.timeouts.bind = Duration::from_millis(1500);
+        let text = config.to_toml();
+        assert_eq!(Config::from_toml(&text).unwrap(), config, "{text}");
+    }
+
+    #[test]
+    fn reads_a_partial_file() {
+        let config = Config::from_toml(
+            "listen = [\"0.0.0.0:1080\"]\n[clients]\nallow = [\"lan\"]\n[timeouts]\nhandshake = \"3s\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.timeouts.handshake, Duration::from_secs(3));
+        assert_eq!(config.timeouts.connect, Timeouts::default().connect);
+        assert_eq!(config.clients.allow, vec![ClientRule::Lan]);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::from_toml("[timeouts]\nhandshak = \"3s\"\n").unwrap_err();
+        assert!(err.to_string().contains("handshak"), "{err}");
+    }
+
+    #[test]
+    fn bad_rules_are_named_with_their_value() {
+        let err = Config::from_toml("[clients]\nallow = [\"300.1.1.1/8\"]\n").unwrap_err();
+        assert!(err.to_string().contains("300.1.1.1/8"), "{err}");
+    }
+
+    #[test]
+    fn open_proxy_is_refused_unless_meant() {
+        let mut config = Config::default();
+        config.clients.allow = vec![ClientRule::Any];
+        let err = config.validate().unwrap_err();
+        assert!(err.to_string().starts_with("clients.allow = any"), "{err}");
+        config.auth.required = true;
+        config.auth.users.push(User { name: "a".into(), password: "b".into() });
+        config.validate().unwrap();
+        config.auth.required = false;
+        config.clients.allow_open_proxy = true;
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn public_cidr_counts_as_open() {
+        let mut config = Config::default();
+        config.clients.allow = vec!["0.0.0.0/0".parse().unwrap()];
+        assert!(config.validate().is_err());
+        config.clients.allow = vec!["10.0.0.0/8".parse().unwrap()];
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn zero_timeouts_are_named() {
+        let err = Config::from_toml("[timeouts]\nconnect = \"0s\"\n").unwrap_err();
+        assert_eq!(err.to_string(), "timeouts.connect = 0s: must be longer than zero");
+    }
+
+    #[test]
+    fn bad_users_are_named_without_their_password() {
+        let mut config = Config::default();
+        config.auth.users.push(User { name: "bob".into(), password: String::new() });
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("bob"), "{err}");
+        config.auth.users[0].password = "x".repeat(300);
+        let err = config.validate().unwrap_err().to_string();
+        assert!(!err.contains("xxxx"), "{err}");
+    }
+
+    #[test]
+    fn debug_hides_passwords() {
+        let user = User { name: "alice".into(), password: "hunter2".into() };
+        assert!(!format!("{user:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn empty_and_duplicate_listen_lists_are_refused() {
+        let err = Config::from_toml("listen = []\n").unwrap_err();
+        assert!(err.to_string().starts_with("listen = []"), "{err}");
+        let err = Config::from_toml("listen = [\"127.0.0.1:1\", \"127.0.0.1:1\"]\n").unwrap_err();
+        assert!(err.to_string().contains("listed twice"), "{err}");
+    }
+}

@@ -1,0 +1,23 @@
+//! A SOCKS4, SOCKS4a and SOCKS5 server (RFC 1928, RFC 1929) as a library.
+//!
+//! - [`protocol`]: the wire formats as pure functions, no I/O.
+//! - [`Server`]: the tokio server; start it with a [`Config`], stop it,
+//!   apply a new configuration while it runs, and watch its sessions through
+//!   its [`Monitor`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod config;
+pub mod monitor;
+pub mod outbound;
+pub mod policy;
+pub mod protocol;
+pub mod relay;
+
+mod server;
+
+pub use auth::{Authenticator, UserTable};
+pub use config::{Config, ConfigError};
+pub use monitor::{Monitor, MonitorSnapshot, Rates, SessionSnapshot, Totals};
+pub use server::{ApplyError, Server, ServerState, StartError};

@@ -1,0 +1,212 @@
+//! How a session reaches its target: name resolution, the destination
+//! policy, and connecting with a time limit, with every failure turned into
+//! the reply code that says what happened.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use crate::policy::TargetPolicy;
+use crate::protocol::socks5::Reply;
+use crate::protocol::TargetAddr;
+
+/// Why a target could not be reached, with the reply code to send.
+#[derive(Debug, thiserror::Error)]
+#[error("{reason}")]
+pub struct OutboundError {
+    /// The SOCKS5 reply code (SOCKS4 answers 91 for all of them).
+    pub reply: Reply,
+    /// What happened, for the log.
+    pub reason: String,
+}
+
+impl OutboundError {
+    fn new(reply: Reply, reason: impl Into<String>) -> Self {
+        OutboundError { reply, reason: reason.into() }
+    }
+}
+
+/// Resolves `target` without blocking the runtime (the system resolver
+/// runs on tokio's blocking pool) and keeps the addresses the destination
+/// policy admits for a client at `client`, in the resolver's order.
+pub async fn resolve(
+    target: &TargetAddr,
+    client: IpAddr,
+    policy: &TargetPolicy,
+    limit: Duration,
+) -> Result<Vec<SocketAddr>, OutboundError> {
+    let addrs: Vec<SocketAddr> = match target {
+        TargetAddr::Ip(addr) => vec![*addr],
+        TargetAddr::Domain(name, port) => {
+            let lookup = tokio::net::lookup_host((name.as_str(), *port));
+            match tokio::time::timeout(limit, lookup).await {
+                Ok(Ok(addrs)) => addrs.collect(),
+                Ok(Err(e)) => {
+                    return Err(OutboundError::new(
+                        Reply::HostUnreachable,
+                        format!("cannot resolve {name}: {e}"),
+                    ))
+                }
+                Err(_) => {
+                    return Err(OutboundError::new(
+                        Reply::HostUnreachable,
+                        format!("resolving {name} took longer than {limit:?}"),
+                    ))
+                }
+            }
+        }
+    };
+    if addrs.is_empty() {
+        return Err(OutboundError::new(Reply::HostUnreachable, format!("{target} has no address")));
+    }
+    let admitted: Vec<SocketAddr> =
+        addrs.iter().copied().filter(|a| policy.admits(client, a.ip())).collect();
+    if admitted.is_empty() {
+        return Err(OutboundError::new(
+            Reply::NotAllowed,
+            format!("{target} ({}) is not allowed by the destination policy", addrs[0].ip()),
+        ));
+    }
+    Ok(admitted)
+}
+
+/// Connects to the first of `addrs` that answers, within `limit` for all of
+/// them together. Each attempt gets an equal share of the time left, so one
+/// address that swallows packets cannot use up the time of the others.
+pub async fn connect_any(
+    target: &TargetAddr,
+    addrs: &[SocketAddr],
+    limit: Duration,
+) -> Result<TcpStream, OutboundError> {
+    let deadline = Instant::now() + limit;
+    let mut last_error = None;
+    for (i, addr) in addrs.iter().enumerate() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let share = left / u32::try_from(addrs.len() - i).unwrap_or(u32::MAX);
+        match tokio::time::timeout(share, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => {
+                // Interactive protocols (ssh, chat) want each write sent at once.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Ok(Err(e)) => last_error = Some((*addr, e)),
+            Err(_) => {
+                last_error = Some((*addr, io::Error::new(io::ErrorKind::TimedOut, "timed out")))
+            }
+        }
+    }
+    let (addr, error) = last_error.expect("connect_any is called with at least one address");
+    let shown = match target {
+        TargetAddr::Ip(_) => addr.to_string(),
+        TargetAddr::Domain(..) => format!("{target} ({addr})"),
+    };
+    Err(OutboundError::new(reply_for(&error), format!("cannot connect to {shown}: {error}")))
+}
+
+/// The reply code that best says why a socket operation failed.
+pub fn reply_for(error: &io::Error) -> Reply {
+    use io::ErrorKind as K;
+    match error.kind() {
+        K::ConnectionRefused => Reply::ConnectionRefused,
+        K::HostUnreachable | K::TimedOut => Reply::HostUnreachable,
+        K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => Reply::NetworkUnreachable,
+        _ => match error.raw_os_error() {
+            Some(code) if code == libc_codes::EHOSTDOWN => Reply::HostUnreachable,
+            _ => Reply::GeneralFailure,
+        },
+    }
+}
+
+/// Error numbers std has no kind for.
+mod libc_codes {
+    #[cfg(target_os = "linux")]
+    pub const EHOSTDOWN: i32 = 112;
+    #[cfg(not(target_os = "linux"))]
+    pub const EHOSTDOWN: i32 = 64;
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    fn open_policy() -> TargetPolicy {
+        TargetPolicy::new(Vec::new(), true)
+    }
+
+    #[test]
+    fn io_errors_map_to_rfc_1928_codes() {
+        let cases = [
+            (io::ErrorKind::ConnectionRefused, Reply::ConnectionRefused),
+            (io::ErrorKind::HostUnreachable, Reply::HostUnreachable),
+            (io::ErrorKind::TimedOut, Reply::HostUnreachable),
+            (io::ErrorKind::NetworkUnreachable, Reply::NetworkUnreachable),
+            (io::ErrorKind::AddrNotAvailable, Reply::NetworkUnreachable),
+            (io::ErrorKind::PermissionDenied, Reply::GeneralFailure),
+        ];
+        for (kind, reply) in cases {
+            assert_eq!(reply_for(&io::Error::from(kind)), reply, "{kind:?}");
+        }
+        assert_eq!(reply_for(&io::Error::from_raw_os_error(101)), Reply::NetworkUnreachable);
+        assert_eq!(reply_for(&io::Error::from_raw_os_error(113)), Reply::HostUnreachable);
+    }
+
+    #[tokio::test]
+    async fn a_refused_address_falls_through_to_the_next() {
+        let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = TargetAddr::Domain("example.test".into(), 1);
+        let stream =
+            connect_any(&target, &[closed, open.local_addr().unwrap()], Duration::from_secs(5))
+                .await
+                .unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), open.local_addr().unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_last_error_decides_the_reply() {
+        let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        let err = connect_any(&closed.into(), &[closed], Duration::from_secs(5)).await.unwrap_err();
+        assert_eq!(err.reply, Reply::ConnectionRefused);
+        assert!(err.reason.contains(&closed.to_string()), "{}", err.reason);
+    }
+
+    #[tokio::test]
+    async fn names_resolve_to_every_address() {
+        let target = TargetAddr::Domain("localhost".into(), 80);
+        let addrs =
+            resolve(&target, "127.0.0.1".parse().unwrap(), &open_policy(), Duration::from_secs(5))
+                .await
+                .unwrap();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 80), "{addrs:?}");
+    }
+
+    #[tokio::test]
+    async fn unresolvable_names_are_host_unreachable() {
+        let target = TargetAddr::Domain("bad\0name".into(), 80);
+        let err =
+            resolve(&target, "127.0.0.1".parse().unwrap(), &open_policy(), Duration::from_secs(5))
+                .await
+                .unwrap_err();
+        assert_eq!(err.reply, Reply::HostUnreachable);
+    }
+
+    #[tokio::test]
+    async fn denied_destinations_are_not_allowed() {
+        let policy = TargetPolicy::new(vec!["127.0.0.9/32".parse().unwrap()], false);
+        let target = TargetAddr::Ip("127.0.0.9:80".parse().unwrap());
+        let err = resolve(&target, "127.0.0.1".parse().unwrap(), &policy, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert_eq!(err.reply, Reply::NotAllowed);
+        let remote_client = "192.168.1.9".parse().unwrap();
+        let target = TargetAddr::Ip("127.0.0.1:80".parse().unwrap());
+        let err =
+            resolve(&target, remote_client, &policy, Duration::from_secs(5)).await.unwrap_err();
+        assert_eq!(err.reply, Reply::NotAllowed);
+    }
+}

@@ -1,0 +1,297 @@
+//! Access control: which client addresses may use the server, and which
+//! destinations it refuses to reach.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// One entry of the client-address policy, written in configuration as
+/// `"loopback"`, `"lan"`, `"any"` or a CIDR such as `"192.168.1.0/24"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientRule {
+    /// 127.0.0.0/8 and ::1: programs on this machine.
+    Loopback,
+    /// This machine and the local network: loopback, the private ranges of
+    /// RFC 1918, IPv4 link-local (169.254.0.0/16), IPv6 unique-local
+    /// (fc00::/7) and link-local (fe80::/10).
+    Lan,
+    /// Every address. Refused by validation without passwords unless the
+    /// configuration says an open proxy is meant.
+    Any,
+    /// An explicit range.
+    Cidr(IpNet),
+}
+
+impl ClientRule {
+    /// Whether the rule admits `ip` (an IPv4-mapped IPv6 address counts as
+    /// the IPv4 address it carries).
+    pub fn admits(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        match self {
+            ClientRule::Loopback => ip.is_loopback(),
+            ClientRule::Lan => is_lan(ip),
+            ClientRule::Any => true,
+            ClientRule::Cidr(net) => net.contains(&ip),
+        }
+    }
+
+    /// Whether the rule admits some address outside loopback and the LAN.
+    pub fn admits_public_addresses(&self) -> bool {
+        match self {
+            ClientRule::Loopback | ClientRule::Lan => false,
+            ClientRule::Any => true,
+            ClientRule::Cidr(net) => !lan_ranges().iter().any(|range| range.contains(net)),
+        }
+    }
+}
+
+impl FromStr for ClientRule {
+    type Err = PolicyParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "loopback" => Ok(ClientRule::Loopback),
+            "lan" => Ok(ClientRule::Lan),
+            "any" => Ok(ClientRule::Any),
+            other => parse_net(other).map(ClientRule::Cidr).map_err(|()| PolicyParseError {
+                value: s.to_owned(),
+                expected: "\"loopback\", \"lan\", \"any\" or an address range like 192.168.1.0/24",
+            }),
+        }
+    }
+}
+
+impl fmt::Display for ClientRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientRule::Loopback => f.write_str("loopback"),
+            ClientRule::Lan => f.write_str("lan"),
+            ClientRule::Any => f.write_str("any"),
+            ClientRule::Cidr(net) => write!(f, "{net}"),
+        }
+    }
+}
+
+/// A destination range, written as a CIDR or a single address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TargetRule(pub IpNet);
+
+impl TargetRule {
+    /// Whether the range holds `ip`.
+    pub fn matches(&self, ip: IpAddr) -> bool {
+        self.0.contains(&ip.to_canonical())
+    }
+}
+
+impl FromStr for TargetRule {
+    type Err = PolicyParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_net(s.trim()).map(TargetRule).map_err(|()| PolicyParseError {
+            value: s.to_owned(),
+            expected: "an address or address range like 10.0.0.0/8",
+        })
+    }
+}
+
+impl fmt::Display for TargetRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A policy entry that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not {expected}")]
+pub struct PolicyParseError {
+    value: String,
+    expected: &'static str,
+}
+
+/// The client-address policy in force: a client is admitted if any rule
+/// admits its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientPolicy {
+    rules: Vec<ClientRule>,
+}
+
+impl ClientPolicy {
+    /// A policy of these rules.
+    pub fn new(rules: Vec<ClientRule>) -> Self {
+        ClientPolicy { rules }
+    }
+
+    /// Whether a client at `ip` may use the server.
+    pub fn admits(&self, ip: IpAddr) -> bool {
+        self.rules.iter().any(|rule| rule.admits(ip))
+    }
+}
+
+/// The destination policy in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetPolicy {
+    deny: Vec<TargetRule>,
+    remote_clients_reach_loopback: bool,
+}
+
+impl TargetPolicy {
+    /// A policy refusing `deny`, and loopback for remote clients unless
+    /// `remote_clients_reach_loopback`.
+    pub fn new(deny: Vec<TargetRule>, remote_clients_reach_loopback: bool) -> Self {
+        TargetPolicy { deny, remote_clients_reach_loopback }
+    }
+
+    /// Whether a client at `client` may reach `target`.
+    pub fn admits(&self, client: IpAddr, target: IpAddr) -> bool {
+        let target = target.to_canonical();
+        if self.deny.iter().any(|rule| rule.matches(target)) {
+            return false;
+        }
+        // Connecting to the unspecified address reaches this machine too.
+        let local_only = target.is_loopback() || target.is_unspecified();
+        !local_only || self.remote_clients_reach_loopback || client.to_canonical().is_loopback()
+    }
+}
+
+impl Serialize for ClientRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for TargetRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TargetRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A CIDR, or a bare address as a one-address range.
+fn parse_net(text: &str) -> Result<IpNet, ()> {
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    text.parse::<IpAddr>().map(IpNet::from).map_err(|_| ())
+}
+
+fn lan_ranges() -> [IpNet; 8] {
+    [
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    ]
+    .map(|s| s.parse().expect("the LAN ranges are valid CIDRs"))
+}
+
+fn is_lan(ip: IpAddr) -> bool {
+    lan_ranges().iter().any(|range| range.contains(&ip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn loopback_admits_only_this_machine() {
+        let rule = ClientRule::Loopback;
+        assert!(rule.admits(ip("127.0.0.1")) && rule.admits(ip("127.3.2.1")));
+        assert!(rule.admits(ip("::1")) && rule.admits(ip("::ffff:127.0.0.1")));
+        assert!(!rule.admits(ip("192.168.1.2")) && !rule.admits(ip("8.8.8.8")));
+    }
+
+    #[test]
+    fn lan_admits_private_link_local_and_unique_local() {
+        let rule = ClientRule::Lan;
+        for yes in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.0.10",
+            "169.254.9.9",
+            "fd12::1",
+            "fe80::1",
+            "::ffff:192.168.1.1",
+            "127.0.0.1",
+        ] {
+            assert!(rule.admits(ip(yes)), "{yes} is on the LAN");
+        }
+        for no in ["172.32.0.1", "8.8.8.8", "100.64.0.1", "2001:db8::1", "::ffff:1.1.1.1"] {
+            assert!(!rule.admits(ip(no)), "{no} is not on the LAN");
+        }
+    }
+
+    #[test]
+    fn cidr_rules_parse_and_match() {
+        let rule: ClientRule = "192.168.1.0/24".parse().unwrap();
+        assert!(rule.admits(ip("192.168.1.77")) && !rule.admits(ip("192.168.2.1")));
+        let single: ClientRule = "10.0.0.5".parse().unwrap();
+        assert_eq!(single.to_string(), "10.0.0.5/32");
+        assert!(single.admits(ip("10.0.0.5")) && !single.admits(ip("10.0.0.6")));
+        let host_bits: ClientRule = "10.1.2.3/8".parse().unwrap();
+        assert_eq!(host_bits.to_string(), "10.0.0.0/8");
+    }
+
+    #[test]
+    fn parse_errors_name_the_value() {
+        let err = "300.1.1.1/8".parse::<ClientRule>().unwrap_err().to_string();
+        assert!(err.contains("300.1.1.1/8"), "{err}");
+        let err = "nope".parse::<TargetRule>().unwrap_err().to_string();
+        assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn public_ranges_are_recognised() {
+        assert!(ClientRule::Any.admits_public_addresses());
+        assert!("0.0.0.0/0".parse::<ClientRule>().unwrap().admits_public_addresses());
+        assert!("8.8.8.0/24".parse::<ClientRule>().unwrap().admits_public_addresses());
+        assert!(!"192.168.4.0/24".parse::<ClientRule>().unwrap().admits_public_addresses());
+        assert!(!ClientRule::Lan.admits_public_addresses());
+    }
+
+    #[test]
+    fn client_policy_is_any_of_its_rules() {
+        let policy = ClientPolicy::new(vec![ClientRule::Loopback, "10.0.0.0/8".parse().unwrap()]);
+        assert!(policy.admits(ip("127.0.0.1")) && policy.admits(ip("10.9.9.9")));
+        assert!(!policy.admits(ip("192.168.1.1")));
+    }
+
+    #[test]
+    fn target_policy_denies_listed_ranges_and_guards_loopback() {
+        let policy = TargetPolicy::new(vec!["127.0.0.9/32".parse().unwrap()], false);
+        let local = ip("127.0.0.1");
+        let remote = ip("192.168.1.20");
+        assert!(!policy.admits(local, ip("127.0.0.9")));
+        assert!(policy.admits(local, ip("127.0.0.1")));
+        assert!(!policy.admits(remote, ip("127.0.0.1")));
+        assert!(!policy.admits(remote, ip("::1")));
+        assert!(!policy.admits(remote, ip("0.0.0.0")));
+        assert!(policy.admits(remote, ip("192.168.1.1")));
+        let open = TargetPolicy::new(Vec::new(), true);
+        assert!(open.admits(remote, ip("127.0.0.1")));
+    }
+}

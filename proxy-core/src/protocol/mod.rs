@@ -1,0 +1,80 @@
+//! The SOCKS wire formats as pure functions: bytes in, typed messages out,
+//! typed messages in, bytes out.
+//!
+//! Nothing here touches a socket or an async runtime. Every decoder takes the
+//! bytes received so far and answers one of three things:
+//! - `Ok(Some((message, consumed)))`: a whole message, and how many bytes it used;
+//! - `Ok(None)`: the bytes are a valid prefix, read more and call again;
+//! - `Err(ProtocolError)`: the bytes can never become a valid message. The error
+//!   knows which reply code (if any) the peer must be sent before closing.
+//!
+//! The same functions serve the server (decode requests, encode replies) and
+//! an upstream client (encode requests, decode replies).
+//!
+//! - [`socks4`]: SOCKS4 (Ying-Da Lee) and the SOCKS4a extension.
+//! - [`socks5`]: RFC 1928 method negotiation, requests and replies.
+//! - [`userpass`]: RFC 1929 username/password sub-negotiation.
+//! - [`udp`]: the RFC 1928 section 7 UDP request header.
+
+pub mod socks4;
+pub mod socks5;
+pub mod udp;
+pub mod userpass;
+
+mod addr;
+
+pub use addr::{TargetAddr, MAX_DOMAIN_LEN};
+
+/// The result of a decoder: a message and the number of bytes it took, or
+/// `None` when more bytes are needed.
+pub type Decoded<T> = Result<Option<(T, usize)>, ProtocolError>;
+
+/// A message that can never become valid, whatever bytes follow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// The first byte names a SOCKS version this server does not speak.
+    #[error("unsupported SOCKS version {0:#04x}")]
+    UnsupportedVersion(u8),
+    /// A SOCKS5 greeting that offers no authentication method at all.
+    #[error("SOCKS5 greeting offers no authentication method (NMETHODS is 0)")]
+    NoMethods,
+    /// The RFC 1929 sub-negotiation carried a version other than 1.
+    #[error("unsupported username/password sub-negotiation version {0:#04x}")]
+    UnsupportedAuthVersion(u8),
+    /// The request names a command this protocol version does not define.
+    #[error("unknown command {0:#04x}")]
+    UnknownCommand(u8),
+    /// The request names an address type RFC 1928 does not define.
+    #[error("unknown address type {0:#04x}")]
+    UnknownAddressType(u8),
+    /// A domain name of length zero.
+    #[error("empty domain name")]
+    EmptyDomain,
+    /// A domain name that is not valid UTF-8, so it cannot be looked up.
+    #[error("domain name is not valid text")]
+    DomainNotText,
+    /// A SOCKS4 USERID (or SOCKS4a domain) with no terminating NUL within the limit.
+    #[error("SOCKS4 {field} is longer than {max} bytes without a terminating NUL")]
+    Socks4FieldTooLong {
+        /// Which field: "USERID" or "domain name".
+        field: &'static str,
+        /// The longest accepted length.
+        max: usize,
+    },
+    /// A reply of a version this client does not expect.
+    #[error("unexpected reply version {0:#04x}")]
+    UnexpectedReplyVersion(u8),
+}
+
+impl ProtocolError {
+    /// The SOCKS5 reply code to send before closing when this error is found
+    /// in a request (RFC 1928 section 6): the specific code where the RFC has
+    /// one, general failure otherwise.
+    pub fn socks5_reply(&self) -> socks5::Reply {
+        match self {
+            ProtocolError::UnknownCommand(_) => socks5::Reply::CommandNotSupported,
+            ProtocolError::UnknownAddressType(_) => socks5::Reply::AddressTypeNotSupported,
+            _ => socks5::Reply::GeneralFailure,
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! BIND (RFC 1928 section 4, SOCKS4 "BIND"): listen for one incoming
+//! connection on the client's behalf.
+//!
+//! The listening socket takes the address of the interface the client came
+//! in on, so the first reply names an address the target can reach (an
+//! unspecified address would be useless to a peer on another machine). The
+//! second reply names the peer that connected. A peer whose address is not
+//! the one the request named is refused, and both connections close, as the
+//! SOCKS4 document says; a request naming the unspecified address accepts
+//! any peer.
+
+use std::net::{IpAddr, SocketAddr};
+
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+
+use super::connect::{Context, SessionEnd};
+use crate::outbound;
+use crate::protocol::socks5::Reply;
+use crate::protocol::TargetAddr;
+use crate::relay;
+
+pub(super) async fn run(
+    ctx: &Context<'_>,
+    mut client: TcpStream,
+    target: &TargetAddr,
+) -> Result<SessionEnd, String> {
+    let timeouts = &ctx.settings.config.timeouts;
+    let expected = match expected_peers(ctx, target).await {
+        Ok(expected) => expected,
+        Err(error) => {
+            ctx.style.fail(&mut client, error.reply).await;
+            return Err(error.reason);
+        }
+    };
+    let local_ip = match client.local_addr() {
+        Ok(local) => local.ip().to_canonical(),
+        Err(e) => return Err(format!("the client's connection failed: {e}")),
+    };
+    if !ctx.style.can_name(local_ip) {
+        ctx.style.fail(&mut client, Reply::AddressTypeNotSupported).await;
+        return Err(format!(
+            "a SOCKS4 BIND reply cannot name {local_ip}, the IPv6 address the client came in on"
+        ));
+    }
+    let listener = match TcpListener::bind(SocketAddr::new(local_ip, 0)).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            ctx.style.fail(&mut client, Reply::GeneralFailure).await;
+            return Err(format!("cannot listen on {local_ip}: {e}"));
+        }
+    };
+    let listening = listener.local_addr().map_err(|e| format!("listening socket failed: {e}"))?;
+    ctx.style
+        .succeed(&mut client, listening)
+        .await
+        .map_err(|e| format!("cannot send the first reply: {e}"))?;
+
+    // Wait for the peer, the time limit, or the client giving up.
+    let mut early = Vec::new();
+    let accepted = tokio::time::timeout(timeouts.bind, async {
+        let mut chunk = [0u8; 1024];
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => return Some(accepted),
+                read = client.read(&mut chunk) => match read {
+                    Ok(0) | Err(_) => return None,
+                    // Data before the second reply is kept for the peer,
+                    // within reason.
+                    Ok(n) if early.len() + n <= 64 * 1024 => early.extend_from_slice(&chunk[..n]),
+                    Ok(_) => return None,
+                },
+            }
+        }
+    })
+    .await;
+    drop(listener);
+    let (mut peer_stream, peer) = match accepted {
+        Err(_) => {
+            ctx.style.fail(&mut client, Reply::GeneralFailure).await;
+            return Err(format!("no connection to {listening} within {:?}", timeouts.bind));
+        }
+        Ok(None) => return Err("the client closed its connection while waiting".to_owned()),
+        Ok(Some(Err(e))) => {
+            ctx.style.fail(&mut client, Reply::GeneralFailure).await;
+            return Err(format!("accepting on {listening} failed: {e}"));
+        }
+        Ok(Some(Ok(accepted))) => accepted,
+    };
+    let peer_ip = peer.ip().to_canonical();
+    let admitted = match &expected {
+        None => ctx.settings.targets.admits(ctx.peer.ip(), peer_ip),
+        Some(addrs) => addrs.contains(&peer_ip),
+    };
+    if !admitted {
+        drop(peer_stream);
+        ctx.style.fail(&mut client, Reply::NotAllowed).await;
+        return Err(format!("{peer} connected, but the request expected {target}"));
+    }
+    ctx.style
+        .succeed(&mut client, peer)
+        .await
+        .map_err(|e| format!("cannot send the second reply: {e}"))?;
+    let _ = peer_stream.set_nodelay(true);
+    if !early.is_empty() {
+        use tokio::io::AsyncWriteExt;
+        peer_stream.write_all(&early).await.map_err(|e| format!("cannot write to {peer}: {e}"))?;
+        ctx.counters.add_up(early.len() as u64);
+    }
+    Ok(SessionEnd::Relay(relay::relay(client, peer_stream, &ctx.counters, timeouts.idle).await))
+}
+
+/// The addresses the peer may come from: `None` for any (the request named
+/// the unspecified address), else the named address or every address of the
+/// named host, each one allowed by the destination policy.
+async fn expected_peers(
+    ctx: &Context<'_>,
+    target: &TargetAddr,
+) -> Result<Option<Vec<IpAddr>>, outbound::OutboundError> {
+    if let TargetAddr::Ip(addr) = target {
+        if addr.ip().is_unspecified() {
+            return Ok(None);
+        }
+    }
+    let timeouts = &ctx.settings.config.timeouts;
+    let addrs =
+        outbound::resolve(target, ctx.peer.ip(), &ctx.settings.targets, timeouts.connect).await?;
+    Ok(Some(addrs.into_iter().map(|a| a.ip().to_canonical()).collect()))
+}

@@ -1,0 +1,280 @@
+//! The server handle and the live registry, driven in-process over real
+//! loopback sockets: start, snapshot, close by id, live configuration
+//! changes, bounded stop. (Real client programs drive the headless binary
+//! in `tests/e2e/`.)
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use proxy_core::config::User;
+use proxy_core::monitor::Protocol;
+use proxy_core::protocol::socks5::{self, method, Command, Greeting, ReplyMessage};
+use proxy_core::protocol::{userpass, TargetAddr};
+use proxy_core::{Config, Server, StartError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+fn config() -> Config {
+    Config {
+        listen: vec!["127.0.0.1:0".parse().unwrap(), "[::1]:0".parse().unwrap()],
+        ..Config::default()
+    }
+}
+
+/// A target that echoes everything back.
+async fn echo_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = stream.split();
+                // Like a real echo service, end the stream when the client does.
+                if tokio::io::copy(&mut r, &mut w).await.is_ok() {
+                    let _ = w.shutdown().await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+async fn read_reply(stream: &mut TcpStream) -> ReplyMessage {
+    let mut buf = Vec::new();
+    loop {
+        if let Some((reply, _)) = ReplyMessage::decode(&buf).unwrap() {
+            return reply;
+        }
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(LIMIT, stream.read(&mut byte)).await.unwrap().unwrap();
+        assert_ne!(n, 0, "server closed before a whole reply");
+        buf.push(byte[0]);
+    }
+}
+
+/// Opens a SOCKS5 CONNECT through `proxy`, optionally with credentials.
+async fn socks5_connect(
+    proxy: SocketAddr,
+    target: SocketAddr,
+    creds: Option<(&str, &str)>,
+) -> Result<TcpStream, String> {
+    let mut stream = TcpStream::connect(proxy).await.map_err(|e| e.to_string())?;
+    let offered = if creds.is_some() { method::USERNAME_PASSWORD } else { method::NO_AUTH };
+    let mut out = Vec::new();
+    Greeting { methods: &[offered] }.encode(&mut out);
+    stream.write_all(&out).await.unwrap();
+    let mut selection = [0u8; 2];
+    stream.read_exact(&mut selection).await.map_err(|e| e.to_string())?;
+    if selection[1] != offered {
+        return Err(format!("method {:#04x}", selection[1]));
+    }
+    if let Some((user, pass)) = creds {
+        let mut out = Vec::new();
+        userpass::Credentials { username: user.as_bytes(), password: pass.as_bytes() }
+            .encode(&mut out);
+        stream.write_all(&out).await.unwrap();
+        let mut status = [0u8; 2];
+        stream.read_exact(&mut status).await.map_err(|e| e.to_string())?;
+        if status[1] != userpass::STATUS_SUCCESS {
+            return Err("authentication failed".into());
+        }
+    }
+    let mut out = Vec::new();
+    socks5::Request { command: Command::Connect, target: TargetAddr::Ip(target) }.encode(&mut out);
+    stream.write_all(&out).await.unwrap();
+    let reply = read_reply(&mut stream).await;
+    if reply.reply != socks5::Reply::Succeeded {
+        return Err(format!("reply {}", reply.reply));
+    }
+    Ok(stream)
+}
+
+async fn echo_round_trip(stream: &mut TcpStream, payload: &[u8]) {
+    stream.write_all(payload).await.unwrap();
+    let mut back = vec![0u8; payload.len()];
+    tokio::time::timeout(LIMIT, stream.read_exact(&mut back)).await.unwrap().unwrap();
+    assert_eq!(back, payload);
+}
+
+/// Waits (bounded) until `check` holds.
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LIMIT;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn monitor_lists_sessions_with_their_bytes_and_forgets_them() {
+    let echo = echo_server().await;
+    let server = Server::start(config()).await.unwrap();
+    let proxy = server.local_addrs()[0];
+    let mut stream = socks5_connect(proxy, echo, None).await.unwrap();
+    echo_round_trip(&mut stream, &[42u8; 3000]).await;
+
+    let monitor = server.monitor().clone();
+    eventually("the bytes are counted", || {
+        let snap = monitor.snapshot();
+        snap.sessions.len() == 1 && snap.sessions[0].bytes_down == 3000
+    })
+    .await;
+    let snap = monitor.snapshot();
+    let session = &snap.sessions[0];
+    assert_eq!(session.bytes_up, 3000);
+    assert_eq!(session.command, Command::Connect);
+    assert_eq!(session.protocol, Protocol::Socks5);
+    assert_eq!(session.target, echo.to_string());
+    assert_eq!(session.client, stream.local_addr().unwrap());
+    assert_eq!(session.user, None);
+    assert_eq!(snap.totals.active_sessions, 1);
+
+    drop(stream);
+    eventually("the session leaves", || monitor.active() == 0).await;
+    let totals = monitor.snapshot().totals;
+    assert_eq!((totals.bytes_up, totals.bytes_down, totals.sessions), (3000, 3000, 1));
+    server.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn closing_a_session_by_id_ends_its_connection_only() {
+    let echo = echo_server().await;
+    let server = Server::start(config()).await.unwrap();
+    let proxy = server.local_addrs()[0];
+    let mut first = socks5_connect(proxy, echo, None).await.unwrap();
+    let mut second = socks5_connect(proxy, echo, None).await.unwrap();
+    echo_round_trip(&mut first, b"one").await;
+    echo_round_trip(&mut second, b"two").await;
+
+    let monitor = server.monitor();
+    eventually("both are registered", || monitor.active() == 2).await;
+    let first_port = first.local_addr().unwrap().port();
+    let id = monitor.snapshot().sessions.iter().find(|s| s.client.port() == first_port).unwrap().id;
+    assert!(monitor.close(id));
+
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(LIMIT, first.read(&mut buf)).await.unwrap().unwrap_or(0);
+    assert_eq!(n, 0, "the closed session's client sees its connection end");
+    echo_round_trip(&mut second, b"still here").await;
+    eventually("only the other session remains", || monitor.active() == 1).await;
+    assert!(!monitor.close(id), "a closed session cannot be closed again");
+    server.stop(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn stop_is_bounded_even_with_stuck_clients() {
+    let echo = echo_server().await;
+    let server = Server::start(config()).await.unwrap();
+    let proxy = server.local_addrs()[0];
+    let mut relaying = socks5_connect(proxy, echo, None).await.unwrap();
+    echo_round_trip(&mut relaying, b"x").await;
+    // A client stuck in the handshake, and one that never sends a byte.
+    let mut half = TcpStream::connect(proxy).await.unwrap();
+    half.write_all(&[5, 2]).await.unwrap();
+    let _silent = TcpStream::connect(proxy).await.unwrap();
+
+    let started = Instant::now();
+    server.stop(Duration::from_millis(200)).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "stop took {:?}", started.elapsed());
+
+    let mut buf = [0u8; 8];
+    let n = tokio::time::timeout(LIMIT, relaying.read(&mut buf)).await.unwrap().unwrap_or(0);
+    assert_eq!(n, 0, "open relays are closed by stop");
+    assert!(TcpStream::connect(proxy).await.is_err(), "the port no longer accepts");
+}
+
+#[tokio::test]
+async fn applied_users_take_effect_for_new_sessions_only() {
+    let echo = echo_server().await;
+    let server = Server::start(config()).await.unwrap();
+    let proxy = server.local_addrs()[0];
+    let mut before = socks5_connect(proxy, echo, None).await.unwrap();
+
+    let mut changed = server.config();
+    changed.auth.required = true;
+    changed.auth.users = vec![User { name: "alice".into(), password: "wonder".into() }];
+    server.apply(changed).unwrap();
+
+    assert_eq!(socks5_connect(proxy, echo, None).await.unwrap_err(), "method 0xff");
+    assert_eq!(
+        socks5_connect(proxy, echo, Some(("alice", "wrong"))).await.unwrap_err(),
+        "authentication failed"
+    );
+    let mut after = socks5_connect(proxy, echo, Some(("alice", "wonder"))).await.unwrap();
+    echo_round_trip(&mut after, b"new").await;
+    echo_round_trip(&mut before, b"old session keeps going").await;
+
+    let snap = server.monitor().snapshot();
+    assert_eq!(snap.totals.auth_failures, 1);
+    assert!(snap.sessions.iter().any(|s| s.user.as_deref() == Some("alice")));
+    server.stop(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn apply_refuses_what_needs_a_restart_and_invalid_values() {
+    let server = Server::start(config()).await.unwrap();
+    let mut moved = server.config();
+    moved.listen = vec!["127.0.0.1:0".parse().unwrap()];
+    assert!(server.apply(moved).unwrap_err().to_string().contains("listen addresses"));
+    let mut invalid = server.config();
+    invalid.timeouts.connect = Duration::ZERO;
+    assert!(server.apply(invalid).unwrap_err().to_string().contains("timeouts.connect"));
+    assert_eq!(server.config().timeouts.connect, Config::default().timeouts.connect);
+    server.stop(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_reported_in_words() {
+    let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = Config { listen: vec![taken.local_addr().unwrap()], ..Config::default() };
+    let err = Server::start(config).await.unwrap_err();
+    assert!(matches!(err, StartError::Listen { .. }));
+    assert!(err.to_string().contains("already in use by another program"), "{err}");
+}
+
+#[tokio::test]
+async fn refused_clients_are_counted_and_get_no_reply() {
+    let mut config = config();
+    config.clients.allow = vec!["10.0.0.0/8".parse().unwrap()];
+    let server = Server::start(config).await.unwrap();
+    let mut stream = TcpStream::connect(server.local_addrs()[0]).await.unwrap();
+    let _ = stream.write_all(&[5, 1, 0]).await;
+    let mut buf = [0u8; 2];
+    let read = tokio::time::timeout(LIMIT, stream.read(&mut buf)).await.unwrap();
+    assert!(matches!(read, Ok(0) | Err(_)), "a refused client got {read:?}");
+    eventually("the refusal is counted", || {
+        server.monitor().snapshot().totals.refused_clients == 1
+    })
+    .await;
+    server.stop(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn session_limit_holds_extra_clients_in_the_queue() {
+    let echo = echo_server().await;
+    let mut config = config();
+    config.limits.max_sessions = 1;
+    let server = Server::start(config).await.unwrap();
+    let proxy = server.local_addrs()[0];
+    let first = socks5_connect(proxy, echo, None).await.unwrap();
+    let waiting = tokio::spawn(socks5_connect(proxy, echo, None));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "a second session was served beyond the limit");
+    drop(first);
+    let mut second = tokio::time::timeout(LIMIT, waiting).await.unwrap().unwrap().unwrap();
+    echo_round_trip(&mut second, b"served once the first ended").await;
+    server.stop(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn ipv6_listener_serves_too() {
+    let echo = echo_server().await;
+    let server = Server::start(config()).await.unwrap();
+    let proxy = server.local_addrs()[1];
+    assert!(proxy.is_ipv6());
+    let mut stream = socks5_connect(proxy, echo, None).await.unwrap();
+    echo_round_trip(&mut stream, b"over ::1").await;
+    server.stop(Duration::ZERO).await;
+}
