@@ -3,7 +3,7 @@
 //! the reply code that says what happened.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -40,6 +40,15 @@ pub async fn resolve(
 ) -> Result<Vec<SocketAddr>, OutboundError> {
     let addrs: Vec<SocketAddr> = match target {
         TargetAddr::Ip(addr) => vec![*addr],
+        TargetAddr::Domain(name, port) if is_localhost(name) => {
+            // RFC 6761 section 6.3: "localhost" names are this machine's
+            // loopback addresses, whatever /etc/hosts lists (many list only
+            // 127.0.0.1), and are never sent to a DNS server.
+            vec![
+                SocketAddr::new(Ipv6Addr::LOCALHOST.into(), *port),
+                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), *port),
+            ]
+        }
         TargetAddr::Domain(name, port) => {
             let lookup = tokio::net::lookup_host((name.as_str(), *port));
             match tokio::time::timeout(limit, lookup).await {
@@ -104,6 +113,13 @@ pub async fn connect_any(
         TargetAddr::Domain(..) => format!("{target} ({addr})"),
     };
     Err(OutboundError::new(reply_for(&error), format!("cannot connect to {shown}: {error}")))
+}
+
+/// Whether `name` is `localhost` or a name under it (RFC 6761 section 6.3).
+fn is_localhost(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let lower = name.to_ascii_lowercase();
+    lower == "localhost" || lower.ends_with(".localhost")
 }
 
 /// The reply code that best says why a socket operation failed.

@@ -1,0 +1,125 @@
+"""Plain helpers shared by the test modules (no fixtures here)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import rawsocks
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BINARY = REPO_ROOT / "target" / "debug" / "socksbox-server"
+
+
+def server_binary() -> Path:
+    """The binary under test: $SOCKSBOX_SERVER or <repo>/target/debug/socksbox-server."""
+    return Path(os.environ.get("SOCKSBOX_SERVER", str(DEFAULT_BINARY)))
+
+
+USER = "alice"
+PASSWORD = "s3cret-pw"
+
+
+
+def clean_env() -> dict:
+    """Environment for child processes without any proxy variables."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.setdefault("RUST_BACKTRACE", "1")
+    return env
+
+
+# ---------------------------------------------------------------------------
+# port helpers
+# ---------------------------------------------------------------------------
+
+def bind_same_port(kind: int, attempts: int = 50):
+    """Bind a socket on 127.0.0.1 and one on ::1 with the same port number."""
+    for _ in range(attempts):
+        s4 = socket.socket(socket.AF_INET, kind)
+        s4.bind(("127.0.0.1", 0))
+        port = s4.getsockname()[1]
+        s6 = socket.socket(socket.AF_INET6, kind)
+        s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            s6.bind(("::1", port))
+        except OSError:
+            s4.close()
+            s6.close()
+            continue
+        return s4, s6, port
+    raise RuntimeError("could not find a port free on both 127.0.0.1 and ::1")
+
+
+def refused_port(host: str = "127.0.0.1"):
+    """A socket bound (not listening) on host: connecting to its port is refused.
+
+    Keep the returned socket open for as long as the port must stay refused.
+    """
+    s = socket.socket(rawsocks.family_of(host), socket.SOCK_STREAM)
+    s.bind((host, 0))
+    return s, s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# external tools
+# ---------------------------------------------------------------------------
+
+def run_tool(cmd, timeout: float = 30, input: bytes | None = None) -> subprocess.CompletedProcess:
+    """Run an external client with a hard timeout."""
+    try:
+        return subprocess.run(
+            [str(c) for c in cmd],
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            env=clean_env(),
+        )
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"{cmd} did not finish within {timeout}s; stdout={e.stdout!r:.300} stderr={e.stderr!r:.500}")
+
+
+def curl(*args, max_time: int = 20) -> subprocess.CompletedProcess:
+    cmd = ["curl", "-sS", "--noproxy", "", "--max-time", str(max_time), "--connect-timeout", "5", *args]
+    return run_tool(cmd, timeout=max_time + 10)
+
+
+# ---------------------------------------------------------------------------
+# ad-hoc TCP targets
+# ---------------------------------------------------------------------------
+
+def listen_on(host: str, backlog: int = 8) -> socket.socket:
+    """A listening TCP socket on host, port chosen by the OS."""
+    s = socket.socket(rawsocks.family_of(host), socket.SOCK_STREAM)
+    if ":" in host:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((host, 0))
+    s.listen(backlog)
+    s.settimeout(rawsocks.DEFAULT_TIMEOUT)
+    return s
+
+
+def accept_one(lsock: socket.socket, timeout: float = rawsocks.DEFAULT_TIMEOUT, what: str = "target"):
+    """Accept one connection or fail the test saying the server never connected."""
+    lsock.settimeout(timeout)
+    try:
+        conn, peer = lsock.accept()
+    except socket.timeout:
+        pytest.fail(f"{what} on {lsock.getsockname()[:2]} received no connection within {timeout}s")
+    conn.settimeout(rawsocks.DEFAULT_TIMEOUT)
+    return conn, peer
+
+
+def nothing_accepted(lsock: socket.socket, timeout: float) -> bool:
+    """True if no connection arrives on lsock within timeout."""
+    lsock.settimeout(timeout)
+    try:
+        conn, _ = lsock.accept()
+    except socket.timeout:
+        return True
+    conn.close()
+    return False

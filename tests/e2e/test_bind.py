@@ -1,0 +1,175 @@
+"""BIND (SOCKS4 CD=2, SOCKS5 CMD=2) end to end."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+import rawsocks as rs
+
+CLOSE_WITHIN = 3.0
+
+
+def peer_from(addr, source: str | None = None) -> socket.socket:
+    try:
+        return rs.tcp_connect(addr, timeout=5, source=source)
+    except OSError as e:
+        pytest.fail(f"the peer could not connect to the BIND address {addr} (from {source or 'default'}): {e}")
+
+
+def data_both_ways(client, peer, label: str):
+    client.sendall(b"client->peer " + label.encode())
+    got = rs.recv_exact(peer, 13 + len(label), what=f"{label}: data from the client at the peer")
+    assert got == b"client->peer " + label.encode(), f"{label}: peer got {got!r}"
+    peer.sendall(b"peer->client " + label.encode())
+    got = rs.recv_exact(client, 13 + len(label), what=f"{label}: data from the peer at the client")
+    assert got == b"peer->client " + label.encode(), f"{label}: client got {got!r}"
+
+
+def wait_port_refused(addr, timeout: float = 3.0) -> bool:
+    """True once connecting to addr is refused (the listener is gone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            s = rs.tcp_connect(addr, timeout=1)
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            return True
+        s.close()
+        time.sleep(0.1)
+    return False
+
+
+# ---------------------------------------------------------------------------
+# SOCKS5
+# ---------------------------------------------------------------------------
+
+def bind5(proxy, expect_host: str, expect_port: int = 0):
+    client = rs.open5(proxy)
+    client.sendall(rs.request5(rs.CMD_BIND, expect_host, expect_port))
+    first = rs.read_reply5(client, what="first BIND reply")
+    return client, first
+
+
+@pytest.mark.parametrize("family", ["v4", "v6"])
+def test_socks5_bind_second_reply_names_the_peer_and_relays(server, family):
+    proxy, lo = (server.addr4, "127.0.0.1") if family == "v4" else (server.addr6, "::1")
+    client, first = bind5(proxy, lo)
+    with client:
+        assert first.rep == 0, f"first BIND reply failed: {first}"
+        want_atyp = rs.ATYP_V4 if family == "v4" else rs.ATYP_V6
+        assert first.atyp == want_atyp and rs.canon(first.host) == lo, (
+            f"first BIND reply must carry the listening address {lo} (the interface the client came in on), got {first}"
+        )
+        assert first.port != 0, f"first BIND reply has port 0: {first}"
+        peer = peer_from((first.host, first.port))
+        with peer:
+            second = rs.read_reply5(client, what="second BIND reply")
+            pname = peer.getsockname()
+            assert second.rep == 0, f"second BIND reply failed although the expected host connected: {second}"
+            assert (rs.canon(second.host), second.port) == (rs.canon(pname[0]), pname[1]), (
+                f"second BIND reply names {second.host}:{second.port}, but the peer is {pname[0]}:{pname[1]}"
+            )
+            data_both_ways(client, peer, f"bind5-{family}")
+
+
+def test_socks5_bind_to_any_accepts_peer_from_other_loopback_ip(server):
+    client, first = bind5(server.addr4, "0.0.0.0")
+    with client:
+        assert first.rep == 0, f"first BIND reply failed: {first}"
+        peer = peer_from((first.host, first.port), source="127.0.0.2")
+        with peer:
+            second = rs.read_reply5(client, what="second BIND reply")
+            assert second.rep == 0, f"BIND naming 0.0.0.0 must accept any peer; second reply {second}"
+            assert (second.host, second.port) == peer.getsockname(), (
+                f"second reply names {second.host}:{second.port}, peer is {peer.getsockname()}"
+            )
+            data_both_ways(client, peer, "bind5-any")
+
+
+def test_socks5_bind_peer_address_mismatch_replies_0x02_and_closes_both(server):
+    client, first = bind5(server.addr4, "127.0.0.1")
+    with client:
+        assert first.rep == 0, f"first BIND reply failed: {first}"
+        peer = peer_from((first.host, first.port), source="127.0.0.2")
+        with peer:
+            second = rs.read_reply5(client, what="second BIND reply for a peer from the wrong address")
+            assert second.rep == 0x02, (
+                f"request named 127.0.0.1 but the peer came from 127.0.0.2: expected REP 0x02, got {second}"
+            )
+            rs.assert_closed(client, CLOSE_WITHIN, "client connection after the BIND mismatch")
+            rs.assert_closed(peer, CLOSE_WITHIN, "the mismatched peer's connection", allow_data=False)
+
+
+def test_socks5_bind_timeout_replies_failure_and_closes(socksbox):
+    srv = socksbox("--bind-timeout", "1s")
+    client, first = bind5(srv.addr4, "127.0.0.1")
+    with client:
+        assert first.rep == 0, f"first BIND reply failed: {first}"
+        start = time.monotonic()
+        second = rs.read_reply5(client, timeout=5, what="BIND reply after --bind-timeout 1s with no peer")
+        took = time.monotonic() - start
+        assert second.rep != 0, f"no peer connected but the second BIND reply says success: {second}"
+        assert took < 3.5, f"the BIND timeout reply came after {took:.1f}s with --bind-timeout 1s"
+        rs.assert_closed(client, CLOSE_WITHIN, "client connection after the BIND timeout")
+    assert wait_port_refused((first.host, first.port)), (
+        f"the BIND listener {first.host}:{first.port} still accepts connections after the timeout"
+    )
+
+
+# ---------------------------------------------------------------------------
+# SOCKS4
+# ---------------------------------------------------------------------------
+
+def bind4(proxy, expect_ip: str, port: int = 21):
+    client = rs.tcp_connect(proxy)
+    client.sendall(rs.request4(rs.S4_BIND, expect_ip, port, b"binder"))
+    first = rs.read_reply4(client, what="first SOCKS4 BIND reply")
+    return client, first
+
+
+def test_socks4_bind_second_reply_names_the_peer_and_relays(server):
+    client, first = bind4(server.addr4, "127.0.0.1")
+    with client:
+        assert (first.vn, first.cd) == (0, rs.S4_GRANTED), f"first SOCKS4 BIND reply: {first}, expected CD=90"
+        assert first.ip == "127.0.0.1" and first.port != 0, (
+            f"first SOCKS4 BIND reply must carry 127.0.0.1 and the listening port, got {first}"
+        )
+        peer = peer_from((first.ip, first.port))
+        with peer:
+            second = rs.read_reply4(client, what="second SOCKS4 BIND reply")
+            assert (second.vn, second.cd) == (0, rs.S4_GRANTED), f"second SOCKS4 BIND reply: {second}"
+            assert (second.ip, second.port) == peer.getsockname(), (
+                f"second SOCKS4 BIND reply names {second.ip}:{second.port}, peer is {peer.getsockname()}"
+            )
+            data_both_ways(client, peer, "bind4")
+
+
+def test_socks4_bind_peer_address_mismatch_replies_91_and_closes_both(server):
+    client, first = bind4(server.addr4, "127.0.0.1")
+    with client:
+        assert first.cd == rs.S4_GRANTED, f"first SOCKS4 BIND reply: {first}"
+        peer = peer_from((first.ip, first.port), source="127.0.0.2")
+        with peer:
+            second = rs.read_reply4(client, what="second SOCKS4 BIND reply for a mismatched peer")
+            assert second.cd == rs.S4_REJECTED, (
+                f"request named 127.0.0.1, peer came from 127.0.0.2: expected CD=91, got {second}"
+            )
+            rs.assert_closed(client, CLOSE_WITHIN, "client connection after the SOCKS4 BIND mismatch")
+            rs.assert_closed(peer, CLOSE_WITHIN, "the mismatched peer's connection", allow_data=False)
+
+
+def test_socks4_bind_timeout_replies_91_and_closes(socksbox):
+    srv = socksbox("--bind-timeout", "1s")
+    client, first = bind4(srv.addr4, "127.0.0.1")
+    with client:
+        assert first.cd == rs.S4_GRANTED, f"first SOCKS4 BIND reply: {first}"
+        start = time.monotonic()
+        second = rs.read_reply4(client, timeout=5, what="SOCKS4 BIND reply after --bind-timeout 1s")
+        took = time.monotonic() - start
+        assert second.cd == rs.S4_REJECTED, f"BIND timed out without a peer: expected CD=91, got {second}"
+        assert took < 3.5, f"the SOCKS4 BIND timeout reply came after {took:.1f}s"
+        rs.assert_closed(client, CLOSE_WITHIN, "client connection after the SOCKS4 BIND timeout")
