@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::outbound::{RouteAction, RouteRule, UpstreamHop};
 use crate::policy::{ClientRule, TargetRule};
 
 /// Everything the server needs to run.
@@ -28,6 +29,10 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Resource limits.
     pub limits: Limits,
+    /// Upstream SOCKS proxies to chain through.
+    pub upstream: UpstreamConfig,
+    /// Which requests use the upstream chain.
+    pub routing: RoutingConfig,
 }
 
 impl Default for Config {
@@ -39,7 +44,38 @@ impl Default for Config {
             targets: TargetsConfig::default(),
             timeouts: Timeouts::default(),
             limits: Limits::default(),
+            upstream: UpstreamConfig::default(),
+            routing: RoutingConfig::default(),
         }
+    }
+}
+
+/// The upstream chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// The hops, nearest first, as URLs: `socks5://user:pass@host:port`,
+    /// `socks4a://host:port`, `socks4://host:port`. Empty: everything goes
+    /// direct.
+    pub chain: Vec<UpstreamHop>,
+}
+
+/// Routing between direct connections and the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// What to do with requests no rule matches.
+    pub default: RouteAction,
+    /// Send loopback, private, link-local and unique-local address targets
+    /// and `localhost` names direct (after the rules, before the default).
+    pub private_direct: bool,
+    /// Rules, checked in order; the first that matches decides.
+    pub rules: Vec<RouteRule>,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        RoutingConfig { default: RouteAction::Chain, private_direct: true, rules: Vec::new() }
     }
 }
 
@@ -176,7 +212,8 @@ pub enum ConfigError {
 impl Config {
     /// Reads a configuration from TOML text and validates it.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(describe_toml_error(text, &e)))?;
         config.validate()?;
         Ok(config)
     }
@@ -244,10 +281,36 @@ impl Config {
                 return Err(invalid(field, "0s", "must be longer than zero"));
             }
         }
+        for rule in &self.routing.rules {
+            if !rule.has_matcher() {
+                return Err(invalid(
+                    "routing.rules",
+                    format!("{{ action = \"{}\" }}", rule.action),
+                    "a rule needs domain, suffix, cidr or ports",
+                ));
+            }
+        }
         if self.limits.max_sessions == 0 {
             return Err(invalid("limits.max_sessions", "0", "must be at least 1"));
         }
         Ok(())
+    }
+}
+
+/// Says where a TOML error is and what it is, naming the key but not
+/// quoting the line: the value may be a password.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let Some(span) = error.span() else {
+        return error.message().to_owned();
+    };
+    let start = span.start.min(text.len());
+    let line_number = text[..start].matches('\n').count() + 1;
+    let line = text.lines().nth(line_number - 1).unwrap_or("");
+    match line.split_once('=') {
+        Some((key, _)) if !key.trim().is_empty() => {
+            format!("line {line_number}, {}: {}", key.trim(), error.message())
+        }
+        _ => format!("line {line_number}: {}", error.message()),
     }
 }
 
@@ -277,6 +340,12 @@ mod tests {
         config.clients.allow = vec![ClientRule::Lan, "192.0.2.0/24".parse().unwrap()];
         config.targets.deny = vec!["127.0.0.9/32".parse().unwrap()];
         config.timeouts.bind = Duration::from_millis(1500);
+        config.upstream.chain = vec![
+            "socks5://u:p%40ss@127.0.0.1:1081".parse().unwrap(),
+            "socks4a://[::1]:1082".parse().unwrap(),
+        ];
+        config.routing.rules = vec!["suffix:corp.test=direct".parse().unwrap()];
+        config.routing.private_direct = false;
         let text = config.to_toml();
         assert_eq!(Config::from_toml(&text).unwrap(), config, "{text}");
     }
@@ -342,6 +411,23 @@ mod tests {
         config.auth.users[0].password = "x".repeat(300);
         let err = config.validate().unwrap_err().to_string();
         assert!(!err.contains("xxxx"), "{err}");
+    }
+
+    #[test]
+    fn upstream_and_routing_read_from_toml() {
+        let config = Config::from_toml(
+            "[upstream]\nchain = [\"socks5://a:b@127.0.0.1:1081\"]\n[routing]\ndefault = \"direct\"\n\
+             rules = [{ cidr = \"10.0.0.0/8\", action = \"chain\" }]\n",
+        )
+        .unwrap();
+        assert_eq!(config.upstream.chain[0].to_string(), "socks5://127.0.0.1:1081");
+        assert_eq!(config.routing.default, RouteAction::Direct);
+        assert!(config.routing.private_direct);
+        let err = Config::from_toml("[routing]\nrules = [{ action = \"refuse\" }]\n").unwrap_err();
+        assert!(err.to_string().contains("routing.rules"), "{err}");
+        let err =
+            Config::from_toml("[upstream]\nchain = [\"socks5://a:hunter2@x\"]\n").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

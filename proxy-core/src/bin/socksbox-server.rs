@@ -10,9 +10,11 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Parser;
 use proxy_core::config::User;
+use proxy_core::outbound::{RouteRule, UpstreamChain, UpstreamHop};
 use proxy_core::policy::{ClientRule, TargetRule};
+use proxy_core::protocol::TargetAddr;
 use proxy_core::{Config, Server};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 use tracing_subscriber::EnvFilter;
 
 /// How long open sessions may finish on their own after Ctrl-C or SIGTERM.
@@ -80,6 +82,22 @@ struct Args {
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     udp_idle_timeout: Option<Duration>,
 
+    /// An upstream SOCKS proxy to chain through (repeatable, nearest first):
+    /// socks5://[user:pass@]host:port, socks4a://host:port, socks4://host:port
+    #[arg(long = "upstream", value_name = "URL")]
+    upstream: Vec<UpstreamHop>,
+
+    /// A routing rule (repeatable, checked in order before the file's):
+    /// MATCHER=ACTION with domain:NAME, suffix:NAME, cidr:CIDR or ports:A-B,
+    /// and direct, chain or refuse
+    #[arg(long = "route", value_name = "RULE")]
+    routes: Vec<RouteRule>,
+
+    /// Do not serve: test the upstream chain against TARGET (host:port),
+    /// print a report and exit 0 if every step worked
+    #[arg(long, value_name = "HOST:PORT")]
+    check_upstream: Option<String>,
+
     /// Log level (error, warn, info, debug, trace) or a tracing filter
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log_level: String,
@@ -119,7 +137,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(config)) {
+    if let Some(target) = &args.check_upstream {
+        return runtime.block_on(check_upstream(&config, target));
+    }
+    match runtime.block_on(serve(config, &args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -128,7 +149,35 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn check_upstream(config: &Config, target: &str) -> ExitCode {
+    let Some(target) = parse_target(target) else {
+        eprintln!("error: --check-upstream {target}: expected HOST:PORT");
+        return ExitCode::from(2);
+    };
+    if config.upstream.chain.is_empty() {
+        eprintln!("error: no upstream chain to check (--upstream or [upstream] chain)");
+        return ExitCode::from(2);
+    }
+    let chain = UpstreamChain::new(config.upstream.chain.clone());
+    let report = chain.check(&target, config.timeouts.connect).await;
+    print!("{report}");
+    if report.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn parse_target(text: &str) -> Option<TargetAddr> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Some(TargetAddr::Ip(addr));
+    }
+    let (host, port) = text.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    (!host.is_empty() && host.len() <= 255).then(|| TargetAddr::Domain(host.to_owned(), port))
+}
+
+async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
     let lan_listen = config.listen.iter().any(|a| !a.ip().is_loopback());
     let loopback_only = config.clients.allow.iter().all(|r| *r == ClientRule::Loopback);
     if lan_listen && loopback_only {
@@ -142,7 +191,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
-    let signal = shutdown_signal().await;
+    let signal = loop {
+        tokio::select! {
+            signal = shutdown_signal() => break signal,
+            () = reload_signal() => match build_config(args) {
+                Ok(config) => match server.apply(config) {
+                    Ok(()) => info!("configuration reloaded"),
+                    Err(e) => error!("configuration not reloaded: {e}"),
+                },
+                Err(e) => error!("configuration not reloaded: {e:#}"),
+            },
+        }
+    };
     info!("{signal}: stopping (a second signal stops at once)");
     tokio::select! {
         () = server.stop(SHUTDOWN_GRACE) => {}
@@ -175,6 +235,14 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
         config.clients.allow = args.allow.clone();
     }
     config.targets.deny.extend(args.deny_targets.iter().copied());
+    if !args.upstream.is_empty() {
+        config.upstream.chain = args.upstream.clone();
+    }
+    if !args.routes.is_empty() {
+        let mut rules = args.routes.clone();
+        rules.append(&mut config.routing.rules);
+        config.routing.rules = rules;
+    }
     config.auth.socks4_without_password |= args.socks4_without_password;
     config.clients.allow_open_proxy |= args.allow_open_proxy;
     let t = &mut config.timeouts;
@@ -223,6 +291,19 @@ fn read_users_file(path: &Path) -> anyhow::Result<Vec<User>> {
         }
     }
     Ok(users)
+}
+
+/// SIGHUP: re-read the configuration file and apply it.
+async fn reload_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut hup) = signal(SignalKind::hangup()) {
+            hup.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await
 }
 
 async fn shutdown_signal() -> &'static str {

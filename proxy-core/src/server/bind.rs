@@ -15,8 +15,8 @@ use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::connect::{Context, SessionEnd};
-use crate::outbound;
-use crate::protocol::socks5::Reply;
+use crate::outbound::{self, RouteAction};
+use crate::protocol::socks5::{Command, Reply};
 use crate::protocol::TargetAddr;
 use crate::relay;
 
@@ -25,7 +25,16 @@ pub(super) async fn run(
     mut client: TcpStream,
     target: &TargetAddr,
 ) -> Result<SessionEnd, String> {
-    let timeouts = &ctx.settings.config.timeouts;
+    let settings = ctx.settings;
+    match settings.router.route(target, !settings.chain.is_empty()) {
+        RouteAction::Refuse => {
+            ctx.style.fail(&mut client, Reply::NotAllowed).await;
+            return Err(format!("{target} is refused by a routing rule"));
+        }
+        RouteAction::Chain => return run_through_chain(ctx, client, target).await,
+        RouteAction::Direct => {}
+    }
+    let timeouts = &settings.config.timeouts;
     let expected = match expected_peers(ctx, target).await {
         Ok(expected) => expected,
         Err(error) => {
@@ -52,7 +61,7 @@ pub(super) async fn run(
     };
     let listening = listener.local_addr().map_err(|e| format!("listening socket failed: {e}"))?;
     ctx.style
-        .succeed(&mut client, listening)
+        .succeed(&mut client, listening.into())
         .await
         .map_err(|e| format!("cannot send the first reply: {e}"))?;
 
@@ -98,7 +107,7 @@ pub(super) async fn run(
         return Err(format!("{peer} connected, but the request expected {target}"));
     }
     ctx.style
-        .succeed(&mut client, peer)
+        .succeed(&mut client, peer.into())
         .await
         .map_err(|e| format!("cannot send the second reply: {e}"))?;
     let _ = peer_stream.set_nodelay(true);
@@ -108,6 +117,74 @@ pub(super) async fn run(
         ctx.counters.add_up(early.len() as u64);
     }
     Ok(SessionEnd::Relay(relay::relay(client, peer_stream, &ctx.counters, timeouts.idle).await))
+}
+
+/// BIND at the last hop of the upstream chain: its two replies go to the
+/// client with the addresses the upstream gave (that is where the peer must
+/// connect, and who it was), then data flows.
+async fn run_through_chain(
+    ctx: &Context<'_>,
+    mut client: TcpStream,
+    target: &TargetAddr,
+) -> Result<SessionEnd, String> {
+    let settings = ctx.settings;
+    let timeouts = &settings.config.timeouts;
+    let hops = settings.chain.hops();
+    let last = &hops[hops.len() - 1];
+    let (mut upstream, first) =
+        match settings.chain.open(Command::Bind, target, timeouts.connect).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                ctx.style.fail(&mut client, e.reply()).await;
+                return Err(format!("via the upstream chain: {e}"));
+            }
+        };
+    // "0.0.0.0" in a BIND reply means "the server's own address": for our
+    // client, that is the last hop's.
+    let first = match (&first, last.address()) {
+        (TargetAddr::Ip(addr), TargetAddr::Ip(hop)) if addr.ip().is_unspecified() => {
+            TargetAddr::Ip(SocketAddr::new(hop.ip(), addr.port()))
+        }
+        _ => first,
+    };
+    if let TargetAddr::Ip(addr) = &first {
+        if !ctx.style.can_name(addr.ip()) {
+            ctx.style.fail(&mut client, Reply::AddressTypeNotSupported).await;
+            return Err(format!("a SOCKS4 BIND reply cannot name {addr}, the upstream's address"));
+        }
+    }
+    ctx.style
+        .succeed(&mut client, first.clone())
+        .await
+        .map_err(|e| format!("cannot send the first reply: {e}"))?;
+
+    let second = tokio::time::timeout(timeouts.bind, async {
+        let mut probe = [0u8; 1];
+        tokio::select! {
+            second = last.read_reply(&mut upstream) => Some(second),
+            // Nothing is defined for the client to send before the second
+            // reply; it closing means it gave up.
+            _ = client.read(&mut probe) => None,
+        }
+    })
+    .await;
+    let peer = match second {
+        Err(_) => {
+            ctx.style.fail(&mut client, Reply::GeneralFailure).await;
+            return Err(format!("no connection to {first} within {:?}", timeouts.bind));
+        }
+        Ok(None) => return Err("the client closed its connection while waiting".to_owned()),
+        Ok(Some(Err(e))) => {
+            ctx.style.fail(&mut client, e.reply()).await;
+            return Err(format!("hop {} ({last}): second BIND reply: {e}", hops.len()));
+        }
+        Ok(Some(Ok(peer))) => peer,
+    };
+    ctx.style
+        .succeed(&mut client, peer)
+        .await
+        .map_err(|e| format!("cannot send the second reply: {e}"))?;
+    Ok(SessionEnd::Relay(relay::relay(client, upstream, &ctx.counters, timeouts.idle).await))
 }
 
 /// The addresses the peer may come from: `None` for any (the request named

@@ -11,7 +11,8 @@ use tokio::net::TcpStream;
 use super::session::ReplyStyle;
 use super::Settings;
 use crate::monitor::ByteCounters;
-use crate::outbound;
+use crate::outbound::{self, RouteAction};
+use crate::protocol::socks5::{Command, Reply};
 use crate::protocol::TargetAddr;
 use crate::relay::{self, RelayEnd};
 
@@ -49,28 +50,15 @@ pub(super) async fn run(
     early: Vec<u8>,
 ) -> Result<SessionEnd, String> {
     let timeouts = &ctx.settings.config.timeouts;
-    let reached = async {
-        let addrs =
-            outbound::resolve(target, ctx.peer.ip(), &ctx.settings.targets, timeouts.connect)
-                .await?;
-        outbound::connect_any(target, &addrs, timeouts.connect).await
-    };
-    let mut upstream = match reached.await {
-        Ok(stream) => stream,
-        Err(error) => {
-            ctx.style.fail(&mut client, error.reply).await;
-            return Err(format!("{} ({})", error.reason, error.reply));
-        }
-    };
-    let local = match upstream.local_addr() {
-        Ok(local) => local,
-        Err(e) => {
-            ctx.style.fail(&mut client, outbound::reply_for(&e)).await;
-            return Err(format!("outgoing connection failed at once: {e}"));
+    let (mut upstream, bound) = match open(ctx, Command::Connect, target).await {
+        Ok(opened) => opened,
+        Err((reply, reason)) => {
+            ctx.style.fail(&mut client, reply).await;
+            return Err(format!("{reason} ({reply})"));
         }
     };
     ctx.style
-        .succeed(&mut client, local)
+        .succeed(&mut client, bound)
         .await
         .map_err(|e| format!("cannot send the reply: {e}"))?;
     if !early.is_empty() {
@@ -81,4 +69,49 @@ pub(super) async fn run(
         ctx.counters.add_up(early.len() as u64);
     }
     Ok(SessionEnd::Relay(relay::relay(client, upstream, &ctx.counters, timeouts.idle).await))
+}
+
+/// Reaches `target` the way the routing rules say: directly (the reply then
+/// names the local end of the outgoing connection) or through the upstream
+/// chain (the reply names what the last hop named). Refusals and failures
+/// come back as the reply code and the reason for the log.
+pub(super) async fn open(
+    ctx: &Context<'_>,
+    command: Command,
+    target: &TargetAddr,
+) -> Result<(TcpStream, TargetAddr), (Reply, String)> {
+    let settings = ctx.settings;
+    let limit = settings.config.timeouts.connect;
+    match settings.router.route(target, !settings.chain.is_empty()) {
+        RouteAction::Refuse => {
+            Err((Reply::NotAllowed, format!("{target} is refused by a routing rule")))
+        }
+        RouteAction::Chain => {
+            if let TargetAddr::Ip(addr) = target {
+                if !settings.targets.admits(ctx.peer.ip(), addr.ip()) {
+                    return Err((
+                        Reply::NotAllowed,
+                        format!("{target} is not allowed by the destination policy"),
+                    ));
+                }
+            }
+            settings
+                .chain
+                .open(command, target, limit)
+                .await
+                .map_err(|e| (e.reply(), format!("via the upstream chain: {e}")))
+        }
+        RouteAction::Direct => {
+            let addrs = outbound::resolve(target, ctx.peer.ip(), &settings.targets, limit)
+                .await
+                .map_err(|e| (e.reply, e.reason))?;
+            let stream = outbound::connect_any(target, &addrs, limit)
+                .await
+                .map_err(|e| (e.reply, e.reason))?;
+            let local = stream.local_addr().map_err(|e| {
+                (outbound::reply_for(&e), format!("outgoing connection failed: {e}"))
+            })?;
+            Ok((stream, local.into()))
+        }
+    }
 }

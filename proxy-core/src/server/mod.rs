@@ -28,6 +28,7 @@ use tracing::{debug, info, warn};
 use crate::auth::{Authenticator, UserTable};
 use crate::config::{Config, ConfigError};
 use crate::monitor::{Monitor, Totals};
+use crate::outbound::{Router, UpstreamChain};
 use crate::policy::{ClientPolicy, TargetPolicy};
 
 /// How long [`Server::stop`] waits for cancelled sessions to wind down.
@@ -155,8 +156,8 @@ impl Server {
     }
 
     /// Applies a new configuration to the running server: passwords, users,
-    /// client and destination policy and time limits take effect for every
-    /// new session; sessions already running keep what they started with.
+    /// client and destination policy, time limits, the upstream chain and
+    /// the routing rules take effect for every new session; sessions already running keep what they started with.
     /// A change of listen addresses or session limit needs a restart and is
     /// refused as a whole.
     pub fn apply(&self, config: Config) -> Result<(), ApplyError> {
@@ -232,6 +233,8 @@ struct Settings {
     config: Config,
     clients: ClientPolicy,
     targets: TargetPolicy,
+    chain: UpstreamChain,
+    router: Router,
     authenticator: Arc<dyn Authenticator>,
     /// Whether the authenticator comes from `config.auth.users` (and so is
     /// rebuilt when a configuration is applied).
@@ -245,6 +248,12 @@ impl Settings {
             targets: TargetPolicy::new(
                 config.targets.deny.clone(),
                 config.targets.remote_clients_reach_loopback,
+            ),
+            chain: UpstreamChain::new(config.upstream.chain.clone()),
+            router: Router::new(
+                config.routing.rules.clone(),
+                config.routing.private_direct,
+                config.routing.default,
             ),
             config,
             authenticator,

@@ -264,24 +264,29 @@ impl ReplyStyle {
         }
     }
 
-    /// Sends a success reply naming `addr`. A SOCKS4 reply that cannot name
-    /// an IPv6 address carries zeros; callers that need the address (BIND)
-    /// check [`ReplyStyle::can_name`] first.
-    pub async fn succeed(self, stream: &mut TcpStream, addr: SocketAddr) -> io::Result<()> {
+    /// Sends a success reply naming `bound`. A SOCKS4 reply cannot name an
+    /// IPv6 address or a domain name and carries zeros instead; callers that
+    /// need the address (BIND) check [`ReplyStyle::can_name`] first.
+    pub async fn succeed(self, stream: &mut TcpStream, bound: TargetAddr) -> io::Result<()> {
+        let bound = match bound {
+            TargetAddr::Ip(addr) => {
+                TargetAddr::Ip(SocketAddr::new(addr.ip().to_canonical(), addr.port()))
+            }
+            name => name,
+        };
         match self {
             ReplyStyle::Socks5 => {
-                let bound = TargetAddr::Ip(SocketAddr::new(addr.ip().to_canonical(), addr.port()));
                 let reply = ReplyMessage { reply: Reply::Succeeded, bound };
                 stream.write_all(&reply.to_bytes()).await
             }
             ReplyStyle::Socks4 => {
-                let ip = match addr.ip().to_canonical() {
-                    IpAddr::V4(ip) => ip,
-                    IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+                let ip = match &bound {
+                    TargetAddr::Ip(SocketAddr::V4(addr)) => *addr.ip(),
+                    _ => Ipv4Addr::UNSPECIFIED,
                 };
                 let reply = socks4::Reply {
                     status: socks4::Status::Granted,
-                    addr: SocketAddrV4::new(ip, addr.port()),
+                    addr: SocketAddrV4::new(ip, bound.port()),
                 };
                 stream.write_all(&reply.to_bytes()).await
             }

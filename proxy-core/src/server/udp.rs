@@ -9,6 +9,10 @@
 //! their real source. Fragments (FRAG != 0) are dropped: this server does
 //! not reassemble. The association ends when its TCP connection closes or
 //! after the UDP idle time.
+//!
+//! With an upstream chain, datagrams the routing rules send through it leave
+//! through the upstreams' UDP relays (see `outbound::chain`), and replies
+//! from there come back to the client with the real source in the header.
 
 use std::collections::{HashMap, HashSet};
 use std::future::pending;
@@ -22,7 +26,8 @@ use tokio::time::Instant;
 use tracing::debug;
 
 use super::connect::{Context, SessionEnd};
-use crate::outbound;
+use crate::outbound::chain::{UdpRelayPath, UpstreamControls};
+use crate::outbound::{self, RouteAction};
 use crate::protocol::socks5::Reply;
 use crate::protocol::udp::{UdpHeader, FRAG_NONE};
 use crate::protocol::TargetAddr;
@@ -54,12 +59,34 @@ pub(super) async fn run(
         }
     };
     let relay_addr = relay.local_addr().map_err(|e| format!("UDP socket failed: {e}"))?;
+    let settings = ctx.settings;
+    let mut chain_path = None;
+    let mut controls = None;
+    if !settings.chain.is_empty() && settings.router.may_use_chain() {
+        if let Some((number, hop)) = settings.chain.udp_blocker() {
+            ctx.style.fail(&mut client, Reply::CommandNotSupported).await;
+            return Err(format!(
+                "UDP ASSOCIATE refused: hop {number} of the upstream chain ({hop}) speaks SOCKS4, \
+                 which cannot carry UDP"
+            ));
+        }
+        match settings.chain.associate_udp(settings.config.timeouts.connect).await {
+            Ok(chain) => {
+                chain_path = Some(chain.path);
+                controls = Some(chain.controls);
+            }
+            Err(e) => {
+                ctx.style.fail(&mut client, e.reply()).await;
+                return Err(format!("via the upstream chain: {e}"));
+            }
+        }
+    }
     let client_port = match requested.port() {
         0 => None,
         port => Some(port),
     };
     ctx.style
-        .succeed(&mut client, relay_addr)
+        .succeed(&mut client, relay_addr.into())
         .await
         .map_err(|e| format!("cannot send the reply: {e}"))?;
 
@@ -71,6 +98,7 @@ pub(super) async fn run(
         out4: None,
         out6: None,
         contacted: Contacted::default(),
+        chain_path,
         names: HashMap::new(),
         buf: vec![0u8; DATAGRAM_BUFFER],
         wrapped: Vec::with_capacity(DATAGRAM_BUFFER),
@@ -99,6 +127,13 @@ pub(super) async fn run(
                 Ok(()) => association.relay_from_target(Family::V6).await,
                 Err(e) => return Err(format!("outgoing UDP socket failed: {e}")),
             },
+            ready = readable(association.chain_path.as_ref().map(UdpRelayPath::socket)) => match ready {
+                Ok(()) => association.relay_from_chain().await,
+                Err(e) => return Err(format!("upstream UDP socket failed: {e}")),
+            },
+            () = upstream_closed(controls.as_mut()) => {
+                return Ok(SessionEnd::Udp("an upstream ended its UDP association"))
+            }
             () = &mut idle => return Ok(SessionEnd::Udp("no datagram for the UDP idle time")),
         };
         if moved {
@@ -121,6 +156,7 @@ struct Association<'a> {
     out4: Option<UdpSocket>,
     out6: Option<UdpSocket>,
     contacted: Contacted,
+    chain_path: Option<UdpRelayPath>,
     names: HashMap<(String, u16), SocketAddr>,
     buf: Vec<u8>,
     wrapped: Vec<u8>,
@@ -164,6 +200,31 @@ impl Association<'_> {
         if header.frag != FRAG_NONE {
             debug!(%source, frag = header.frag, "fragment dropped (no reassembly)");
             return false;
+        }
+        let settings = self.ctx.settings;
+        match settings.router.route(&header.target, !settings.chain.is_empty()) {
+            RouteAction::Refuse => {
+                debug!(target = %header.target, "datagram refused by a routing rule dropped");
+                return false;
+            }
+            RouteAction::Chain => {
+                let Some(path) = &self.chain_path else {
+                    return false;
+                };
+                let payload = &self.buf[used..len];
+                path.wrap(&header.target, payload, &mut self.wrapped);
+                return match path.send(&self.wrapped).await {
+                    Ok(_) => {
+                        self.ctx.counters.add_up(payload.len() as u64);
+                        true
+                    }
+                    Err(e) => {
+                        debug!("UDP send to the upstream relay failed: {e}");
+                        false
+                    }
+                };
+            }
+            RouteAction::Direct => {}
         }
         let Some(destination) = self.destination(&header.target).await else {
             return false;
@@ -218,6 +279,47 @@ impl Association<'_> {
         match self.relay.send_to(&self.wrapped, client).await {
             Ok(_) => {
                 self.ctx.counters.add_down(len as u64);
+                true
+            }
+            Err(e) => {
+                debug!(%client, "UDP send to the client failed: {e}");
+                false
+            }
+        }
+    }
+
+    /// Handles one datagram from the upstream chain's relay; `true` if it
+    /// was relayed to the client.
+    async fn relay_from_chain(&mut self) -> bool {
+        let Some(path) = &self.chain_path else {
+            return false;
+        };
+        let (len, source) = match path.socket().try_recv_from(&mut self.buf) {
+            Ok(received) => received,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e) => {
+                debug!("upstream UDP receive failed: {e}");
+                return false;
+            }
+        };
+        if !path.is_from_relay(source) {
+            debug!(%source, "datagram from outside the upstream relay dropped");
+            return false;
+        }
+        let Some((origin, payload)) = path.unwrap(&self.buf[..len]) else {
+            debug!(%source, "malformed datagram from the upstream relay dropped");
+            return false;
+        };
+        let Some(client_port) = self.client_port else {
+            return false;
+        };
+        self.wrapped.clear();
+        UdpHeader { frag: FRAG_NONE, target: origin }.encode(&mut self.wrapped);
+        self.wrapped.extend_from_slice(payload);
+        let client = SocketAddr::new(self.client_ip, client_port);
+        match self.relay.send_to(&self.wrapped, client).await {
+            Ok(_) => {
+                self.ctx.counters.add_down(payload.len() as u64);
                 true
             }
             Err(e) => {
@@ -319,6 +421,13 @@ fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket = std::net::UdpSocket::bind(addr)?;
     socket.set_nonblocking(true)?;
     UdpSocket::from_std(socket)
+}
+
+async fn upstream_closed(controls: Option<&mut UpstreamControls>) {
+    match controls {
+        Some(controls) => controls.closed().await,
+        None => pending().await,
+    }
 }
 
 async fn readable(socket: Option<&UdpSocket>) -> io::Result<()> {

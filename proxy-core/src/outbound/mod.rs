@@ -1,6 +1,15 @@
 //! How a session reaches its target: name resolution, the destination
 //! policy, and connecting with a time limit, with every failure turned into
-//! the reply code that says what happened.
+//! the reply code that says what happened; or, through [`chain`], by way of
+//! upstream SOCKS proxies, as [`route`] decides.
+
+pub mod chain;
+pub mod hop;
+pub mod route;
+
+pub use chain::{ChainError, ChainReport, UpstreamChain};
+pub use hop::{HopProtocol, UpstreamHop};
+pub use route::{RouteAction, RouteRule, Router};
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -1,0 +1,501 @@
+//! Reaching a target through a chain of upstream SOCKS proxies.
+//!
+//! TCP: connect to the first hop, and through each hop CONNECT to the next;
+//! the last hop gets the client's command. A name the client sent reaches the
+//! last hop unresolved when it speaks SOCKS5 or SOCKS4a.
+//!
+//! UDP (SOCKS5 hops only): hop k's association is asked for over a TCP
+//! connection that runs through hops 1..k-1, so each hop sees its UDP client
+//! come from the hop before it. A datagram is sent to the first hop's relay
+//! with one RFC 1928 header per later hop in front of the target's header:
+//! each hop strips one and forwards the rest to the next relay. Replies come
+//! back with one header per hop, the innermost naming the real source.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::task::JoinSet;
+
+use super::hop::{HopError, UpstreamHop};
+use crate::protocol::socks5::{Command, Reply};
+use crate::protocol::udp::{UdpHeader, FRAG_NONE};
+use crate::protocol::TargetAddr;
+
+/// An ordered list of upstream proxies, nearest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpstreamChain {
+    hops: Vec<UpstreamHop>,
+}
+
+/// A failure at one hop of a chain.
+#[derive(Debug, thiserror::Error)]
+#[error("hop {number} ({hop}): {error}")]
+pub struct ChainError {
+    /// The hop's position, from 1.
+    pub number: usize,
+    /// The hop, without credentials.
+    pub hop: String,
+    /// What went wrong there.
+    pub error: HopError,
+}
+
+impl ChainError {
+    /// The reply code for the client.
+    pub fn reply(&self) -> Reply {
+        self.error.reply()
+    }
+}
+
+impl UpstreamChain {
+    /// A chain of these hops.
+    pub fn new(hops: Vec<UpstreamHop>) -> Self {
+        UpstreamChain { hops }
+    }
+
+    /// The hops, nearest first.
+    pub fn hops(&self) -> &[UpstreamHop] {
+        &self.hops
+    }
+
+    /// Whether there is no hop (everything goes direct).
+    pub fn is_empty(&self) -> bool {
+        self.hops.is_empty()
+    }
+
+    /// The first hop that cannot carry UDP, if any.
+    pub fn udp_blocker(&self) -> Option<(usize, &UpstreamHop)> {
+        self.hops
+            .iter()
+            .enumerate()
+            .find(|(_, h)| !h.protocol.carries_udp())
+            .map(|(i, h)| (i + 1, h))
+    }
+
+    /// Sends `command` for `target` through the whole chain within `limit`:
+    /// the stream, positioned after the last hop's (first) reply, and the
+    /// address that reply named.
+    ///
+    /// # Panics
+    /// If the chain is empty.
+    pub async fn open(
+        &self,
+        command: Command,
+        target: &TargetAddr,
+        limit: Duration,
+    ) -> Result<(TcpStream, TargetAddr), ChainError> {
+        let last = self.hops.len() - 1;
+        let mut at = 0;
+        let work = async {
+            let mut stream = self.reach(last, &mut at).await?;
+            at = last;
+            let bound = self.hops[last].request(&mut stream, command, target).await?;
+            Ok::<_, HopError>((stream, bound))
+        };
+        match tokio::time::timeout(limit, work).await {
+            Ok(Ok(opened)) => Ok(opened),
+            Ok(Err(error)) => Err(self.error_at(at, error)),
+            Err(_) => Err(self.error_at(at, HopError::TimedOut)),
+        }
+    }
+
+    /// Sets up a UDP association through every hop (all must speak SOCKS5).
+    pub async fn associate_udp(&self, limit: Duration) -> Result<UdpChain, ChainError> {
+        if let Some((number, hop)) = self.udp_blocker() {
+            return Err(ChainError {
+                number,
+                hop: hop.to_string(),
+                error: HopError::Unsupported("SOCKS4 cannot carry UDP"),
+            });
+        }
+        let mut at = 0;
+        let work = async {
+            let mut relays = Vec::with_capacity(self.hops.len());
+            let mut controls = JoinSet::new();
+            for k in 0..self.hops.len() {
+                let mut stream = self.reach(k, &mut at).await?;
+                at = k;
+                let any = TargetAddr::unspecified();
+                let bound = self.hops[k].request(&mut stream, Command::UdpAssociate, &any).await?;
+                relays.push(self.relay_address(k, bound, &stream)?);
+                controls.spawn(wait_for_close(stream));
+            }
+            let first = match &relays[0] {
+                TargetAddr::Ip(addr) => *addr,
+                TargetAddr::Domain(..) => {
+                    return Err(HopError::Unsupported("the first hop named its relay by a name"))
+                }
+            };
+            let any: IpAddr = if first.is_ipv4() {
+                Ipv4Addr::UNSPECIFIED.into()
+            } else {
+                Ipv6Addr::UNSPECIFIED.into()
+            };
+            let socket = UdpSocket::bind(SocketAddr::new(any, 0)).await?;
+            Ok::<_, HopError>(UdpChain {
+                path: UdpRelayPath { socket, first, relays },
+                controls: UpstreamControls(controls),
+            })
+        };
+        match tokio::time::timeout(limit, work).await {
+            Ok(Ok(chain)) => Ok(chain),
+            Ok(Err(error)) => Err(self.error_at(at, error)),
+            Err(_) => Err(self.error_at(at, HopError::TimedOut)),
+        }
+    }
+
+    /// Tests the chain: reaches and authenticates with each hop in turn,
+    /// CONNECTs to `target` through all of them, then checks that every hop
+    /// grants a UDP association. Each step has `limit`.
+    pub async fn check(&self, target: &TargetAddr, limit: Duration) -> ChainReport {
+        let mut hops: Vec<StepReport> = self
+            .hops
+            .iter()
+            .map(|h| StepReport { name: h.to_string(), outcome: Err("not reached".into()) })
+            .collect();
+        let mut report_target =
+            StepReport { name: target.to_string(), outcome: Err("not reached".into()) };
+        let mut stream = None;
+        for k in 0..self.hops.len() {
+            let started = Instant::now();
+            let step = async {
+                let mut s = match stream.take() {
+                    None => connect_first(&self.hops[0]).await?,
+                    Some(mut s) => {
+                        self.hops[k - 1]
+                            .request(&mut s, Command::Connect, &self.hops[k].address())
+                            .await?;
+                        s
+                    }
+                };
+                self.hops[k].authenticate(&mut s).await?;
+                Ok::<_, HopError>(s)
+            };
+            match tokio::time::timeout(limit, step).await {
+                Ok(Ok(s)) => {
+                    hops[k].outcome = Ok(started.elapsed());
+                    stream = Some(s);
+                }
+                Ok(Err(e)) => {
+                    hops[k].outcome = Err(e.to_string());
+                    break;
+                }
+                Err(_) => {
+                    hops[k].outcome = Err(HopError::TimedOut.to_string());
+                    break;
+                }
+            }
+        }
+        if let (Some(mut s), Some(last)) = (stream, self.hops.last()) {
+            let started = Instant::now();
+            let step = last.request(&mut s, Command::Connect, target);
+            report_target.outcome = match tokio::time::timeout(limit, step).await {
+                Ok(Ok(_)) => Ok(started.elapsed()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(HopError::TimedOut.to_string()),
+            };
+        }
+        let udp = match self.udp_blocker() {
+            Some((number, hop)) => UdpReport::Unsupported(format!(
+                "hop {number} ({hop}) speaks SOCKS4, which has no UDP"
+            )),
+            None => {
+                let started = Instant::now();
+                match self.associate_udp(limit).await {
+                    Ok(_) => UdpReport::Ok(started.elapsed()),
+                    Err(e) => UdpReport::Failed(e.to_string()),
+                }
+            }
+        };
+        ChainReport { hops, target: report_target, udp }
+    }
+
+    /// A stream through hops 1..=`upto`, greeted and authenticated with hop
+    /// `upto`. `at` follows the hop being worked on, for error reports.
+    async fn reach(&self, upto: usize, at: &mut usize) -> Result<TcpStream, HopError> {
+        *at = 0;
+        let mut stream = connect_first(&self.hops[0]).await?;
+        self.hops[0].authenticate(&mut stream).await?;
+        for k in 1..=upto {
+            *at = k - 1;
+            self.hops[k - 1]
+                .request(&mut stream, Command::Connect, &self.hops[k].address())
+                .await?;
+            *at = k;
+            self.hops[k].authenticate(&mut stream).await?;
+        }
+        Ok(stream)
+    }
+
+    /// Where hop `k`'s relay is: the address it named, or, if it named the
+    /// unspecified address, the hop's own address with the port it named.
+    fn relay_address(
+        &self,
+        k: usize,
+        bound: TargetAddr,
+        control: &TcpStream,
+    ) -> Result<TargetAddr, HopError> {
+        match bound {
+            TargetAddr::Ip(addr) if addr.ip().is_unspecified() => {
+                if k == 0 {
+                    Ok(TargetAddr::Ip(SocketAddr::new(control.peer_addr()?.ip(), addr.port())))
+                } else {
+                    Ok(match self.hops[k].address() {
+                        TargetAddr::Ip(hop) => {
+                            TargetAddr::Ip(SocketAddr::new(hop.ip(), addr.port()))
+                        }
+                        TargetAddr::Domain(name, _) => TargetAddr::Domain(name, addr.port()),
+                    })
+                }
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn error_at(&self, at: usize, error: HopError) -> ChainError {
+        ChainError { number: at + 1, hop: self.hops[at].to_string(), error }
+    }
+}
+
+/// A UDP association that crosses the whole chain: the datagram path and
+/// the control connections that keep it alive.
+#[derive(Debug)]
+pub struct UdpChain {
+    /// Sending and receiving datagrams.
+    pub path: UdpRelayPath,
+    /// The hops' control connections.
+    pub controls: UpstreamControls,
+}
+
+/// The datagram side of a [`UdpChain`].
+#[derive(Debug)]
+pub struct UdpRelayPath {
+    socket: UdpSocket,
+    first: SocketAddr,
+    /// Each hop's relay; the first is where datagrams are sent.
+    relays: Vec<TargetAddr>,
+}
+
+impl UdpRelayPath {
+    /// The local socket datagrams leave from and replies arrive on.
+    pub fn socket(&self) -> &UdpSocket {
+        &self.socket
+    }
+
+    /// Whether a datagram from `source` came from the first hop's relay.
+    pub fn is_from_relay(&self, source: SocketAddr) -> bool {
+        source.ip().to_canonical() == self.first.ip().to_canonical()
+            && source.port() == self.first.port()
+    }
+
+    /// Writes a datagram for `target` into `out`: one header per hop after
+    /// the first, then the target's header, then `payload`.
+    pub fn wrap(&self, target: &TargetAddr, payload: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        for relay in &self.relays[1..] {
+            UdpHeader { frag: FRAG_NONE, target: relay.clone() }.encode(out);
+        }
+        UdpHeader { frag: FRAG_NONE, target: target.clone() }.encode(out);
+        out.extend_from_slice(payload);
+    }
+
+    /// Strips one header per hop from a reply: the real source and the
+    /// payload, or `None` for a malformed or fragmented datagram.
+    pub fn unwrap<'a>(&self, datagram: &'a [u8]) -> Option<(TargetAddr, &'a [u8])> {
+        let mut rest = datagram;
+        let mut source = None;
+        for _ in 0..self.relays.len() {
+            let (header, used) = UdpHeader::decode(rest).ok()??;
+            if header.frag != FRAG_NONE {
+                return None;
+            }
+            source = Some(header.target);
+            rest = &rest[used..];
+        }
+        source.map(|s| (s, rest))
+    }
+
+    /// Sends a wrapped datagram to the first hop's relay.
+    pub async fn send(&self, wrapped: &[u8]) -> std::io::Result<usize> {
+        self.socket.send_to(wrapped, self.first).await
+    }
+}
+
+/// The control connections of a [`UdpChain`], one per hop.
+#[derive(Debug)]
+pub struct UpstreamControls(JoinSet<()>);
+
+impl UpstreamControls {
+    /// Returns when an upstream ends its association (its control
+    /// connection closes).
+    pub async fn closed(&mut self) {
+        if self.0.join_next().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// The result of [`UpstreamChain::check`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChainReport {
+    /// Reaching and authenticating with each hop.
+    pub hops: Vec<StepReport>,
+    /// CONNECT to the target through the whole chain.
+    pub target: StepReport,
+    /// UDP ASSOCIATE at every hop.
+    pub udp: UdpReport,
+}
+
+impl ChainReport {
+    /// Whether every step worked (UDP that the chain cannot carry counts as
+    /// working: it is a property of the chain, not a failure).
+    pub fn all_ok(&self) -> bool {
+        self.hops.iter().all(|h| h.outcome.is_ok())
+            && self.target.outcome.is_ok()
+            && !matches!(self.udp, UdpReport::Failed(_))
+    }
+}
+
+impl fmt::Display for ChainReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let step =
+            |f: &mut fmt::Formatter<'_>, label: String, outcome: &Result<Duration, String>| {
+                match outcome {
+                    Ok(took) => writeln!(f, "{label} ok {}", millis(*took)),
+                    Err(e) => writeln!(f, "{label} error: {e}"),
+                }
+            };
+        for (i, hop) in self.hops.iter().enumerate() {
+            step(f, format!("hop {} {}", i + 1, hop.name), &hop.outcome)?;
+        }
+        step(f, format!("target {}", self.target.name), &self.target.outcome)?;
+        match &self.udp {
+            UdpReport::Ok(took) => writeln!(f, "udp ok {}", millis(*took)),
+            UdpReport::Failed(e) => writeln!(f, "udp error: {e}"),
+            UdpReport::Unsupported(why) => writeln!(f, "udp unsupported: {why}"),
+        }
+    }
+}
+
+/// One step of a check: how long it took, or what went wrong.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepReport {
+    /// The hop (without credentials) or the target.
+    pub name: String,
+    /// The latency, or the error in words.
+    pub outcome: Result<Duration, String>,
+}
+
+/// Whether UDP crosses the chain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum UdpReport {
+    /// Every hop granted an association, in this time.
+    Ok(Duration),
+    /// A hop refused or failed.
+    Failed(String),
+    /// A hop speaks SOCKS4, which cannot carry UDP.
+    Unsupported(String),
+}
+
+/// A latency in milliseconds with one decimal: loopback hops answer in
+/// well under a millisecond.
+fn millis(took: Duration) -> String {
+    format!("{:.1}ms", took.as_secs_f64() * 1000.0)
+}
+
+async fn connect_first(hop: &UpstreamHop) -> Result<TcpStream, HopError> {
+    let addrs: Vec<SocketAddr> = match hop.address() {
+        TargetAddr::Ip(addr) => vec![addr],
+        TargetAddr::Domain(name, port) => tokio::net::lookup_host((name.as_str(), port))
+            .await
+            .map_err(|e| HopError::Resolve(format!("cannot resolve {name}: {e}")))?
+            .collect(),
+    };
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) => HopError::Io(e),
+        None => HopError::Resolve(format!("{} has no address", hop.host)),
+    })
+}
+
+/// Reads and discards until the stream ends: the life of an association's
+/// control connection.
+async fn wait_for_close(mut stream: TcpStream) {
+    let mut sink = [0u8; 256];
+    while let Ok(n) = stream.read(&mut sink).await {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain_of(relays: Vec<TargetAddr>) -> UdpRelayPath {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let first = match &relays[0] {
+            TargetAddr::Ip(a) => *a,
+            _ => unreachable!(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _guard = rt.enter();
+        UdpRelayPath { socket: UdpSocket::from_std(socket).unwrap(), first, relays }
+    }
+
+    #[test]
+    fn datagrams_carry_one_header_per_hop() {
+        let r1 = TargetAddr::Ip("127.0.0.1:5001".parse().unwrap());
+        let r2 = TargetAddr::Ip("127.0.0.1:5002".parse().unwrap());
+        let r3 = TargetAddr::Domain("relay3.test".into(), 5003);
+        let chain = chain_of(vec![r1, r2.clone(), r3.clone()]);
+        let target = TargetAddr::Domain("dns.test".into(), 53);
+        let mut out = Vec::new();
+        chain.wrap(&target, b"query", &mut out);
+
+        // What the hops see, outermost first: to hop 2's relay, to hop 3's,
+        // then to the target.
+        let mut rest = &out[..];
+        for expected in [r2, r3, target.clone()] {
+            let (header, used) = UdpHeader::decode(rest).unwrap().unwrap();
+            assert_eq!(header.target, expected);
+            rest = &rest[used..];
+        }
+        assert_eq!(rest, b"query");
+        // A reply comes back with the same number of headers.
+        let (source, payload) = chain.unwrap(&out).unwrap();
+        assert_eq!((source, payload), (target, &b"query"[..]));
+    }
+
+    #[test]
+    fn short_or_fragmented_replies_are_refused() {
+        let chain = chain_of(vec![
+            TargetAddr::Ip("127.0.0.1:5001".parse().unwrap()),
+            TargetAddr::Ip("127.0.0.1:5002".parse().unwrap()),
+        ]);
+        let mut one_header = Vec::new();
+        UdpHeader { frag: 0, target: TargetAddr::Ip("127.0.0.1:7".parse().unwrap()) }
+            .encode(&mut one_header);
+        one_header.extend_from_slice(b"x");
+        assert_eq!(chain.unwrap(&one_header), None, "two hops need two headers");
+        let mut fragmented = Vec::new();
+        UdpHeader { frag: 1, target: TargetAddr::Ip("127.0.0.1:7".parse().unwrap()) }
+            .encode(&mut fragmented);
+        fragmented.extend_from_slice(&one_header);
+        assert_eq!(chain.unwrap(&fragmented), None);
+    }
+}

@@ -1,0 +1,476 @@
+//! One upstream SOCKS proxy (a hop of a chain): its address, protocol and
+//! credentials, written as a URL, and the client side of its handshake.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::protocol::socks5::{self, method, Command, Greeting, Reply, ReplyMessage};
+use crate::protocol::{socks4, userpass, ProtocolError, TargetAddr};
+
+/// The protocol a hop speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HopProtocol {
+    /// SOCKS5, with no authentication or username/password.
+    Socks5,
+    /// SOCKS4a: IPv4 addresses and names, CONNECT and BIND.
+    Socks4a,
+    /// SOCKS4: IPv4 addresses only (names are resolved locally).
+    Socks4,
+}
+
+impl HopProtocol {
+    fn scheme(self) -> &'static str {
+        match self {
+            HopProtocol::Socks5 => "socks5",
+            HopProtocol::Socks4a => "socks4a",
+            HopProtocol::Socks4 => "socks4",
+        }
+    }
+
+    /// Whether the hop can relay UDP (only SOCKS5 has UDP ASSOCIATE).
+    pub fn carries_udp(self) -> bool {
+        self == HopProtocol::Socks5
+    }
+}
+
+/// An upstream SOCKS proxy, written `socks5://user:pass@host:port`,
+/// `socks4a://userid@host:port` or `socks4://host:port` (`socks5h://` is
+/// the same as `socks5://`: names always go to the hop unresolved). Its
+/// `Display` and `Debug` never show the password.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct UpstreamHop {
+    /// The protocol it speaks.
+    pub protocol: HopProtocol,
+    /// Its host name or IP address.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// SOCKS5: username and password. SOCKS4: the USERID (password empty).
+    pub credentials: Option<(String, String)>,
+}
+
+impl UpstreamHop {
+    /// Where to reach the hop, as a target for the hop before it.
+    pub fn address(&self) -> TargetAddr {
+        match self.host.parse::<IpAddr>() {
+            Ok(ip) => TargetAddr::Ip(SocketAddr::new(ip, self.port)),
+            Err(_) => TargetAddr::Domain(self.host.clone(), self.port),
+        }
+    }
+
+    /// The URL with the password, for saving the configuration.
+    pub fn to_url_with_secret(&self) -> String {
+        let userinfo = match (&self.credentials, self.protocol) {
+            (Some((user, pass)), HopProtocol::Socks5) => {
+                format!("{}:{}@", percent_encode(user), percent_encode(pass))
+            }
+            (Some((user, _)), _) => format!("{}@", percent_encode(user)),
+            (None, _) => String::new(),
+        };
+        format!("{}://{}{}", self.protocol.scheme(), userinfo, self.host_port())
+    }
+
+    fn host_port(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// Greets the hop and authenticates (SOCKS5); nothing to do for SOCKS4.
+    pub async fn authenticate<S>(&self, stream: &mut S) -> Result<(), HopError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        if self.protocol != HopProtocol::Socks5 {
+            return Ok(());
+        }
+        let offered = match self.credentials {
+            Some(_) => method::USERNAME_PASSWORD,
+            None => method::NO_AUTH,
+        };
+        let mut out = Vec::with_capacity(3);
+        Greeting { methods: &[offered] }.encode(&mut out);
+        stream.write_all(&out).await?;
+        let mut selection = [0u8; 2];
+        stream.read_exact(&mut selection).await?;
+        let chosen = match socks5::decode_method_selection(&selection)? {
+            Some((chosen, _)) => chosen,
+            None => unreachable!("two bytes are a whole method selection"),
+        };
+        if chosen != offered {
+            return Err(HopError::NoAcceptableMethod);
+        }
+        if let Some((user, pass)) = &self.credentials {
+            let mut out = Vec::with_capacity(3 + user.len() + pass.len());
+            userpass::Credentials { username: user.as_bytes(), password: pass.as_bytes() }
+                .encode(&mut out);
+            stream.write_all(&out).await?;
+            let mut status = [0u8; 2];
+            stream.read_exact(&mut status).await?;
+            if userpass::decode_status(&status)? != Some((true, 2)) {
+                return Err(HopError::AuthRejected);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a request and reads the hop's reply: the bound address on
+    /// success. Reads exactly the reply, so bytes that follow it (a
+    /// target's banner) stay in the stream for the relay.
+    pub async fn request<S>(
+        &self,
+        stream: &mut S,
+        command: Command,
+        target: &TargetAddr,
+    ) -> Result<TargetAddr, HopError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        match self.protocol {
+            HopProtocol::Socks5 => {
+                let mut out = Vec::with_capacity(3 + target.encoded_len());
+                socks5::Request { command, target: target.clone() }.encode(&mut out);
+                stream.write_all(&out).await?;
+                let reply = read_socks5_reply(stream).await?;
+                match reply.reply {
+                    Reply::Succeeded => Ok(reply.bound),
+                    code => Err(HopError::Refused(code)),
+                }
+            }
+            HopProtocol::Socks4a | HopProtocol::Socks4 => {
+                let command = match command {
+                    Command::Connect => socks4::Command::Connect,
+                    Command::Bind => socks4::Command::Bind,
+                    Command::UdpAssociate => {
+                        return Err(HopError::Unsupported("SOCKS4 has no UDP ASSOCIATE"))
+                    }
+                };
+                let target = self.socks4_target(target).await?;
+                let user_id = self.credentials.as_ref().map(|(u, _)| u.as_bytes()).unwrap_or(b"");
+                let mut out = Vec::new();
+                socks4::Request { command, target, user_id }.encode(&mut out);
+                stream.write_all(&out).await?;
+                read_socks4_reply(stream).await
+            }
+        }
+    }
+
+    /// Reads a second reply (the one a BIND sends when its peer connects).
+    pub async fn read_reply<S>(&self, stream: &mut S) -> Result<TargetAddr, HopError>
+    where
+        S: AsyncRead + Unpin,
+    {
+        match self.protocol {
+            HopProtocol::Socks5 => {
+                let reply = read_socks5_reply(stream).await?;
+                match reply.reply {
+                    Reply::Succeeded => Ok(reply.bound),
+                    code => Err(HopError::Refused(code)),
+                }
+            }
+            _ => read_socks4_reply(stream).await,
+        }
+    }
+
+    /// The target as this hop can carry it: SOCKS4a takes names and IPv4,
+    /// SOCKS4 only IPv4 (a name is looked up here), neither takes IPv6.
+    async fn socks4_target(&self, target: &TargetAddr) -> Result<TargetAddr, HopError> {
+        match target {
+            TargetAddr::Ip(addr) => match addr.ip().to_canonical() {
+                IpAddr::V4(ip) => Ok(TargetAddr::Ip(SocketAddr::new(ip.into(), addr.port()))),
+                IpAddr::V6(_) => Err(HopError::Unsupported("SOCKS4 cannot carry an IPv6 address")),
+            },
+            TargetAddr::Domain(..) if self.protocol == HopProtocol::Socks4a => Ok(target.clone()),
+            TargetAddr::Domain(name, port) => {
+                let lookup = tokio::net::lookup_host((name.as_str(), *port));
+                let addrs = tokio::time::timeout(Duration::from_secs(10), lookup)
+                    .await
+                    .map_err(|_| HopError::Resolve(format!("resolving {name} timed out")))?
+                    .map_err(|e| HopError::Resolve(format!("cannot resolve {name}: {e}")))?;
+                addrs
+                    .into_iter()
+                    .find(SocketAddr::is_ipv4)
+                    .map(TargetAddr::Ip)
+                    .ok_or_else(|| HopError::Resolve(format!("{name} has no IPv4 address")))
+            }
+        }
+    }
+}
+
+impl fmt::Display for UpstreamHop {
+    /// The URL without credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.protocol.scheme(), self.host_port())
+    }
+}
+
+impl fmt::Debug for UpstreamHop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let user = self.credentials.as_ref().map(|(u, _)| u.as_str());
+        write!(f, "UpstreamHop({self}, user: {user:?})")
+    }
+}
+
+/// An upstream URL that could not be read. It never repeats the URL, which
+/// may hold a password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("upstream URL: {0}")]
+pub struct HopParseError(&'static str);
+
+impl FromStr for UpstreamHop {
+    type Err = HopParseError;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or(HopParseError("expected SCHEME://[USER[:PASSWORD]@]HOST:PORT"))?;
+        let protocol = match scheme.to_ascii_lowercase().as_str() {
+            "socks5" | "socks5h" => HopProtocol::Socks5,
+            "socks4a" => HopProtocol::Socks4a,
+            "socks4" => HopProtocol::Socks4,
+            _ => {
+                return Err(HopParseError("the scheme must be socks5, socks5h, socks4a or socks4"))
+            }
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let (userinfo, host_port) = match rest.rsplit_once('@') {
+            Some((userinfo, host_port)) => (Some(userinfo), host_port),
+            None => (None, rest),
+        };
+        let credentials = match userinfo {
+            None => None,
+            Some(info) => {
+                let (user, pass) = info.split_once(':').unwrap_or((info, ""));
+                let user = percent_decode(user).ok_or(HopParseError("bad %-escape in the user"))?;
+                let pass =
+                    percent_decode(pass).ok_or(HopParseError("bad %-escape in the password"))?;
+                if user.is_empty() || user.len() > 255 || pass.len() > 255 {
+                    return Err(HopParseError("user and password must be 1 to 255 bytes"));
+                }
+                if protocol == HopProtocol::Socks5 && pass.is_empty() {
+                    return Err(HopParseError("a SOCKS5 user needs a password (user:password@)"));
+                }
+                Some((user, pass))
+            }
+        };
+        let (host, port) = if let Some(bracketed) = host_port.strip_prefix('[') {
+            let (host, after) =
+                bracketed.split_once(']').ok_or(HopParseError("missing ']' after an IPv6 host"))?;
+            if host.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(HopParseError("the host in brackets is not an IPv6 address"));
+            }
+            let port =
+                after.strip_prefix(':').ok_or(HopParseError("expected :PORT after the host"))?;
+            (host, port)
+        } else {
+            host_port.rsplit_once(':').ok_or(HopParseError("expected HOST:PORT"))?
+        };
+        if host.is_empty() || host.len() > 255 {
+            return Err(HopParseError("the host is empty or too long"));
+        }
+        let port: u16 = port.parse().map_err(|_| HopParseError("the port is not a number"))?;
+        if port == 0 {
+            return Err(HopParseError("the port must not be 0"));
+        }
+        Ok(UpstreamHop { protocol, host: host.to_owned(), port, credentials })
+    }
+}
+
+impl Serialize for UpstreamHop {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_url_with_secret())
+    }
+}
+
+impl<'de> Deserialize<'de> for UpstreamHop {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// What went wrong at one hop.
+#[derive(Debug, thiserror::Error)]
+pub enum HopError {
+    /// The connection to or through the hop failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The hop answered something that is not SOCKS.
+    #[error("answered outside the protocol: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// The hop accepts none of the methods we offered.
+    #[error("accepts none of the offered authentication methods (does it need a password?)")]
+    NoAcceptableMethod,
+    /// The hop rejected the username and password.
+    #[error("rejected the username/password")]
+    AuthRejected,
+    /// The hop refused the request with this code.
+    #[error("refused the request: {0}")]
+    Refused(Reply),
+    /// The hop's protocol cannot carry this request.
+    #[error("{0}")]
+    Unsupported(&'static str),
+    /// A local lookup for a SOCKS4 hop failed.
+    #[error("{0}")]
+    Resolve(String),
+    /// The hop did not answer in time.
+    #[error("did not answer within the connect time limit")]
+    TimedOut,
+}
+
+impl HopError {
+    /// The SOCKS5 reply code that tells the client what happened.
+    pub fn reply(&self) -> Reply {
+        match self {
+            HopError::Io(e) => super::reply_for(e),
+            HopError::Protocol(_) => Reply::GeneralFailure,
+            HopError::NoAcceptableMethod | HopError::AuthRejected => Reply::NotAllowed,
+            HopError::Refused(code) => *code,
+            HopError::Unsupported(_) => Reply::AddressTypeNotSupported,
+            HopError::Resolve(_) | HopError::TimedOut => Reply::HostUnreachable,
+        }
+    }
+}
+
+async fn read_socks5_reply<S: AsyncRead + Unpin>(stream: &mut S) -> Result<ReplyMessage, HopError> {
+    let mut buf = vec![0u8; 4];
+    stream.read_exact(&mut buf).await?;
+    let rest = match buf[3] {
+        0x01 => 4 + 2,
+        0x04 => 16 + 2,
+        0x03 => {
+            let mut len = [0u8; 1];
+            stream.read_exact(&mut len).await?;
+            buf.push(len[0]);
+            usize::from(len[0]) + 2
+        }
+        // Let the decoder name the problem (version or address type).
+        _ => 0,
+    };
+    let start = buf.len();
+    buf.resize(start + rest, 0);
+    stream.read_exact(&mut buf[start..]).await?;
+    match ReplyMessage::decode(&buf)? {
+        Some((reply, _)) => Ok(reply),
+        None => Err(HopError::Protocol(ProtocolError::UnexpectedReplyVersion(buf[0]))),
+    }
+}
+
+async fn read_socks4_reply<S: AsyncRead + Unpin>(stream: &mut S) -> Result<TargetAddr, HopError> {
+    let mut buf = [0u8; 8];
+    stream.read_exact(&mut buf).await?;
+    let reply = match socks4::Reply::decode(&buf)? {
+        Some((reply, _)) => reply,
+        None => unreachable!("eight bytes are a whole SOCKS4 reply"),
+    };
+    match reply.status {
+        socks4::Status::Granted => Ok(TargetAddr::Ip(SocketAddr::V4(reply.addr))),
+        // SOCKS4 has one failure code; it says nothing more precise.
+        _ => Err(HopError::Refused(Reply::GeneralFailure)),
+    }
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_with_every_scheme() {
+        let hop: UpstreamHop = "socks5://alice:s3cr%40t@gw.example:1080".parse().unwrap();
+        assert_eq!(hop.protocol, HopProtocol::Socks5);
+        assert_eq!((hop.host.as_str(), hop.port), ("gw.example", 1080));
+        assert_eq!(hop.credentials, Some(("alice".into(), "s3cr@t".into())));
+        let hop: UpstreamHop = "socks5h://[::1]:9050".parse().unwrap();
+        assert_eq!((hop.protocol, hop.host.as_str()), (HopProtocol::Socks5, "::1"));
+        assert_eq!(hop.address(), TargetAddr::Ip("[::1]:9050".parse().unwrap()));
+        let hop: UpstreamHop = "socks4a://bob@10.0.0.1:1080".parse().unwrap();
+        assert_eq!(hop.protocol, HopProtocol::Socks4a);
+        assert_eq!(hop.credentials, Some(("bob".into(), String::new())));
+        let hop: UpstreamHop = "SOCKS4://127.0.0.1:1080/".parse().unwrap();
+        assert_eq!(hop.protocol, HopProtocol::Socks4);
+    }
+
+    #[test]
+    fn urls_round_trip_with_their_secret() {
+        for url in [
+            "socks5://alice:p%3Aw%40x@gw.example:1080",
+            "socks4a://bob@10.0.0.1:1080",
+            "socks4://[::1]:1",
+        ] {
+            let hop: UpstreamHop = url.parse().unwrap();
+            assert_eq!(hop.to_url_with_secret(), url);
+            assert_eq!(hop.to_url_with_secret().parse::<UpstreamHop>().unwrap(), hop);
+        }
+    }
+
+    #[test]
+    fn display_and_debug_hide_the_password() {
+        let hop: UpstreamHop = "socks5://alice:hunter2@gw.example:1080".parse().unwrap();
+        assert_eq!(hop.to_string(), "socks5://gw.example:1080");
+        let debug = format!("{hop:?}");
+        assert!(debug.contains("alice") && !debug.contains("hunter2"), "{debug}");
+    }
+
+    #[test]
+    fn bad_urls_are_refused_without_repeating_them() {
+        for url in [
+            "http://a:1",
+            "socks5://a",
+            "socks5://a:0",
+            "socks5://a:99999",
+            "socks5://user@a:1",
+            "socks5://[zz]:1",
+            "socks5://:1",
+            "socks5://u:p%zz@a:1",
+            "gw.example:1080",
+        ] {
+            let err = url.parse::<UpstreamHop>().unwrap_err().to_string();
+            assert!(!err.contains(url), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn hop_errors_map_to_reply_codes() {
+        assert_eq!(HopError::AuthRejected.reply(), Reply::NotAllowed);
+        assert_eq!(HopError::Refused(Reply::ConnectionRefused).reply(), Reply::ConnectionRefused);
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(HopError::Io(refused).reply(), Reply::ConnectionRefused);
+        assert_eq!(HopError::TimedOut.reply(), Reply::HostUnreachable);
+    }
+}
