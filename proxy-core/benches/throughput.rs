@@ -8,6 +8,7 @@
 //! `BENCH_CONCURRENCY` (default 50).
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -193,6 +194,9 @@ async fn start_target() -> Targets {
 struct Proxy {
     child: Child,
     addr: SocketAddr,
+    /// Whether the server forks workers into its own process group (Dante),
+    /// which must be stopped as a whole.
+    group: bool,
 }
 
 impl Proxy {
@@ -207,7 +211,7 @@ impl Proxy {
         let mut lines = BufReader::new(stdout).lines();
         let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await.ok()?;
         let addr = line.ok()??.strip_prefix("listening on ")?.parse().ok()?;
-        Some(Proxy { child, addr })
+        Some(Proxy { child, addr, group: false })
     }
 
     async fn microsocks() -> Option<Proxy> {
@@ -218,7 +222,7 @@ impl Proxy {
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
-        Proxy::when_listening(child, port).await
+        Proxy::when_listening(child, port, false).await
     }
 
     async fn dante() -> Option<Proxy> {
@@ -238,16 +242,17 @@ impl Proxy {
             .args(["-f", config.to_str()?, "-N", "2"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .ok()?;
-        Proxy::when_listening(child, port).await
+        Proxy::when_listening(child, port, true).await
     }
 
-    async fn when_listening(mut child: Child, port: u16) -> Option<Proxy> {
+    async fn when_listening(mut child: Child, port: u16, group: bool) -> Option<Proxy> {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         for _ in 0..100 {
             if TcpStream::connect(addr).await.is_ok() {
-                return Some(Proxy { child, addr });
+                return Some(Proxy { child, addr, group });
             }
             if let Ok(Some(_)) = child.try_wait() {
                 return None;
@@ -268,6 +273,11 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
+        if self.group {
+            // The negative id names the whole process group.
+            let group = format!("-{}", self.child.id());
+            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

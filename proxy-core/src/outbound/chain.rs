@@ -165,10 +165,14 @@ impl UpstreamChain {
                 let mut s = match stream.take() {
                     None => connect_first(&self.hops[0]).await?,
                     Some(mut s) => {
-                        self.hops[k - 1]
-                            .request(&mut s, Command::Connect, &self.hops[k].address())
-                            .await?;
-                        s
+                        let next = self.hops[k].address();
+                        match self.hops[k - 1].request(&mut s, Command::Connect, &next).await {
+                            Ok(_) => s,
+                            Err(HopError::Refused(code)) => {
+                                return Err(HopError::Unreachable(code))
+                            }
+                            Err(e) => return Err(e),
+                        }
                     }
                 };
                 self.hops[k].authenticate(&mut s).await?;
@@ -221,9 +225,15 @@ impl UpstreamChain {
         self.hops[0].authenticate(&mut stream).await?;
         for k in 1..=upto {
             *at = k - 1;
-            self.hops[k - 1]
-                .request(&mut stream, Command::Connect, &self.hops[k].address())
-                .await?;
+            let next = self.hops[k].address();
+            if let Err(e) = self.hops[k - 1].request(&mut stream, Command::Connect, &next).await {
+                // A refusal of the CONNECT to hop k says hop k is down.
+                if let HopError::Refused(code) = e {
+                    *at = k;
+                    return Err(HopError::Unreachable(code));
+                }
+                return Err(e);
+            }
             *at = k;
             self.hops[k].authenticate(&mut stream).await?;
         }

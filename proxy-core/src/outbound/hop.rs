@@ -314,6 +314,9 @@ pub enum HopError {
     /// The hop refused the request with this code.
     #[error("refused the request: {0}")]
     Refused(Reply),
+    /// The hop before this one could not reach it, with the code it gave.
+    #[error("unreachable through the hop before it: {0}")]
+    Unreachable(Reply),
     /// The hop's protocol cannot carry this request.
     #[error("{0}")]
     Unsupported(&'static str),
@@ -332,7 +335,7 @@ impl HopError {
             HopError::Io(e) => super::reply_for(e),
             HopError::Protocol(_) => Reply::GeneralFailure,
             HopError::NoAcceptableMethod | HopError::AuthRejected => Reply::NotAllowed,
-            HopError::Refused(code) => *code,
+            HopError::Refused(code) | HopError::Unreachable(code) => *code,
             HopError::Unsupported(_) => Reply::AddressTypeNotSupported,
             HopError::Resolve(_) | HopError::TimedOut => Reply::HostUnreachable,
         }
