@@ -518,6 +518,25 @@ def test_bind_through_our_hop(socksbox):
     wait_session(hop, "BIND", None, "the hop (the BIND must go to the last hop)")
 
 
+def test_bind_through_chain_keeps_data_sent_before_the_second_reply(socksbox):
+    hop = socksbox(listen=LO4)
+    first = chaining_server(socksbox, hop_url(hop))
+    client = rs.open5(first.addr4)
+    with client:
+        client.sendall(rs.request5(rs.CMD_BIND, "127.0.0.1", 0))
+        r1 = rs.read_reply5(client, IO_TIMEOUT, "first BIND reply via the chain")
+        assert r1.rep == 0, f"first BIND reply {r1}"
+        # Sent while the BIND still waits for its peer: it must not be lost.
+        client.sendall(b"early bytes")
+        wait_session(hop, "BIND", None, "the hop")
+        peer = rs.tcp_connect((r1.host, r1.port), timeout=IO_TIMEOUT, source="127.0.0.1")
+        with peer:
+            r2 = rs.read_reply5(client, IO_TIMEOUT, "second BIND reply via the chain")
+            assert r2.rep == 0, f"second BIND reply {r2}"
+            got = rs.recv_exact(peer, len(b"early bytes"), IO_TIMEOUT, "early data at the peer")
+            assert got == b"early bytes", f"the peer got {got!r} instead of the bytes sent before the second reply"
+
+
 def test_bind_through_dante_hop_carries_dantes_address(socksbox, dante):
     d = dante(external=DANTE_EXT)
     first = chaining_server(socksbox, d.url())

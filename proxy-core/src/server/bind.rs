@@ -11,7 +11,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::connect::{Context, SessionEnd};
@@ -112,7 +112,6 @@ pub(super) async fn run(
         .map_err(|e| format!("cannot send the second reply: {e}"))?;
     let _ = peer_stream.set_nodelay(true);
     if !early.is_empty() {
-        use tokio::io::AsyncWriteExt;
         peer_stream.write_all(&early).await.map_err(|e| format!("cannot write to {peer}: {e}"))?;
         ctx.counters.add_up(early.len() as u64);
     }
@@ -158,13 +157,25 @@ async fn run_through_chain(
         .await
         .map_err(|e| format!("cannot send the first reply: {e}"))?;
 
+    let mut early = Vec::new();
     let second = tokio::time::timeout(timeouts.bind, async {
-        let mut probe = [0u8; 1];
-        tokio::select! {
-            second = last.read_reply(&mut upstream) => Some(second),
-            // Nothing is defined for the client to send before the second
-            // reply; it closing means it gave up.
-            _ = client.read(&mut probe) => None,
+        // The reply is read across loop turns, so it is pinned once: a
+        // half-read reply must not be dropped when the client sends data.
+        let reply = last.read_reply(&mut upstream);
+        tokio::pin!(reply);
+        let mut chunk = [0u8; 1024];
+        loop {
+            tokio::select! {
+                second = &mut reply => return Some(second),
+                read = client.read(&mut chunk) => match read {
+                    // The client closing means it gave up.
+                    Ok(0) | Err(_) => return None,
+                    // Data before the second reply is kept for the peer,
+                    // within reason.
+                    Ok(n) if early.len() + n <= 64 * 1024 => early.extend_from_slice(&chunk[..n]),
+                    Ok(_) => return None,
+                },
+            }
         }
     })
     .await;
@@ -184,6 +195,10 @@ async fn run_through_chain(
         .succeed(&mut client, peer)
         .await
         .map_err(|e| format!("cannot send the second reply: {e}"))?;
+    if !early.is_empty() {
+        upstream.write_all(&early).await.map_err(|e| format!("cannot write upstream: {e}"))?;
+        ctx.counters.add_up(early.len() as u64);
+    }
     Ok(SessionEnd::Relay(relay::relay(client, upstream, &ctx.counters, timeouts.idle).await))
 }
 
