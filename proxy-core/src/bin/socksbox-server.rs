@@ -183,6 +183,7 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
     if lan_listen && loopback_only {
         warn!("listening beyond loopback, but only loopback clients are allowed; add --allow lan to share on the network");
     }
+    let mut signals = Signals::register().context("cannot watch for signals")?;
     let server = Server::start(config).await?;
     {
         let mut out = std::io::stdout().lock();
@@ -192,9 +193,9 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
         out.flush()?;
     }
     let signal = loop {
-        tokio::select! {
-            signal = shutdown_signal() => break signal,
-            () = reload_signal() => match build_config(args) {
+        match signals.next().await {
+            Some(signal) => break signal,
+            None => match build_config(args) {
                 Ok(config) => match server.apply(config) {
                     Ok(()) => info!("configuration reloaded"),
                     Err(e) => error!("configuration not reloaded: {e}"),
@@ -206,7 +207,7 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
     info!("{signal}: stopping (a second signal stops at once)");
     tokio::select! {
         () = server.stop(SHUTDOWN_GRACE) => {}
-        _ = shutdown_signal() => info!("stopped at once"),
+        _ = signals.shutdown() => info!("stopped at once"),
     }
     Ok(())
 }
@@ -293,37 +294,57 @@ fn read_users_file(path: &Path) -> anyhow::Result<Vec<User>> {
     Ok(users)
 }
 
-/// SIGHUP: re-read the configuration file and apply it.
-async fn reload_signal() {
+/// The signals the server answers. They are registered before the server
+/// says it is ready, so a signal sent the moment it does is never met by
+/// the default action (which would kill the process without a clean stop).
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut hup) = signal(SignalKind::hangup()) {
-            hup.recv().await;
-            return;
-        }
-    }
-    std::future::pending::<()>().await
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
 }
 
-async fn shutdown_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "interrupted",
-                _ = term.recv() => "terminated",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "interrupted"
+impl Signals {
+    fn register() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+                hangup: signal(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// The next signal: `Some(name)` for Ctrl-C or SIGTERM (stop), `None`
+    /// for SIGHUP (re-read the configuration file and apply it).
+    async fn next(&mut self) -> Option<&'static str> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => Some("interrupted"),
+                _ = self.terminate.recv() => Some("terminated"),
+                _ = self.hangup.recv() => None,
             }
         }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            Some("interrupted")
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "interrupted"
+
+    /// The next Ctrl-C or SIGTERM.
+    async fn shutdown(&mut self) -> &'static str {
+        loop {
+            if let Some(signal) = self.next().await {
+                return signal;
+            }
+        }
     }
 }

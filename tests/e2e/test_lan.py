@@ -1,0 +1,199 @@
+"""Sharing on a LAN: real clients from another host, in network namespaces.
+
+The test makes two network namespaces joined by a veth pair: "server" holds
+10.213.0.1 and fd53:b0c5::1 (and its own loopback), "client" holds
+10.213.0.2 and fd53:b0c5::2. The proxy runs in "server", curl and a raw
+SOCKS5 client in "client". No address outside these namespaces is used.
+Making namespaces needs root and iproute2; elsewhere the module is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from support import clean_env, server_binary
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("ip") is None,
+    reason="LAN tests make network namespaces, which needs root and iproute2",
+)
+
+SERVER4, CLIENT4 = "10.213.0.1", "10.213.0.2"
+SERVER6, CLIENT6 = "fd53:b0c5::1", "fd53:b0c5::2"
+PROXY_PORT, LAN_HTTP_PORT, LOOPBACK_HTTP_PORT = 1080, 8080, 8081
+WAIT = 15.0
+
+# A raw SOCKS5 CONNECT, run inside the client namespace: prints the reply
+# code in hex, or "closed" when the server ends the connection without one.
+RAW_CONNECT = r"""
+import socket, sys
+proxy, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+try:
+    s = socket.create_connection((proxy, 1080), timeout=5)
+    s.sendall(b"\x05\x01\x00")
+    sel = s.recv(2)
+    if len(sel) < 2:
+        print("closed"); sys.exit()
+    name = host.encode()
+    s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + port.to_bytes(2, "big"))
+    reply = s.recv(4)
+    print("%02x" % reply[1] if len(reply) >= 2 else "closed")
+except (ConnectionResetError, BrokenPipeError):
+    print("closed")
+"""
+
+# A one-page HTTP server that says it is ready once it listens.
+HTTP_SERVER = r"""
+import http.server, sys
+server = http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), http.server.SimpleHTTPRequestHandler)
+print("ready", flush=True)
+server.serve_forever()
+"""
+
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True, timeout=20)
+
+
+def in_ns(ns: str, *args: str, timeout: float = 20.0) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["ip", "netns", "exec", ns, *args], capture_output=True, text=True, timeout=timeout, env=clean_env()
+    )
+
+
+def wait_line(proc: subprocess.Popen, prefix: str, count: int, what: str) -> list[str]:
+    """Read stdout lines until `count` start with prefix (bounded by WAIT)."""
+    deadline = time.monotonic() + WAIT
+    found: list[str] = []
+    while len(found) < count:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise AssertionError(f"{what} did not print {prefix!r} ({found}); stderr: {proc.stderr.read()}")
+        line = proc.stdout.readline()
+        if line.startswith(prefix):
+            found.append(line.strip())
+    return found
+
+
+class Lan:
+    def __init__(self, server_ns: str, client_ns: str):
+        self.server_ns = server_ns
+        self.client_ns = client_ns
+
+    def start_proxy(self, *args: str) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.server_ns, str(server_binary()),
+             "--listen", f"{SERVER4}:{PROXY_PORT}", "--listen", f"[{SERVER6}]:{PROXY_PORT}",
+             "--handshake-timeout", "2s", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+        )
+        wait_line(proc, "listening on", 2, "the proxy in the server namespace")
+        return proc
+
+    def curl(self, proxy_host: str, url: str) -> subprocess.CompletedProcess:
+        proxy = f"socks5h://[{proxy_host}]:{PROXY_PORT}" if ":" in proxy_host else f"socks5h://{proxy_host}:{PROXY_PORT}"
+        return in_ns(self.client_ns, "curl", "-sS", "--max-time", "5", "-x", proxy, url)
+
+    def raw_connect(self, host: str, port: int) -> str:
+        done = in_ns(self.client_ns, "python3", "-c", RAW_CONNECT, SERVER4, host, str(port))
+        assert done.returncode == 0, f"raw client failed: {done.stderr}"
+        return done.stdout.strip()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def lan():
+    tag = str(os.getpid() % 100000)
+    server_ns, client_ns = f"sbxs{tag}", f"sbxc{tag}"
+    veth_s, veth_c = f"sbxa{tag}", f"sbxb{tag}"
+    servers: list[subprocess.Popen] = []
+    sh("ip", "netns", "add", server_ns)
+    try:
+        sh("ip", "netns", "add", client_ns)
+        sh("ip", "link", "add", veth_s, "type", "veth", "peer", "name", veth_c)
+        sh("ip", "link", "set", veth_s, "netns", server_ns)
+        sh("ip", "link", "set", veth_c, "netns", client_ns)
+        for ns, dev, v4, v6 in ((server_ns, veth_s, SERVER4, SERVER6), (client_ns, veth_c, CLIENT4, CLIENT6)):
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            sh("ip", "-n", ns, "addr", "add", f"{v4}/24", "dev", dev)
+            sh("ip", "-n", ns, "-6", "addr", "add", f"{v6}/64", "dev", dev, "nodad")
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+        root = Path(tempfile.mkdtemp(prefix="socksbox-lan-"))
+        (root / "index.html").write_text("lan page\n")
+        for host, port in ((SERVER4, LAN_HTTP_PORT), ("127.0.0.1", LOOPBACK_HTTP_PORT)):
+            proc = subprocess.Popen(
+                ["ip", "netns", "exec", server_ns, "python3", "-c", HTTP_SERVER, host, str(port)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, env=clean_env(),
+            )
+            servers.append(proc)
+            wait_line(proc, "ready", 1, f"the HTTP server on {host}")
+        yield Lan(server_ns, client_ns)
+    finally:
+        for proc in servers:
+            stop(proc)
+        for ns in (client_ns, server_ns):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=20)
+
+
+def test_lan_client_is_refused_by_the_default_loopback_policy(lan):
+    proxy = lan.start_proxy()
+    try:
+        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "closed", "a LAN client got a reply from a loopback-only server"
+        done = lan.curl(SERVER4, f"http://{SERVER4}:{LAN_HTTP_PORT}/index.html")
+        assert done.returncode != 0, f"curl from the LAN succeeded through a loopback-only server: {done.stdout}"
+    finally:
+        stop(proxy)
+
+
+def test_lan_client_is_served_with_allow_lan_over_ipv4_and_ipv6(lan):
+    proxy = lan.start_proxy("--allow", "lan")
+    try:
+        for proxy_host in (SERVER4, SERVER6):
+            done = lan.curl(proxy_host, f"http://{SERVER4}:{LAN_HTTP_PORT}/index.html")
+            assert done.returncode == 0 and done.stdout == "lan page\n", (
+                f"curl via {proxy_host} from the LAN: exit {done.returncode}, {done.stdout!r} {done.stderr}"
+            )
+    finally:
+        stop(proxy)
+
+
+def test_lan_client_cannot_reach_the_servers_loopback_services(lan):
+    proxy = lan.start_proxy("--allow", "lan")
+    try:
+        for host in ("127.0.0.1", "localhost"):
+            code = lan.raw_connect(host, LOOPBACK_HTTP_PORT)
+            assert code == "02", f"a LAN client asking for {host}:{LOOPBACK_HTTP_PORT} got {code}, not 02 (not allowed)"
+        # The same service on the LAN address is fine: it is shared on purpose.
+        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "00"
+    finally:
+        stop(proxy)
+
+
+def test_allow_cidr_admits_only_the_listed_hosts(lan):
+    proxy = lan.start_proxy("--allow", "10.213.0.3/32")
+    try:
+        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "closed", "a host outside --allow was served"
+    finally:
+        stop(proxy)
+    proxy = lan.start_proxy("--allow", f"{CLIENT4}/32")
+    try:
+        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "00", "the host named by --allow was not served"
+    finally:
+        stop(proxy)
