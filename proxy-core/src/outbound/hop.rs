@@ -50,7 +50,9 @@ pub struct UpstreamHop {
     pub host: String,
     /// Its port.
     pub port: u16,
-    /// SOCKS5: username and password. SOCKS4: the USERID (password empty).
+    /// SOCKS5: username and password (a URL without the password leaves it
+    /// empty, for the desktop app to fill in from the keyring). SOCKS4: the
+    /// USERID (password empty).
     pub credentials: Option<(String, String)>,
 }
 
@@ -66,7 +68,7 @@ impl UpstreamHop {
     /// The URL with the password, for saving the configuration.
     pub fn to_url_with_secret(&self) -> String {
         let userinfo = match (&self.credentials, self.protocol) {
-            (Some((user, pass)), HopProtocol::Socks5) => {
+            (Some((user, pass)), HopProtocol::Socks5) if !pass.is_empty() => {
                 format!("{}:{}@", percent_encode(user), percent_encode(pass))
             }
             (Some((user, _)), _) => format!("{}@", percent_encode(user)),
@@ -253,9 +255,6 @@ impl FromStr for UpstreamHop {
                     percent_decode(pass).ok_or(HopParseError("bad %-escape in the password"))?;
                 if user.is_empty() || user.len() > 255 || pass.len() > 255 {
                     return Err(HopParseError("user and password must be 1 to 255 bytes"));
-                }
-                if protocol == HopProtocol::Socks5 && pass.is_empty() {
-                    return Err(HopParseError("a SOCKS5 user needs a password (user:password@)"));
                 }
                 Some((user, pass))
             }
@@ -457,7 +456,6 @@ mod tests {
             "socks5://a",
             "socks5://a:0",
             "socks5://a:99999",
-            "socks5://user@a:1",
             "socks5://[zz]:1",
             "socks5://:1",
             "socks5://u:p%zz@a:1",

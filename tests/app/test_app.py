@@ -1,0 +1,295 @@
+"""The real desktop app, driven through its window with WebDriver.
+
+tests/app/run provides the display, the D-Bus session and the keyring. Each
+test opens the app in a WebDriver session (tauri-driver starts the binary),
+acts through the page as a user would, and checks the outcome from outside:
+curl through the proxy, the port open or closed, the files on disk. The
+tests share one app home (XDG directories in a temporary folder) and run in
+order: the later ones reopen the app to check what the earlier ones saved.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.ui import WebDriverWait
+
+REPO = Path(__file__).resolve().parents[2]
+APP = Path(os.environ.get("SOCKSBOX_APP", REPO / "target" / "debug" / "socksbox"))
+SHOTS = Path(os.environ.get("SOCKSBOX_SCREENSHOTS", REPO / "target" / "screenshots"))
+WAIT = 20
+USER, PASSWORD = "alice", "wonderland-42"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def home():
+    """The app's home: config and data directories of its own."""
+    root = Path(tempfile.mkdtemp(prefix="socksbox-app-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def proxy_port(home) -> int:
+    """The port the app's server will use, written into its settings before
+    the first launch (1080 may be taken on a test machine)."""
+    port = free_port()
+    config = home / "config" / "socksbox"
+    config.mkdir(parents=True)
+    (config / "settings.json").write_text(json.dumps({"port": port}))
+    return port
+
+
+@pytest.fixture(scope="module")
+def web():
+    """A local page to fetch through the proxy."""
+    root = Path(tempfile.mkdtemp(prefix="socksbox-web-"))
+    (root / "page.html").write_text("hello through the app\n")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(root), **kw)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/page.html"
+    server.shutdown()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def driver_url(home):
+    """tauri-driver, with the app's home in its environment."""
+    if not APP.exists():
+        pytest.fail(f"the app binary {APP} does not exist: build it with cargo build -p socksbox-app")
+    tauri_driver = shutil.which("tauri-driver") or str(Path.home() / ".cargo" / "bin" / "tauri-driver")
+    port, native = free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
+    )
+    env = {k: v for k, v in env.items() if "proxy" not in k.lower()}
+    proc = subprocess.Popen(
+        [tauri_driver, "--port", str(port), "--native-port", str(native)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + WAIT
+    while not port_open(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"tauri-driver did not start: {proc.stderr.read().decode(errors='replace')}")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+class App:
+    """One launch of the app, seen through its window."""
+
+    def __init__(self, url: str):
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": str(APP)})
+        self.driver = webdriver.Remote(command_executor=url, options=options)
+
+    def close(self):
+        try:
+            self.driver.quit()
+        except WebDriverException:
+            pass
+
+    def el(self, css: str):
+        return WebDriverWait(self.driver, WAIT).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
+
+    def visible(self, css: str):
+        return WebDriverWait(self.driver, WAIT).until(
+            lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()), None)
+        )
+
+    def text_becomes(self, css: str, expected: str, what: str):
+        try:
+            WebDriverWait(self.driver, WAIT).until(lambda d: expected in d.find_element(By.CSS_SELECTOR, css).text)
+        except Exception:
+            actual = self.driver.find_element(By.CSS_SELECTOR, css).text
+            raise AssertionError(f"{what}: {css} shows {actual!r}, expected {expected!r}") from None
+
+    def go(self, view: str):
+        self.el(f"#nav-{view}").click()
+        self.visible(f"#view-{view}")
+
+    def shot(self, name: str):
+        """Saves a screenshot of the window, from the top of the page, once
+        the page has painted its latest state (two animation frames)."""
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.driver.execute_script("window.scrollTo(0, 0)")
+        self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "requestAnimationFrame(() => requestAnimationFrame(() => done()));"
+        )
+        self.driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+    def set_checkbox(self, css: str, on: bool):
+        box = self.el(css)
+        if box.is_selected() != on:
+            box.click()
+
+
+@pytest.fixture
+def launch(driver_url):
+    opened: list[App] = []
+
+    def open_app() -> App:
+        app = App(driver_url)
+        opened.append(app)
+        return app
+
+    yield open_app
+    for app in opened:
+        app.close()
+
+
+def curl(port: int, url: str, user: str | None = None) -> subprocess.CompletedProcess:
+    cmd = ["curl", "-sS", "--max-time", "5", "-x", f"socks5h://127.0.0.1:{port}", url]
+    if user:
+        cmd[1:1] = ["--proxy-user", user]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=15, env={"PATH": os.environ["PATH"]})
+
+
+def test_start_and_stop_from_the_window(launch, proxy_port, web):
+    app = launch()
+    app.text_becomes("#server-state", "Stopped", "a fresh app")
+    assert not port_open(proxy_port), "the server listens before it was started"
+    app.el("#server-toggle").click()
+    app.text_becomes("#server-state", "Running", "after Start")
+    app.text_becomes("#listening", f"127.0.0.1:{proxy_port}", "the addresses it listens on")
+    fetched = curl(proxy_port, web)
+    assert fetched.returncode == 0 and fetched.stdout == "hello through the app\n", (
+        f"curl through the app's server: exit {fetched.returncode}, {fetched.stdout!r} {fetched.stderr}"
+    )
+    app.shot("status")
+    app.el("#server-toggle").click()
+    app.text_becomes("#server-state", "Stopped", "after Stop")
+    deadline = time.monotonic() + 5
+    while port_open(proxy_port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not port_open(proxy_port), "the port is still open after Stop"
+
+
+def test_a_port_in_use_is_explained_and_start_works_again(launch, proxy_port):
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    blocker.bind(("127.0.0.1", proxy_port))
+    blocker.listen()
+    app = launch()
+    try:
+        app.el("#server-toggle").click()
+        app.text_becomes("#server-state", "Failed", "starting on a port another program holds")
+        app.text_becomes("#server-error", f"Port {proxy_port} is in use by another program", "the reason")
+    finally:
+        blocker.close()
+    app.el("#server-toggle").click()
+    app.text_becomes("#server-state", "Running", "starting again once the port is free")
+    app.el("#server-toggle").click()
+    app.text_becomes("#server-state", "Stopped", "stopping")
+
+
+def test_users_and_required_password(launch, proxy_port, web):
+    app = launch()
+    app.go("users")
+    app.el("#new-user-name").send_keys(USER)
+    app.el("#new-user-password").send_keys(PASSWORD)
+    app.el("#add-user").click()
+    try:
+        app.el(f'tr[data-user="{USER}"]')
+    except Exception:
+        app.shot("users-failed")
+        errors = {css: app.driver.find_element(By.CSS_SELECTOR, css).text for css in ("#users-error", "#keyring-error")}
+        raise AssertionError(f"the new user's row did not appear; the page says {errors}") from None
+    app.shot("users")
+
+    app.go("settings")
+    app.set_checkbox("#password-required", True)
+    app.el("#save-settings").click()
+    app.visible("#settings-saved")
+    app.shot("settings")
+
+    app.go("status")
+    app.el("#server-toggle").click()
+    app.text_becomes("#server-state", "Running", "after Start")
+    with_password = curl(proxy_port, web, f"{USER}:{PASSWORD}")
+    assert with_password.returncode == 0 and with_password.stdout == "hello through the app\n", (
+        f"curl with the user's password: exit {with_password.returncode} {with_password.stderr}"
+    )
+    without = curl(proxy_port, web)
+    assert without.returncode != 0, "curl without a password succeeded although one is required"
+    wrong = curl(proxy_port, web, f"{USER}:not-the-password")
+    assert wrong.returncode != 0, "curl with a wrong password succeeded"
+
+
+def test_settings_and_users_survive_a_restart(launch, proxy_port, web, home):
+    settings = json.loads((home / "config" / "socksbox" / "settings.json").read_text())
+    assert settings["passwordRequired"] is True and settings["users"][0]["name"] == USER
+    assert PASSWORD not in json.dumps(settings), "a password was written into the settings file"
+    app = launch()
+    app.go("users")
+    app.el(f'tr[data-user="{USER}"]')
+    app.go("settings")
+    assert app.el("#password-required").is_selected(), "password required was lost on restart"
+    app.go("status")
+    app.el("#server-toggle").click()
+    app.text_becomes("#server-state", "Running", "after Start in the reopened app")
+    fetched = curl(proxy_port, web, f"{USER}:{PASSWORD}")
+    assert fetched.returncode == 0, f"the user's password from the keyring no longer works: {fetched.stderr}"
+    app.go("logs")
+    app.el("#log-refresh").click()
+    app.text_becomes("#log-lines", "server state", "the logs view")
+    app.shot("logs")
+
+
+def test_a_damaged_settings_file_gives_a_warning_and_defaults(launch, home):
+    path = home / "config" / "socksbox" / "settings.json"
+    path.write_text('{"port": 10')
+    app = launch()
+    app.go("settings")
+    warning = app.visible("#settings-warning")
+    assert "set aside" in warning.text, f"the warning says {warning.text!r}"
+    assert app.el("#port").get_attribute("value") == "1080", "the defaults are not in use"
+    kept = list(path.parent.glob("settings.json.corrupt-*"))
+    assert kept and kept[0].read_text() == '{"port": 10', "the damaged file was not kept for the user"

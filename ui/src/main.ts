@@ -1,0 +1,53 @@
+// Entry point: mounts the four views and switches between them.
+
+import "./style.css";
+import { byId } from "./dom";
+import { mountStatus } from "./views/status";
+import { mountSettings } from "./views/settings";
+import { mountUsers } from "./views/users";
+import { mountLogs } from "./views/logs";
+
+const VIEW_NAMES = ["status", "settings", "users", "logs"] as const;
+type ViewName = (typeof VIEW_NAMES)[number];
+
+interface Shown {
+  show(): void;
+}
+
+function start(): void {
+  const status = mountStatus(byId("view-status"));
+  const views: Record<ViewName, Shown> = {
+    status: { show() {} },
+    settings: mountSettings(byId("view-settings"), { onStatus: (s) => status.apply(s) }),
+    users: mountUsers(byId("view-users")),
+    logs: mountLogs(byId("view-logs")),
+  };
+
+  function showView(name: ViewName): void {
+    for (const other of VIEW_NAMES) {
+      byId(`view-${other}`).hidden = other !== name;
+      const button = byId(`nav-${other}`);
+      if (other === name) button.setAttribute("aria-current", "page");
+      else button.removeAttribute("aria-current");
+    }
+    views[name].show();
+  }
+
+  for (const name of VIEW_NAMES) {
+    byId(`nav-${name}`).addEventListener("click", () => showView(name));
+  }
+
+  // Left and right arrows move between the navigation buttons.
+  byId("nav-status").parentElement?.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    const index = VIEW_NAMES.findIndex((n) => document.activeElement === byId(`nav-${n}`));
+    if (index < 0) return;
+    const step = event.key === "ArrowRight" ? 1 : VIEW_NAMES.length - 1;
+    const next = VIEW_NAMES[(index + step) % VIEW_NAMES.length];
+    if (next) byId(`nav-${next}`).focus();
+    event.preventDefault();
+  });
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();

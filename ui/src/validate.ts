@@ -1,0 +1,308 @@
+// Pure validation functions for the settings and users forms. No DOM, no IPC:
+// every function takes the raw text a field holds and answers with either the
+// parsed value or a plain-sentence message to show next to the field.
+
+export type Check<T> =
+  | { ok: true; value: T; hint?: string }
+  | { ok: false; error: string };
+
+function pass<T>(value: T, hint?: string): Check<T> {
+  return hint === undefined ? { ok: true, value } : { ok: true, value, hint };
+}
+
+function fail<T>(error: string): Check<T> {
+  return { ok: false, error };
+}
+
+/** A whole number written with digits only (no sign, exponent or fraction). */
+function parseWhole(raw: string): number | null {
+  const text = raw.trim();
+  if (!/^\d+$/.test(text)) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+// ---------------------------------------------------------------- port
+
+export const PORT_MESSAGE = "Enter a port between 1 and 65535.";
+export const PRIVILEGED_PORT_HINT =
+  "Ports below 1024 usually need administrator rights to open.";
+
+export function validatePort(raw: string): Check<number> {
+  const n = parseWhole(raw);
+  if (n === null || n < 1 || n > 65535) return fail(PORT_MESSAGE);
+  return n < 1024 ? pass(n, PRIVILEGED_PORT_HINT) : pass(n);
+}
+
+// ------------------------------------------------------------ timeouts
+
+export type TimeoutKey = "handshake" | "connect" | "idle" | "bind" | "udpIdle";
+
+export const TIMEOUT_KEYS: readonly TimeoutKey[] = [
+  "handshake",
+  "connect",
+  "idle",
+  "bind",
+  "udpIdle",
+];
+
+/** One day; the idle relay limit may be up to a week. */
+export const TIMEOUT_MAX = 86_400;
+export const IDLE_TIMEOUT_MAX = 604_800;
+
+export function timeoutMax(key: TimeoutKey): number {
+  return key === "idle" ? IDLE_TIMEOUT_MAX : TIMEOUT_MAX;
+}
+
+export function validateTimeout(raw: string, key: TimeoutKey): Check<number> {
+  const max = timeoutMax(key);
+  const n = parseWhole(raw);
+  if (n === null || n < 1 || n > max) {
+    return fail(`Enter a whole number of seconds between 1 and ${max}.`);
+  }
+  return pass(n);
+}
+
+// ------------------------------------------------------- IP addresses
+
+/** Dotted-quad IPv4, without leading zeros (they would read as octal elsewhere). */
+export function isIPv4(text: string): boolean {
+  const parts = text.split(".");
+  if (parts.length !== 4) return false;
+  return parts.every(
+    (p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255,
+  );
+}
+
+/** IPv6 in any of its text forms (with "::" and an optional IPv4 tail); no zone id. */
+export function isIPv6(text: string): boolean {
+  if (text.length === 0 || text.length > 45) return false;
+  const halves = text.split("::");
+  if (halves.length > 2) return false;
+
+  const groupsOf = (part: string): string[] | null =>
+    part === "" ? [] : part.split(":");
+  const head = groupsOf(halves[0] ?? "");
+  const tail = halves.length === 2 ? groupsOf(halves[1] ?? "") : [];
+  if (head === null || tail === null) return false;
+
+  let count = 0;
+  const all = [...head, ...tail];
+  for (let i = 0; i < all.length; i++) {
+    const g = all[i] ?? "";
+    const last = i === all.length - 1;
+    if (last && g.includes(".")) {
+      if (!isIPv4(g)) return false;
+      count += 2;
+    } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
+      count += 1;
+    } else {
+      return false;
+    }
+  }
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+export function isIPAddress(text: string): boolean {
+  return isIPv4(text) || isIPv6(text);
+}
+
+/** A single address, or an address with a prefix length (CIDR). */
+export function isAddressOrRange(text: string): boolean {
+  const slash = text.indexOf("/");
+  if (slash < 0) return isIPAddress(text);
+  const addr = text.slice(0, slash);
+  const prefix = text.slice(slash + 1);
+  if (!/^(0|[1-9]\d{0,2})$/.test(prefix)) return false;
+  const bits = Number(prefix);
+  if (isIPv4(addr)) return bits <= 32;
+  if (isIPv6(addr)) return bits <= 128;
+  return false;
+}
+
+// ------------------------------------------------------------- lists
+
+/** The non-blank lines of a textarea, trimmed. */
+export function splitLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+}
+
+export type ClientPolicy = "loopback" | "lan" | "custom";
+
+export const RANGES_EMPTY_MESSAGE =
+  "Enter at least one address or range, such as 192.168.1.0/24.";
+
+/**
+ * The allowed client ranges, one a line. They matter only for the custom
+ * policy: for the others the lines are kept as they are and not checked.
+ */
+export function validateAllowedRanges(
+  text: string,
+  policy: ClientPolicy,
+): Check<string[]> {
+  const lines = splitLines(text);
+  if (policy !== "custom") return pass(lines);
+  if (lines.length === 0) return fail(RANGES_EMPTY_MESSAGE);
+  const bad: string[] = [];
+  lines.forEach((line, i) => {
+    if (!isAddressOrRange(line)) bad.push(`line ${i + 1} ("${line}")`);
+  });
+  if (bad.length === 1) {
+    return fail(
+      `The entry on ${bad[0]} is not an IP address or range such as 192.168.1.0/24 or fd00::/8.`,
+    );
+  }
+  if (bad.length > 1) {
+    return fail(
+      `These entries are not IP addresses or ranges such as 192.168.1.0/24: ${bad.join(", ")}.`,
+    );
+  }
+  return pass(lines);
+}
+
+// ---------------------------------------------------------- host names
+
+/**
+ * A DNS name: labels of letters, digits, inner hyphens (and underscores,
+ * which some private networks use), 253 characters at most.
+ */
+export function isHostName(text: string): boolean {
+  const name = text.endsWith(".") ? text.slice(0, -1) : text;
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split(".");
+  if (!labels.every((l) => /^[a-zA-Z0-9_](?:[a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?$/.test(l))) {
+    return false;
+  }
+  // A name whose last label is all digits would be read as an IPv4 address.
+  return !/^\d+$/.test(labels[labels.length - 1] ?? "");
+}
+
+/** host: a name, an IPv4 address, or an IPv6 address in brackets. */
+export function isHost(text: string): boolean {
+  if (text.startsWith("[") && text.endsWith("]")) return isIPv6(text.slice(1, -1));
+  return isIPv4(text) || isHostName(text);
+}
+
+function isPort(text: string): boolean {
+  const n = parseWhole(text);
+  return n !== null && n >= 1 && n <= 65535 && text === text.trim();
+}
+
+// ------------------------------------------------------------ upstream
+
+export const UPSTREAM_SCHEMES = ["socks5", "socks5h", "socks4", "socks4a"] as const;
+
+const UPSTREAM_EXAMPLE = "socks5://user@host:1080";
+
+/**
+ * One upstream hop URL: scheme://[user[:password]@]host:port[/].
+ * Answers null when it is good, or what is wrong with it.
+ */
+export function upstreamUrlProblem(url: string): string | null {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/(.*)$/.exec(url);
+  if (!m) return `enter a URL such as ${UPSTREAM_EXAMPLE}`;
+  const scheme = (m[1] ?? "").toLowerCase();
+  if (!(UPSTREAM_SCHEMES as readonly string[]).includes(scheme)) {
+    return "the URL must start with socks5://, socks5h://, socks4:// or socks4a://";
+  }
+  let rest = m[2] ?? "";
+  if (rest.endsWith("/")) rest = rest.slice(0, -1);
+  if (/\s/.test(rest)) return "remove the spaces from the URL";
+  if (/[/?#]/.test(rest)) return `enter a URL such as ${UPSTREAM_EXAMPLE}, with nothing after the port`;
+
+  const at = rest.lastIndexOf("@");
+  if (at >= 0) {
+    const userinfo = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    const user = userinfo.split(":")[0] ?? "";
+    if (user.length === 0) return "the user name before the @ is empty";
+    if (userinfo.includes("@")) return "write an @ in a user name or password as %40";
+  }
+
+  let host: string;
+  let port: string | null;
+  if (rest.startsWith("[")) {
+    const close = rest.indexOf("]");
+    if (close < 0) return "an IPv6 address needs a closing ]";
+    host = rest.slice(0, close + 1);
+    const after = rest.slice(close + 1);
+    if (after === "") port = null;
+    else if (after.startsWith(":")) port = after.slice(1);
+    else return `enter a URL such as ${UPSTREAM_EXAMPLE}`;
+  } else {
+    const colon = rest.lastIndexOf(":");
+    host = colon >= 0 ? rest.slice(0, colon) : rest;
+    port = colon >= 0 ? rest.slice(colon + 1) : null;
+  }
+  if (host.length === 0) return "the host name is missing";
+  if (!isHost(host)) return `"${host}" is not a host name or IP address (write IPv6 addresses in brackets)`;
+  if (port === null || port === "") return `add the port after the host, as in ${UPSTREAM_EXAMPLE}`;
+  if (!isPort(port)) return "the port must be a number between 1 and 65535";
+  return null;
+}
+
+/** True when a URL carries a password (user:password@). */
+export function urlHasPassword(url: string): boolean {
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)@/.exec(url);
+  return m !== null && (m[1] ?? "").includes(":");
+}
+
+export const UPSTREAM_PASSWORD_HINT =
+  "Passwords typed in a URL are moved to the system keyring when you save.";
+
+export function validateUpstream(text: string): Check<string[]> {
+  const lines = splitLines(text);
+  const problems: string[] = [];
+  lines.forEach((line, i) => {
+    const problem = upstreamUrlProblem(line);
+    if (problem !== null) problems.push(`Line ${i + 1}: ${problem}.`);
+  });
+  if (problems.length > 0) return fail(problems.join(" "));
+  return lines.some(urlHasPassword) ? pass(lines, UPSTREAM_PASSWORD_HINT) : pass(lines);
+}
+
+// --------------------------------------------------------- test target
+
+export const TARGET_MESSAGE = "Enter a target as host:port, such as example.org:443.";
+
+export function validateTarget(raw: string): Check<string> {
+  const text = raw.trim();
+  let host: string;
+  let port: string;
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
+    if (close < 0 || text[close + 1] !== ":") return fail(TARGET_MESSAGE);
+    host = text.slice(0, close + 1);
+    port = text.slice(close + 2);
+  } else {
+    const colon = text.lastIndexOf(":");
+    if (colon < 0) return fail(TARGET_MESSAGE);
+    host = text.slice(0, colon);
+    port = text.slice(colon + 1);
+  }
+  if (!isHost(host) || !isPort(port)) return fail(TARGET_MESSAGE);
+  return pass(text);
+}
+
+// -------------------------------------------------------------- users
+
+export function byteLength(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+export function validateUserName(name: string): Check<string> {
+  const n = byteLength(name);
+  if (n === 0) return fail("Enter a user name.");
+  if (n > 255) return fail("The user name is too long: use at most 255 bytes.");
+  return pass(name);
+}
+
+export function validatePassword(password: string): Check<string> {
+  const n = byteLength(password);
+  if (n === 0) return fail("Enter a password.");
+  if (n > 255) return fail("The password is too long: use at most 255 bytes.");
+  return pass(password);
+}

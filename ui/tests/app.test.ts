@@ -1,0 +1,113 @@
+// The page as a whole: index.html, navigation between views, and the logs view.
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import * as ipc from "../src/ipc";
+import html from "../index.html?raw";
+
+const sources = import.meta.glob<string>("../src/**/*.ts", { query: "?raw", import: "default", eager: true });
+
+vi.mock("../src/ipc");
+
+const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+function el<T extends HTMLElement = HTMLElement>(selector: string): T {
+  const found = document.querySelector<T>(selector);
+  if (!found) throw new Error(`${selector} not found`);
+  return found;
+}
+
+beforeAll(async () => {
+  vi.mocked(ipc.serverStatus).mockResolvedValue({
+    state: "stopped",
+    listening: [],
+    shareAddresses: [],
+    error: null,
+    openWarning: false,
+  });
+  vi.mocked(ipc.onStatusChanged).mockResolvedValue(() => {});
+  vi.mocked(ipc.getSettings).mockResolvedValue({
+    settings: {
+      port: 1080,
+      shareOnLan: false,
+      passwordRequired: false,
+      clientPolicy: "loopback",
+      allowedRanges: [],
+      timeouts: { handshake: 10, connect: 10, idle: 3600, bind: 120, udpIdle: 120 },
+      upstream: [],
+      startServerOnLaunch: false,
+      launchAtLogin: false,
+      notifications: true,
+    },
+    warning: null,
+  });
+  vi.mocked(ipc.listUsers).mockResolvedValue({ users: [], keyringError: null });
+  vi.mocked(ipc.readLogs).mockResolvedValue(["INFO one", "WARN two"]);
+  document.body.innerHTML = new DOMParser().parseFromString(html, "text/html").body.innerHTML;
+  await import("../src/main");
+  await flush();
+});
+
+const shown = (): string[] =>
+  ["status", "settings", "users", "logs"].filter((v) => !el(`#view-${v}`).hidden);
+
+describe("the page", () => {
+  it("loads nothing from the network", () => {
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it("starts on the status view", () => {
+    expect(shown()).toEqual(["status"]);
+    expect(el("#nav-status").getAttribute("aria-current")).toBe("page");
+    expect(el("#server-state").textContent).toBe("Stopped");
+  });
+
+  it("switches views with the navigation buttons", () => {
+    el<HTMLButtonElement>("#nav-settings").click();
+    expect(shown()).toEqual(["settings"]);
+    expect(el("#nav-settings").getAttribute("aria-current")).toBe("page");
+    expect(el("#nav-status").hasAttribute("aria-current")).toBe(false);
+    el<HTMLButtonElement>("#nav-users").click();
+    expect(shown()).toEqual(["users"]);
+    el<HTMLButtonElement>("#nav-status").click();
+    expect(shown()).toEqual(["status"]);
+  });
+
+  it("reads the logs when the view opens, on Refresh and on a level change, and not before", async () => {
+    expect(ipc.readLogs).not.toHaveBeenCalled();
+    el<HTMLButtonElement>("#nav-logs").click();
+    await flush();
+    expect(shown()).toEqual(["logs"]);
+    expect(el<HTMLSelectElement>("#log-level").value).toBe("info");
+    expect(ipc.readLogs).toHaveBeenLastCalledWith("info");
+    expect(el("#log-lines").textContent).toBe("INFO one\nWARN two");
+
+    vi.mocked(ipc.readLogs).mockResolvedValue(["WARN two"]);
+    const level = el<HTMLSelectElement>("#log-level");
+    level.value = "warn";
+    level.dispatchEvent(new Event("change", { bubbles: true }));
+    await flush();
+    expect(ipc.readLogs).toHaveBeenLastCalledWith("warn");
+    expect(el("#log-lines").textContent).toBe("WARN two");
+
+    vi.mocked(ipc.readLogs).mockResolvedValue([]);
+    el<HTMLButtonElement>("#log-refresh").click();
+    await flush();
+    expect(ipc.readLogs).toHaveBeenCalledTimes(3);
+    expect(el("#log-empty").hidden).toBe(false);
+
+    vi.mocked(ipc.readLogs).mockRejectedValue("cannot open the log file");
+    el<HTMLButtonElement>("#log-refresh").click();
+    await flush();
+    expect(el("#log-error").textContent).toContain("cannot open the log file");
+  });
+
+  it("does not read the logs on a timer", async () => {
+    el<HTMLButtonElement>("#nav-status").click();
+    const calls = vi.mocked(ipc.readLogs).mock.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(vi.mocked(ipc.readLogs).mock.calls.length).toBe(calls);
+    expect(Object.keys(sources).length).toBeGreaterThanOrEqual(9);
+    for (const [file, source] of Object.entries(sources)) {
+      expect(source, file).not.toMatch(/setInterval/);
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import {
+  SETTINGS_FIELD_IDS,
+  errorIdFor,
+  fieldErrorsOf,
+  fieldPathToId,
+  isKeyringMessage,
+  messageOf,
+  placeFieldErrors,
+} from "../src/errors";
+
+describe("fieldPathToId", () => {
+  it.each([
+    ["port", "port"],
+    ["allowedRanges", "allowed-ranges"],
+    ["timeouts.handshake", "timeout-handshake"],
+    ["timeouts.connect", "timeout-connect"],
+    ["timeouts.idle", "timeout-idle"],
+    ["timeouts.bind", "timeout-bind"],
+    ["timeouts.udpIdle", "timeout-udp-idle"],
+    ["upstream", "upstream"],
+    ["shareOnLan", "share-on-lan"],
+    ["passwordRequired", "password-required"],
+    ["clientPolicy", "client-policy"],
+    ["startServerOnLaunch", "start-on-launch"],
+    ["launchAtLogin", "launch-at-login"],
+    ["notifications", "notifications"],
+  ])("maps %s to #%s", (path, id) => {
+    expect(fieldPathToId(path)).toBe(id);
+  });
+
+  it("maps an entry of a list to the list's field", () => {
+    expect(fieldPathToId("upstream[1]")).toBe("upstream");
+    expect(fieldPathToId("upstream.0")).toBe("upstream");
+    expect(fieldPathToId("allowedRanges[12]")).toBe("allowed-ranges");
+  });
+
+  it("accepts the snake_case spelling", () => {
+    expect(fieldPathToId("timeouts.udp_idle")).toBe("timeout-udp-idle");
+    expect(fieldPathToId("allowed_ranges")).toBe("allowed-ranges");
+  });
+
+  it("sends everything else to the general message", () => {
+    for (const path of ["general", "", "timeouts", "users", "toString", "constructor", "__proto__", "timeouts.nope", "Port"]) {
+      expect(fieldPathToId(path), path).toBeNull();
+    }
+  });
+
+  it("has one error element per field id", () => {
+    expect(errorIdFor("timeout-connect")).toBe("error-timeout-connect");
+    expect(new Set(SETTINGS_FIELD_IDS).size).toBe(SETTINGS_FIELD_IDS.length);
+    expect(SETTINGS_FIELD_IDS).toContain("allowed-ranges");
+  });
+
+  it("groups save errors by field", () => {
+    const placed = placeFieldErrors([
+      { field: "port", message: "Enter a port between 1 and 65535." },
+      { field: "allowedRanges", message: "A." },
+      { field: "allowedRanges", message: "B." },
+      { field: "general", message: "Port 1080 is in use." },
+    ]);
+    expect(placed.get("port")).toEqual(["Enter a port between 1 and 65535."]);
+    expect(placed.get("allowed-ranges")).toEqual(["A.", "B."]);
+    expect(placed.get(null)).toEqual(["Port 1080 is in use."]);
+  });
+});
+
+describe("rejections", () => {
+  it("reads the field errors of save_settings", () => {
+    expect(fieldErrorsOf({ errors: [{ field: "port", message: "Bad." }] })).toEqual([{ field: "port", message: "Bad." }]);
+    expect(fieldErrorsOf({ errors: [{ message: "No field." }, 3] })).toEqual([{ field: "", message: "No field." }]);
+    expect(fieldErrorsOf({ message: "x" })).toBeNull();
+    expect(fieldErrorsOf("text")).toBeNull();
+    expect(fieldErrorsOf(null)).toBeNull();
+  });
+
+  it("finds words in any kind of rejection", () => {
+    expect(messageOf({ message: "The system keyring cannot be reached: x; nothing was saved." })).toContain("keyring");
+    expect(messageOf("Command add_user not found")).toBe("Command add_user not found");
+    expect(messageOf(new Error("boom"))).toBe("boom");
+    expect(messageOf({ errors: [{ field: "port", message: "One." }, { field: "x", message: "Two." }] })).toBe("One. Two.");
+    expect(messageOf(undefined)).toMatch(/\.$/);
+    expect(messageOf({})).toMatch(/\.$/);
+  });
+
+  it("recognises keyring messages", () => {
+    expect(isKeyringMessage("The system keyring cannot be reached: locked; nothing was saved.")).toBe(true);
+    expect(isKeyringMessage("Keyring locked")).toBe(true);
+    expect(isKeyringMessage("A user named alice already exists.")).toBe(false);
+  });
+});

@@ -1,0 +1,260 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import * as ipc from "../src/ipc";
+import type { Settings, Status } from "../src/ipc";
+import { mountSettings, renderUpstreamReport } from "../src/views/settings";
+
+vi.mock("../src/ipc");
+
+const SETTINGS: Settings = {
+  port: 1080,
+  shareOnLan: false,
+  passwordRequired: false,
+  clientPolicy: "loopback",
+  allowedRanges: [],
+  timeouts: { handshake: 10, connect: 10, idle: 3600, bind: 120, udpIdle: 120 },
+  upstream: ["socks5://alice@gw.example:1080"],
+  startServerOnLaunch: false,
+  launchAtLogin: false,
+  notifications: true,
+};
+const RUNNING: Status = { state: "running", listening: ["127.0.0.1:1080"], shareAddresses: [], error: null, openWarning: false };
+
+const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+function field<T extends HTMLElement = HTMLInputElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} not found`);
+  return el as T;
+}
+const text = (id: string): string => (field<HTMLElement>(id).textContent ?? "").trim();
+
+function type(id: string, value: string): void {
+  const el = field<HTMLInputElement | HTMLTextAreaElement>(id);
+  el.value = value;
+  el.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+function choose(id: string, value: string): void {
+  const el = field<HTMLSelectElement>(id);
+  el.value = value;
+  el.dispatchEvent(new Event("change", { bubbles: true }));
+}
+
+function tick(id: string, checked: boolean): void {
+  const el = field(id);
+  el.checked = checked;
+  el.dispatchEvent(new Event("change", { bubbles: true }));
+}
+
+async function mount(settings: Settings = SETTINGS, warning: string | null = null) {
+  vi.mocked(ipc.getSettings).mockResolvedValue({ settings: structuredClone(settings), warning });
+  const section = document.createElement("section");
+  document.body.replaceChildren(section);
+  const onStatus = vi.fn();
+  const view = mountSettings(section, { onStatus });
+  await view.ready;
+  return { view, onStatus };
+}
+
+async function save(): Promise<void> {
+  field<HTMLButtonElement>("save-settings").click();
+  await flush();
+  await flush();
+}
+
+beforeEach(() => {
+  vi.resetAllMocks();
+});
+
+describe("settings view", () => {
+  it("fills the form from get_settings and shows its warning", async () => {
+    await mount({ ...SETTINGS, clientPolicy: "custom", allowedRanges: ["10.0.0.0/8", "fd00::/8"] }, "The settings file was damaged.");
+    expect(field("port").value).toBe("1080");
+    expect(field<HTMLSelectElement>("client-policy").value).toBe("custom");
+    expect(field<HTMLTextAreaElement>("allowed-ranges").value).toBe("10.0.0.0/8\nfd00::/8");
+    expect(field("timeout-idle").value).toBe("3600");
+    expect(field("timeout-udp-idle").value).toBe("120");
+    expect(field<HTMLTextAreaElement>("upstream").value).toBe("socks5://alice@gw.example:1080");
+    expect(field("notifications").checked).toBe(true);
+    expect(field("test-target").value).toBe("example.org:443");
+    expect(text("settings-warning")).toBe("The settings file was damaged.");
+    expect(field("settings-warning").hidden).toBe(false);
+  });
+
+  it("gives every input a label", async () => {
+    await mount();
+    const controls = document.querySelectorAll("input, select, textarea");
+    expect(controls.length).toBeGreaterThan(10);
+    for (const control of Array.from(controls)) {
+      expect(document.querySelector(`label[for="${control.id}"]`), control.id).not.toBeNull();
+    }
+  });
+
+  it("enables the ranges only for the custom policy", async () => {
+    await mount();
+    expect(field<HTMLTextAreaElement>("allowed-ranges").disabled).toBe(true);
+    choose("client-policy", "custom");
+    expect(field<HTMLTextAreaElement>("allowed-ranges").disabled).toBe(false);
+    expect(text("error-allowed-ranges")).toContain("at least one");
+    choose("client-policy", "lan");
+    expect(field<HTMLTextAreaElement>("allowed-ranges").disabled).toBe(true);
+    expect(field("error-allowed-ranges").hidden).toBe(true);
+  });
+
+  it("checks fields as they are typed", async () => {
+    await mount();
+    type("port", "70000");
+    expect(text("error-port")).toBe("Enter a port between 1 and 65535.");
+    expect(field("port").getAttribute("aria-invalid")).toBe("true");
+    type("port", "80");
+    expect(field("error-port").hidden).toBe(true);
+    expect(field("port").hasAttribute("aria-invalid")).toBe(false);
+    expect(text("hint-port")).toContain("administrator");
+    type("timeout-connect", "0");
+    expect(text("error-timeout-connect")).toContain("between 1 and 86400");
+    type("upstream", "http://proxy:8080");
+    expect(text("error-upstream")).toContain("Line 1");
+  });
+
+  it("does not call save_settings while a field is wrong", async () => {
+    await mount();
+    type("timeout-handshake", "abc");
+    await save();
+    expect(ipc.saveSettings).not.toHaveBeenCalled();
+    expect(document.activeElement?.id).toBe("timeout-handshake");
+  });
+
+  it("saves, confirms and passes the status on", async () => {
+    const { onStatus } = await mount();
+    const returned = { ...SETTINGS, port: 2080, upstream: ["socks5://bob@gw.example:1080"] };
+    vi.mocked(ipc.saveSettings).mockResolvedValue({ settings: returned, status: RUNNING });
+    type("port", "2080");
+    type("upstream", "socks5://bob:secret@gw.example:1080\n");
+    expect(text("hint-upstream")).toContain("keyring");
+    await save();
+    expect(ipc.saveSettings).toHaveBeenCalledWith({
+      ...SETTINGS,
+      port: 2080,
+      upstream: ["socks5://bob:secret@gw.example:1080"],
+    });
+    expect(text("settings-saved")).toBe("Settings saved.");
+    expect(field<HTMLTextAreaElement>("upstream").value).toBe("socks5://bob@gw.example:1080");
+    expect(onStatus).toHaveBeenCalledWith(RUNNING);
+    type("port", "2081");
+    expect(text("settings-saved")).toBe("");
+  });
+
+  it("keeps settings keys the form does not show", async () => {
+    const withUsers = { ...SETTINGS, users: [{ name: "alice", enabled: true }] } as Settings;
+    await mount(withUsers);
+    vi.mocked(ipc.saveSettings).mockResolvedValue({ settings: withUsers, status: RUNNING });
+    await save();
+    expect(vi.mocked(ipc.saveSettings).mock.calls[0]?.[0]).toHaveProperty("users", [{ name: "alice", enabled: true }]);
+  });
+
+  it("puts the errors of save_settings next to their fields", async () => {
+    await mount();
+    vi.mocked(ipc.saveSettings).mockRejectedValue({
+      errors: [
+        { field: "port", message: "Port 1080 is in use by another program." },
+        { field: "timeouts.udpIdle", message: "Too long." },
+        { field: "upstream", message: "hop 1: unknown scheme" },
+        { field: "general", message: "The settings file cannot be written." },
+      ],
+    });
+    await save();
+    expect(text("error-port")).toBe("Port 1080 is in use by another program.");
+    expect(text("error-timeout-udp-idle")).toBe("Too long.");
+    expect(text("error-upstream")).toBe("hop 1: unknown scheme");
+    expect(text("settings-error")).toBe("The settings file cannot be written.");
+    expect(text("settings-saved")).toBe("");
+    expect(document.activeElement?.id).toBe("port");
+  });
+
+  it("shows any other rejection in the general message", async () => {
+    await mount();
+    vi.mocked(ipc.saveSettings).mockRejectedValue({ message: "The system keyring cannot be reached: locked; nothing was saved." });
+    await save();
+    expect(text("settings-error")).toContain("The system keyring cannot be reached");
+  });
+
+  it("asks before sharing with no password and no enabled user, and unticks on No", async () => {
+    await mount();
+    vi.mocked(ipc.listUsers).mockResolvedValue({ users: [{ name: "bob", enabled: false }], keyringError: null });
+    tick("share-on-lan", true);
+    await flush();
+    const dialog = field<HTMLDialogElement>("confirm-share");
+    expect(dialog.hasAttribute("open")).toBe(true);
+    field<HTMLButtonElement>("confirm-share-no").click();
+    await flush();
+    expect(dialog.hasAttribute("open")).toBe(false);
+    expect(field("share-on-lan").checked).toBe(false);
+  });
+
+  it("keeps sharing on after Yes", async () => {
+    await mount();
+    vi.mocked(ipc.listUsers).mockResolvedValue({ users: [], keyringError: null });
+    tick("share-on-lan", true);
+    await flush();
+    field<HTMLButtonElement>("confirm-share-yes").click();
+    await flush();
+    expect(field("share-on-lan").checked).toBe(true);
+  });
+
+  it("does not ask when a password is required or a user is enabled", async () => {
+    await mount({ ...SETTINGS, passwordRequired: true });
+    tick("share-on-lan", true);
+    await flush();
+    expect(field<HTMLDialogElement>("confirm-share").hasAttribute("open")).toBe(false);
+
+    await mount();
+    vi.mocked(ipc.listUsers).mockResolvedValue({ users: [{ name: "alice", enabled: true }], keyringError: null });
+    tick("share-on-lan", true);
+    await flush();
+    expect(field<HTMLDialogElement>("confirm-share").hasAttribute("open")).toBe(false);
+    expect(field("share-on-lan").checked).toBe(true);
+  });
+
+  it("tests the upstream chain and shows each step", async () => {
+    await mount();
+    vi.mocked(ipc.testUpstream).mockResolvedValue({
+      hops: [{ name: "hop 1 (socks5://gw.example:1080)", ok: true, millis: 12.4, error: null }],
+      target: { name: "example.org:443", ok: false, millis: null, error: "connection refused" },
+      udp: { status: "unsupported", millis: null, detail: "a SOCKS4 hop cannot carry UDP" },
+    });
+    type("test-target", "example.com:80");
+    field<HTMLButtonElement>("test-upstream").click();
+    await flush();
+    expect(ipc.testUpstream).toHaveBeenCalledWith("example.com:80");
+    const report = text("upstream-report");
+    expect(report).toContain("hop 1 (socks5://gw.example:1080): OK, 12 ms");
+    expect(report).toContain("Failed: connection refused");
+    expect(report).toContain("UDP: Not supported by this chain: a SOCKS4 hop cannot carry UDP");
+    expect(report).toContain("The chain does not work");
+  });
+
+  it("refuses a bad test target without calling", async () => {
+    await mount();
+    type("test-target", "example.org");
+    expect(text("error-test-target")).toContain("host:port");
+    field<HTMLButtonElement>("test-upstream").click();
+    await flush();
+    expect(ipc.testUpstream).not.toHaveBeenCalled();
+  });
+});
+
+describe("renderUpstreamReport", () => {
+  it("reports a working chain", () => {
+    const box = document.createElement("div");
+    box.append(
+      renderUpstreamReport({
+        hops: [],
+        target: { name: "example.org:443", ok: true, millis: 0.4, error: null },
+        udp: { status: "ok", millis: 30, detail: null },
+      }),
+    );
+    expect(box.textContent).toContain("The chain works");
+    expect(box.textContent).toContain("under 1 ms");
+    expect(box.textContent).toContain("UDP: OK, 30 ms");
+  });
+});

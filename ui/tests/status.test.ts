@@ -1,0 +1,279 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import * as ipc from "../src/ipc";
+import type { Status } from "../src/ipc";
+import { OPEN_WARNING_TEXT, mountStatus, type StatusView } from "../src/views/status";
+
+vi.mock("../src/ipc");
+
+const STOPPED: Status = { state: "stopped", listening: [], shareAddresses: [], error: null, openWarning: false };
+const RUNNING: Status = {
+  state: "running",
+  listening: ["127.0.0.1:1080", "[::1]:1080"],
+  shareAddresses: [],
+  error: null,
+  openWarning: false,
+};
+const FAILED: Status = {
+  state: "failed",
+  listening: [],
+  shareAddresses: [],
+  error: "port 1080 is in use by another program",
+  openWarning: false,
+};
+const SHARING_OPEN: Status = {
+  state: "running",
+  listening: ["0.0.0.0:1080"],
+  shareAddresses: ["192.168.1.5:1080", "[fd00::5]:1080"],
+  error: null,
+  openWarning: true,
+};
+
+const QR_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)"><script>alert(2)</script><rect width="10" height="10"/></svg>';
+
+function $(selector: string): HTMLElement {
+  const el = document.querySelector<HTMLElement>(selector);
+  if (!el) throw new Error(`${selector} not found`);
+  return el;
+}
+
+const text = (selector: string): string => ($(selector).textContent ?? "").trim();
+const visible = (selector: string): boolean => {
+  // Shown when neither it nor an ancestor is hidden.
+  for (let el: HTMLElement | null = $(selector); el; el = el.parentElement) if (el.hidden) return false;
+  return true;
+};
+const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+let statusHandler: ((s: Status) => void) | null = null;
+
+async function mount(initial: Status = STOPPED): Promise<StatusView> {
+  vi.mocked(ipc.serverStatus).mockResolvedValue(initial);
+  const section = document.createElement("section");
+  section.id = "view-status";
+  document.body.replaceChildren(section);
+  const view = mountStatus(section);
+  await view.ready;
+  return view;
+}
+
+beforeEach(() => {
+  vi.resetAllMocks();
+  statusHandler = null;
+  vi.mocked(ipc.onStatusChanged).mockImplementation(async (handler) => {
+    statusHandler = handler;
+    return () => {};
+  });
+  vi.mocked(ipc.qrCode).mockResolvedValue(QR_SVG);
+  vi.mocked(ipc.copyText).mockResolvedValue(undefined);
+});
+
+afterEach(() => {
+  document.body.replaceChildren();
+});
+
+describe("status view rendering", () => {
+  it("shows a stopped server with a Start button and nothing else", async () => {
+    await mount(STOPPED);
+    expect(text("#server-state")).toBe("Stopped");
+    expect(text("#server-toggle")).toBe("Start");
+    expect(($("#server-toggle") as HTMLButtonElement).disabled).toBe(false);
+    expect(visible("#server-error")).toBe(false);
+    expect(visible("#open-warning")).toBe(false);
+    expect(visible("#listening")).toBe(false);
+    expect(visible("#share-addresses")).toBe(false);
+  });
+
+  it("shows a running server, its addresses and a copy button for each", async () => {
+    await mount(RUNNING);
+    expect(text("#server-state")).toBe("Running");
+    expect(text("#server-toggle")).toBe("Stop");
+    expect(visible("#listening")).toBe(true);
+    const items = Array.from(document.querySelectorAll("#listening li"));
+    expect(items.map((li) => li.querySelector("code")?.textContent)).toEqual(["127.0.0.1:1080", "[::1]:1080"]);
+    expect(items.every((li) => li.querySelector("button.copy"))).toBe(true);
+    expect(visible("#server-error")).toBe(false);
+    expect(visible("#share-addresses")).toBe(false);
+  });
+
+  it("copies an address with copy_text", async () => {
+    await mount(RUNNING);
+    const button = document.querySelectorAll<HTMLButtonElement>("#listening .copy")[1];
+    button?.click();
+    await flush();
+    expect(ipc.copyText).toHaveBeenCalledWith("[::1]:1080");
+    expect(text("#status-notice")).toBe("Copied [::1]:1080.");
+  });
+
+  it("says why a copy failed", async () => {
+    vi.mocked(ipc.copyText).mockRejectedValue({ message: "The clipboard cannot be reached." });
+    await mount(RUNNING);
+    document.querySelector<HTMLButtonElement>("#listening .copy")?.click();
+    await flush();
+    expect(text("#status-notice")).toContain("The clipboard cannot be reached.");
+  });
+
+  it("shows a failure with its reason and a Start button", async () => {
+    await mount(FAILED);
+    expect(text("#server-state")).toBe("Failed");
+    expect(text("#server-toggle")).toBe("Start");
+    expect(visible("#server-error")).toBe(true);
+    expect(text("#server-error")).toBe("port 1080 is in use by another program");
+  });
+
+  it("shows share addresses with copy buttons and QR codes of socks5:// URLs, and the open warning", async () => {
+    await mount(SHARING_OPEN);
+    await flush();
+    expect(visible("#share-addresses")).toBe(true);
+    const items = Array.from(document.querySelectorAll("#share-addresses li"));
+    expect(items).toHaveLength(2);
+    expect(items.map((li) => li.querySelector("code")?.textContent)).toEqual(["192.168.1.5:1080", "[fd00::5]:1080"]);
+    expect(items.every((li) => li.querySelector("button.copy"))).toBe(true);
+    expect(ipc.qrCode).toHaveBeenCalledWith("socks5://192.168.1.5:1080");
+    expect(ipc.qrCode).toHaveBeenCalledWith("socks5://[fd00::5]:1080");
+    const svg = items[0]?.querySelector(".qr svg");
+    expect(svg).not.toBeNull();
+    expect(svg?.getAttribute("aria-label")).toBe("QR code for socks5://192.168.1.5:1080");
+    // Nothing active survives from the markup.
+    expect(svg?.hasAttribute("onload")).toBe(false);
+    expect(items[0]?.querySelector("script")).toBeNull();
+
+    expect(visible("#open-warning")).toBe(true);
+    expect(text("#open-warning")).toBe(OPEN_WARNING_TEXT);
+    expect(OPEN_WARNING_TEXT).toBe("Anyone on your network can use this proxy without a password");
+  });
+
+  it("says when a QR code cannot be made", async () => {
+    vi.mocked(ipc.qrCode).mockRejectedValue({ message: "data too long" });
+    await mount(SHARING_OPEN);
+    await flush();
+    expect(text("#share-addresses .qr")).toContain("data too long");
+  });
+
+  it("hides the warning and the share list again when sharing stops", async () => {
+    const view = await mount(SHARING_OPEN);
+    view.apply(RUNNING);
+    expect(visible("#open-warning")).toBe(false);
+    expect(visible("#share-addresses")).toBe(false);
+    expect(document.querySelectorAll("#share-addresses li")).toHaveLength(0);
+  });
+});
+
+describe("status view updates", () => {
+  it("follows the status-changed event", async () => {
+    await mount(STOPPED);
+    expect(statusHandler).not.toBeNull();
+    statusHandler?.(RUNNING);
+    expect(text("#server-state")).toBe("Running");
+    expect(text("#server-toggle")).toBe("Stop");
+    statusHandler?.(FAILED);
+    expect(text("#server-state")).toBe("Failed");
+    expect(text("#server-error")).toBe(FAILED.error);
+  });
+
+  it("does not redraw when the status did not change", async () => {
+    const view = await mount(SHARING_OPEN);
+    await flush();
+    const before = document.querySelector("#share-addresses li");
+    const listItem = document.querySelector("#listening li");
+    view.apply({ ...SHARING_OPEN, listening: [...SHARING_OPEN.listening] });
+    expect(document.querySelector("#share-addresses li")).toBe(before);
+    expect(document.querySelector("#listening li")).toBe(listItem);
+    expect(ipc.qrCode).toHaveBeenCalledTimes(2);
+  });
+
+  it("touches the page not at all for a repeated status", async () => {
+    const view = await mount(SHARING_OPEN);
+    await flush();
+    const records: MutationRecord[] = [];
+    const observer = new MutationObserver((list) => records.push(...list));
+    observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    view.apply(structuredClone(SHARING_OPEN));
+    statusHandler?.(structuredClone(SHARING_OPEN));
+    await flush();
+    records.push(...observer.takeRecords());
+    observer.disconnect();
+    expect(records).toHaveLength(0);
+  });
+
+  it("keeps the address lists when only the state changes", async () => {
+    const view = await mount(RUNNING);
+    const first = document.querySelector("#listening li");
+    view.apply({ ...RUNNING, openWarning: true });
+    expect(document.querySelector("#listening li")).toBe(first);
+  });
+
+  it("starts the server, disabling the button while the call is in flight", async () => {
+    await mount(STOPPED);
+    let finish: (s: Status) => void = () => {};
+    vi.mocked(ipc.startServer).mockReturnValue(new Promise<Status>((resolve) => (finish = resolve)));
+    const toggle = $("#server-toggle") as HTMLButtonElement;
+    toggle.click();
+    expect(ipc.startServer).toHaveBeenCalledTimes(1);
+    expect(ipc.stopServer).not.toHaveBeenCalled();
+    expect(toggle.disabled).toBe(true);
+    toggle.click(); // ignored while busy
+    expect(ipc.startServer).toHaveBeenCalledTimes(1);
+    finish(RUNNING);
+    await flush();
+    expect(toggle.disabled).toBe(false);
+    expect(text("#server-state")).toBe("Running");
+    expect(text("#server-toggle")).toBe("Stop");
+  });
+
+  it("stops a running server", async () => {
+    await mount(RUNNING);
+    vi.mocked(ipc.stopServer).mockResolvedValue(STOPPED);
+    ($("#server-toggle") as HTMLButtonElement).click();
+    await flush();
+    expect(ipc.stopServer).toHaveBeenCalledTimes(1);
+    expect(ipc.startServer).not.toHaveBeenCalled();
+    expect(text("#server-state")).toBe("Stopped");
+    expect(text("#server-toggle")).toBe("Start");
+    expect(visible("#listening")).toBe(false);
+  });
+
+  it("offers Start again after a failed start, with the reason shown", async () => {
+    await mount(STOPPED);
+    vi.mocked(ipc.startServer).mockResolvedValue(FAILED);
+    ($("#server-toggle") as HTMLButtonElement).click();
+    await flush();
+    expect(text("#server-toggle")).toBe("Start");
+    expect(text("#server-error")).toBe(FAILED.error);
+    vi.mocked(ipc.startServer).mockResolvedValue(RUNNING);
+    ($("#server-toggle") as HTMLButtonElement).click();
+    await flush();
+    expect(ipc.startServer).toHaveBeenCalledTimes(2);
+    expect(visible("#server-error")).toBe(false);
+  });
+
+  it("shows an unexpected rejection in words", async () => {
+    await mount(STOPPED);
+    vi.mocked(ipc.startServer).mockRejectedValue("Command start_server not found");
+    ($("#server-toggle") as HTMLButtonElement).click();
+    await flush();
+    expect(text("#server-error")).toBe("Command start_server not found");
+    expect(text("#server-state")).toBe("Stopped");
+    expect(($("#server-toggle") as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("prefers an event that arrives while the first status is being read", async () => {
+    let answer: (s: Status) => void = () => {};
+    vi.mocked(ipc.serverStatus).mockReturnValue(new Promise<Status>((resolve) => (answer = resolve)));
+    const section = document.createElement("section");
+    document.body.replaceChildren(section);
+    const view = mountStatus(section);
+    await flush();
+    statusHandler?.(RUNNING);
+    answer(STOPPED);
+    await view.ready;
+    expect(text("#server-state")).toBe("Running");
+  });
+
+  it("says when the state cannot be read", async () => {
+    vi.mocked(ipc.serverStatus).mockRejectedValue(new Error("no IPC"));
+    const section = document.createElement("section");
+    document.body.replaceChildren(section);
+    await mountStatus(section).ready;
+    expect(text("#server-error")).toContain("no IPC");
+  });
+});

@@ -1,0 +1,203 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import * as ipc from "../src/ipc";
+import type { UsersView } from "../src/ipc";
+import { mountUsers } from "../src/views/users";
+
+vi.mock("../src/ipc");
+
+const TWO: UsersView = {
+  users: [
+    { name: "alice", enabled: true },
+    { name: "bob", enabled: false },
+  ],
+  keyringError: null,
+};
+const KEYRING = "The system keyring cannot be reached: locked; nothing was saved.";
+
+const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+function el<T extends HTMLElement = HTMLElement>(selector: string): T {
+  const found = document.querySelector<T>(selector);
+  if (!found) throw new Error(`${selector} not found`);
+  return found;
+}
+const text = (selector: string): string => (el(selector).textContent ?? "").trim();
+
+function type(selector: string, value: string): void {
+  const input = el<HTMLInputElement>(selector);
+  input.value = value;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+async function mount(view: UsersView = TWO): Promise<void> {
+  vi.mocked(ipc.listUsers).mockResolvedValue(structuredClone(view));
+  const section = document.createElement("section");
+  document.body.replaceChildren(section);
+  await mountUsers(section).ready;
+}
+
+beforeEach(() => {
+  vi.resetAllMocks();
+});
+
+describe("users view", () => {
+  it("has one row per user with its controls", async () => {
+    await mount();
+    const rows = document.querySelectorAll("#users-table tbody tr");
+    expect(rows).toHaveLength(2);
+    const alice = el('tr[data-user="alice"]');
+    expect(alice.textContent).toContain("alice");
+    expect(el<HTMLInputElement>('tr[data-user="alice"] .enabled').checked).toBe(true);
+    expect(el<HTMLInputElement>('tr[data-user="bob"] .enabled').checked).toBe(false);
+    for (const cls of ["rename", "set-password", "delete"]) {
+      expect(alice.querySelector(`button.${cls}`), cls).not.toBeNull();
+    }
+    const box = el<HTMLInputElement>('tr[data-user="bob"] .enabled');
+    expect(document.querySelector(`label[for="${box.id}"]`)?.textContent).toContain("bob");
+    expect(el("#keyring-error").hidden).toBe(true);
+    expect(el("#users-empty").hidden).toBe(true);
+  });
+
+  it("shows the keyring banner from list_users", async () => {
+    await mount({ users: [], keyringError: KEYRING });
+    expect(el("#keyring-error").hidden).toBe(false);
+    expect(text("#keyring-error")).toBe(KEYRING);
+    expect(el("#users-empty").hidden).toBe(false);
+  });
+
+  it("checks the add form before calling add_user", async () => {
+    await mount();
+    el<HTMLButtonElement>("#add-user").click();
+    await flush();
+    expect(ipc.addUser).not.toHaveBeenCalled();
+    expect(text("#users-error")).toContain("Enter a user name.");
+    type("#new-user-name", "alice");
+    expect(text("#users-error")).toContain("already a user named");
+    type("#new-user-password", "x".repeat(256));
+    expect(text("#users-error")).toContain("at most 255 bytes");
+  });
+
+  it("adds a user and clears the form", async () => {
+    await mount();
+    vi.mocked(ipc.addUser).mockResolvedValue({ users: [...TWO.users, { name: "carol", enabled: true }], keyringError: null });
+    type("#new-user-name", "carol");
+    type("#new-user-password", "correct horse");
+    el<HTMLButtonElement>("#add-user").click();
+    await flush();
+    expect(ipc.addUser).toHaveBeenCalledWith("carol", "correct horse");
+    expect(document.querySelector('tr[data-user="carol"]')).not.toBeNull();
+    expect(el<HTMLInputElement>("#new-user-name").value).toBe("");
+    expect(el<HTMLInputElement>("#new-user-password").value).toBe("");
+    expect(el("#users-error").hidden).toBe(true);
+  });
+
+  it("shows a keyring refusal in the banner", async () => {
+    await mount();
+    vi.mocked(ipc.addUser).mockRejectedValue({ message: KEYRING });
+    type("#new-user-name", "carol");
+    type("#new-user-password", "pw");
+    el<HTMLButtonElement>("#add-user").click();
+    await flush();
+    expect(text("#keyring-error")).toBe(KEYRING);
+    expect(el("#keyring-error").hidden).toBe(false);
+  });
+
+  it("shows other refusals next to the form", async () => {
+    await mount();
+    vi.mocked(ipc.addUser).mockRejectedValue({ message: "A user named carol already exists." });
+    type("#new-user-name", "carol");
+    type("#new-user-password", "pw");
+    el<HTMLButtonElement>("#add-user").click();
+    await flush();
+    expect(text("#users-error")).toBe("A user named carol already exists.");
+    expect(el("#keyring-error").hidden).toBe(true);
+  });
+
+  it("enables and disables a user, and undoes the tick when refused", async () => {
+    await mount();
+    vi.mocked(ipc.setUserEnabled).mockResolvedValue({
+      users: [
+        { name: "alice", enabled: true },
+        { name: "bob", enabled: true },
+      ],
+      keyringError: null,
+    });
+    const box = el<HTMLInputElement>('tr[data-user="bob"] .enabled');
+    box.checked = true;
+    box.dispatchEvent(new Event("change", { bubbles: true }));
+    await flush();
+    expect(ipc.setUserEnabled).toHaveBeenCalledWith("bob", true);
+    expect(el<HTMLInputElement>('tr[data-user="bob"] .enabled').checked).toBe(true);
+
+    vi.mocked(ipc.setUserEnabled).mockRejectedValue({ message: "The users could not be saved: disk full" });
+    const aliceBox = el<HTMLInputElement>('tr[data-user="alice"] .enabled');
+    aliceBox.checked = false;
+    aliceBox.dispatchEvent(new Event("change", { bubbles: true }));
+    await flush();
+    expect(aliceBox.checked).toBe(true);
+    expect(text("#users-error")).toContain("disk full");
+  });
+
+  it("renames through the dialog", async () => {
+    await mount();
+    vi.mocked(ipc.renameUser).mockResolvedValue({
+      users: [
+        { name: "alicia", enabled: true },
+        { name: "bob", enabled: false },
+      ],
+      keyringError: null,
+    });
+    el<HTMLButtonElement>('tr[data-user="alice"] .rename').click();
+    const dialog = el<HTMLDialogElement>("#edit-user-dialog");
+    expect(dialog.hasAttribute("open")).toBe(true);
+    expect(el<HTMLInputElement>("#edit-user-input").value).toBe("alice");
+    type("#edit-user-input", "bob");
+    expect(text("#error-edit-user-input")).toContain("already a user named");
+    type("#edit-user-input", "alicia");
+    el<HTMLButtonElement>("#edit-user-ok").click();
+    await flush();
+    expect(ipc.renameUser).toHaveBeenCalledWith("alice", "alicia");
+    expect(dialog.hasAttribute("open")).toBe(false);
+    expect(document.querySelector('tr[data-user="alicia"]')).not.toBeNull();
+  });
+
+  it("sets a password through the dialog, and cancel changes nothing", async () => {
+    await mount();
+    vi.mocked(ipc.setPassword).mockResolvedValue(TWO);
+    el<HTMLButtonElement>('tr[data-user="bob"] .set-password').click();
+    expect(el<HTMLInputElement>("#edit-user-input").type).toBe("password");
+    el<HTMLButtonElement>("#edit-user-ok").click();
+    await flush();
+    expect(ipc.setPassword).not.toHaveBeenCalled();
+    expect(text("#error-edit-user-input")).toBe("Enter a password.");
+    type("#edit-user-input", "new secret");
+    el<HTMLButtonElement>("#edit-user-ok").click();
+    await flush();
+    expect(ipc.setPassword).toHaveBeenCalledWith("bob", "new secret");
+    expect(el<HTMLInputElement>("#edit-user-input").value).toBe("");
+
+    el<HTMLButtonElement>('tr[data-user="bob"] .rename').click();
+    el<HTMLButtonElement>("#edit-user-cancel").click();
+    expect(el<HTMLDialogElement>("#edit-user-dialog").hasAttribute("open")).toBe(false);
+    expect(ipc.renameUser).not.toHaveBeenCalled();
+  });
+
+  it("deletes only after confirmation", async () => {
+    await mount();
+    vi.mocked(ipc.deleteUser).mockResolvedValue({ users: [{ name: "alice", enabled: true }], keyringError: null });
+    el<HTMLButtonElement>('tr[data-user="bob"] .delete').click();
+    await flush();
+    expect(el<HTMLDialogElement>("#confirm-delete").hasAttribute("open")).toBe(true);
+    el<HTMLButtonElement>("#confirm-delete-no").click();
+    await flush();
+    expect(ipc.deleteUser).not.toHaveBeenCalled();
+
+    el<HTMLButtonElement>('tr[data-user="bob"] .delete').click();
+    await flush();
+    expect(text("#confirm-delete-text")).toContain("bob");
+    el<HTMLButtonElement>("#confirm-delete-yes").click();
+    await flush();
+    expect(ipc.deleteUser).toHaveBeenCalledWith("bob");
+    expect(document.querySelector('tr[data-user="bob"]')).toBeNull();
+  });
+});
