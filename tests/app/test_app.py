@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -134,6 +134,25 @@ class App:
             self.driver.quit()
         except WebDriverException:
             pass
+        # The app is single-instance: a launch while the last one is still
+        # exiting would only bring that one forward. Wait until it is gone.
+        deadline = time.monotonic() + WAIT
+        while subprocess.run(["pgrep", "-x", APP.name[:15]], capture_output=True).returncode == 0:
+            if time.monotonic() > deadline:
+                subprocess.run(["pkill", "-KILL", "-x", APP.name[:15]], capture_output=True)
+                break
+            time.sleep(0.1)
+
+    def click(self, css: str):
+        """Clicks the element, finding it again if the view re-rendered it
+        between finding and clicking."""
+        for _ in range(10):
+            try:
+                self.el(css).click()
+                return
+            except StaleElementReferenceException:
+                time.sleep(0.05)
+        raise AssertionError(f"{css} kept being replaced; it could not be clicked")
 
     def el(self, css: str):
         return WebDriverWait(self.driver, WAIT).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
@@ -293,3 +312,89 @@ def test_a_damaged_settings_file_gives_a_warning_and_defaults(launch, home):
     assert app.el("#port").get_attribute("value") == "1080", "the defaults are not in use"
     kept = list(path.parent.glob("settings.json.corrupt-*"))
     assert kept and kept[0].read_text() == '{"port": 10', "the damaged file was not kept for the user"
+
+
+def test_users_are_renamed_disabled_and_deleted_in_the_window(launch, proxy_port, web, home):
+    # The previous test left defaults in force: set the port and require
+    # passwords again, then manage one user through every action.
+    app = launch()
+    app.go("settings")
+    port = app.el("#port")
+    port.clear()
+    port.send_keys(str(proxy_port))
+    app.set_checkbox("#password-required", True)
+    app.el("#save-settings").click()
+    app.visible("#settings-saved")
+
+    app.go("users")
+    app.el("#new-user-name").send_keys("bob")
+    app.el("#new-user-password").send_keys("bob-secret-1")
+    app.el("#add-user").click()
+    app.click('tr[data-user="bob"] .rename')
+    field = app.visible("#edit-user-input")
+    field.clear()
+    field.send_keys("carol")
+    app.el("#edit-user-ok").click()
+    app.el('tr[data-user="carol"]')
+    assert not app.driver.find_elements(By.CSS_SELECTOR, 'tr[data-user="bob"]'), "the old name is still listed"
+
+    app.go("status")
+    app.el("#server-toggle").click()
+    app.text_becomes("#server-state", "Running", "after Start")
+    renamed = curl(proxy_port, web, "carol:bob-secret-1")
+    assert renamed.returncode == 0, f"the renamed user kept no working password: {renamed.stderr}"
+    assert curl(proxy_port, web, "bob:bob-secret-1").returncode != 0, "the old name still works"
+
+    app.go("users")
+    app.click('tr[data-user="carol"] .enabled')
+    deadline = time.monotonic() + WAIT
+    while curl(proxy_port, web, "carol:bob-secret-1").returncode == 0:
+        assert time.monotonic() < deadline, "a disabled user can still use the proxy"
+        time.sleep(0.2)
+    app.click('tr[data-user="carol"] .enabled')
+    deadline = time.monotonic() + WAIT
+    while curl(proxy_port, web, "carol:bob-secret-1").returncode != 0:
+        assert time.monotonic() < deadline, "a user enabled again cannot use the proxy"
+        time.sleep(0.2)
+
+    app.click('tr[data-user="carol"] .delete')
+    app.visible("#confirm-delete-yes").click()
+    WebDriverWait(app.driver, WAIT).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-user="carol"]'),
+        "the deleted user is still listed",
+    )
+    assert curl(proxy_port, web, "carol:bob-secret-1").returncode != 0, "a deleted user can still use the proxy"
+    saved = (home / "config" / "socksbox" / "settings.json").read_text()
+    assert "carol" not in saved and "bob-secret-1" not in saved, f"the settings file still holds the user: {saved}"
+
+
+def test_sharing_on_the_network_asks_first_and_warns(launch, proxy_port):
+    app = launch()
+    app.go("settings")
+    port = app.el("#port")
+    port.clear()
+    port.send_keys(str(proxy_port))
+    app.set_checkbox("#password-required", False)
+    app.el("#share-on-lan").click()
+    app.visible("#confirm-share-yes").click()
+    assert app.el("#share-on-lan").is_selected(), "sharing was not kept on after confirming"
+    app.el("#save-settings").click()
+    app.visible("#settings-saved")
+    app.go("status")
+    if app.el("#server-state").text != "Running":
+        app.el("#server-toggle").click()
+    app.text_becomes("#server-state", "Running", "sharing on the network")
+    app.text_becomes("#listening", f"0.0.0.0:{proxy_port}", "listening on every interface")
+    warning = app.visible("#open-warning")
+    assert "without a password" in warning.text, f"the open-proxy warning says {warning.text!r}"
+    shared = app.driver.find_elements(By.CSS_SELECTOR, "#share-addresses li")
+    for item in shared:
+        assert item.find_elements(By.CSS_SELECTOR, "svg"), f"no QR code next to {item.text!r}"
+    app.shot("sharing")
+    # Back to this machine only, so nothing is left listening on the network.
+    app.go("settings")
+    app.el("#share-on-lan").click()
+    app.el("#save-settings").click()
+    app.visible("#settings-saved")
+    app.go("status")
+    app.text_becomes("#listening", f"127.0.0.1:{proxy_port}", "after sharing is turned off")
