@@ -10,6 +10,7 @@ order: the later ones reopen the app to check what the earlier ones saved.
 
 from __future__ import annotations
 
+import http.client
 import http.server
 import json
 import os
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+import urllib3
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
@@ -102,15 +104,19 @@ def driver_url(home):
         XDG_CACHE_HOME=str(home / "cache"),
     )
     env = {k: v for k, v in env.items() if "proxy" not in k.lower()}
-    proc = subprocess.Popen(
-        [tauri_driver, "--port", str(port), "--native-port", str(native)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    # tauri-driver, WebKitWebDriver and the app write to this file: a pipe
+    # nobody reads would fill up and block them.
+    log = home / "driver.log"
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(
+            [tauri_driver, "--port", str(port), "--native-port", str(native)],
+            env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + WAIT
     while not port_open(port):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"tauri-driver did not start: {proc.stderr.read().decode(errors='replace')}")
+            pytest.fail(f"tauri-driver did not start: {log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.1)
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
@@ -127,7 +133,16 @@ class App:
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(APP)})
-        self.driver = webdriver.Remote(command_executor=url, options=options)
+        # tauri-driver answers on its port before WebKitWebDriver behind it
+        # is ready; on a busy machine the first session can be cut off.
+        for attempt in range(3):
+            try:
+                self.driver = webdriver.Remote(command_executor=url, options=options)
+                return
+            except (WebDriverException, ConnectionError, http.client.HTTPException, urllib3.exceptions.HTTPError) as e:
+                if attempt == 2:
+                    raise AssertionError(f"no WebDriver session with the app after 3 tries: {e!r}") from e
+                time.sleep(2)
 
     def close(self):
         try:
@@ -142,6 +157,22 @@ class App:
                 subprocess.run(["pkill", "-KILL", "-x", APP.name[:15]], capture_output=True)
                 break
             time.sleep(0.1)
+
+    def checkbox_becomes(self, css: str, on: bool, what: str):
+        """Waits until the checkbox shows `on` and is usable again (the
+        view re-renders it once the backend has answered)."""
+
+        def settled(d):
+            try:
+                box = d.find_element(By.CSS_SELECTOR, css)
+                return box.is_selected() == on and box.is_enabled()
+            except (StaleElementReferenceException, WebDriverException):
+                return False
+
+        try:
+            WebDriverWait(self.driver, WAIT).until(settled)
+        except Exception:
+            raise AssertionError(f"{what}: {css} did not settle {'on' if on else 'off'}") from None
 
     def click(self, css: str):
         """Clicks the element, finding it again if the view re-rendered it
@@ -347,11 +378,13 @@ def test_users_are_renamed_disabled_and_deleted_in_the_window(launch, proxy_port
 
     app.go("users")
     app.click('tr[data-user="carol"] .enabled')
+    app.checkbox_becomes('tr[data-user="carol"] .enabled', False, "carol after disabling")
     deadline = time.monotonic() + WAIT
     while curl(proxy_port, web, "carol:bob-secret-1").returncode == 0:
         assert time.monotonic() < deadline, "a disabled user can still use the proxy"
         time.sleep(0.2)
     app.click('tr[data-user="carol"] .enabled')
+    app.checkbox_becomes('tr[data-user="carol"] .enabled', True, "carol after enabling again")
     deadline = time.monotonic() + WAIT
     while curl(proxy_port, web, "carol:bob-secret-1").returncode != 0:
         assert time.monotonic() < deadline, "a user enabled again cannot use the proxy"

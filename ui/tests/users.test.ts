@@ -200,4 +200,32 @@ describe("users view", () => {
     expect(ipc.deleteUser).toHaveBeenCalledWith("bob");
     expect(document.querySelector('tr[data-user="bob"]')).toBeNull();
   });
+
+  it("never lets an older list undo a newer change", async () => {
+    const section = document.createElement("section");
+    document.body.replaceChildren(section);
+    vi.mocked(ipc.listUsers).mockResolvedValue(structuredClone(TWO));
+    const view = mountUsers(section);
+    await view.ready;
+    // The view is shown again: its list request is slow to answer.
+    let answerList: (value: UsersView) => void = () => {};
+    vi.mocked(ipc.listUsers).mockReturnValue(new Promise((resolve) => (answerList = resolve)));
+    view.show();
+    // Meanwhile alice is disabled, and that answer comes first.
+    vi.mocked(ipc.setUserEnabled).mockResolvedValue({
+      users: [
+        { name: "alice", enabled: false },
+        { name: "bob", enabled: false },
+      ],
+      keyringError: null,
+    });
+    const box = el<HTMLInputElement>('tr[data-user="alice"] .enabled');
+    box.click();
+    await flush();
+    expect(el<HTMLInputElement>('tr[data-user="alice"] .enabled').checked).toBe(false);
+    // The list asked for before the change arrives last: it must be ignored.
+    answerList(structuredClone(TWO));
+    await flush();
+    expect(el<HTMLInputElement>('tr[data-user="alice"] .enabled').checked).toBe(false);
+  });
 });

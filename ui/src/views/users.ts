@@ -189,9 +189,19 @@ export function mountUsers(section: HTMLElement): UsersViewHandle {
     render(list);
   }
 
+  // Answers can arrive out of order (the list asked for when the view opened
+  // may come back after a change made since): only the answer to the latest
+  // request is drawn, so an old list never undoes a newer change.
+  let latestRequest = 0;
+  async function applyLatest(call: Promise<UsersResult>): Promise<void> {
+    const mine = ++latestRequest;
+    const result = await call;
+    if (mine === latestRequest) applyResult(result);
+  }
+
   async function refresh(): Promise<void> {
     try {
-      applyResult(await ipc.listUsers());
+      await applyLatest(ipc.listUsers());
     } catch (reason) {
       showRefusal(reason, usersError);
     }
@@ -243,7 +253,7 @@ export function mountUsers(section: HTMLElement): UsersViewHandle {
     }
     addButton.disabled = true;
     try {
-      applyResult(await ipc.addUser(newName.value, newPassword.value));
+      await applyLatest(ipc.addUser(newName.value, newPassword.value));
       showText(usersError, null);
       newName.value = "";
       newPassword.value = "";
@@ -262,7 +272,7 @@ export function mountUsers(section: HTMLElement): UsersViewHandle {
     const wanted = box.checked;
     box.disabled = true;
     try {
-      applyResult(await ipc.setUserEnabled(name, wanted));
+      await applyLatest(ipc.setUserEnabled(name, wanted));
       showText(usersError, null);
     } catch (reason) {
       box.checked = !wanted;
@@ -342,9 +352,8 @@ export function mountUsers(section: HTMLElement): UsersViewHandle {
     }
     editOk.disabled = true;
     try {
-      const result = kind === "rename" ? await ipc.renameUser(name, value) : await ipc.setPassword(name, value);
+      await applyLatest(kind === "rename" ? ipc.renameUser(name, value) : ipc.setPassword(name, value));
       editInput.value = "";
-      applyResult(result);
       finishEdit(kind === "rename" ? value : name, kind === "rename" ? "rename" : "set-password");
     } catch (reason) {
       const message = messageOf(reason);
@@ -382,7 +391,7 @@ export function mountUsers(section: HTMLElement): UsersViewHandle {
     );
     if (!yes) return;
     try {
-      applyResult(await ipc.deleteUser(name));
+      await applyLatest(ipc.deleteUser(name));
       showText(usersError, null);
       if (!document.activeElement || document.activeElement === document.body) newName.focus();
     } catch (reason) {
