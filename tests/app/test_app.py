@@ -431,3 +431,57 @@ def test_sharing_on_the_network_asks_first_and_warns(launch, proxy_port):
     app.visible("#settings-saved")
     app.go("status")
     app.text_becomes("#listening", f"127.0.0.1:{proxy_port}", "after sharing is turned off")
+
+
+def test_a_second_launch_brings_the_first_forward(launch, home):
+    app = launch()
+    app.el("#server-state")
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.update(XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
+               XDG_CACHE_HOME=str(home / "cache"))
+    try:
+        second = subprocess.run([str(APP)], env=env, capture_output=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("a second launch kept running beside the first instead of handing over")
+    assert second.returncode == 0, f"the second launch failed: {second.stderr.decode(errors='replace')[-2000:]}"
+    # The first one is still there and answers.
+    app.go("users")
+    app.go("status")
+    state = app.el("#server-state").text
+    assert state in ("Stopped", "Running", "Failed"), f"the first app no longer shows its state: {state!r}"
+
+
+def test_tray_menu_toggles_the_server_and_its_icon_follows(launch, proxy_port):
+    from sni import Panel  # a desktop panel of our own: Xvfb has none
+
+    panel = Panel()
+    try:
+        app = launch()
+        app.text_becomes("#server-state", "Stopped", "before the tray is used")
+        deadline = time.monotonic() + WAIT
+        while not panel.registered():
+            assert time.monotonic() < deadline, "the app registered no tray icon with the desktop's panel"
+            time.sleep(0.1)
+        item = panel.registered()[0]
+        icon_off = panel.item_property(item, "IconName")
+        labels = panel.menu_labels(item)
+        for wanted in ("Start the proxy", "Show window", "Copy proxy address", "Quit"):
+            assert wanted in labels, f"the tray menu has {sorted(labels)}, not {wanted!r}"
+
+        panel.click(item, labels["Start the proxy"])
+        app.text_becomes("#server-state", "Running", "after Start in the tray menu")
+        assert port_open(proxy_port), "the tray started the server but nothing listens"
+        deadline = time.monotonic() + WAIT
+        while "Stop the proxy" not in panel.menu_labels(item):
+            assert time.monotonic() < deadline, f"the tray menu still offers {sorted(panel.menu_labels(item))}"
+            time.sleep(0.1)
+        assert panel.item_property(item, "IconName") != icon_off, "the tray icon looks the same when on"
+
+        panel.click(item, panel.menu_labels(item)["Stop the proxy"])
+        app.text_becomes("#server-state", "Stopped", "after Stop in the tray menu")
+        deadline = time.monotonic() + 5
+        while port_open(proxy_port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not port_open(proxy_port), "the port is open after Stop in the tray menu"
+    finally:
+        panel.close()

@@ -1,0 +1,147 @@
+"""A StatusNotifier host for the tray test: what a desktop's panel does.
+
+A desktop shows tray icons by running org.kde.StatusNotifierWatcher on the
+session bus; apps register their StatusNotifierItem with it, and the panel
+reads the item's icon and opens its menu (com.canonical.dbusmenu). Xvfb has
+no panel, so this module plays one: it owns the watcher name, records the
+items that register, reads their properties and clicks their menu entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import Future
+
+from dbus_fast import BusType, PropertyAccess, Variant
+from dbus_fast.aio import MessageBus
+from dbus_fast.service import ServiceInterface, dbus_property, method, signal
+
+WATCHER_NAME = "org.kde.StatusNotifierWatcher"
+WATCHER_PATH = "/StatusNotifierWatcher"
+
+
+class _Watcher(ServiceInterface):
+    def __init__(self):
+        super().__init__(WATCHER_NAME)
+        self.items: list[tuple[str, str]] = []
+
+    @method()
+    def RegisterStatusNotifierItem(self, service: "s"):  # noqa: F821 (D-Bus signature)
+        # The caller's bus name is filled in by the host loop (see below).
+        self.items.append(("", service))
+        self.StatusNotifierItemRegistered(service)
+
+    @method()
+    def RegisterStatusNotifierHost(self, service: "s"):  # noqa: F821
+        pass
+
+    @dbus_property(access=PropertyAccess.READ)
+    def RegisteredStatusNotifierItems(self) -> "as":  # noqa: F821
+        return [service for _, service in self.items]
+
+    @dbus_property(access=PropertyAccess.READ)
+    def IsStatusNotifierHostRegistered(self) -> "b":  # noqa: F821
+        return True
+
+    @dbus_property(access=PropertyAccess.READ)
+    def ProtocolVersion(self) -> "i":  # noqa: F821
+        return 0
+
+    @signal()
+    def StatusNotifierItemRegistered(self, service: "s") -> "s":  # noqa: F821
+        return service
+
+    @signal()
+    def StatusNotifierHostRegistered(self) -> None:
+        return None
+
+
+class Panel:
+    """Runs the watcher on its own event loop thread; call from tests."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.watcher = _Watcher()
+        self.senders: list[tuple[str, str]] = []
+        self.bus: MessageBus = self._run(self._start())
+
+    def _run(self, coroutine, timeout: float = 15.0):
+        future: Future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        return future.result(timeout)
+
+    async def _start(self) -> MessageBus:
+        bus = await MessageBus(bus_type=BusType.SESSION).connect()
+
+        # Record who registered: an item may give a path only, and then its
+        # bus name is the caller's.
+        def handler(message):
+            if message.member == "RegisterStatusNotifierItem" and message.body:
+                self.senders.append((message.sender, message.body[0]))
+            return None
+
+        bus.add_message_handler(handler)
+        bus.export(WATCHER_PATH, self.watcher)
+        await bus.request_name(WATCHER_NAME)
+        self.watcher.StatusNotifierHostRegistered()
+        return bus
+
+    def registered(self) -> list[tuple[str, str]]:
+        """(bus name, object path) of every registered item."""
+        found = []
+        for sender, service in self.senders:
+            if service.startswith("/"):
+                found.append((sender, service))
+            else:
+                found.append((service, "/StatusNotifierItem"))
+        return found
+
+    def item_property(self, item: tuple[str, str], name: str):
+        return self._run(self._get(item, "org.kde.StatusNotifierItem", name))
+
+    async def _get(self, item, interface: str, name: str):
+        bus_name, path = item
+        introspection = await self.bus.introspect(bus_name, path)
+        proxy = self.bus.get_proxy_object(bus_name, path, introspection)
+        props = proxy.get_interface("org.freedesktop.DBus.Properties")
+        value = await props.call_get(interface, name)
+        return value.value
+
+    def menu_labels(self, item: tuple[str, str]) -> dict[str, int]:
+        """Label -> id of the item's menu entries."""
+        return self._run(self._labels(item))
+
+    async def _labels(self, item) -> dict[str, int]:
+        menu = await self._menu(item)
+        _revision, layout = await menu.call_get_layout(0, -1, [])
+        labels = {}
+        for child in layout[2]:
+            entry_id, props, _children = child.value
+            label = props.get("label")
+            if label is not None:
+                labels[label.value.replace("_", "")] = entry_id
+        return labels
+
+    def click(self, item: tuple[str, str], entry_id: int):
+        self._run(self._click(item, entry_id))
+
+    async def _click(self, item, entry_id: int):
+        menu = await self._menu(item)
+        await menu.call_event(entry_id, "clicked", Variant("i", 0), 0)
+
+    async def _menu(self, item):
+        bus_name, _ = item
+        menu_path = await self._get(item, "org.kde.StatusNotifierItem", "Menu")
+        introspection = await self.bus.introspect(bus_name, menu_path)
+        return self.bus.get_proxy_object(bus_name, menu_path, introspection).get_interface(
+            "com.canonical.dbusmenu"
+        )
+
+    def close(self):
+        try:
+            self.bus.disconnect()
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=5)
