@@ -477,6 +477,18 @@ def test_tray_menu_toggles_the_server_and_its_icon_follows(launch, proxy_port):
             time.sleep(0.1)
         assert panel.item_property(item, "IconName") != icon_off, "the tray icon looks the same when on"
 
+        panel.click(item, panel.menu_labels(item)["Copy proxy address"])
+        expected = f"socks5://127.0.0.1:{proxy_port}"
+        deadline = time.monotonic() + WAIT
+        while True:
+            pasted = subprocess.run(
+                ["xclip", "-o", "-selection", "clipboard"], capture_output=True, text=True, timeout=10
+            ).stdout
+            if pasted == expected:
+                break
+            assert time.monotonic() < deadline, f"the clipboard holds {pasted!r}, not {expected!r}"
+            time.sleep(0.2)
+
         panel.click(item, panel.menu_labels(item)["Stop the proxy"])
         app.text_becomes("#server-state", "Stopped", "after Stop in the tray menu")
         deadline = time.monotonic() + 5
