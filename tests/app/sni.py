@@ -1,10 +1,12 @@
-"""A StatusNotifier host for the tray test: what a desktop's panel does.
+"""A StatusNotifier host and a notification daemon for the app tests: what
+a desktop's panel does.
 
 A desktop shows tray icons by running org.kde.StatusNotifierWatcher on the
 session bus; apps register their StatusNotifierItem with it, and the panel
 reads the item's icon and opens its menu (com.canonical.dbusmenu). Xvfb has
 no panel, so this module plays one: it owns the watcher name, records the
-items that register, reads their properties and clicks their menu entries.
+items that register, reads their properties and clicks their menu entries;
+it also owns org.freedesktop.Notifications and keeps what it is shown.
 """
 
 from __future__ import annotations
@@ -57,6 +59,41 @@ class _Watcher(ServiceInterface):
         return None
 
 
+class _Notifications(ServiceInterface):
+    """org.freedesktop.Notifications, as a desktop's notification daemon."""
+
+    def __init__(self):
+        super().__init__("org.freedesktop.Notifications")
+        self.shown: list[tuple[str, str]] = []
+
+    @method()
+    def Notify(
+        self,
+        app_name: "s",  # noqa: F821
+        replaces_id: "u",  # noqa: F821
+        app_icon: "s",  # noqa: F821
+        summary: "s",  # noqa: F821
+        body: "s",  # noqa: F821
+        actions: "as",  # noqa: F821
+        hints: "a{sv}",  # noqa: F821
+        expire_timeout: "i",  # noqa: F821
+    ) -> "u":  # noqa: F821
+        self.shown.append((summary, body))
+        return len(self.shown)
+
+    @method()
+    def GetCapabilities(self) -> "as":  # noqa: F821
+        return ["body"]
+
+    @method()
+    def GetServerInformation(self) -> "ssss":  # noqa: F821
+        return ["test-panel", "socksbox-tests", "1.0", "1.2"]
+
+    @method()
+    def CloseNotification(self, notification_id: "u"):  # noqa: F821
+        pass
+
+
 class Panel:
     """Runs the watcher on its own event loop thread; call from tests."""
 
@@ -65,6 +102,7 @@ class Panel:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.watcher = _Watcher()
+        self.notifications = _Notifications()
         self.senders: list[tuple[str, str]] = []
         self.bus: MessageBus = self._run(self._start())
 
@@ -85,6 +123,8 @@ class Panel:
         bus.add_message_handler(handler)
         bus.export(WATCHER_PATH, self.watcher)
         await bus.request_name(WATCHER_NAME)
+        bus.export("/org/freedesktop/Notifications", self.notifications)
+        await bus.request_name("org.freedesktop.Notifications")
         self.watcher.StatusNotifierHostRegistered()
         return bus
 
@@ -138,6 +178,10 @@ class Panel:
         return self.bus.get_proxy_object(bus_name, menu_path, introspection).get_interface(
             "com.canonical.dbusmenu"
         )
+
+    def notices(self) -> list[str]:
+        """The bodies of the notifications shown so far."""
+        return [body for _summary, body in self.notifications.shown]
 
     def close(self):
         try:

@@ -98,7 +98,11 @@ def driver_url(home):
     tauri_driver = shutil.which("tauri-driver") or str(Path.home() / ".cargo" / "bin" / "tauri-driver")
     port, native = free_port(), free_port()
     env = dict(os.environ)
+    # HOME too: the autostart entry goes to $HOME/.config/autostart whatever
+    # XDG_CONFIG_HOME says, and must not land in the real home.
+    (home / "home").mkdir(exist_ok=True)
     env.update(
+        HOME=str(home / "home"),
         XDG_CONFIG_HOME=str(home / "config"),
         XDG_DATA_HOME=str(home / "data"),
         XDG_CACHE_HOME=str(home / "cache"),
@@ -437,7 +441,7 @@ def test_a_second_launch_brings_the_first_forward(launch, home):
     app = launch()
     app.el("#server-state")
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env.update(XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
+    env.update(HOME=str(home / "home"), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
                XDG_CACHE_HOME=str(home / "cache"))
     try:
         second = subprocess.run([str(APP)], env=env, capture_output=True, timeout=30)
@@ -470,6 +474,7 @@ def test_tray_menu_toggles_the_server_and_its_icon_follows(launch, proxy_port):
 
         panel.click(item, labels["Start the proxy"])
         app.text_becomes("#server-state", "Running", "after Start in the tray menu")
+        wait_notice(panel, "The proxy is running on 127.0.0.1")
         assert port_open(proxy_port), "the tray started the server but nothing listens"
         deadline = time.monotonic() + WAIT
         while "Stop the proxy" not in panel.menu_labels(item):
@@ -495,5 +500,33 @@ def test_tray_menu_toggles_the_server_and_its_icon_follows(launch, proxy_port):
         while port_open(proxy_port) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not port_open(proxy_port), "the port is open after Stop in the tray menu"
+        wait_notice(panel, "The proxy is stopped.")
     finally:
         panel.close()
+
+
+def wait_notice(panel, text: str):
+    deadline = time.monotonic() + WAIT
+    while not any(text in notice for notice in panel.notices()):
+        assert time.monotonic() < deadline, f"no notification saying {text!r}; shown: {panel.notices()}"
+        time.sleep(0.1)
+
+
+def test_launch_at_login_writes_the_autostart_entry(launch, home):
+    app = launch()
+    app.go("settings")
+    app.set_checkbox("#launch-at-login", True)
+    app.el("#save-settings").click()
+    app.visible("#settings-saved")
+    entry = home / "home" / ".config" / "autostart" / "SocksBox.desktop"
+    deadline = time.monotonic() + WAIT
+    while not entry.exists():
+        assert time.monotonic() < deadline, f"no autostart entry at {entry}: {list(home.rglob('autostart*'))}"
+        time.sleep(0.1)
+    assert str(APP) in entry.read_text(), f"the autostart entry does not start the app: {entry.read_text()}"
+    app.set_checkbox("#launch-at-login", False)
+    app.el("#save-settings").click()
+    deadline = time.monotonic() + WAIT
+    while entry.exists():
+        assert time.monotonic() < deadline, "the autostart entry stays after turning it off"
+        time.sleep(0.1)
