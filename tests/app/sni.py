@@ -179,6 +179,19 @@ class Panel:
             "com.canonical.dbusmenu"
         )
 
+    def lock_keyring(self) -> None:
+        """Locks the login keyring, as a desktop does after a timeout."""
+        self._run(self._lock())
+
+    async def _lock(self):
+        name, path = "org.freedesktop.secrets", "/org/freedesktop/secrets"
+        introspection = await self.bus.introspect(name, path)
+        service = self.bus.get_proxy_object(name, path, introspection).get_interface(
+            "org.freedesktop.Secret.Service"
+        )
+        collection = await service.call_read_alias("default")
+        await service.call_lock([collection])
+
     def notices(self) -> list[str]:
         """The bodies of the notifications shown so far."""
         return [body for _summary, body in self.notifications.shown]

@@ -530,3 +530,34 @@ def test_launch_at_login_writes_the_autostart_entry(launch, home):
     while entry.exists():
         assert time.monotonic() < deadline, "the autostart entry stays after turning it off"
         time.sleep(0.1)
+
+
+def test_a_locked_keyring_is_reported_and_nothing_is_written(launch, home):
+    """Last in the module: it leaves the keyring locked."""
+    from sni import Panel
+
+    settings_file = home / "config" / "socksbox" / "settings.json"
+    panel = Panel()
+    try:
+        app = launch()
+        app.go("users")
+        before = settings_file.read_text() if settings_file.exists() else None
+        panel.lock_keyring()
+        app.el("#new-user-name").send_keys("dave")
+        app.el("#new-user-password").send_keys("dave-secret-1")
+        app.el("#add-user").click()
+        banner = app.visible("#keyring-error")
+        assert "keyring cannot be reached" in banner.text and "nothing was saved" in banner.text, (
+            f"the page says {banner.text!r}"
+        )
+        assert not app.driver.find_elements(By.CSS_SELECTOR, 'tr[data-user="dave"]'), "a user was added anyway"
+        after = settings_file.read_text() if settings_file.exists() else None
+        assert after == before, "the settings file changed although the keyring refused"
+        assert "dave-secret-1" not in "".join(p.read_text(errors="replace") for p in home.rglob("*") if p.is_file()), (
+            "the password was written somewhere in the app's files"
+        )
+    finally:
+        panel.close()
+        subprocess.run(
+            ["gnome-keyring-daemon", "--unlock"], input=b"socksbox-test", capture_output=True, timeout=10
+        )
