@@ -532,6 +532,43 @@ def test_launch_at_login_writes_the_autostart_entry(launch, home):
         time.sleep(0.1)
 
 
+def test_the_upstream_test_button_reports_each_hop(launch, web, home):
+    server = REPO / "target" / "debug" / "socksbox-server"
+    hop = subprocess.Popen([str(server), "--listen", "127.0.0.1:0", "--log-level", "warn"],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        line = hop.stdout.readline()
+        assert line.startswith("listening on "), f"the upstream server said {line!r}"
+        hop_addr = line.split()[-1]
+        app = launch()
+        app.go("settings")
+        field = app.el("#upstream")
+        field.clear()
+        field.send_keys(f"socks5://{hop_addr}")
+        app.el("#save-settings").click()
+        app.visible("#settings-saved")
+        target = app.el("#test-target")
+        target.clear()
+        target.send_keys(web.split("/")[2])
+        app.el("#test-upstream").click()
+        app.text_becomes("#upstream-report", "UDP: OK", "the report of a working chain")
+        report = app.el("#upstream-report").text
+        assert f"socks5://{hop_addr}: OK" in report, f"the report does not show the hop as working: {report!r}"
+        assert "Failed" not in report, f"a step failed: {report!r}"
+        app.shot("upstream-test")
+        hop.terminate()
+        hop.wait(timeout=10)
+        app.el("#test-upstream").click()
+        app.text_becomes("#upstream-report", "Failed", "the report once the hop is down")
+        field = app.el("#upstream")
+        field.clear()
+        app.el("#save-settings").click()
+        app.visible("#settings-saved")
+    finally:
+        if hop.poll() is None:
+            hop.kill()
+
+
 def test_a_locked_keyring_is_reported_and_nothing_is_written(launch, home):
     """Last in the module: it leaves the keyring locked."""
     from sni import Panel
