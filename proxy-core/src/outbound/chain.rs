@@ -103,6 +103,9 @@ impl UpstreamChain {
     }
 
     /// Sets up a UDP association through every hop (all must speak SOCKS5).
+    ///
+    /// # Panics
+    /// If the chain is empty.
     pub async fn associate_udp(&self, limit: Duration) -> Result<UdpChain, ChainError> {
         if let Some((number, hop)) = self.udp_blocker() {
             return Err(ChainError {
@@ -151,6 +154,14 @@ impl UpstreamChain {
     /// CONNECTs to `target` through all of them, then checks that every hop
     /// grants a UDP association. Each step has `limit`.
     pub async fn check(&self, target: &TargetAddr, limit: Duration) -> ChainReport {
+        if self.hops.is_empty() {
+            let none = || Err("there is no upstream hop".to_owned());
+            return ChainReport {
+                hops: Vec::new(),
+                target: StepReport { name: target.to_string(), outcome: none() },
+                udp: UdpReport::Failed("there is no upstream hop".to_owned()),
+            };
+        }
         let mut hops: Vec<StepReport> = self
             .hops
             .iter()
@@ -465,6 +476,14 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let _guard = rt.enter();
         UdpRelayPath { socket: UdpSocket::from_std(socket).unwrap(), first, relays }
+    }
+
+    #[tokio::test]
+    async fn checking_an_empty_chain_reports_instead_of_panicking() {
+        let target = TargetAddr::Domain("example.test".into(), 80);
+        let report = UpstreamChain::default().check(&target, Duration::from_secs(1)).await;
+        assert!(!report.all_ok());
+        assert!(report.hops.is_empty());
     }
 
     #[test]
