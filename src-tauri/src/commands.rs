@@ -258,8 +258,8 @@ pub async fn test_upstream(
     state: State<'_, AppState>,
     target: String,
 ) -> Result<UpstreamTest, Refused> {
-    let target =
-        parse_target(&target).ok_or_else(|| Refused::new("Enter the test target as host:port."))?;
+    let target: TargetAddr =
+        target.parse().map_err(|_| Refused::new("Enter the test target as host:port."))?;
     let settings = state.inner.lock().await.settings.clone();
     let config = settings.to_config(|hop| users::hop_password(hop).ok().flatten());
     if config.upstream.chain.is_empty() {
@@ -331,15 +331,6 @@ fn check_password(password: &str) -> Result<(), Refused> {
         return Err(Refused::new("A password is 1 to 255 bytes long."));
     }
     Ok(())
-}
-
-fn parse_target(text: &str) -> Option<TargetAddr> {
-    if let Ok(addr) = text.trim().parse() {
-        return Some(TargetAddr::Ip(addr));
-    }
-    let (host, port) = text.trim().rsplit_once(':')?;
-    let port = port.parse().ok()?;
-    (!host.is_empty() && host.len() <= 255).then(|| TargetAddr::Domain(host.to_owned(), port))
 }
 
 fn set_autostart(app: &AppHandle, on: bool) {

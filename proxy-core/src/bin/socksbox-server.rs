@@ -150,7 +150,7 @@ fn main() -> ExitCode {
 }
 
 async fn check_upstream(config: &Config, target: &str) -> ExitCode {
-    let Some(target) = parse_target(target) else {
+    let Ok(target) = target.parse::<TargetAddr>() else {
         eprintln!("error: --check-upstream {target}: expected HOST:PORT");
         return ExitCode::from(2);
     };
@@ -166,15 +166,6 @@ async fn check_upstream(config: &Config, target: &str) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
-}
-
-fn parse_target(text: &str) -> Option<TargetAddr> {
-    if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Some(TargetAddr::Ip(addr));
-    }
-    let (host, port) = text.rsplit_once(':')?;
-    let port = port.parse().ok()?;
-    (!host.is_empty() && host.len() <= 255).then(|| TargetAddr::Domain(host.to_owned(), port))
 }
 
 async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {

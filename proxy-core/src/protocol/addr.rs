@@ -119,6 +119,25 @@ impl TargetAddr {
     }
 }
 
+impl std::str::FromStr for TargetAddr {
+    type Err = ProtocolError;
+
+    /// Reads `HOST:PORT` as a user writes it: an IPv4 address, an IPv6
+    /// address in brackets, or a name of 1 to 255 bytes.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if let Ok(addr) = text.parse::<SocketAddr>() {
+            return Ok(TargetAddr::Ip(addr));
+        }
+        let (host, port) = text.rsplit_once(':').ok_or(ProtocolError::EmptyDomain)?;
+        let port = port.parse().map_err(|_| ProtocolError::EmptyDomain)?;
+        if host.is_empty() || host.len() > MAX_DOMAIN_LEN || host.contains(':') {
+            return Err(ProtocolError::EmptyDomain);
+        }
+        Ok(TargetAddr::Domain(host.to_owned(), port))
+    }
+}
+
 impl From<SocketAddr> for TargetAddr {
     fn from(addr: SocketAddr) -> Self {
         TargetAddr::Ip(addr)
@@ -205,6 +224,16 @@ mod tests {
     #[test]
     fn unknown_address_type_is_named() {
         assert_eq!(TargetAddr::decode(&[0x02, 1, 2]), Err(ProtocolError::UnknownAddressType(2)));
+    }
+
+    #[test]
+    fn parses_what_a_user_writes() {
+        assert_eq!("127.0.0.1:80".parse(), Ok(TargetAddr::Ip("127.0.0.1:80".parse().unwrap())));
+        assert_eq!("[::1]:443".parse(), Ok(TargetAddr::Ip("[::1]:443".parse().unwrap())));
+        assert_eq!(" example.org:443 ".parse(), Ok(TargetAddr::Domain("example.org".into(), 443)));
+        for bad in ["example.org", ":80", "example.org:http", "::1:80", "a:70000"] {
+            assert!(bad.parse::<TargetAddr>().is_err(), "{bad}");
+        }
     }
 
     #[test]

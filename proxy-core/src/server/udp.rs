@@ -26,6 +26,7 @@ use tokio::time::Instant;
 use tracing::debug;
 
 use super::connect::{Context, SessionEnd};
+use crate::monitor::ByteCounters;
 use crate::outbound::chain::{UdpRelayPath, UpstreamControls};
 use crate::outbound::{self, RouteAction};
 use crate::protocol::socks5::Reply;
@@ -272,20 +273,9 @@ impl Association<'_> {
         let Some(client_port) = self.client_port else {
             return false;
         };
-        self.wrapped.clear();
-        UdpHeader { frag: FRAG_NONE, target: TargetAddr::Ip(source) }.encode(&mut self.wrapped);
-        self.wrapped.extend_from_slice(&self.buf[..len]);
         let client = SocketAddr::new(self.client_ip, client_port);
-        match self.relay.send_to(&self.wrapped, client).await {
-            Ok(_) => {
-                self.ctx.counters.add_down(len as u64);
-                true
-            }
-            Err(e) => {
-                debug!(%client, "UDP send to the client failed: {e}");
-                false
-            }
-        }
+        let reply = ClientDatagram { source: TargetAddr::Ip(source), payload: &self.buf[..len] };
+        reply.send(&self.relay, &mut self.wrapped, client, &self.ctx.counters).await
     }
 
     /// Handles one datagram from the upstream chain's relay; `true` if it
@@ -313,20 +303,9 @@ impl Association<'_> {
         let Some(client_port) = self.client_port else {
             return false;
         };
-        self.wrapped.clear();
-        UdpHeader { frag: FRAG_NONE, target: origin }.encode(&mut self.wrapped);
-        self.wrapped.extend_from_slice(payload);
         let client = SocketAddr::new(self.client_ip, client_port);
-        match self.relay.send_to(&self.wrapped, client).await {
-            Ok(_) => {
-                self.ctx.counters.add_down(payload.len() as u64);
-                true
-            }
-            Err(e) => {
-                debug!(%client, "UDP send to the client failed: {e}");
-                false
-            }
-        }
+        let reply = ClientDatagram { source: origin, payload };
+        reply.send(&self.relay, &mut self.wrapped, client, &self.ctx.counters).await
     }
 
     /// Where a datagram goes: its address, or the first allowed address of
@@ -365,6 +344,38 @@ impl Association<'_> {
                         None
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A datagram for the client: its payload and the source the header names.
+struct ClientDatagram<'p> {
+    source: TargetAddr,
+    payload: &'p [u8],
+}
+
+impl ClientDatagram<'_> {
+    /// Wraps the payload in the RFC 1928 header (built in `wrapped`, reused
+    /// across datagrams) and sends it to the client; `true` if sent.
+    async fn send(
+        self,
+        relay: &UdpSocket,
+        wrapped: &mut Vec<u8>,
+        client: SocketAddr,
+        counters: &ByteCounters,
+    ) -> bool {
+        wrapped.clear();
+        UdpHeader { frag: FRAG_NONE, target: self.source }.encode(wrapped);
+        wrapped.extend_from_slice(self.payload);
+        match relay.send_to(wrapped, client).await {
+            Ok(_) => {
+                counters.add_down(self.payload.len() as u64);
+                true
+            }
+            Err(e) => {
+                debug!(%client, "UDP send to the client failed: {e}");
+                false
             }
         }
     }
