@@ -28,6 +28,19 @@ pub enum Protocol {
     Socks5,
 }
 
+/// How a session reaches its target.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "hops")]
+pub enum Route {
+    /// Straight from this machine.
+    Direct,
+    /// Through the upstream chain: its hops, nearest first, without
+    /// credentials.
+    Chain(Vec<String>),
+    /// Refused by a routing rule.
+    Refused,
+}
+
 /// One session as it is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionSnapshot {
@@ -43,6 +56,8 @@ pub struct SessionSnapshot {
     pub command: Command,
     /// The target as the client named it (a name stays a name).
     pub target: String,
+    /// Direct or through the upstream chain.
+    pub route: Route,
     /// When the session started, by the wall clock.
     pub started_at: SystemTime,
     /// How long the session has lasted.
@@ -215,6 +230,7 @@ pub(crate) struct NewSession {
     pub protocol: Protocol,
     pub command: Command,
     pub target: String,
+    pub route: Route,
 }
 
 /// The byte counters of one session, shared with its relay.
@@ -332,6 +348,7 @@ impl SessionEntry {
             protocol: self.info.protocol,
             command: self.info.command,
             target: self.info.target.clone(),
+            route: self.info.route.clone(),
             started_at: self.started_at,
             duration: now.saturating_duration_since(self.started),
             bytes_up,
@@ -351,6 +368,7 @@ mod tests {
             protocol: Protocol::Socks5,
             command: Command::Connect,
             target: target.into(),
+            route: Route::Direct,
         }
     }
 

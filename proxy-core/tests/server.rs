@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use proxy_core::config::User;
-use proxy_core::monitor::Protocol;
+use proxy_core::monitor::{Protocol, Route};
 use proxy_core::protocol::socks5::{self, method, Command, Greeting, ReplyMessage};
 use proxy_core::protocol::{userpass, TargetAddr};
 use proxy_core::{Config, Server, StartError};
@@ -129,6 +129,7 @@ async fn monitor_lists_sessions_with_their_bytes_and_forgets_them() {
     assert_eq!(session.target, echo.to_string());
     assert_eq!(session.client, stream.local_addr().unwrap());
     assert_eq!(session.user, None);
+    assert_eq!(session.route, Route::Direct);
     assert_eq!(snap.totals.active_sessions, 1);
 
     drop(stream);
@@ -277,4 +278,23 @@ async fn ipv6_listener_serves_too() {
     let mut stream = socks5_connect(proxy, echo, None).await.unwrap();
     echo_round_trip(&mut stream, b"over ::1").await;
     server.stop(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn monitor_names_the_chain_a_session_goes_through() {
+    let echo = echo_server().await;
+    let upstream = Server::start(config()).await.unwrap();
+    let hop = format!("socks5://{}", upstream.local_addrs()[0]);
+    let mut chained = config();
+    chained.upstream.chain = vec![hop.parse().unwrap()];
+    // Loopback targets go direct by default; send this one through the chain.
+    chained.routing.rules = vec!["cidr:127.0.0.0/8=chain".parse().unwrap()];
+    let server = Server::start(chained).await.unwrap();
+    let mut stream = socks5_connect(server.local_addrs()[0], echo, None).await.unwrap();
+    echo_round_trip(&mut stream, b"via the hop").await;
+    let snap = server.monitor().snapshot();
+    assert_eq!(snap.sessions[0].route, Route::Chain(vec![hop]));
+    assert_eq!(upstream.monitor().active(), 1, "the hop carries the session");
+    server.stop(Duration::ZERO).await;
+    upstream.stop(Duration::ZERO).await;
 }

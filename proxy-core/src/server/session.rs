@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::Settings;
-use crate::monitor::{Monitor, NewSession, Protocol};
+use crate::monitor::{Monitor, NewSession, Protocol, Route};
+use crate::outbound::RouteAction;
 use crate::protocol::socks5::{self, method, Command, Greeting, Reply, ReplyMessage};
 use crate::protocol::userpass::{self, Credentials};
 use crate::protocol::{socks4, ProtocolError, TargetAddr};
@@ -88,6 +89,7 @@ impl Session {
                 protocol: negotiated.protocol,
                 command: negotiated.command,
                 target: negotiated.target.to_string(),
+                route: self.route_of(&negotiated),
             },
             self.cancel.clone(),
         );
@@ -228,6 +230,25 @@ impl Session {
             socks4::Command::Bind => Command::Bind,
         };
         Ok(Negotiated { protocol, command, target, user })
+    }
+
+    /// The route the handlers will take, for the monitor: the routing
+    /// rules decide for CONNECT and BIND; a UDP association uses the chain
+    /// when the rules may send any datagram through it.
+    fn route_of(&self, negotiated: &Negotiated) -> Route {
+        let settings = &self.settings;
+        let chain_set = !settings.chain.is_empty();
+        let chain =
+            || Route::Chain(settings.chain.hops().iter().map(ToString::to_string).collect());
+        match negotiated.command {
+            Command::UdpAssociate if chain_set && settings.router.may_use_chain() => chain(),
+            Command::UdpAssociate => Route::Direct,
+            _ => match settings.router.route(&negotiated.target, chain_set) {
+                RouteAction::Direct => Route::Direct,
+                RouteAction::Chain => chain(),
+                RouteAction::Refuse => Route::Refused,
+            },
+        }
     }
 
     fn log_handshake_error(&self, error: &HandshakeError) {
