@@ -51,6 +51,22 @@ def port_open(port: int) -> bool:
         return False
 
 
+def app_env(home: Path) -> dict:
+    """The environment the app runs in: its own config, data and cache
+    directories, and its own HOME too, since the autostart entry goes to
+    $HOME/.config/autostart whatever XDG_CONFIG_HOME says. No proxy
+    variables."""
+    (home / "home").mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.update(
+        HOME=str(home / "home"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
+    )
+    return env
+
+
 @pytest.fixture(scope="module")
 def home():
     """The app's home: config and data directories of its own."""
@@ -97,17 +113,7 @@ def driver_url(home):
         pytest.fail(f"the app binary {APP} does not exist: build it with cargo build -p socksbox-app")
     tauri_driver = shutil.which("tauri-driver") or str(Path.home() / ".cargo" / "bin" / "tauri-driver")
     port, native = free_port(), free_port()
-    env = dict(os.environ)
-    # HOME too: the autostart entry goes to $HOME/.config/autostart whatever
-    # XDG_CONFIG_HOME says, and must not land in the real home.
-    (home / "home").mkdir(exist_ok=True)
-    env.update(
-        HOME=str(home / "home"),
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_DATA_HOME=str(home / "data"),
-        XDG_CACHE_HOME=str(home / "cache"),
-    )
-    env = {k: v for k, v in env.items() if "proxy" not in k.lower()}
+    env = app_env(home)
     # tauri-driver, WebKitWebDriver and the app write to this file: a pipe
     # nobody reads would fill up and block them.
     log = home / "driver.log"
@@ -440,9 +446,7 @@ def test_sharing_on_the_network_asks_first_and_warns(launch, proxy_port):
 def test_a_second_launch_brings_the_first_forward(launch, home):
     app = launch()
     app.el("#server-state")
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    env.update(HOME=str(home / "home"), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"),
-               XDG_CACHE_HOME=str(home / "cache"))
+    env = app_env(home)
     try:
         second = subprocess.run([str(APP)], env=env, capture_output=True, timeout=30)
     except subprocess.TimeoutExpired:

@@ -67,21 +67,10 @@ pub(super) async fn run(
 
     // Wait for the peer, the time limit, or the client giving up.
     let mut early = Vec::new();
-    let accepted = tokio::time::timeout(timeouts.bind, async {
-        let mut chunk = [0u8; 1024];
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => return Some(accepted),
-                read = client.read(&mut chunk) => match read {
-                    Ok(0) | Err(_) => return None,
-                    // Data before the second reply is kept for the peer,
-                    // within reason.
-                    Ok(n) if early.len() + n <= 64 * 1024 => early.extend_from_slice(&chunk[..n]),
-                    Ok(_) => return None,
-                },
-            }
-        }
-    })
+    let accepted = tokio::time::timeout(
+        timeouts.bind,
+        wait_keeping_early(&mut client, &mut early, listener.accept()),
+    )
     .await;
     drop(listener);
     let (mut peer_stream, peer) = match accepted {
@@ -158,26 +147,10 @@ async fn run_through_chain(
         .map_err(|e| format!("cannot send the first reply: {e}"))?;
 
     let mut early = Vec::new();
-    let second = tokio::time::timeout(timeouts.bind, async {
-        // The reply is read across loop turns, so it is pinned once: a
-        // half-read reply must not be dropped when the client sends data.
-        let reply = last.read_reply(&mut upstream);
-        tokio::pin!(reply);
-        let mut chunk = [0u8; 1024];
-        loop {
-            tokio::select! {
-                second = &mut reply => return Some(second),
-                read = client.read(&mut chunk) => match read {
-                    // The client closing means it gave up.
-                    Ok(0) | Err(_) => return None,
-                    // Data before the second reply is kept for the peer,
-                    // within reason.
-                    Ok(n) if early.len() + n <= 64 * 1024 => early.extend_from_slice(&chunk[..n]),
-                    Ok(_) => return None,
-                },
-            }
-        }
-    })
+    let second = tokio::time::timeout(
+        timeouts.bind,
+        wait_keeping_early(&mut client, &mut early, last.read_reply(&mut upstream)),
+    )
     .await;
     let peer = match second {
         Err(_) => {
@@ -200,6 +173,31 @@ async fn run_through_chain(
         ctx.counters.add_up(early.len() as u64);
     }
     Ok(SessionEnd::Relay(relay::relay(client, upstream, &ctx.counters, timeouts.idle).await))
+}
+
+/// Waits for `event` (the peer connecting, or the upstream's second reply)
+/// while watching the client: `None` if the client closes or sends more
+/// than 64 KiB meanwhile. Bytes it sends before the second reply are kept in
+/// `early`, for the peer. `event` is pinned once, so an event half done
+/// (a reply half read) is never dropped when client data arrives.
+async fn wait_keeping_early<T>(
+    client: &mut TcpStream,
+    early: &mut Vec<u8>,
+    event: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    const EARLY_LIMIT: usize = 64 * 1024;
+    tokio::pin!(event);
+    let mut chunk = [0u8; 1024];
+    loop {
+        tokio::select! {
+            done = &mut event => return Some(done),
+            read = client.read(&mut chunk) => match read {
+                Ok(0) | Err(_) => return None,
+                Ok(n) if early.len() + n <= EARLY_LIMIT => early.extend_from_slice(&chunk[..n]),
+                Ok(_) => return None,
+            },
+        }
+    }
 }
 
 /// The addresses the peer may come from: `None` for any (the request named
