@@ -19,5 +19,7 @@ mod server;
 
 pub use auth::{Authenticator, UserTable};
 pub use config::{Config, ConfigError};
-pub use monitor::{Monitor, MonitorSnapshot, Rates, SessionSnapshot, Totals};
+pub use monitor::{
+    ClosedSession, Monitor, MonitorSnapshot, Rates, SessionSnapshot, Totals, UserTotals,
+};
 pub use server::{ApplyError, Server, ServerState, StartError};

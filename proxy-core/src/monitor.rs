@@ -4,9 +4,12 @@
 //! A session registers once its request is known and leaves when it ends
 //! (its [`SessionHandle`] is dropped). Counting a relayed buffer costs one
 //! relaxed atomic add. [`Monitor::snapshot`] copies the registry under a
-//! short-held lock; [`Rates::between`] turns two snapshots into rates.
+//! short-held lock; [`Rates::between`] turns two snapshots into rates;
+//! [`Monitor::totals`] reads only the counters, for callers that poll often.
+//! A session that ends leaves its final figures in a bounded log of recently
+//! closed sessions ([`Monitor::closed_since`]) and in its user's totals.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -85,6 +88,35 @@ pub struct Totals {
     pub auth_failures: u64,
 }
 
+/// The figures of one user (or of the sessions without one), over the
+/// monitor's whole life.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UserTotals {
+    /// The user; `None` for sessions without a username.
+    pub user: Option<String>,
+    /// Bytes up, of sessions open and closed.
+    pub bytes_up: u64,
+    /// Bytes down, of sessions open and closed.
+    pub bytes_down: u64,
+    /// Sessions ever registered.
+    pub sessions: u64,
+    /// Sessions open now.
+    pub active: u64,
+}
+
+/// A session that has ended, with its final figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClosedSession {
+    /// Increases by one with every closed session; see
+    /// [`Monitor::closed_since`].
+    pub seq: u64,
+    /// The session as it was when it ended: `duration` is its whole life,
+    /// the bytes are its totals.
+    pub session: SessionSnapshot,
+    /// When it ended, by the wall clock.
+    pub ended_at: SystemTime,
+}
+
 /// The registry at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MonitorSnapshot {
@@ -94,7 +126,12 @@ pub struct MonitorSnapshot {
     pub sessions: Vec<SessionSnapshot>,
     /// The totals.
     pub totals: Totals,
+    /// Per-user totals, ordered by user (sessions without a user first).
+    pub users: Vec<UserTotals>,
 }
+
+/// How many closed sessions [`Monitor::closed_since`] remembers.
+pub const CLOSED_KEPT: usize = 100;
 
 /// Byte rates between two snapshots, in bytes per second.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -160,16 +197,42 @@ impl Monitor {
         // never lost, so totals never go backwards.
         let open_up: u64 = sessions.iter().map(|s| s.bytes_up).sum();
         let open_down: u64 = sessions.iter().map(|s| s.bytes_down).sum();
-        let inner = &self.inner;
-        let totals = Totals {
-            bytes_up: open_up + inner.closed_up.load(Ordering::Relaxed),
-            bytes_down: open_down + inner.closed_down.load(Ordering::Relaxed),
-            active_sessions: sessions.len() as u64,
-            sessions: inner.registered.load(Ordering::Relaxed),
-            refused_clients: inner.refused_clients.load(Ordering::Relaxed),
-            auth_failures: inner.auth_failures.load(Ordering::Relaxed),
+        let mut users = self.inner.closed_log().users.clone();
+        for session in &sessions {
+            let user = users.entry(session.user.clone()).or_default();
+            user.bytes_up += session.bytes_up;
+            user.bytes_down += session.bytes_down;
+            user.sessions += 1;
+            user.active += 1;
+        }
+        let users =
+            users.into_iter().map(|(user, figures)| UserTotals { user, ..figures }).collect();
+        let totals = self.inner.totals_with(open_up, open_down, sessions.len());
+        MonitorSnapshot { at, sessions, totals, users }
+    }
+
+    /// The totals alone: the counters are read, nothing is copied. For
+    /// callers that poll often, such as a status line.
+    pub fn totals(&self) -> Totals {
+        let (up, down, open) = {
+            let sessions = self.inner.lock();
+            let (up, down) = sessions.values().fold((0, 0), |(up, down), entry| {
+                let (u, d) = entry.counters.load();
+                (up + u, down + d)
+            });
+            (up, down, sessions.len())
         };
-        MonitorSnapshot { at, sessions, totals }
+        // The closed totals are read after the open sessions, as in
+        // `snapshot`.
+        self.inner.totals_with(up, down, open)
+    }
+
+    /// The sessions that closed after the one numbered `seq` (0 for all that
+    /// are remembered), oldest first. Only the last [`CLOSED_KEPT`] are kept.
+    pub fn closed_since(&self, seq: u64) -> Vec<ClosedSession> {
+        let log = self.inner.closed_log();
+        let newer = log.entries.iter().rev().take_while(|c| c.seq > seq).count();
+        log.entries.iter().skip(log.entries.len() - newer).cloned().collect()
     }
 
     /// Ends the session `id`: its connections close and it leaves the
@@ -285,9 +348,23 @@ impl Drop for SessionHandle {
     fn drop(&mut self) {
         // Add the bytes to the closed totals before leaving the registry, so
         // that a snapshot never misses them (it may see them twice, once).
-        let (up, down) = self.entry.counters.load();
+        let session = self.entry.snapshot(Instant::now());
+        let (up, down) = (session.bytes_up, session.bytes_down);
         self.registry.closed_up.fetch_add(up, Ordering::Relaxed);
         self.registry.closed_down.fetch_add(down, Ordering::Relaxed);
+        {
+            let mut log = self.registry.closed_log();
+            let user = log.users.entry(session.user.clone()).or_default();
+            user.bytes_up += up;
+            user.bytes_down += down;
+            user.sessions += 1;
+            log.seq += 1;
+            let seq = log.seq;
+            if log.entries.len() == CLOSED_KEPT {
+                log.entries.pop_front();
+            }
+            log.entries.push_back(ClosedSession { seq, session, ended_at: SystemTime::now() });
+        }
         self.registry.lock().remove(&self.entry.id);
     }
 }
@@ -302,6 +379,18 @@ struct Registry {
     closed_down: AtomicU64,
     refused_clients: AtomicU64,
     auth_failures: AtomicU64,
+    closed: Mutex<ClosedLog>,
+}
+
+/// What closed sessions leave behind.
+#[derive(Debug, Default)]
+struct ClosedLog {
+    /// The number of the last closed session.
+    seq: u64,
+    /// The last [`CLOSED_KEPT`] closed sessions, oldest first.
+    entries: VecDeque<ClosedSession>,
+    /// Per user, the figures of the closed sessions (`active` stays 0).
+    users: BTreeMap<Option<String>, UserTotals>,
 }
 
 impl Default for Registry {
@@ -315,6 +404,7 @@ impl Default for Registry {
             closed_down: AtomicU64::new(0),
             refused_clients: AtomicU64::new(0),
             auth_failures: AtomicU64::new(0),
+            closed: Mutex::new(ClosedLog::default()),
         }
     }
 }
@@ -325,6 +415,23 @@ impl Registry {
         // (every critical section is one map call), so a poisoned lock is
         // still consistent.
         self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn closed_log(&self) -> MutexGuard<'_, ClosedLog> {
+        // As above: every critical section leaves the log whole.
+        self.closed.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The totals, given the bytes of the open sessions (read first).
+    fn totals_with(&self, open_up: u64, open_down: u64, open: usize) -> Totals {
+        Totals {
+            bytes_up: open_up + self.closed_up.load(Ordering::Relaxed),
+            bytes_down: open_down + self.closed_down.load(Ordering::Relaxed),
+            active_sessions: open as u64,
+            sessions: self.registered.load(Ordering::Relaxed),
+            refused_clients: self.refused_clients.load(Ordering::Relaxed),
+            auth_failures: self.auth_failures.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -442,5 +549,82 @@ mod tests {
         let rates = Rates::between(&earlier, &later);
         assert_eq!(rates.sessions, vec![(a.id(), 0.0, 100.0)]);
         assert_eq!(rates.down, 100.0);
+    }
+
+    #[test]
+    fn totals_agree_with_the_snapshot() {
+        let monitor = Monitor::new();
+        let a = monitor.register(new_session("a:1"), CancellationToken::new());
+        let b = monitor.register(new_session("b:2"), CancellationToken::new());
+        a.counters().add_up(7);
+        b.counters().add_down(70);
+        drop(b);
+        assert_eq!(monitor.totals(), monitor.snapshot().totals);
+        assert_eq!(monitor.totals().bytes_down, 70);
+        assert_eq!(monitor.totals().active_sessions, 1);
+    }
+
+    #[test]
+    fn closed_sessions_keep_their_final_figures() {
+        let monitor = Monitor::new();
+        let a = monitor.register(new_session("a:1"), CancellationToken::new());
+        let b = monitor.register(new_session("b:2"), CancellationToken::new());
+        a.counters().add_up(3);
+        a.counters().add_down(30);
+        let a_id = a.id();
+        drop(a);
+        let closed = monitor.closed_since(0);
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].seq, 1);
+        assert_eq!(closed[0].session.id, a_id);
+        assert_eq!((closed[0].session.bytes_up, closed[0].session.bytes_down), (3, 30));
+        assert_eq!(closed[0].session.target, "a:1");
+        drop(b);
+        let newer = monitor.closed_since(1);
+        assert_eq!(newer.len(), 1);
+        assert_eq!(newer[0].session.target, "b:2");
+        assert!(monitor.closed_since(2).is_empty());
+    }
+
+    #[test]
+    fn the_closed_log_is_bounded_and_keeps_the_newest() {
+        let monitor = Monitor::new();
+        for n in 0..CLOSED_KEPT + 25 {
+            drop(monitor.register(new_session(&format!("t:{n}")), CancellationToken::new()));
+        }
+        let closed = monitor.closed_since(0);
+        assert_eq!(closed.len(), CLOSED_KEPT);
+        assert_eq!(closed.first().unwrap().seq, 26);
+        assert_eq!(closed.last().unwrap().seq, (CLOSED_KEPT + 25) as u64);
+        assert_eq!(monitor.closed_since(CLOSED_KEPT as u64 + 20).len(), 5);
+        assert_eq!(monitor.snapshot().totals.sessions, (CLOSED_KEPT + 25) as u64);
+    }
+
+    #[test]
+    fn per_user_totals_count_open_and_closed_sessions() {
+        let monitor = Monitor::new();
+        let alice = monitor.register(new_session("a:1"), CancellationToken::new());
+        alice.counters().add_down(100);
+        drop(alice);
+        let alice = monitor.register(new_session("a:2"), CancellationToken::new());
+        alice.counters().add_down(50);
+        let anonymous = NewSession { user: None, ..new_session("x:1") };
+        let nobody = monitor.register(anonymous, CancellationToken::new());
+        nobody.counters().add_up(9);
+
+        let users = monitor.snapshot().users;
+        assert_eq!(
+            users,
+            vec![
+                UserTotals { user: None, bytes_up: 9, bytes_down: 0, sessions: 1, active: 1 },
+                UserTotals {
+                    user: Some("alice".into()),
+                    bytes_up: 0,
+                    bytes_down: 150,
+                    sessions: 2,
+                    active: 1,
+                },
+            ]
+        );
     }
 }

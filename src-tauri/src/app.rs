@@ -3,14 +3,15 @@
 //! once, here: an event to the window, the tray's look, a notification.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use proxy_core::{Server, StartError};
+use proxy_core::{Monitor, Server, StartError};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::Mutex as AsyncMutex;
 
+use crate::live::Live;
 use crate::settings::{AppSettings, SettingsFile};
 use crate::{notify, tray, users};
 
@@ -34,7 +35,8 @@ pub struct Status {
 }
 
 impl Status {
-    fn stopped() -> Self {
+    /// The status of a server not running.
+    pub fn stopped() -> Self {
         Status {
             state: "stopped",
             listening: Vec::new(),
@@ -96,7 +98,7 @@ pub async fn start(app: &AppHandle) -> Status {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
     if inner.server.is_none() {
-        inner.status = match launch(&inner.settings).await {
+        inner.status = match launch(&inner.settings, monitor(app)).await {
             Ok(server) => {
                 let status = running_status(&server, &inner.settings);
                 inner.server = Some(server);
@@ -167,7 +169,7 @@ pub async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
             if let Some(old) = inner.server.take() {
                 old.stop(STOP_GRACE).await;
             }
-            match launch(&inner.settings).await {
+            match launch(&inner.settings, monitor(app)).await {
                 Ok(server) => {
                     inner.server = Some(server);
                     Ok(())
@@ -190,20 +192,16 @@ pub async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
     announce(app, inner);
 }
 
-/// Checks for refused passwords while the server runs and tells the user,
-/// at most once a minute.
+/// Checks for refused passwords and tells the user, at most once a minute.
 pub async fn watch_auth_failures(app: AppHandle) {
-    let mut seen = 0;
+    let monitor = monitor(&app);
+    let mut seen = monitor.totals().auth_failures;
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let state = app.state::<AppState>();
-        let mut inner = state.inner.lock().await;
-        let Some(server) = &inner.server else {
-            seen = 0;
-            continue;
-        };
-        let failures = server.monitor().snapshot().totals.auth_failures;
+        let failures = monitor.totals().auth_failures;
         if failures > seen {
+            let state = app.state::<AppState>();
+            let mut inner = state.inner.lock().await;
             let quiet =
                 inner.last_auth_notice.is_none_or(|t| t.elapsed() > Duration::from_secs(60));
             if quiet && inner.settings.notifications {
@@ -216,18 +214,26 @@ pub async fn watch_auth_failures(app: AppHandle) {
     }
 }
 
-async fn launch(settings: &AppSettings) -> Result<Server, String> {
+/// The monitor every server of this app registers its sessions in, so that
+/// totals and closed sessions outlive a restart.
+fn monitor(app: &AppHandle) -> Monitor {
+    app.state::<Arc<Live>>().monitor().clone()
+}
+
+async fn launch(settings: &AppSettings, monitor: Monitor) -> Result<Server, String> {
     let authenticator = users::authenticator(&settings.users)
         .map_err(|e| format!("The passwords cannot be read from the system keyring: {e}"))?;
     let config = settings.to_config(|hop| users::hop_password(hop).ok().flatten());
-    match Server::start_with_authenticator(config.clone(), authenticator.clone()).await {
+    match Server::start_with_monitor(config.clone(), authenticator.clone(), monitor.clone()).await {
         Ok(server) => Ok(server),
         // A machine without IPv6 cannot listen on ::1 or ::; IPv4 alone is
         // still a working server.
         Err(StartError::Listen { addr, .. }) if addr.is_ipv6() => {
             let mut v4_only = config;
             v4_only.listen.retain(SocketAddr::is_ipv4);
-            Server::start_with_authenticator(v4_only, authenticator).await.map_err(|e| describe(&e))
+            Server::start_with_monitor(v4_only, authenticator, monitor)
+                .await
+                .map_err(|e| describe(&e))
         }
         Err(e) => Err(describe(&e)),
     }
@@ -285,6 +291,7 @@ fn announce(app: &AppHandle, inner: &Inner) {
     let status = &inner.status;
     let _ = app.emit("status-changed", status);
     tray::show_status(app, status);
+    app.state::<Arc<Live>>().set_status(app, status);
     tracing::info!(
         state = status.state,
         error = status.error.as_deref().unwrap_or(""),

@@ -2,14 +2,17 @@
 //! stores in `settings` and `users`. Errors come back as values the front
 //! end shows next to the field or on the page.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use proxy_core::outbound::{UpstreamChain, UpstreamHop};
 use proxy_core::protocol::TargetAddr;
 use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
 use crate::app::{self, AppState, Status};
+use crate::live::{Live, LiveMessage};
 use crate::settings::{AppSettings, FieldError, UserEntry};
 use crate::{logs, users};
 
@@ -340,4 +343,38 @@ fn set_autostart(app: &AppHandle, on: bool) {
     if let Err(e) = done {
         tracing::warn!("cannot change start at login: {e}");
     }
+}
+
+/// The Connections view starts watching: a full reset comes at once on
+/// `on_message`, then what changed, once a second, while the window shows.
+#[tauri::command]
+pub async fn watch_live(
+    live: State<'_, Arc<Live>>,
+    on_message: Channel<LiveMessage>,
+) -> Result<(), ()> {
+    live.watch(on_message);
+    Ok(())
+}
+
+/// The view stops watching (it is hidden, or another view is shown).
+#[tauri::command]
+pub async fn unwatch_live(live: State<'_, Arc<Live>>) -> Result<(), ()> {
+    live.unwatch();
+    Ok(())
+}
+
+/// Ends one session; `false` when it had already ended.
+#[tauri::command]
+pub async fn close_session(live: State<'_, Arc<Live>>, id: u64) -> Result<bool, ()> {
+    let closed = live.monitor().close(id);
+    tracing::info!(id, closed, "session closed from the window");
+    Ok(closed)
+}
+
+/// Ends every open session; returns how many there were.
+#[tauri::command]
+pub async fn close_all_sessions(live: State<'_, Arc<Live>>) -> Result<usize, ()> {
+    let count = live.monitor().close_all();
+    tracing::info!(count, "all sessions closed from the window");
+    Ok(count)
 }

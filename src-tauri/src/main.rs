@@ -4,15 +4,19 @@
 
 mod app;
 mod commands;
+mod live;
 mod logs;
 mod notify;
 mod settings;
 mod tray;
 mod users;
 
+use std::sync::Arc;
+
 use tauri::{Manager, WindowEvent};
 
-use crate::app::AppState;
+use crate::app::{AppState, Status};
+use crate::live::Live;
 use crate::settings::SettingsFile;
 
 fn main() {
@@ -24,6 +28,12 @@ fn main() {
     let _log_guard = logs::init(&log_dir);
     let file = SettingsFile::new(config_dir.join("settings.json"));
     tracing::info!(settings = %file.path().display(), logs = %log_dir.display(), "starting");
+    // Each session holds two descriptors; the usual soft limit of 1024 would
+    // cap the server near 500 sessions.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open-file limit"),
+        Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
+    }
 
     let built = tauri::Builder::default()
         // First: a second launch only brings the running app forward.
@@ -33,6 +43,7 @@ fn main() {
             None,
         ))
         .manage(AppState::new(file, log_dir))
+        .manage(Arc::new(Live::new(proxy_core::Monitor::new(), Status::stopped())))
         .invoke_handler(tauri::generate_handler![
             commands::server_status,
             commands::start_server,
@@ -49,6 +60,10 @@ fn main() {
             commands::qr_code,
             commands::copy_text,
             commands::test_upstream,
+            commands::watch_live,
+            commands::unwatch_live,
+            commands::close_session,
+            commands::close_all_sessions,
         ])
         .setup(|app| {
             let handle = app.handle().clone();
@@ -65,6 +80,7 @@ fn main() {
                     }
                 });
             }
+            tauri::async_runtime::spawn(live::run(app.handle().clone()));
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let start =

@@ -1,7 +1,9 @@
-//! The tray icon: its look says on or off, its tooltip the state; its menu
-//! toggles the server, shows the window, copies the proxy address, quits.
-//! Where the desktop has no tray host the icon is simply not shown and the
-//! app works from its window.
+//! The tray icon: its look says on or off; its tooltip and the first line of
+//! its menu say the state, the number of connections and the current rates
+//! (Linux trays show no tooltips, hence the menu line); its menu toggles the
+//! server, shows the window, copies the proxy address, quits. Where the
+//! desktop has no tray host the icon is simply not shown and the app works
+//! from its window.
 
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem};
@@ -9,6 +11,7 @@ use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager};
 
 use crate::app::{self, AppState, Status};
+use crate::live::format_bytes;
 
 const ICON_ON: &[u8] = include_bytes!("../../icons/tray-on.png");
 const ICON_OFF: &[u8] = include_bytes!("../../icons/tray-off.png");
@@ -26,12 +29,13 @@ pub fn create(app: &AppHandle) -> bool {
 }
 
 fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
+    let summary = MenuItem::with_id(app, "summary", "Stopped", false, None::<&str>)?;
     let toggle = MenuItem::with_id(app, "toggle", "Start the proxy", true, None::<&str>)?;
     let show = MenuItem::with_id(app, "show", "Show window", true, None::<&str>)?;
     let copy = MenuItem::with_id(app, "copy", "Copy proxy address", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&toggle, &show, &copy, &quit])?;
-    app.manage(TrayToggle(toggle));
+    let menu = Menu::with_items(app, &[&summary, &toggle, &show, &copy, &quit])?;
+    app.manage(TrayItems { toggle, summary });
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(ICON_OFF)?)
         .tooltip("SocksBox: stopped")
@@ -71,7 +75,52 @@ pub fn show_window(app: &AppHandle) {
     }
 }
 
-/// Shows the server's state in the tray's icon, tooltip and menu.
+/// What the tray says about the server.
+pub struct Summary<'a> {
+    pub status: &'a Status,
+    pub connections: u64,
+    /// Bytes per second.
+    pub rate_up: u64,
+    pub rate_down: u64,
+}
+
+impl Summary<'_> {
+    /// One line: "Running · 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s".
+    pub fn line(&self) -> String {
+        match self.status.state {
+            "running" => format!(
+                "Running · {} · ↓ {}/s ↑ {}/s",
+                match self.connections {
+                    1 => "1 connection".to_owned(),
+                    n => format!("{n} connections"),
+                },
+                format_bytes(self.rate_down),
+                format_bytes(self.rate_up),
+            ),
+            "failed" => "Failed".to_owned(),
+            _ => "Stopped".to_owned(),
+        }
+    }
+
+    /// The tooltip: the line, and where it listens or why it failed.
+    pub fn tooltip(&self) -> String {
+        match self.status.state {
+            "running" => {
+                format!(
+                    "SocksBox: {}\nListening on {}",
+                    self.line(),
+                    self.status.listening.join(", ")
+                )
+            }
+            "failed" => {
+                format!("SocksBox: failed: {}", self.status.error.as_deref().unwrap_or(""))
+            }
+            _ => "SocksBox: stopped".to_owned(),
+        }
+    }
+}
+
+/// Shows the server's state in the tray's icon and menu.
 pub fn show_status(app: &AppHandle, status: &Status) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
@@ -80,16 +129,55 @@ pub fn show_status(app: &AppHandle, status: &Status) {
     if let Ok(icon) = Image::from_bytes(if running { ICON_ON } else { ICON_OFF }) {
         let _ = tray.set_icon(Some(icon));
     }
-    let tooltip = match status.state {
-        "running" => format!("SocksBox: running on {}", status.listening.join(", ")),
-        "failed" => format!("SocksBox: failed: {}", status.error.as_deref().unwrap_or("")),
-        _ => "SocksBox: stopped".to_owned(),
-    };
-    let _ = tray.set_tooltip(Some(tooltip));
-    if let Some(toggle) = app.try_state::<TrayToggle>() {
-        let _ = toggle.0.set_text(if running { "Stop the proxy" } else { "Start the proxy" });
+    if let Some(items) = app.try_state::<TrayItems>() {
+        let _ = items.toggle.set_text(if running { "Stop the proxy" } else { "Start the proxy" });
     }
 }
 
-/// The menu item whose text follows the server's state.
-struct TrayToggle(MenuItem<tauri::Wry>);
+/// Shows the state, connections and rates in the tooltip and the menu's
+/// first line.
+pub fn show_summary(app: &AppHandle, summary: &Summary<'_>) {
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
+    let _ = tray.set_tooltip(Some(summary.tooltip()));
+    if let Some(items) = app.try_state::<TrayItems>() {
+        let _ = items.summary.set_text(summary.line());
+    }
+}
+
+/// The menu items whose text follows the server.
+struct TrayItems {
+    toggle: MenuItem<tauri::Wry>,
+    summary: MenuItem<tauri::Wry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: &'static str) -> Status {
+        Status {
+            state,
+            listening: vec!["127.0.0.1:1080".into()],
+            share_addresses: vec![],
+            error: Some("Port 1080 is in use by another program.".into()),
+            open_warning: false,
+        }
+    }
+
+    #[test]
+    fn the_summary_names_state_connections_and_rates() {
+        let running = status("running");
+        let summary =
+            Summary { status: &running, connections: 3, rate_up: 40_000, rate_down: 1_200_000 };
+        assert_eq!(summary.line(), "Running · 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s");
+        assert!(summary.tooltip().ends_with("Listening on 127.0.0.1:1080"));
+        let one = Summary { connections: 1, rate_up: 0, rate_down: 0, ..summary };
+        assert_eq!(one.line(), "Running · 1 connection · ↓ 0 B/s ↑ 0 B/s");
+        let failed = status("failed");
+        let summary = Summary { status: &failed, ..one };
+        assert_eq!(summary.line(), "Failed");
+        assert_eq!(summary.tooltip(), "SocksBox: failed: Port 1080 is in use by another program.");
+    }
+}

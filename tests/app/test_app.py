@@ -602,3 +602,256 @@ def test_a_locked_keyring_is_reported_and_nothing_is_written(launch, home):
         subprocess.run(
             ["gnome-keyring-daemon", "--unlock"], input=b"socksbox-test", capture_output=True, timeout=10
         )
+
+
+class SlowServer:
+    """HTTP servers on loopback that send a known body slowly: CHUNK bytes
+    every PAUSE seconds, TOTAL bytes in all, one listening port per target
+    so each download is a row of its own. Bounded: a body ends after
+    TOTAL / CHUNK * PAUSE seconds, or when its client goes."""
+
+    CHUNK, PAUSE, TOTAL = 4096, 0.1, 4096 * 40
+
+    def __init__(self, ports: int):
+        self.listeners = []
+        for _ in range(ports):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", 0))
+            s.listen(16)
+            s.settimeout(0.2)
+            self.listeners.append(s)
+        self.ports = [s.getsockname()[1] for s in self.listeners]
+        self.stopped = threading.Event()
+        for s in self.listeners:
+            threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+
+    def _accept(self, listener):
+        while not self.stopped.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        with conn:
+            conn.settimeout(10)
+            try:
+                request = b""
+                while b"\r\n\r\n" not in request and len(request) < 65536:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    request += data
+                conn.sendall(
+                    f"HTTP/1.1 200 OK\r\nContent-Length: {self.TOTAL}\r\n"
+                    "Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n".encode()
+                )
+                for _ in range(self.TOTAL // self.CHUNK):
+                    if self.stopped.is_set():
+                        return
+                    conn.sendall(b"x" * self.CHUNK)
+                    time.sleep(self.PAUSE)
+            except OSError:
+                return
+
+    def close(self):
+        self.stopped.set()
+        for s in self.listeners:
+            s.close()
+
+
+def slow_curl(port: int, target_port: int) -> subprocess.Popen:
+    """A download through the proxy that prints what it received: headers,
+    body and request sizes, in bytes."""
+    return subprocess.Popen(
+        [
+            "curl", "-sS", "--max-time", "30", "-x", f"socks5h://127.0.0.1:{port}",
+            "-o", "/dev/null", "-w", "%{size_header} %{size_download} %{size_request}",
+            f"http://127.0.0.1:{target_port}/slow",
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": os.environ["PATH"]},
+    )
+
+
+def rows_by_target(app: App) -> dict[str, dict]:
+    """The open-connection rows on screen, by target, with their figures."""
+    return app.driver.execute_script(
+        """
+        const rows = {};
+        for (const tr of document.querySelectorAll('#conn-body tr.row')) {
+          rows[tr.cells[3].textContent] = {
+            id: tr.dataset.id, down: Number(tr.dataset.bytesDown), up: Number(tr.dataset.bytesUp),
+            command: tr.cells[2].textContent, route: tr.cells[4].textContent,
+          };
+        }
+        return rows;
+        """
+    )
+
+
+def wait_for(what: str, check, timeout: float = WAIT):
+    """Polls check() until it returns something true; fails with `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{what} (last seen: {value!r})"
+        time.sleep(0.2)
+
+
+def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port):
+    slow = SlowServer(3)
+    curls = []
+    try:
+        app = launch()
+        app.text_becomes("#server-state", "Stopped", "a fresh app")
+        app.el("#server-toggle").click()
+        app.text_becomes("#server-state", "Running", "after Start")
+        app.go("connections")
+        app.text_becomes("#conn-empty", "No open connections.", "before any download")
+
+        curls = [slow_curl(proxy_port, p) for p in slow.ports]
+        targets = [f"127.0.0.1:{p}" for p in slow.ports]
+        def all_rows():
+            rows = rows_by_target(app)
+            return rows if all(t in rows for t in targets) else None
+
+        first = wait_for("a row for each download", all_rows)
+        assert all(first[t]["command"] == "CONNECT" and first[t]["route"] == "direct" for t in targets), first
+        wait_for(
+            "byte counts that grow while the downloads run",
+            lambda: all(rows_by_target(app).get(t, {}).get("down", 0) > first[t]["down"] for t in targets),
+        )
+        assert app.el("#open-count").text == "3"
+        app.shot("connections")
+
+        # Close the middle download from its row: its curl ends, early.
+        victim = targets[1]
+        app.click(f"#conn-body tr.row[data-id='{first[victim]['id']}'] button.close-one")
+        curls[1].wait(timeout=10)
+        assert curls[1].returncode != 0, "curl finished the download although its connection was closed"
+        assert all(c.poll() is None for c in (curls[0], curls[2])), "closing one row ended other downloads"
+        wait_for("the closed row leaves the table", lambda: victim not in rows_by_target(app))
+
+        received = {}
+        for target, proc in zip(targets, curls):
+            out, err = proc.communicate(timeout=30)
+            header, body, request = (int(n) for n in out.split())
+            received[target] = (header + body, request)
+        assert received[victim][0] < slow.TOTAL, "the closed download got its whole body"
+        assert received[targets[0]][0] > slow.TOTAL, "an untouched download did not get its whole body"
+
+        # Each closed session's total is what its curl received and sent.
+        def closed_rows():
+            rows = app.driver.execute_script(
+                """
+                return Array.from(document.querySelectorAll('#closed-body tr')).map((tr) => ({
+                  target: tr.cells[4].textContent, down: Number(tr.dataset.bytesDown), up: Number(tr.dataset.bytesUp),
+                }));
+                """
+            )
+            return rows if len(rows) == 3 else None
+
+        closed = {r["target"]: r for r in wait_for("three recently closed sessions", closed_rows)}
+        for target in targets:
+            assert closed[target]["down"] == received[target][0], (target, closed[target], received[target])
+            assert closed[target]["up"] == received[target][1], (target, closed[target], received[target])
+        total_down = sum(r[0] for r in received.values())
+        total_up = sum(r[1] for r in received.values())
+        wait_for(
+            "totals that add up to what the three curls received",
+            lambda: int(app.el("#total-down").get_attribute("data-bytes")) == total_down,
+        )
+        assert int(app.el("#total-up").get_attribute("data-bytes")) == total_up
+        assert app.el("#total-sessions").text == "3"
+        assert app.el("#conn-empty").text == "No open connections."
+        user_row = app.driver.execute_script(
+            "const tr = document.querySelector('#user-totals tbody tr');"
+            "return tr && Array.from(tr.children).map((c) => c.textContent);"
+        )
+        assert user_row[:3] == ["(no user)", "0", "3"], user_row
+    finally:
+        for proc in curls:
+            if proc.poll() is None:
+                proc.kill()
+        slow.close()
+
+
+def test_close_all_ends_every_download_and_the_tray_counts_them(launch, proxy_port):
+    from sni import Panel
+
+    panel = Panel()
+    slow = SlowServer(2)
+    curls = []
+    try:
+        app = launch()
+        app.el("#server-toggle").click()
+        app.text_becomes("#server-state", "Running", "after Start")
+        item = wait_for("a tray icon", lambda: (panel.registered() or [None])[0])
+        curls = [slow_curl(proxy_port, p) for p in slow.ports]
+        # The tray's first menu line follows the connections and the rate,
+        # without the window watching.
+        wait_for(
+            "the tray menu counting two connections with data flowing",
+            lambda: any(
+                label.startswith("Running · 2 connections · ↓ ") and not label.startswith("Running · 2 connections · ↓ 0 B/s")
+                for label in panel.menu_labels(item)
+            ),
+        )
+        app.go("connections")
+        wait_for("two rows", lambda: len(rows_by_target(app)) == 2)
+        app.click("#close-all")
+        app.visible("#confirm-close-all")
+        assert "2 open connections will end" in app.el("#confirm-close-all-text").text
+        app.click("#confirm-close-all-yes")
+        for proc in curls:
+            proc.wait(timeout=10)
+            assert proc.returncode != 0, "a download went on after Close all"
+        app.text_becomes("#conn-notice", "Closed 2 connections.", "after Close all")
+        wait_for("an empty table", lambda: not rows_by_target(app))
+        wait_for(
+            "the tray menu counting no connections",
+            lambda: any(label.startswith("Running · 0 connections") for label in panel.menu_labels(item)),
+        )
+    finally:
+        for proc in curls:
+            if proc.poll() is None:
+                proc.kill()
+        slow.close()
+        panel.close()
+
+
+def app_log(home: Path) -> str:
+    """The text of the app's log files."""
+    return "".join(p.read_text(errors="replace") for p in sorted((home / "data" / "socksbox" / "logs").glob("*.log")))
+
+
+def test_the_live_view_sleeps_while_the_window_is_minimised(launch, home):
+    app = launch()
+    app.go("connections")
+    messages = lambda: int(app.el("#view-connections").get_attribute("data-messages") or 0)  # noqa: E731
+    wait_for("ticks while the view is shown", lambda: messages() >= 2)
+    watching = app_log(home).count("live view watching")
+    stopped = app_log(home).count("live view stopped watching")
+    assert watching >= 1, "the log does not show the view watching"
+
+    app.driver.minimize_window()
+    wait_for(
+        "the sampler told to stop when the window is minimised",
+        lambda: app_log(home).count("live view stopped watching") > stopped,
+    )
+    before = messages()
+    time.sleep(3)
+    assert messages() == before, "messages reached the view while the window was minimised"
+
+    app.driver.maximize_window()
+    wait_for("watching again once the window is back", lambda: app_log(home).count("live view watching") > watching)
+    wait_for("ticks again once the window is back", lambda: messages() >= before + 2)
+
+    # Another view: the sampler stops too.
+    stopped = app_log(home).count("live view stopped watching")
+    app.go("status")
+    wait_for("the sampler told to stop on leaving the view", lambda: app_log(home).count("live view stopped watching") > stopped)

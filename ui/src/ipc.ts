@@ -1,7 +1,7 @@
 // Every call to the Rust side goes through this module, typed after the IPC
 // contract. Nothing else imports @tauri-apps/api.
 
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 export type ServerState = "stopped" | "running" | "failed";
@@ -157,4 +157,114 @@ export function copyText(text: string): Promise<void> {
 /** Calls handler with every Status the server announces; resolves to the unsubscribe function. */
 export function onStatusChanged(handler: (status: Status) => void): Promise<UnlistenFn> {
   return listen<Status>(STATUS_EVENT, (event) => handler(event.payload));
+}
+
+// ---- live connections and bandwidth (src-tauri/src/live.rs)
+
+/** [milliseconds since the epoch, bytes/s up, bytes/s down] */
+export type Point = [number, number, number];
+
+/** [id, bytes up, bytes down, rate up, rate down] */
+export type Change = [number, number, number, number, number];
+
+export type Command = "CONNECT" | "BIND" | "UDP";
+
+export interface LiveRow {
+  id: number;
+  client: string;
+  user: string | null;
+  protocol: string;
+  command: Command;
+  target: string;
+  route: string;
+  startedAt: number;
+  bytesUp: number;
+  bytesDown: number;
+  rateUp: number;
+  rateDown: number;
+}
+
+export interface ClosedRow {
+  seq: number;
+  id: number;
+  client: string;
+  user: string | null;
+  command: Command;
+  target: string;
+  route: string;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export interface LiveTotals {
+  bytesUp: number;
+  bytesDown: number;
+  activeSessions: number;
+  sessions: number;
+  refusedClients: number;
+  authFailures: number;
+  since: number;
+}
+
+export interface UserRow {
+  user: string | null;
+  bytesUp: number;
+  bytesDown: number;
+  sessions: number;
+  active: number;
+}
+
+export interface LiveReset {
+  kind: "reset";
+  at: number;
+  sessions: LiveRow[];
+  closed: ClosedRow[];
+  closedLimit: number;
+  totals: LiveTotals;
+  users: UserRow[];
+  history: Point[];
+}
+
+export interface LiveTick {
+  kind: "tick";
+  at: number;
+  added: LiveRow[];
+  changed: Change[];
+  removed: number[];
+  closed: ClosedRow[];
+  totals: LiveTotals;
+  users: UserRow[] | null;
+  point: Point;
+}
+
+export type LiveMessage = LiveReset | LiveTick;
+
+/**
+ * Starts watching the live connections: handler gets a reset at once, then
+ * once a second what changed. Resolves to the function that stops watching.
+ */
+export async function watchLive(handler: (message: LiveMessage) => void): Promise<() => Promise<void>> {
+  const channel = new Channel<LiveMessage>();
+  let active = true;
+  channel.onmessage = (message) => {
+    if (active) handler(message);
+  };
+  await invoke<void>("watch_live", { onMessage: channel });
+  return async () => {
+    active = false;
+    await invoke<void>("unwatch_live");
+  };
+}
+
+/** Ends one session; false when it had already ended. */
+export function closeSession(id: number): Promise<boolean> {
+  return invoke<boolean>("close_session", { id });
+}
+
+/** Ends every open session; resolves to how many there were. */
+export function closeAllSessions(): Promise<number> {
+  return invoke<number>("close_all_sessions");
 }

@@ -1,23 +1,28 @@
-// Entry point: mounts the four views and switches between them.
+// Entry point: mounts the views and switches between them.
 
+// First: later imports may hand navigator.language to Intl as they load.
+import "./locale";
 import "./style.css";
 import { byId } from "./dom";
 import { mountStatus } from "./views/status";
+import { mountConnections } from "./views/connections";
 import { mountSettings } from "./views/settings";
 import { mountUsers } from "./views/users";
 import { mountLogs } from "./views/logs";
 
-const VIEW_NAMES = ["status", "settings", "users", "logs"] as const;
+const VIEW_NAMES = ["status", "connections", "settings", "users", "logs"] as const;
 type ViewName = (typeof VIEW_NAMES)[number];
 
 interface Shown {
   show(): void;
+  hide?(): void;
 }
 
 function start(): void {
   const status = mountStatus(byId("view-status"));
   const views: Record<ViewName, Shown> = {
     status: { show() {} },
+    connections: mountConnections(byId("view-connections")),
     settings: mountSettings(byId("view-settings"), { onStatus: (s) => status.apply(s) }),
     users: mountUsers(byId("view-users")),
     logs: mountLogs(byId("view-logs")),
@@ -25,11 +30,15 @@ function start(): void {
 
   function showView(name: ViewName): void {
     for (const other of VIEW_NAMES) {
-      byId(`view-${other}`).hidden = other !== name;
+      const section = byId(`view-${other}`);
+      if (other !== name && !section.hidden) views[other].hide?.();
+      section.hidden = other !== name;
       const button = byId(`nav-${other}`);
       if (other === name) button.setAttribute("aria-current", "page");
       else button.removeAttribute("aria-current");
     }
+    // The connections table wants the window's whole width.
+    byId("content").classList.toggle("wide", name === "connections");
     views[name].show();
   }
 

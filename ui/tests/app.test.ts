@@ -41,13 +41,18 @@ beforeAll(async () => {
   });
   vi.mocked(ipc.listUsers).mockResolvedValue({ users: [], keyringError: null });
   vi.mocked(ipc.readLogs).mockResolvedValue(["INFO one", "WARN two"]);
+  vi.mocked(ipc.watchLive).mockResolvedValue(unwatch);
   document.body.innerHTML = new DOMParser().parseFromString(html, "text/html").body.innerHTML;
   await import("../src/main");
   await flush();
 });
 
+const unwatch = vi.fn(() => Promise.resolve());
+
+vi.mock("../src/graph", () => ({ createGraph: () => ({ draw: () => {}, resize: () => {} }) }));
+
 const shown = (): string[] =>
-  ["status", "settings", "users", "logs"].filter((v) => !el(`#view-${v}`).hidden);
+  ["status", "connections", "settings", "users", "logs"].filter((v) => !el(`#view-${v}`).hidden);
 
 describe("the page", () => {
   it("loads nothing from the network", () => {
@@ -69,6 +74,23 @@ describe("the page", () => {
     expect(shown()).toEqual(["users"]);
     el<HTMLButtonElement>("#nav-status").click();
     expect(shown()).toEqual(["status"]);
+  });
+
+  it("watches the live connections only while their view is shown", async () => {
+    expect(ipc.watchLive).not.toHaveBeenCalled();
+    el<HTMLButtonElement>("#nav-connections").click();
+    await flush();
+    expect(shown()).toEqual(["connections"]);
+    expect(el("#content").classList.contains("wide")).toBe(true);
+    expect(ipc.watchLive).toHaveBeenCalledTimes(1);
+    expect(unwatch).not.toHaveBeenCalled();
+    el<HTMLButtonElement>("#nav-settings").click();
+    await flush();
+    expect(unwatch).toHaveBeenCalledTimes(1);
+    expect(el("#content").classList.contains("wide")).toBe(false);
+    el<HTMLButtonElement>("#nav-status").click();
+    await flush();
+    expect(ipc.watchLive).toHaveBeenCalledTimes(1);
   });
 
   it("reads the logs when the view opens, on Refresh and on a level change, and not before", async () => {
@@ -105,7 +127,7 @@ describe("the page", () => {
     const calls = vi.mocked(ipc.readLogs).mock.calls.length;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(vi.mocked(ipc.readLogs).mock.calls.length).toBe(calls);
-    expect(Object.keys(sources).length).toBeGreaterThanOrEqual(9);
+    expect(Object.keys(sources).length).toBeGreaterThanOrEqual(12);
     for (const [file, source] of Object.entries(sources)) {
       expect(source, file).not.toMatch(/setInterval/);
     }

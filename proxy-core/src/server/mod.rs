@@ -98,6 +98,18 @@ impl Server {
         config: Config,
         authenticator: Arc<dyn Authenticator>,
     ) -> Result<Server, StartError> {
+        Server::start_with_monitor(config, authenticator, Monitor::new()).await
+    }
+
+    /// Like [`Server::start_with_authenticator`], registering sessions in
+    /// `monitor`. A monitor that outlives the server (an app that stops and
+    /// starts it) keeps its totals, its closed sessions and unique ids
+    /// across the runs.
+    pub async fn start_with_monitor(
+        config: Config,
+        authenticator: Arc<dyn Authenticator>,
+        monitor: Monitor,
+    ) -> Result<Server, StartError> {
         config.validate()?;
         let mut bound = Vec::with_capacity(config.listen.len());
         for &addr in &config.listen {
@@ -110,7 +122,7 @@ impl Server {
         let shared = Arc::new(Shared {
             permits: Arc::new(Semaphore::new(config.limits.max_sessions)),
             settings: ArcSwap::from_pointee(Settings::new(config, authenticator)),
-            monitor: Monitor::new(),
+            monitor,
         });
         let accepting = CancellationToken::new();
         let sessions = CancellationToken::new();
@@ -144,10 +156,7 @@ impl Server {
 
     /// What the server is doing now.
     pub fn state(&self) -> ServerState {
-        ServerState {
-            listening: self.local_addrs.clone(),
-            totals: self.shared.monitor.snapshot().totals,
-        }
+        ServerState { listening: self.local_addrs.clone(), totals: self.shared.monitor.totals() }
     }
 
     /// The configuration in force.

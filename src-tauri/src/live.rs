@@ -1,0 +1,730 @@
+//! Live connections and bandwidth: one task samples the server's monitor
+//! once a second.
+//!
+//! Every tick it reads the totals (the counters only, nothing is copied),
+//! adds a point to the 15-minute bandwidth history and refreshes the tray's
+//! summary. Only while a view watches (the Connections view, through a Tauri
+//! channel) and the window is shown does it also snapshot the sessions, and
+//! then it sends what changed since the last message, not the world: new
+//! rows whole, changed rows as five numbers, ids of rows gone, sessions
+//! newly closed. When the window is hidden or minimised nothing is sampled
+//! or sent; the next message after that is a full reset.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use proxy_core::monitor::{ClosedSession, Protocol, Route, CLOSED_KEPT};
+use proxy_core::protocol::socks5::Command;
+use proxy_core::{Monitor, MonitorSnapshot, Rates, SessionSnapshot, Totals, UserTotals};
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager};
+
+use crate::app::Status;
+use crate::tray;
+
+/// How often the task samples.
+pub const TICK: Duration = Duration::from_secs(1);
+/// Points kept for the graph: 15 minutes at one a second.
+pub const HISTORY_POINTS: usize = 15 * 60;
+
+/// One point of the bandwidth graph: milliseconds since the Unix epoch,
+/// bytes per second up, bytes per second down.
+pub type Point = (u64, u64, u64);
+
+/// A change of one open session: id, bytes up, bytes down, rate up, rate
+/// down (bytes per second). Five numbers keep a tick with thousands of
+/// sessions small.
+pub type Change = (u64, u64, u64, u64, u64);
+
+/// An open session, as the view shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    pub id: u64,
+    pub client: String,
+    pub user: Option<String>,
+    pub protocol: &'static str,
+    pub command: &'static str,
+    pub target: String,
+    pub route: String,
+    /// Milliseconds since the Unix epoch.
+    pub started_at: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub rate_up: u64,
+    pub rate_down: u64,
+}
+
+/// A closed session with its totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClosedRow {
+    pub seq: u64,
+    pub id: u64,
+    pub client: String,
+    pub user: Option<String>,
+    pub command: &'static str,
+    pub target: String,
+    pub route: String,
+    pub started_at: u64,
+    pub ended_at: u64,
+    pub duration_ms: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+}
+
+/// Totals since the app started.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TotalsRow {
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub active_sessions: u64,
+    pub sessions: u64,
+    pub refused_clients: u64,
+    pub auth_failures: u64,
+    /// When counting began, in milliseconds since the Unix epoch.
+    pub since: u64,
+}
+
+/// One user's totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRow {
+    pub user: Option<String>,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub sessions: u64,
+    pub active: u64,
+}
+
+/// Everything the view needs to draw from nothing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reset {
+    pub at: u64,
+    pub sessions: Vec<Row>,
+    pub closed: Vec<ClosedRow>,
+    /// How many closed sessions the view keeps.
+    pub closed_limit: usize,
+    pub totals: TotalsRow,
+    pub users: Vec<UserRow>,
+    /// The graph's points, oldest first.
+    pub history: Vec<Point>,
+}
+
+/// What changed since the previous message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tick {
+    pub at: u64,
+    pub added: Vec<Row>,
+    pub changed: Vec<Change>,
+    pub removed: Vec<u64>,
+    pub closed: Vec<ClosedRow>,
+    pub totals: TotalsRow,
+    /// Only when some user's figures changed.
+    pub users: Option<Vec<UserRow>>,
+    /// The graph's new point.
+    pub point: Point,
+}
+
+/// A message on the view's channel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum LiveMessage {
+    Reset(Reset),
+    Tick(Tick),
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn epoch_ms(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn command_name(command: Command) -> &'static str {
+    match command {
+        Command::Connect => "CONNECT",
+        Command::Bind => "BIND",
+        Command::UdpAssociate => "UDP",
+    }
+}
+
+fn protocol_name(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Socks4 => "SOCKS4",
+        Protocol::Socks4a => "SOCKS4a",
+        Protocol::Socks5 => "SOCKS5",
+    }
+}
+
+/// The route in words: "direct", "via hop → hop", "refused".
+pub fn route_text(route: &Route) -> String {
+    match route {
+        Route::Direct => "direct".to_owned(),
+        Route::Chain(hops) => format!("via {}", hops.join(" → ")),
+        Route::Refused => "refused".to_owned(),
+    }
+}
+
+fn row(session: &SessionSnapshot, rate_up: u64, rate_down: u64) -> Row {
+    Row {
+        id: session.id,
+        client: session.client.to_string(),
+        user: session.user.clone(),
+        protocol: protocol_name(session.protocol),
+        command: command_name(session.command),
+        target: session.target.clone(),
+        route: route_text(&session.route),
+        started_at: epoch_ms(session.started_at),
+        bytes_up: session.bytes_up,
+        bytes_down: session.bytes_down,
+        rate_up,
+        rate_down,
+    }
+}
+
+fn closed_row(closed: &ClosedSession) -> ClosedRow {
+    let s = &closed.session;
+    ClosedRow {
+        seq: closed.seq,
+        id: s.id,
+        client: s.client.to_string(),
+        user: s.user.clone(),
+        command: command_name(s.command),
+        target: s.target.clone(),
+        route: route_text(&s.route),
+        started_at: epoch_ms(s.started_at),
+        ended_at: epoch_ms(closed.ended_at),
+        duration_ms: s.duration.as_millis() as u64,
+        bytes_up: s.bytes_up,
+        bytes_down: s.bytes_down,
+    }
+}
+
+fn totals_row(totals: &Totals, since: SystemTime) -> TotalsRow {
+    TotalsRow {
+        bytes_up: totals.bytes_up,
+        bytes_down: totals.bytes_down,
+        active_sessions: totals.active_sessions,
+        sessions: totals.sessions,
+        refused_clients: totals.refused_clients,
+        auth_failures: totals.auth_failures,
+        since: epoch_ms(since),
+    }
+}
+
+fn user_rows(users: &[UserTotals]) -> Vec<UserRow> {
+    users
+        .iter()
+        .map(|u| UserRow {
+            user: u.user.clone(),
+            bytes_up: u.bytes_up,
+            bytes_down: u.bytes_down,
+            sessions: u.sessions,
+            active: u.active,
+        })
+        .collect()
+}
+
+/// The bytes-per-second rate of a counter that went from `before` to
+/// `after` in `elapsed`; 0 when no time passed or the counter went back.
+pub fn rate(before: u64, after: u64, elapsed: Duration) -> u64 {
+    let seconds = elapsed.as_secs_f64();
+    if seconds <= 0.0 {
+        return 0;
+    }
+    (after.saturating_sub(before) as f64 / seconds).round() as u64
+}
+
+/// Remembers what the view was last sent and turns the next snapshot into
+/// the difference.
+#[derive(Debug, Default)]
+pub struct Differ {
+    /// The previous snapshot, for the per-session rates.
+    previous: Option<MonitorSnapshot>,
+    /// Per open session, the last figures sent: bytes up, bytes down, rate
+    /// up, rate down.
+    sent: HashMap<u64, (u64, u64, u64, u64)>,
+    /// The last closed session sent.
+    closed_seq: u64,
+    /// The user figures last sent.
+    users: Vec<UserRow>,
+}
+
+impl Differ {
+    /// The number of the last closed session sent, for
+    /// [`Monitor::closed_since`].
+    pub fn closed_seq(&self) -> u64 {
+        self.closed_seq
+    }
+
+    /// A full message; what follows is relative to it.
+    pub fn reset(
+        &mut self,
+        snapshot: MonitorSnapshot,
+        closed: &[ClosedSession],
+        history: Vec<Point>,
+        since: SystemTime,
+        now: SystemTime,
+    ) -> LiveMessage {
+        self.sent.clear();
+        let rates = self.rates(&snapshot);
+        let sessions = snapshot
+            .sessions
+            .iter()
+            .zip(&rates)
+            .map(|(session, &(up, down))| {
+                self.sent.insert(session.id, (session.bytes_up, session.bytes_down, up, down));
+                row(session, up, down)
+            })
+            .collect();
+        self.closed_seq = closed.last().map_or(self.closed_seq, |c| c.seq);
+        self.users = user_rows(&snapshot.users);
+        let message = Reset {
+            at: epoch_ms(now),
+            sessions,
+            closed: closed.iter().map(closed_row).collect(),
+            closed_limit: CLOSED_KEPT,
+            totals: totals_row(&snapshot.totals, since),
+            users: self.users.clone(),
+            history,
+        };
+        self.previous = Some(snapshot);
+        LiveMessage::Reset(message)
+    }
+
+    /// What changed since the last message. `closed` are the sessions
+    /// closed after [`Differ::closed_seq`].
+    pub fn tick(
+        &mut self,
+        snapshot: MonitorSnapshot,
+        closed: &[ClosedSession],
+        point: Point,
+        since: SystemTime,
+        now: SystemTime,
+    ) -> LiveMessage {
+        let rates = self.rates(&snapshot);
+        let mut added = Vec::new();
+        let mut changed = Vec::new();
+        let mut open = HashMap::with_capacity(snapshot.sessions.len());
+        for (session, &(up, down)) in snapshot.sessions.iter().zip(&rates) {
+            let figures = (session.bytes_up, session.bytes_down, up, down);
+            match self.sent.get(&session.id) {
+                None => added.push(row(session, up, down)),
+                Some(&last) if last != figures => {
+                    changed.push((session.id, figures.0, figures.1, figures.2, figures.3));
+                }
+                Some(_) => {}
+            }
+            open.insert(session.id, figures);
+        }
+        let mut removed: Vec<u64> =
+            self.sent.keys().filter(|id| !open.contains_key(id)).copied().collect();
+        removed.sort_unstable();
+        self.sent = open;
+        let closed: Vec<ClosedRow> =
+            closed.iter().filter(|c| c.seq > self.closed_seq).map(closed_row).collect();
+        self.closed_seq = closed.last().map_or(self.closed_seq, |c| c.seq);
+        let users = user_rows(&snapshot.users);
+        let users = if users == self.users {
+            None
+        } else {
+            self.users = users.clone();
+            Some(users)
+        };
+        let message = Tick {
+            at: epoch_ms(now),
+            added,
+            changed,
+            removed,
+            closed,
+            totals: totals_row(&snapshot.totals, since),
+            users,
+            point,
+        };
+        self.previous = Some(snapshot);
+        LiveMessage::Tick(message)
+    }
+
+    /// Per session of `snapshot`, in order, the rates since the previous
+    /// snapshot (0 for the first).
+    fn rates(&self, snapshot: &MonitorSnapshot) -> Vec<(u64, u64)> {
+        match &self.previous {
+            Some(previous) => Rates::between(previous, snapshot)
+                .sessions
+                .into_iter()
+                .map(|(_, up, down)| (up.round() as u64, down.round() as u64))
+                .collect(),
+            None => vec![(0, 0); snapshot.sessions.len()],
+        }
+    }
+}
+
+/// A view that watches.
+struct Watcher {
+    channel: Channel<LiveMessage>,
+    differ: Differ,
+    /// The next message must be a reset: the view is new, or it missed
+    /// ticks while the window was hidden.
+    fresh: bool,
+}
+
+struct LiveInner {
+    history: VecDeque<Point>,
+    last: Option<(Instant, Totals)>,
+    watcher: Option<Watcher>,
+    status: Status,
+    summary: String,
+}
+
+/// The sampler's state, managed by Tauri.
+pub struct Live {
+    monitor: Monitor,
+    since: SystemTime,
+    inner: Mutex<LiveInner>,
+}
+
+impl Live {
+    /// A sampler over `monitor`, which the server is started with.
+    pub fn new(monitor: Monitor, status: Status) -> Self {
+        Live {
+            monitor,
+            since: SystemTime::now(),
+            inner: Mutex::new(LiveInner {
+                history: VecDeque::with_capacity(HISTORY_POINTS),
+                last: None,
+                watcher: None,
+                status,
+                summary: String::new(),
+            }),
+        }
+    }
+
+    /// The monitor every server of this app registers its sessions in.
+    pub fn monitor(&self) -> &Monitor {
+        &self.monitor
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LiveInner> {
+        // Each critical section leaves the state whole.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A view starts watching: it gets a full reset at once, then ticks.
+    /// A view that watched before is replaced.
+    pub fn watch(&self, channel: Channel<LiveMessage>) {
+        let mut inner = self.lock();
+        inner.watcher = Some(Watcher { channel, differ: Differ::default(), fresh: true });
+        self.send(&mut inner, None);
+        tracing::info!("live view watching");
+    }
+
+    /// The view stops watching; the sampler goes back to the totals alone.
+    pub fn unwatch(&self) {
+        if self.lock().watcher.take().is_some() {
+            tracing::info!("live view stopped watching");
+        }
+    }
+
+    /// Whether a view watches.
+    pub fn watched(&self) -> bool {
+        self.lock().watcher.is_some()
+    }
+
+    /// Takes a new status for the tray's summary.
+    pub fn set_status(&self, app: &AppHandle, status: &Status) {
+        let mut inner = self.lock();
+        inner.status = status.clone();
+        let totals = self.monitor.totals();
+        let point = inner.history.back().copied().unwrap_or_default();
+        refresh_summary(app, &mut inner, &totals, point);
+    }
+
+    /// One tick: history, tray, and the view if it watches and `visible`.
+    fn tick(&self, app: &AppHandle, visible: bool) {
+        let now = Instant::now();
+        let totals = self.monitor.totals();
+        let mut inner = self.lock();
+        let point = match inner.last {
+            Some((then, before)) => {
+                let elapsed = now.saturating_duration_since(then);
+                (
+                    epoch_ms(SystemTime::now()),
+                    rate(before.bytes_up, totals.bytes_up, elapsed),
+                    rate(before.bytes_down, totals.bytes_down, elapsed),
+                )
+            }
+            None => (epoch_ms(SystemTime::now()), 0, 0),
+        };
+        inner.last = Some((now, totals));
+        if inner.history.len() == HISTORY_POINTS {
+            inner.history.pop_front();
+        }
+        inner.history.push_back(point);
+        refresh_summary(app, &mut inner, &totals, point);
+        if let Some(watcher) = inner.watcher.as_mut() {
+            if !visible {
+                if !watcher.fresh {
+                    tracing::info!("live view paused: the window is hidden");
+                }
+                watcher.fresh = true;
+                return;
+            }
+            self.send(&mut inner, Some(point));
+        }
+    }
+
+    /// Sends the watcher its next message (a reset when it is fresh); drops
+    /// it when its channel is gone.
+    fn send(&self, inner: &mut LiveInner, point: Option<Point>) {
+        let history: Vec<Point> = inner.history.iter().copied().collect();
+        let Some(watcher) = inner.watcher.as_mut() else {
+            return;
+        };
+        let snapshot = self.monitor.snapshot();
+        let closed = self.monitor.closed_since(watcher.differ.closed_seq());
+        let now = SystemTime::now();
+        let message = match point {
+            Some(point) if !watcher.fresh => {
+                watcher.differ.tick(snapshot, &closed, point, self.since, now)
+            }
+            _ => watcher.differ.reset(snapshot, &closed, history, self.since, now),
+        };
+        watcher.fresh = false;
+        if let Err(e) = watcher.channel.send(message) {
+            tracing::debug!("live view gone ({e}); sampling the totals only");
+            inner.watcher = None;
+        }
+    }
+}
+
+/// The tray's summary: state, connections, rates. Set only when it changes.
+fn refresh_summary(app: &AppHandle, inner: &mut LiveInner, totals: &Totals, point: Point) {
+    let summary = tray::Summary {
+        status: &inner.status,
+        connections: totals.active_sessions,
+        rate_up: point.1,
+        rate_down: point.2,
+    };
+    let text = summary.tooltip();
+    if text != inner.summary {
+        tray::show_summary(app, &summary);
+        inner.summary = text;
+    }
+}
+
+/// Samples once a second for the life of the app.
+pub async fn run(app: AppHandle) {
+    let mut interval = tokio::time::interval(TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let live = app.state::<Arc<Live>>();
+        // Asked outside the lock: the window answers from the main thread.
+        let visible = live.watched() && window_shown(&app);
+        live.tick(&app, visible);
+    }
+}
+
+fn window_shown(app: &AppHandle) -> bool {
+    app.get_webview_window("main").is_some_and(|window| {
+        window.is_visible().unwrap_or(true) && !window.is_minimized().unwrap_or(false)
+    })
+}
+
+/// Byte rates and sizes in decimal units, as the view writes them:
+/// "0 B", "950 B", "1.2 kB", "34 MB".
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.5 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 9.95 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    fn session(id: u64, up: u64, down: u64) -> SessionSnapshot {
+        SessionSnapshot {
+            id,
+            client: "127.0.0.1:4000".parse::<SocketAddr>().unwrap(),
+            user: Some("alice".into()),
+            protocol: Protocol::Socks5,
+            command: Command::Connect,
+            target: format!("host{id}.example:443"),
+            route: Route::Direct,
+            started_at: UNIX_EPOCH + Duration::from_secs(1_000),
+            duration: Duration::from_secs(3),
+            bytes_up: up,
+            bytes_down: down,
+        }
+    }
+
+    fn snapshot(at_secs: u64, sessions: Vec<SessionSnapshot>) -> MonitorSnapshot {
+        let totals = Totals {
+            bytes_up: sessions.iter().map(|s| s.bytes_up).sum(),
+            bytes_down: sessions.iter().map(|s| s.bytes_down).sum(),
+            active_sessions: sessions.len() as u64,
+            sessions: sessions.len() as u64,
+            ..Totals::default()
+        };
+        let users = vec![UserTotals {
+            user: Some("alice".into()),
+            bytes_up: totals.bytes_up,
+            bytes_down: totals.bytes_down,
+            sessions: sessions.len() as u64,
+            active: sessions.len() as u64,
+        }];
+        MonitorSnapshot { at: Duration::from_secs(at_secs), sessions, totals, users }
+    }
+
+    fn closed(seq: u64, id: u64, down: u64) -> ClosedSession {
+        ClosedSession { seq, session: session(id, 0, down), ended_at: UNIX_EPOCH }
+    }
+
+    fn as_tick(message: LiveMessage) -> Tick {
+        match message {
+            LiveMessage::Tick(tick) => tick,
+            other => panic!("expected a tick, got {other:?}"),
+        }
+    }
+
+    const T: SystemTime = UNIX_EPOCH;
+
+    #[test]
+    fn a_reset_carries_every_row_and_the_history() {
+        let mut differ = Differ::default();
+        let message = differ.reset(
+            snapshot(1, vec![session(1, 10, 20), session(2, 0, 5)]),
+            &[closed(4, 9, 77)],
+            vec![(1, 2, 3)],
+            T,
+            T,
+        );
+        let LiveMessage::Reset(reset) = message else { panic!("expected a reset") };
+        assert_eq!(reset.sessions.len(), 2);
+        assert_eq!(reset.sessions[0].target, "host1.example:443");
+        assert_eq!(reset.sessions[0].started_at, 1_000_000);
+        assert_eq!((reset.sessions[0].rate_up, reset.sessions[0].rate_down), (0, 0));
+        assert_eq!(reset.closed.len(), 1);
+        assert_eq!(reset.closed[0].bytes_down, 77);
+        assert_eq!(reset.history, vec![(1, 2, 3)]);
+        assert_eq!(differ.closed_seq(), 4);
+    }
+
+    #[test]
+    fn a_tick_sends_only_what_changed() {
+        let mut differ = Differ::default();
+        differ.reset(snapshot(10, vec![session(1, 0, 0), session(2, 100, 100)]), &[], vec![], T, T);
+        // Two seconds later: 1 moved 2,000 bytes down, 2 did not move, 3 is
+        // new.
+        let next = snapshot(12, vec![session(1, 0, 2_000), session(2, 100, 100), session(3, 1, 1)]);
+        let tick = as_tick(differ.tick(next, &[], (5, 0, 1_000), T, T));
+        assert_eq!(tick.changed, vec![(1, 0, 2_000, 0, 1_000)]);
+        assert_eq!(tick.added.len(), 1);
+        assert_eq!(tick.added[0].id, 3);
+        assert_eq!((tick.added[0].rate_up, tick.added[0].rate_down), (1, 1), "new counts from 0");
+        assert!(tick.removed.is_empty());
+        assert_eq!(tick.point, (5, 0, 1_000));
+
+        // Then 1 stops: its rate falls to 0, which must be sent; 2 closed.
+        let next = snapshot(13, vec![session(1, 0, 2_000), session(3, 1, 1)]);
+        let tick = as_tick(differ.tick(next, &[closed(1, 2, 100)], (6, 0, 0), T, T));
+        assert_eq!(tick.changed, vec![(1, 0, 2_000, 0, 0), (3, 1, 1, 0, 0)]);
+        assert_eq!(tick.removed, vec![2]);
+        assert_eq!(tick.closed.len(), 1);
+        assert_eq!(tick.closed[0].id, 2);
+
+        // Nothing moves: an empty tick, and the users are not repeated.
+        let next = snapshot(14, vec![session(1, 0, 2_000), session(3, 1, 1)]);
+        let tick = as_tick(differ.tick(next, &[], (7, 0, 0), T, T));
+        assert!(tick.added.is_empty() && tick.changed.is_empty() && tick.removed.is_empty());
+        assert!(tick.closed.is_empty());
+        assert_eq!(tick.users, None);
+    }
+
+    #[test]
+    fn closed_sessions_are_sent_once() {
+        let mut differ = Differ::default();
+        differ.reset(snapshot(1, vec![]), &[closed(1, 5, 1), closed(2, 6, 2)], vec![], T, T);
+        // The monitor may hand back ones already sent: they are skipped.
+        let tick = as_tick(differ.tick(
+            snapshot(2, vec![]),
+            &[closed(2, 6, 2), closed(3, 7, 3)],
+            (0, 0, 0),
+            T,
+            T,
+        ));
+        assert_eq!(tick.closed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![7]);
+        assert_eq!(differ.closed_seq(), 3);
+    }
+
+    #[test]
+    fn users_are_sent_when_they_change() {
+        let mut differ = Differ::default();
+        differ.reset(snapshot(1, vec![session(1, 0, 0)]), &[], vec![], T, T);
+        let tick = as_tick(differ.tick(snapshot(2, vec![session(1, 0, 10)]), &[], (0, 0, 0), T, T));
+        let users = tick.users.expect("alice's bytes changed");
+        assert_eq!(users[0].bytes_down, 10);
+        assert_eq!(users[0].user.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn rates_divide_by_the_real_interval() {
+        assert_eq!(rate(0, 3_000, Duration::from_millis(1_500)), 2_000);
+        assert_eq!(rate(100, 100, Duration::from_secs(1)), 0);
+        assert_eq!(rate(500, 100, Duration::from_secs(1)), 0, "a counter never goes back");
+        assert_eq!(rate(0, 100, Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn messages_are_tagged_for_the_view() {
+        let mut differ = Differ::default();
+        let reset = differ.reset(snapshot(1, vec![session(1, 2, 3)]), &[], vec![], T, T);
+        let json = serde_json::to_value(&reset).unwrap();
+        assert_eq!(json["kind"], "reset");
+        assert_eq!(json["sessions"][0]["bytesDown"], 3);
+        assert_eq!(json["sessions"][0]["command"], "CONNECT");
+        assert_eq!(json["sessions"][0]["route"], "direct");
+        let tick = differ.tick(snapshot(2, vec![session(1, 2, 4)]), &[], (9, 8, 7), T, T);
+        let json = serde_json::to_value(&tick).unwrap();
+        assert_eq!(json["kind"], "tick");
+        assert_eq!(json["changed"][0], serde_json::json!([1, 2, 4, 0, 1]));
+        assert_eq!(json["point"], serde_json::json!([9, 8, 7]));
+    }
+
+    #[test]
+    fn routes_read_as_words() {
+        assert_eq!(route_text(&Route::Direct), "direct");
+        let chain = Route::Chain(vec!["socks5://a:1".into(), "socks4://b:2".into()]);
+        assert_eq!(route_text(&chain), "via socks5://a:1 → socks4://b:2");
+        assert_eq!(route_text(&Route::Refused), "refused");
+    }
+
+    #[test]
+    fn bytes_read_in_decimal_units() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(999), "999 B");
+        assert_eq!(format_bytes(1_000), "1.0 kB");
+        assert_eq!(format_bytes(1_260), "1.3 kB");
+        assert_eq!(format_bytes(34_000_000), "34 MB");
+        assert_eq!(format_bytes(999_999), "1.0 MB");
+        assert_eq!(format_bytes(5_000_000_000_000_000_000), "5000 PB");
+    }
+}

@@ -1,0 +1,173 @@
+// The live connections model: applies the sampler's messages (a reset, then
+// ticks carrying what changed) and answers the view's questions: which rows,
+// in which order, under which filter; the graph's points for a range. No DOM
+// here, so every rule is tested on its own.
+
+import type { ClosedRow, LiveMessage, LiveRow, LiveTotals, Point, UserRow } from "./ipc";
+
+/** Points the graph keeps: 15 minutes at one a second. */
+export const HISTORY_LIMIT = 15 * 60;
+
+export type SortKey =
+  | "client"
+  | "user"
+  | "command"
+  | "target"
+  | "route"
+  | "duration"
+  | "bytesUp"
+  | "bytesDown"
+  | "rateUp"
+  | "rateDown";
+
+export type SortDirection = "ascending" | "descending";
+
+export interface Sort {
+  key: SortKey;
+  direction: SortDirection;
+}
+
+export const DEFAULT_SORT: Sort = { key: "duration", direction: "descending" };
+
+export class LiveModel {
+  readonly rows = new Map<number, LiveRow>();
+  /** Newest first, at most closedLimit. */
+  closed: ClosedRow[] = [];
+  closedLimit = 100;
+  totals: LiveTotals | null = null;
+  users: UserRow[] = [];
+  history: Point[] = [];
+  /** The time of the last message (ms since the epoch). */
+  at = 0;
+  /** Bumped when rows are added or removed (not when figures change). */
+  membership = 0;
+  /** Bumped when the closed list changes. */
+  closedVersion = 0;
+  /** Bumped when the user figures change. */
+  usersVersion = 0;
+
+  apply(message: LiveMessage): void {
+    this.at = message.at;
+    this.totals = message.totals;
+    if (message.kind === "reset") {
+      this.rows.clear();
+      for (const row of message.sessions) this.rows.set(row.id, row);
+      this.closedLimit = message.closedLimit;
+      this.closed = message.closed.slice(-this.closedLimit).reverse();
+      this.users = message.users;
+      this.history = message.history.slice(-HISTORY_LIMIT);
+      this.membership++;
+      this.closedVersion++;
+      this.usersVersion++;
+      return;
+    }
+    for (const id of message.removed) this.rows.delete(id);
+    for (const row of message.added) this.rows.set(row.id, row);
+    for (const [id, bytesUp, bytesDown, rateUp, rateDown] of message.changed) {
+      const row = this.rows.get(id);
+      if (row) Object.assign(row, { bytesUp, bytesDown, rateUp, rateDown });
+    }
+    if (message.added.length > 0 || message.removed.length > 0) this.membership++;
+    if (message.closed.length > 0) {
+      const newest = message.closed.slice().reverse();
+      this.closed = newest.concat(this.closed).slice(0, this.closedLimit);
+      this.closedVersion++;
+    }
+    if (message.users) {
+      this.users = message.users;
+      this.usersVersion++;
+    }
+    this.history.push(message.point);
+    if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
+  }
+
+  /** The current total rate (the last point), bytes per second. */
+  rate(): { up: number; down: number } {
+    const last = this.history[this.history.length - 1];
+    return { up: last?.[1] ?? 0, down: last?.[2] ?? 0 };
+  }
+
+  /** The open rows matching filter, in sort order. */
+  view(sort: Sort, filter: string): LiveRow[] {
+    const rows = Array.from(this.rows.values()).filter(matcher(filter));
+    return sortRows(rows, sort);
+  }
+}
+
+/** Whether a row's words (client, user, command, target, route) contain every word of the filter. */
+export function matcher(filter: string): (row: LiveRow | ClosedRow) => boolean {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return () => true;
+  return (row) => {
+    const text = `${row.client} ${row.user ?? ""} ${row.command} ${row.target} ${row.route}`.toLowerCase();
+    return words.every((word) => text.includes(word));
+  };
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+function compare(a: LiveRow, b: LiveRow, key: SortKey): number {
+  switch (key) {
+    case "duration":
+      // Longer first when descending: an earlier start is a longer duration.
+      return b.startedAt - a.startedAt;
+    case "user":
+      return collator.compare(a.user ?? "", b.user ?? "");
+    case "client":
+    case "command":
+    case "target":
+    case "route":
+      return collator.compare(a[key], b[key]);
+    default:
+      return a[key] - b[key];
+  }
+}
+
+/** Sorts in place and returns rows; ties go by id so rows do not jump. */
+export function sortRows(rows: LiveRow[], sort: Sort): LiveRow[] {
+  const sign = sort.direction === "ascending" ? 1 : -1;
+  return rows.sort((a, b) => sign * compare(a, b, sort.key) || a.id - b.id);
+}
+
+/** The points of the last `minutes`, relative to `now` (ms since the epoch). */
+export function pointsWithin(history: Point[], minutes: number, now: number): Point[] {
+  const from = now - minutes * 60_000;
+  let first = history.length;
+  while (first > 0 && (history[first - 1]?.[0] ?? 0) >= from) first--;
+  return history.slice(first);
+}
+
+const UNITS = ["kB", "MB", "GB", "TB", "PB"];
+
+/** Bytes in decimal units: "0 B", "950 B", "1.2 kB", "34 MB" (as the tray writes them). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 1000) return `${Math.max(0, Math.round(bytes || 0))} B`;
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 999.5 && unit + 1 < UNITS.length) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value < 9.95 ? value.toFixed(1) : value.toFixed(0)} ${UNITS[unit]}`;
+}
+
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** A duration as "45 s", "3 min 05 s", "2 h 07 min", "3 d 04 h". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  const pad = (n: number): string => String(n).padStart(2, "0");
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${pad(seconds % 60)} s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ${pad(minutes % 60)} min`;
+  return `${Math.floor(hours / 24)} d ${pad(hours % 24)} h`;
+}
+
+/** The display name of a user: "(no user)" for sessions without one. */
+export function userLabel(user: string | null): string {
+  return user ?? "(no user)";
+}

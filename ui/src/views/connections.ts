@@ -1,0 +1,473 @@
+// The connections view: the bandwidth graph and totals, per-user totals, the
+// open sessions (sortable, filterable, each closable) and the recently
+// closed ones. It watches the sampler only while it is shown and the page
+// is visible; it draws on the next animation frame, which the webview does
+// not run while the window is hidden. The open-sessions table draws only the
+// rows in sight, so thousands of sessions cost what a screenful costs.
+
+import * as ipc from "../ipc";
+import type { ClosedRow, LiveMessage, LiveRow } from "../ipc";
+import { ask, byId, showText } from "../dom";
+import { messageOf } from "../errors";
+import { createGraph, type Graph } from "../graph";
+import {
+  DEFAULT_SORT,
+  LiveModel,
+  formatBytes,
+  formatDuration,
+  formatRate,
+  matcher,
+  pointsWithin,
+  userLabel,
+  type Sort,
+  type SortKey,
+} from "../live";
+
+/** The height of one open-session row, in CSS pixels (fixed, see style.css). */
+export const ROW_HEIGHT = 30;
+/** Rows drawn above and below the visible ones. */
+const OVERSCAN = 8;
+/** Rows drawn when the scroll box has no size yet (tests, first frame). */
+const DEFAULT_VISIBLE = 24;
+const RANGES = [1, 5, 15] as const;
+
+interface Column {
+  key: SortKey;
+  label: string;
+  numeric?: boolean;
+}
+
+const COLUMNS: Column[] = [
+  { key: "client", label: "Client" },
+  { key: "user", label: "User" },
+  { key: "command", label: "Command" },
+  { key: "target", label: "Target" },
+  { key: "route", label: "Route" },
+  { key: "duration", label: "Duration", numeric: true },
+  { key: "bytesUp", label: "Sent", numeric: true },
+  { key: "bytesDown", label: "Received", numeric: true },
+  { key: "rateUp", label: "Up", numeric: true },
+  { key: "rateDown", label: "Down", numeric: true },
+];
+
+const headerCells = COLUMNS.map(
+  (c) =>
+    `<th scope="col" class="col-${c.key}${c.numeric ? " num" : ""}" aria-sort="none">` +
+    `<button type="button" class="sort" data-key="${c.key}">${c.label}</button></th>`,
+).join("");
+
+const MARKUP = `
+  <h2>Connections</h2>
+  <section class="bandwidth" aria-labelledby="bandwidth-title">
+    <div class="section-head">
+      <h3 id="bandwidth-title">Bandwidth</h3>
+      <div class="range" role="group" aria-label="Graph range">
+        ${RANGES.map((m) => `<button type="button" data-minutes="${m}" aria-pressed="false">${m} min</button>`).join("")}
+      </div>
+    </div>
+    <p class="rates">
+      <span>Download <strong id="rate-down">0 B/s</strong></span>
+      <span>Upload <strong id="rate-up">0 B/s</strong></span>
+    </p>
+    <div id="graph" class="graph" role="img" aria-label="Download and upload rate"></div>
+    <dl class="totals">
+      <div><dt>Received</dt><dd id="total-down" data-bytes="0">0 B</dd></div>
+      <div><dt>Sent</dt><dd id="total-up" data-bytes="0">0 B</dd></div>
+      <div><dt>Sessions</dt><dd id="total-sessions">0</dd></div>
+      <div><dt>Open now</dt><dd id="total-open">0</dd></div>
+    </dl>
+    <p id="totals-since" class="muted"></p>
+  </section>
+  <section aria-labelledby="per-user-title">
+    <h3 id="per-user-title">Per user</h3>
+    <table id="user-totals" class="compact">
+      <thead><tr><th scope="col">User</th><th scope="col" class="num">Open</th><th scope="col" class="num">Sessions</th>
+        <th scope="col" class="num">Sent</th><th scope="col" class="num">Received</th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <p id="no-users" class="muted">No sessions yet.</p>
+  </section>
+  <section aria-labelledby="open-title">
+    <div class="section-head">
+      <h3 id="open-title">Open connections <span id="open-count" class="count">0</span></h3>
+      <div class="inline-controls">
+        <label class="visually-hidden" for="conn-filter">Filter connections</label>
+        <input id="conn-filter" type="search" placeholder="Filter by client, user, target, route" autocomplete="off" spellcheck="false" />
+        <button id="close-all" type="button" class="danger" disabled>Close all</button>
+      </div>
+    </div>
+    <div id="conn-scroll" class="conn-scroll">
+      <table id="conn-table" class="live">
+        <thead><tr>${headerCells}<th scope="col" class="col-close"><span class="visually-hidden">Close</span></th></tr></thead>
+        <tbody id="conn-body"></tbody>
+      </table>
+    </div>
+    <p id="conn-empty" class="muted">No open connections.</p>
+  </section>
+  <section aria-labelledby="closed-title">
+    <h3 id="closed-title">Recently closed</h3>
+    <table id="closed-table" class="compact">
+      <thead><tr><th scope="col">Ended</th><th scope="col">Client</th><th scope="col">User</th><th scope="col">Command</th>
+        <th scope="col">Target</th><th scope="col">Route</th><th scope="col" class="num">Duration</th>
+        <th scope="col" class="num">Sent</th><th scope="col" class="num">Received</th></tr></thead>
+      <tbody id="closed-body"></tbody>
+    </table>
+    <p id="closed-empty" class="muted">None yet.</p>
+  </section>
+  <p id="conn-notice" class="notice" role="status"></p>
+  <dialog id="confirm-close-all" aria-labelledby="confirm-close-all-title">
+    <h3 id="confirm-close-all-title">Close every connection?</h3>
+    <p id="confirm-close-all-text"></p>
+    <div class="actions">
+      <button type="button" id="confirm-close-all-yes" class="danger">Close all</button>
+      <button type="button" id="confirm-close-all-no">Cancel</button>
+    </div>
+  </dialog>
+`;
+
+export interface ConnectionsView {
+  /** The view is shown: start watching (when the page is visible). */
+  show(): void;
+  /** The view is hidden: stop watching. */
+  hide(): void;
+  /** Draws now instead of on the next frame (tests). */
+  render(): void;
+  /** Resolves when the current watch request has been answered. */
+  settled(): Promise<void>;
+}
+
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+function setText(cell: HTMLElement | undefined, value: string): void {
+  if (cell && cell.textContent !== value) cell.textContent = value;
+}
+
+function cellsOf(values: string[], numericFrom: number): string {
+  return values.map((v, i) => `<td${i >= numericFrom ? ' class="num"' : ""}>${escapeHtml(v)}</td>`).join("");
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function mountConnections(section: HTMLElement): ConnectionsView {
+  section.innerHTML = MARKUP;
+  const model = new LiveModel();
+  const body = byId<HTMLTableSectionElement>("conn-body", section);
+  const scroll = byId("conn-scroll", section);
+  const filterInput = byId<HTMLInputElement>("conn-filter", section);
+  const closeAll = byId<HTMLButtonElement>("close-all", section);
+  const notice = byId("conn-notice", section);
+  const graphBox = byId("graph", section);
+  const topSpacer = document.createElement("tr");
+  const bottomSpacer = document.createElement("tr");
+  topSpacer.className = bottomSpacer.className = "spacer";
+  topSpacer.setAttribute("aria-hidden", "true");
+  bottomSpacer.setAttribute("aria-hidden", "true");
+  body.append(topSpacer, bottomSpacer);
+  const pool: HTMLTableRowElement[] = [];
+
+  let sort: Sort = { ...DEFAULT_SORT };
+  let filter = "";
+  let minutes: number = 5;
+  let graph: Graph | null = null;
+  let drawn = { closed: -1, users: -1, filter: "" };
+  let frame = 0;
+  let shown = false;
+  let watching: Promise<void> = Promise.resolve();
+  let unwatch: (() => Promise<void>) | null = null;
+  let generation = 0;
+  let messages = 0;
+
+  // ---- watching
+
+  function onMessage(message: LiveMessage): void {
+    model.apply(message);
+    messages++;
+    section.dataset.messages = String(messages);
+    schedule();
+  }
+
+  function startWatching(): void {
+    if (!shown || document.hidden || unwatch) return;
+    const mine = ++generation;
+    watching = ipc
+      .watchLive(onMessage)
+      .then((stop) => {
+        if (mine !== generation) return stop();
+        unwatch = stop;
+        showText(notice, null);
+        return undefined;
+      })
+      .catch((e: unknown) => showText(notice, `The live view is not available: ${messageOf(e)}`));
+  }
+
+  function stopWatching(): void {
+    generation++;
+    const stop = unwatch;
+    unwatch = null;
+    if (stop) watching = stop().catch(() => undefined);
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) stopWatching();
+    else startWatching();
+  });
+
+  // ---- drawing
+
+  function schedule(): void {
+    if (frame) return;
+    const run = (): void => {
+      frame = 0;
+      render();
+    };
+    frame = typeof requestAnimationFrame === "function" ? requestAnimationFrame(run) : window.setTimeout(run, 16);
+  }
+
+  function newRow(): HTMLTableRowElement {
+    const tr = document.createElement("tr");
+    tr.className = "row";
+    tr.innerHTML =
+      COLUMNS.map((c) => `<td class="col-${c.key}${c.numeric ? " num" : ""}"></td>`).join("") +
+      `<td class="col-close"><button type="button" class="close-one">Close</button></td>`;
+    return tr;
+  }
+
+  function fillRow(tr: HTMLTableRowElement, row: LiveRow, now: number): void {
+    if (tr.dataset.id !== String(row.id)) {
+      tr.dataset.id = String(row.id);
+      const button = tr.querySelector<HTMLButtonElement>("button.close-one");
+      if (button) {
+        button.disabled = false;
+        button.setAttribute("aria-label", `Close the connection to ${row.target}`);
+      }
+    }
+    tr.dataset.bytesUp = String(row.bytesUp);
+    tr.dataset.bytesDown = String(row.bytesDown);
+    const cells = tr.cells;
+    setText(cells[0], row.client);
+    setText(cells[1], userLabel(row.user));
+    setText(cells[2], row.command);
+    setText(cells[3], row.target);
+    if (cells[3] && cells[3].title !== row.target) cells[3].title = row.target;
+    setText(cells[4], row.route);
+    if (cells[4] && cells[4].title !== row.route) cells[4].title = row.route;
+    setText(cells[5], formatDuration(now - row.startedAt));
+    setText(cells[6], formatBytes(row.bytesUp));
+    setText(cells[7], formatBytes(row.bytesDown));
+    setText(cells[8], formatRate(row.rateUp));
+    setText(cells[9], formatRate(row.rateDown));
+  }
+
+  function renderOpen(now: number): void {
+    const rows = model.view(sort, filter);
+    const total = model.rows.size;
+    setText(byId("open-count", section), rows.length === total ? String(total) : `${rows.length} of ${total}`);
+    byId("conn-empty", section).hidden = rows.length > 0;
+    byId("conn-empty", section).textContent = total > 0 ? "No open connection matches the filter." : "No open connections.";
+    closeAll.disabled = total === 0;
+    const height = scroll.clientHeight;
+    const visible = height > 0 ? Math.ceil(height / ROW_HEIGHT) : DEFAULT_VISIBLE;
+    const first = Math.max(0, Math.floor(scroll.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(rows.length, first + visible + 2 * OVERSCAN);
+    const count = Math.max(0, last - first);
+    while (pool.length < count) pool.push(newRow());
+    const wanted = pool.slice(0, count);
+    // Put exactly the wanted rows between the spacers, in order.
+    let cursor: ChildNode | null = topSpacer.nextSibling;
+    for (const tr of wanted) {
+      if (cursor !== tr) body.insertBefore(tr, cursor);
+      else cursor = cursor.nextSibling;
+    }
+    for (const extra of pool.slice(count)) if (extra.parentNode) extra.remove();
+    wanted.forEach((tr, i) => {
+      const row = rows[first + i];
+      if (row) fillRow(tr, row, now);
+    });
+    topSpacer.style.height = `${first * ROW_HEIGHT}px`;
+    bottomSpacer.style.height = `${(rows.length - last) * ROW_HEIGHT}px`;
+  }
+
+  function renderUsers(): void {
+    const tbody = byId<HTMLTableElement>("user-totals", section).tBodies[0];
+    if (!tbody) return;
+    tbody.innerHTML = model.users
+      .map((u) => {
+        const label = escapeHtml(userLabel(u.user));
+        return `<tr data-user="${escapeHtml(u.user ?? "")}"><th scope="row">${label}</th>${cellsOf(
+          [String(u.active), String(u.sessions), formatBytes(u.bytesUp), formatBytes(u.bytesDown)],
+          0,
+        )}</tr>`;
+      })
+      .join("");
+    byId("no-users", section).hidden = model.users.length > 0;
+  }
+
+  function renderClosed(): void {
+    const keep = matcher(filter);
+    const rows = model.closed.filter(keep);
+    byId("closed-body", section).innerHTML = rows
+      .map(
+        (c: ClosedRow) =>
+          `<tr data-id="${c.id}" data-bytes-up="${c.bytesUp}" data-bytes-down="${c.bytesDown}">` +
+          cellsOf(
+            [
+              timeOfDay.format(c.endedAt),
+              c.client,
+              userLabel(c.user),
+              c.command,
+              c.target,
+              c.route,
+              formatDuration(c.durationMs),
+              formatBytes(c.bytesUp),
+              formatBytes(c.bytesDown),
+            ],
+            6,
+          ) +
+          `</tr>`,
+      )
+      .join("");
+    const empty = byId("closed-empty", section);
+    empty.hidden = rows.length > 0;
+    empty.textContent = model.closed.length > 0 ? "No closed connection matches the filter." : "None yet.";
+  }
+
+  function renderTotals(): void {
+    const rate = model.rate();
+    setText(byId("rate-down", section), formatRate(rate.down));
+    setText(byId("rate-up", section), formatRate(rate.up));
+    const totals = model.totals;
+    if (!totals) return;
+    const down = byId("total-down", section);
+    const up = byId("total-up", section);
+    down.dataset.bytes = String(totals.bytesDown);
+    up.dataset.bytes = String(totals.bytesUp);
+    setText(down, formatBytes(totals.bytesDown));
+    setText(up, formatBytes(totals.bytesUp));
+    setText(byId("total-sessions", section), String(totals.sessions));
+    setText(byId("total-open", section), String(totals.activeSessions));
+    setText(byId("totals-since", section), `Counted since ${new Date(totals.since).toLocaleString()}.`);
+  }
+
+  function renderGraph(): void {
+    if (!graph) {
+      try {
+        graph = createGraph(graphBox);
+      } catch {
+        // No canvas (tests without one): the figures still show.
+        return;
+      }
+    }
+    graph.resize();
+    graph.draw(pointsWithin(model.history, minutes, model.at), minutes, model.at);
+    graphBox.setAttribute(
+      "aria-label",
+      `Download and upload rate over the last ${minutes} minute${minutes === 1 ? "" : "s"}; now ${formatRate(model.rate().down)} down, ${formatRate(model.rate().up)} up`,
+    );
+  }
+
+  function render(): void {
+    if (section.hidden) return;
+    const now = model.at || Date.now();
+    renderTotals();
+    renderOpen(now);
+    if (drawn.users !== model.usersVersion) renderUsers();
+    if (drawn.closed !== model.closedVersion || drawn.filter !== filter) renderClosed();
+    drawn = { closed: model.closedVersion, users: model.usersVersion, filter };
+    renderGraph();
+  }
+
+  // ---- controls
+
+  function showSort(): void {
+    section.querySelectorAll<HTMLElement>("#conn-table th[aria-sort]").forEach((th) => {
+      const key = th.querySelector<HTMLButtonElement>("button.sort")?.dataset.key;
+      th.setAttribute("aria-sort", key === sort.key ? sort.direction : "none");
+    });
+  }
+
+  section.querySelectorAll<HTMLButtonElement>("button.sort").forEach((button) => {
+    button.addEventListener("click", () => {
+      const key = button.dataset.key as SortKey;
+      const numeric = COLUMNS.find((c) => c.key === key)?.numeric ?? false;
+      sort =
+        sort.key === key
+          ? { key, direction: sort.direction === "ascending" ? "descending" : "ascending" }
+          : { key, direction: numeric ? "descending" : "ascending" };
+      showSort();
+      render();
+    });
+  });
+  showSort();
+
+  function showRange(): void {
+    section.querySelectorAll<HTMLButtonElement>(".range button").forEach((b) => {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.minutes) === minutes));
+    });
+  }
+  section.querySelectorAll<HTMLButtonElement>(".range button").forEach((button) => {
+    button.addEventListener("click", () => {
+      minutes = Number(button.dataset.minutes);
+      showRange();
+      render();
+    });
+  });
+  showRange();
+
+  filterInput.addEventListener("input", () => {
+    filter = filterInput.value;
+    scroll.scrollTop = 0;
+    render();
+  });
+
+  scroll.addEventListener("scroll", schedule, { passive: true });
+  window.addEventListener("resize", schedule);
+
+  body.addEventListener("click", (event) => {
+    const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button.close-one");
+    const id = Number(button?.closest<HTMLTableRowElement>("tr")?.dataset.id);
+    if (!button || !Number.isFinite(id)) return;
+    button.disabled = true;
+    ipc
+      .closeSession(id)
+      .then((closed) => showText(notice, closed ? "Connection closed." : "That connection had already ended."))
+      .catch((e: unknown) => {
+        button.disabled = false;
+        showText(notice, `The connection could not be closed: ${messageOf(e)}`);
+      });
+  });
+
+  closeAll.addEventListener("click", () => {
+    const count = model.rows.size;
+    byId("confirm-close-all-text", section).textContent =
+      `${count} open connection${count === 1 ? "" : "s"} will end at once; their clients see the connection drop.`;
+    void ask(
+      byId<HTMLDialogElement>("confirm-close-all", section),
+      byId<HTMLButtonElement>("confirm-close-all-yes", section),
+      byId<HTMLButtonElement>("confirm-close-all-no", section),
+    ).then(async (yes) => {
+      if (!yes) return;
+      try {
+        const closed = await ipc.closeAllSessions();
+        showText(notice, `Closed ${closed} connection${closed === 1 ? "" : "s"}.`);
+      } catch (e) {
+        showText(notice, `The connections could not be closed: ${messageOf(e)}`);
+      }
+    });
+  });
+
+  return {
+    show() {
+      shown = true;
+      startWatching();
+      schedule();
+    },
+    hide() {
+      shown = false;
+      stopWatching();
+    },
+    render,
+    settled: () => watching,
+  };
+}

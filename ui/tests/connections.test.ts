@@ -1,0 +1,340 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import * as ipc from "../src/ipc";
+import type { LiveMessage, LiveReset, LiveRow, LiveTick, LiveTotals } from "../src/ipc";
+import { mountConnections, type ConnectionsView } from "../src/views/connections";
+
+vi.mock("../src/ipc");
+const draw = vi.fn();
+vi.mock("../src/graph", () => ({ createGraph: () => ({ draw, resize: () => {} }) }));
+
+const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+function $(selector: string): HTMLElement {
+  const el = document.querySelector<HTMLElement>(selector);
+  if (!el) throw new Error(`${selector} not found`);
+  return el;
+}
+const text = (selector: string): string => ($(selector).textContent ?? "").trim();
+const rowIds = (): number[] =>
+  Array.from(document.querySelectorAll<HTMLElement>("#conn-body tr.row")).map((tr) => Number(tr.dataset.id));
+
+const TOTALS: LiveTotals = {
+  bytesUp: 300,
+  bytesDown: 5_000_000,
+  activeSessions: 2,
+  sessions: 9,
+  refusedClients: 0,
+  authFailures: 0,
+  since: Date.UTC(2026, 10, 25, 8, 0),
+};
+
+function row(id: number, extra: Partial<LiveRow> = {}): LiveRow {
+  return {
+    id,
+    client: `127.0.0.1:${40000 + id}`,
+    user: id % 2 ? "alice" : null,
+    protocol: "SOCKS5",
+    command: "CONNECT",
+    target: `host${id}.example:443`,
+    route: "direct",
+    startedAt: 1_000_000 - id * 1000,
+    bytesUp: id,
+    bytesDown: id * 1000,
+    rateUp: 0,
+    rateDown: 0,
+    ...extra,
+  };
+}
+
+function reset(sessions: LiveRow[], extra: Partial<LiveReset> = {}): LiveReset {
+  return {
+    kind: "reset",
+    at: 1_065_000,
+    sessions,
+    closed: [],
+    closedLimit: 100,
+    totals: TOTALS,
+    users: [
+      { user: null, bytesUp: 2, bytesDown: 2000, sessions: 4, active: 1 },
+      { user: "alice", bytesUp: 298, bytesDown: 4_998_000, sessions: 5, active: 1 },
+    ],
+    history: [[1_064_000, 100, 250_000]],
+    ...extra,
+  };
+}
+
+function tick(extra: Partial<LiveTick> = {}): LiveTick {
+  return {
+    kind: "tick",
+    at: 1_066_000,
+    added: [],
+    changed: [],
+    removed: [],
+    closed: [],
+    totals: TOTALS,
+    users: null,
+    point: [1_066_000, 0, 0],
+    ...extra,
+  };
+}
+
+let send: (message: LiveMessage) => void = () => {};
+const unwatch = vi.fn(() => Promise.resolve());
+let view: ConnectionsView;
+
+async function mount(): Promise<void> {
+  const section = document.createElement("section");
+  section.id = "view-connections";
+  document.body.replaceChildren(section);
+  view = mountConnections(section);
+  view.show();
+  await view.settled();
+}
+
+beforeEach(async () => {
+  vi.resetAllMocks();
+  unwatch.mockImplementation(() => Promise.resolve());
+  vi.mocked(ipc.watchLive).mockImplementation(async (handler) => {
+    send = handler;
+    return unwatch;
+  });
+  await mount();
+});
+
+afterEach(() => {
+  // Views of earlier tests still listen to the document: leave them idle.
+  view.hide();
+  document.body.replaceChildren();
+});
+
+describe("the connections view", () => {
+  it("shows a row per session with its figures", () => {
+    send(reset([row(1, { route: "via socks5://hop:1080", rateDown: 250_000 }), row(2)]));
+    view.render();
+    expect(rowIds()).toEqual([2, 1]); // longest first: 2 started earlier
+    const first = $("#conn-body tr.row[data-id='1']");
+    const cells = Array.from((first as HTMLTableRowElement).cells).map((c) => c.textContent);
+    expect(cells.slice(0, 10)).toEqual([
+      "127.0.0.1:40001",
+      "alice",
+      "CONNECT",
+      "host1.example:443",
+      "via socks5://hop:1080",
+      "1 min 06 s",
+      "1 B",
+      "1.0 kB",
+      "0 B/s",
+      "250 kB/s",
+    ]);
+    expect(first.dataset.bytesDown).toBe("1000");
+    expect(($("#conn-body tr.row[data-id='2']") as HTMLTableRowElement).cells[1]?.textContent).toBe("(no user)");
+    expect(text("#open-count")).toBe("2");
+    expect($("#conn-empty").hidden).toBe(true);
+  });
+
+  it("updates rows, adds and removes them as ticks come", () => {
+    send(reset([row(1), row(2)]));
+    send(tick({ changed: [[1, 5, 123_456, 0, 9_000]], added: [row(3)], removed: [2] }));
+    view.render();
+    expect(rowIds().sort()).toEqual([1, 3]);
+    const one = $("#conn-body tr.row[data-id='1']") as HTMLTableRowElement;
+    expect(one.dataset.bytesDown).toBe("123456");
+    expect(one.cells[7]?.textContent).toBe("123 kB");
+    expect(one.cells[9]?.textContent).toBe("9.0 kB/s");
+  });
+
+  it("shows the totals, the current rate and per-user totals", () => {
+    send(reset([row(1)]));
+    view.render();
+    expect(text("#total-down")).toBe("5.0 MB");
+    expect($("#total-down").dataset.bytes).toBe("5000000");
+    expect(text("#total-up")).toBe("300 B");
+    expect(text("#total-sessions")).toBe("9");
+    expect(text("#total-open")).toBe("2");
+    expect(text("#rate-down")).toBe("250 kB/s");
+    expect(text("#rate-up")).toBe("100 B/s");
+    const users = Array.from(document.querySelectorAll("#user-totals tbody tr")).map((tr) =>
+      Array.from(tr.children).map((c) => c.textContent),
+    );
+    expect(users).toEqual([
+      ["(no user)", "1", "4", "2 B", "2.0 kB"],
+      ["alice", "1", "5", "298 B", "5.0 MB"],
+    ]);
+    expect(draw).toHaveBeenCalled();
+  });
+
+  it("sorts by a column and says so to assistive technology", () => {
+    send(reset([row(1, { bytesDown: 10 }), row(2, { bytesDown: 30 }), row(3, { bytesDown: 20 })]));
+    const header = $("#conn-table button.sort[data-key='bytesDown']");
+    header.click();
+    expect(rowIds()).toEqual([2, 3, 1]);
+    expect(header.parentElement?.getAttribute("aria-sort")).toBe("descending");
+    header.click();
+    expect(rowIds()).toEqual([1, 3, 2]);
+    expect(header.parentElement?.getAttribute("aria-sort")).toBe("ascending");
+    $("#conn-table button.sort[data-key='target']").click();
+    expect(rowIds()).toEqual([1, 2, 3]);
+    expect(header.parentElement?.getAttribute("aria-sort")).toBe("none");
+  });
+
+  it("filters rows and the closed list by text", () => {
+    send(
+      reset([row(1), row(2), row(3)], {
+        closed: [
+          {
+            seq: 1,
+            id: 9,
+            client: "10.0.0.2:5",
+            user: null,
+            command: "UDP",
+            target: "dns.example:53",
+            route: "direct",
+            startedAt: 0,
+            endedAt: 5000,
+            durationMs: 5000,
+            bytesUp: 40,
+            bytesDown: 80,
+          },
+        ],
+      }),
+    );
+    const filter = $("#conn-filter") as HTMLInputElement;
+    filter.value = "host2";
+    filter.dispatchEvent(new Event("input"));
+    expect(rowIds()).toEqual([2]);
+    expect(text("#open-count")).toBe("1 of 3");
+    expect(document.querySelectorAll("#closed-body tr")).toHaveLength(0);
+    expect(text("#closed-empty")).toBe("No closed connection matches the filter.");
+    filter.value = "dns";
+    filter.dispatchEvent(new Event("input"));
+    expect(rowIds()).toEqual([]);
+    expect(text("#conn-empty")).toBe("No open connection matches the filter.");
+    const closedCells = Array.from(document.querySelectorAll("#closed-body tr td")).map((c) => c.textContent);
+    expect(closedCells.slice(1)).toEqual(["10.0.0.2:5", "(no user)", "UDP", "dns.example:53", "direct", "5 s", "40 B", "80 B"]);
+  });
+
+  it("closes one session from its row", async () => {
+    vi.mocked(ipc.closeSession).mockResolvedValue(true);
+    send(reset([row(1), row(2)]));
+    view.render();
+    const button = $("#conn-body tr.row[data-id='2'] button.close-one") as HTMLButtonElement;
+    expect(button.getAttribute("aria-label")).toBe("Close the connection to host2.example:443");
+    button.click();
+    expect(ipc.closeSession).toHaveBeenCalledWith(2);
+    expect(button.disabled).toBe(true);
+    await flush();
+    expect(text("#conn-notice")).toBe("Connection closed.");
+  });
+
+  it("says so when the session had already ended, or the close failed", async () => {
+    send(reset([row(1)]));
+    view.render();
+    vi.mocked(ipc.closeSession).mockResolvedValue(false);
+    ($("#conn-body tr.row button.close-one") as HTMLButtonElement).click();
+    await flush();
+    expect(text("#conn-notice")).toBe("That connection had already ended.");
+    send(reset([row(4)]));
+    view.render();
+    vi.mocked(ipc.closeSession).mockRejectedValue({ message: "no such session" });
+    const button = $("#conn-body tr.row button.close-one") as HTMLButtonElement;
+    button.click();
+    await flush();
+    expect(text("#conn-notice")).toContain("no such session");
+    expect(button.disabled).toBe(false);
+  });
+
+  it("closes all sessions after asking", async () => {
+    vi.mocked(ipc.closeAllSessions).mockResolvedValue(2);
+    send(reset([row(1), row(2)]));
+    view.render();
+    const closeAll = $("#close-all") as HTMLButtonElement;
+    expect(closeAll.disabled).toBe(false);
+    closeAll.click();
+    expect(text("#confirm-close-all-text")).toContain("2 open connections will end");
+    $("#confirm-close-all-no").click();
+    await flush();
+    expect(ipc.closeAllSessions).not.toHaveBeenCalled();
+    closeAll.click();
+    $("#confirm-close-all-yes").click();
+    await flush();
+    expect(ipc.closeAllSessions).toHaveBeenCalledTimes(1);
+    expect(text("#conn-notice")).toBe("Closed 2 connections.");
+  });
+
+  it("draws only the rows in sight, however many sessions there are", () => {
+    const many = Array.from({ length: 2000 }, (_, i) => row(i + 1));
+    send(reset(many));
+    view.render();
+    const drawn = rowIds().length;
+    expect(drawn).toBeGreaterThan(10);
+    expect(drawn).toBeLessThan(60);
+    expect(text("#open-count")).toBe("2000");
+    // The spacers stand for the rows not drawn, so the scroll bar is true.
+    const spacers = Array.from(document.querySelectorAll<HTMLElement>("#conn-body tr.spacer"));
+    const spacerRows = spacers.reduce((sum, s) => sum + parseInt(s.style.height || "0", 10), 0) / 30;
+    expect(spacerRows + drawn).toBe(2000);
+  });
+
+  it("keeps a recently closed list, newest first", () => {
+    send(reset([]));
+    const closedRow = (seq: number) => ({
+      seq,
+      id: seq,
+      client: "127.0.0.1:1",
+      user: "alice",
+      command: "CONNECT" as const,
+      target: `t${seq}:80`,
+      route: "direct",
+      startedAt: 0,
+      endedAt: 1000,
+      durationMs: 1000,
+      bytesUp: seq,
+      bytesDown: seq * 10,
+    });
+    send(tick({ closed: [closedRow(1), closedRow(2)] }));
+    view.render();
+    const ids = Array.from(document.querySelectorAll<HTMLElement>("#closed-body tr")).map((tr) => tr.dataset.id);
+    expect(ids).toEqual(["2", "1"]);
+    expect($("#closed-body tr").dataset.bytesDown).toBe("20");
+    expect($("#closed-empty").hidden).toBe(true);
+  });
+
+  it("stops watching when hidden, and again when the page is hidden", async () => {
+    expect(ipc.watchLive).toHaveBeenCalledTimes(1);
+    view.hide();
+    await flush();
+    expect(unwatch).toHaveBeenCalledTimes(1);
+    view.show();
+    await view.settled();
+    expect(ipc.watchLive).toHaveBeenCalledTimes(2);
+
+    const hidden = vi.spyOn(document, "hidden", "get").mockReturnValue(true);
+    document.dispatchEvent(new Event("visibilitychange"));
+    await flush();
+    expect(unwatch).toHaveBeenCalledTimes(2);
+    hidden.mockReturnValue(false);
+    document.dispatchEvent(new Event("visibilitychange"));
+    await view.settled();
+    expect(ipc.watchLive).toHaveBeenCalledTimes(3);
+    hidden.mockRestore();
+  });
+
+  it("says when the live view cannot start", async () => {
+    view.hide();
+    vi.mocked(ipc.watchLive).mockRejectedValue({ message: "the app is shutting down" });
+    view.show();
+    await view.settled();
+    expect(text("#conn-notice")).toContain("the app is shutting down");
+  });
+
+  it("switches the graph's range", () => {
+    send(reset([]));
+    view.render();
+    expect($(".range button[data-minutes='5']").getAttribute("aria-pressed")).toBe("true");
+    $(".range button[data-minutes='15']").click();
+    expect($(".range button[data-minutes='15']").getAttribute("aria-pressed")).toBe("true");
+    expect($(".range button[data-minutes='5']").getAttribute("aria-pressed")).toBe("false");
+    expect(draw).toHaveBeenLastCalledWith(expect.any(Array), 15, 1_065_000);
+    expect($("#graph").getAttribute("aria-label")).toContain("last 15 minutes");
+  });
+});

@@ -1,0 +1,224 @@
+import { describe, expect, it } from "vitest";
+import type { ClosedRow, LiveReset, LiveRow, LiveTick, LiveTotals } from "../src/ipc";
+import {
+  HISTORY_LIMIT,
+  LiveModel,
+  formatBytes,
+  formatDuration,
+  formatRate,
+  matcher,
+  pointsWithin,
+  sortRows,
+} from "../src/live";
+
+const TOTALS: LiveTotals = {
+  bytesUp: 0,
+  bytesDown: 0,
+  activeSessions: 0,
+  sessions: 0,
+  refusedClients: 0,
+  authFailures: 0,
+  since: 0,
+};
+
+function row(id: number, extra: Partial<LiveRow> = {}): LiveRow {
+  return {
+    id,
+    client: `127.0.0.1:${40000 + id}`,
+    user: "alice",
+    protocol: "SOCKS5",
+    command: "CONNECT",
+    target: `host${id}.example:443`,
+    route: "direct",
+    startedAt: 1_000_000 + id * 1000,
+    bytesUp: 0,
+    bytesDown: 0,
+    rateUp: 0,
+    rateDown: 0,
+    ...extra,
+  };
+}
+
+function closed(seq: number, id: number): ClosedRow {
+  return {
+    seq,
+    id,
+    client: "127.0.0.1:1",
+    user: null,
+    command: "CONNECT",
+    target: `gone${id}:80`,
+    route: "direct",
+    startedAt: 0,
+    endedAt: 1000,
+    durationMs: 1000,
+    bytesUp: 1,
+    bytesDown: 2,
+  };
+}
+
+function reset(extra: Partial<LiveReset> = {}): LiveReset {
+  return {
+    kind: "reset",
+    at: 10_000,
+    sessions: [],
+    closed: [],
+    closedLimit: 3,
+    totals: TOTALS,
+    users: [],
+    history: [],
+    ...extra,
+  };
+}
+
+function tick(extra: Partial<LiveTick> = {}): LiveTick {
+  return {
+    kind: "tick",
+    at: 11_000,
+    added: [],
+    changed: [],
+    removed: [],
+    closed: [],
+    totals: TOTALS,
+    users: null,
+    point: [11_000, 0, 0],
+    ...extra,
+  };
+}
+
+describe("the live model", () => {
+  it("starts from a reset and applies what changed", () => {
+    const model = new LiveModel();
+    model.apply(reset({ sessions: [row(1), row(2)], history: [[9_000, 1, 2]] }));
+    expect([...model.rows.keys()]).toEqual([1, 2]);
+    const before = model.membership;
+
+    model.apply(tick({ changed: [[1, 10, 2000, 5, 1000]] }));
+    expect(model.rows.get(1)).toMatchObject({ bytesUp: 10, bytesDown: 2000, rateUp: 5, rateDown: 1000 });
+    expect(model.membership).toBe(before);
+    expect(model.history).toEqual([
+      [9_000, 1, 2],
+      [11_000, 0, 0],
+    ]);
+
+    model.apply(tick({ added: [row(3)], removed: [2] }));
+    expect([...model.rows.keys()].sort()).toEqual([1, 3]);
+    expect(model.membership).toBe(before + 1);
+  });
+
+  it("ignores a change for a row it does not know", () => {
+    const model = new LiveModel();
+    model.apply(reset({ sessions: [row(1)] }));
+    model.apply(tick({ changed: [[99, 1, 1, 1, 1]] }));
+    expect([...model.rows.keys()]).toEqual([1]);
+  });
+
+  it("a reset replaces everything", () => {
+    const model = new LiveModel();
+    model.apply(reset({ sessions: [row(1), row(2)] }));
+    model.apply(reset({ sessions: [row(7)] }));
+    expect([...model.rows.keys()]).toEqual([7]);
+  });
+
+  it("keeps the newest closed sessions first, up to the limit", () => {
+    const model = new LiveModel();
+    model.apply(reset({ closed: [closed(1, 11), closed(2, 12)] }));
+    expect(model.closed.map((c) => c.id)).toEqual([12, 11]);
+    const version = model.closedVersion;
+    model.apply(tick({ closed: [closed(3, 13), closed(4, 14)] }));
+    expect(model.closed.map((c) => c.id)).toEqual([14, 13, 12]);
+    expect(model.closedVersion).toBe(version + 1);
+    model.apply(tick());
+    expect(model.closedVersion).toBe(version + 1);
+  });
+
+  it("bounds the history to fifteen minutes of points", () => {
+    const model = new LiveModel();
+    model.apply(reset());
+    for (let i = 0; i < HISTORY_LIMIT + 10; i++) model.apply(tick({ point: [i, i, i] }));
+    expect(model.history.length).toBe(HISTORY_LIMIT);
+    expect(model.history[0]?.[0]).toBe(10);
+    expect(model.rate()).toEqual({ up: HISTORY_LIMIT + 9, down: HISTORY_LIMIT + 9 });
+  });
+
+  it("takes users only when they are sent", () => {
+    const model = new LiveModel();
+    const alice = { user: "alice", bytesUp: 1, bytesDown: 2, sessions: 1, active: 1 };
+    model.apply(reset({ users: [alice] }));
+    model.apply(tick({ users: null }));
+    expect(model.users).toEqual([alice]);
+    model.apply(tick({ users: [] }));
+    expect(model.users).toEqual([]);
+  });
+});
+
+describe("sorting and filtering", () => {
+  const rows = (): LiveRow[] => [
+    row(1, { target: "b.example:443", bytesDown: 50, user: null }),
+    row(2, { target: "a.example:80", bytesDown: 900, route: "via socks5://hop:1080" }),
+    row(3, { target: "c.example:22", bytesDown: 50, client: "192.168.1.7:5000" }),
+  ];
+
+  it("sorts by any column, ties by id", () => {
+    expect(sortRows(rows(), { key: "target", direction: "ascending" }).map((r) => r.id)).toEqual([2, 1, 3]);
+    expect(sortRows(rows(), { key: "bytesDown", direction: "descending" }).map((r) => r.id)).toEqual([2, 1, 3]);
+    expect(sortRows(rows(), { key: "bytesDown", direction: "ascending" }).map((r) => r.id)).toEqual([1, 3, 2]);
+    // Row 1 started first, so it has lasted longest.
+    expect(sortRows(rows(), { key: "duration", direction: "descending" }).map((r) => r.id)).toEqual([1, 2, 3]);
+    expect(sortRows(rows(), { key: "user", direction: "ascending" }).map((r) => r.id)).toEqual([1, 2, 3]);
+  });
+
+  it("sorts addresses and ports as numbers", () => {
+    const ports = [row(1, { target: "h:1000" }), row(2, { target: "h:200" })];
+    expect(sortRows(ports, { key: "target", direction: "ascending" }).map((r) => r.id)).toEqual([2, 1]);
+  });
+
+  it("filters on every word, in client, user, command, target and route", () => {
+    const model = new LiveModel();
+    model.apply(reset({ sessions: rows() }));
+    const ids = (filter: string): number[] => model.view({ key: "duration", direction: "descending" }, filter).map((r) => r.id);
+    expect(ids("")).toEqual([1, 2, 3]);
+    expect(ids("A.EXAMPLE")).toEqual([2]);
+    expect(ids("hop")).toEqual([2]);
+    expect(ids("192.168")).toEqual([3]);
+    expect(ids("alice c.example")).toEqual([3]);
+    expect(ids("connect")).toEqual([1, 2, 3]);
+    expect(ids("nothing-like-this")).toEqual([]);
+    expect(matcher("gone5")(closed(1, 5))).toBe(true);
+  });
+});
+
+describe("the graph's range", () => {
+  it("keeps the points of the last minutes", () => {
+    const history: [number, number, number][] = [
+      [0, 1, 1],
+      [30_000, 2, 2],
+      [60_000, 3, 3],
+      [90_000, 4, 4],
+    ];
+    expect(pointsWithin(history, 1, 90_000).map((p) => p[0])).toEqual([30_000, 60_000, 90_000]);
+    expect(pointsWithin(history, 5, 90_000)).toHaveLength(4);
+    expect(pointsWithin([], 5, 90_000)).toEqual([]);
+  });
+});
+
+describe("formatting", () => {
+  it("writes bytes and rates in decimal units, as the tray does", () => {
+    expect(formatBytes(0)).toBe("0 B");
+    expect(formatBytes(999)).toBe("999 B");
+    expect(formatBytes(1000)).toBe("1.0 kB");
+    expect(formatBytes(1260)).toBe("1.3 kB");
+    expect(formatBytes(34_000_000)).toBe("34 MB");
+    expect(formatBytes(999_999)).toBe("1.0 MB");
+    expect(formatRate(1_200_000)).toBe("1.2 MB/s");
+    expect(formatBytes(-5)).toBe("0 B");
+  });
+
+  it("writes durations", () => {
+    expect(formatDuration(0)).toBe("0 s");
+    expect(formatDuration(45_900)).toBe("45 s");
+    expect(formatDuration(185_000)).toBe("3 min 05 s");
+    expect(formatDuration(2 * 3600_000 + 7 * 60_000)).toBe("2 h 07 min");
+    expect(formatDuration(76 * 3600_000)).toBe("3 d 04 h");
+    expect(formatDuration(-10)).toBe("0 s");
+  });
+});
