@@ -10,7 +10,7 @@ use proxy_core::config::User;
 use proxy_core::monitor::{Protocol, Route};
 use proxy_core::protocol::socks5::{self, method, Command, Greeting, ReplyMessage};
 use proxy_core::protocol::{userpass, TargetAddr};
-use proxy_core::{Config, Server, StartError};
+use proxy_core::{Config, Monitor, Server, StartError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -161,6 +161,39 @@ async fn closing_a_session_by_id_ends_its_connection_only() {
     echo_round_trip(&mut second, b"still here").await;
     eventually("only the other session remains", || monitor.active() == 1).await;
     assert!(!monitor.close(id), "a closed session cannot be closed again");
+    server.stop(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn a_monitor_outlives_its_server_with_closed_sessions_and_totals() {
+    let echo = echo_server().await;
+    let monitor = Monitor::new();
+    let users = std::sync::Arc::new(proxy_core::UserTable::new(&[]));
+    let server =
+        Server::start_with_monitor(config(), users.clone(), monitor.clone()).await.unwrap();
+    let mut stream = socks5_connect(server.local_addrs()[0], echo, None).await.unwrap();
+    echo_round_trip(&mut stream, &[7u8; 1500]).await;
+    eventually("the session is registered", || monitor.active() == 1).await;
+    let id = monitor.snapshot().sessions[0].id;
+    assert!(monitor.close(id));
+    eventually("the session leaves", || monitor.active() == 0).await;
+    server.stop(Duration::ZERO).await;
+
+    // A second server on the same monitor: the first run's figures remain.
+    let server = Server::start_with_monitor(config(), users, monitor.clone()).await.unwrap();
+    let mut stream = socks5_connect(server.local_addrs()[0], echo, None).await.unwrap();
+    echo_round_trip(&mut stream, &[8u8; 500]).await;
+    eventually("the second session is registered", || monitor.active() == 1).await;
+    let snap = monitor.snapshot();
+    assert!(snap.sessions[0].id > id, "ids stay unique across servers");
+    assert_eq!(snap.totals.sessions, 2);
+    assert_eq!(snap.totals.bytes_down, 2000);
+    let closed = monitor.closed_since(0);
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].session.id, id);
+    assert_eq!((closed[0].session.bytes_up, closed[0].session.bytes_down), (1500, 1500));
+    assert_eq!(snap.users.len(), 1);
+    assert_eq!((snap.users[0].sessions, snap.users[0].active), (2, 1));
     server.stop(Duration::ZERO).await;
 }
 

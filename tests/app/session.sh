@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Inside the D-Bus session of tests/app/run.
+# Inside the D-Bus session of tests/app/run (arguments go to pytest) and of
+# scripts/measure-live ("-- COMMAND..." runs that command instead).
 set -euo pipefail
 # An unlocked login keyring, as a desktop session would have; in a folder
 # of its own, so a keyring left by an earlier run (with another password)
@@ -20,4 +21,9 @@ for _ in $(seq 1 100); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1;
 export DISPLAY=":$display"
 # Never the compositing workaround: it makes WebDriver screenshots hang.
 unset WEBKIT_DISABLE_COMPOSITING_MODE
-.venv/bin/python -m pytest -p no:cacheprovider tests/app "$@"
+if [ "${1:-}" = "--" ]; then
+  shift
+  "$@"
+else
+  .venv/bin/python -m pytest -p no:cacheprovider tests/app "$@"
+fi

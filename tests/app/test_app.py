@@ -214,11 +214,15 @@ class App:
         self.el(f"#nav-{view}").click()
         self.visible(f"#view-{view}")
 
-    def shot(self, name: str):
-        """Saves a screenshot of the window, from the top of the page, once
-        the page has painted its latest state (two animation frames)."""
+    def shot(self, name: str, scroll_to: str | None = None):
+        """Saves a screenshot of the window, from the top of the page (or
+        with `scroll_to` at the top), once the page has painted its latest
+        state (two animation frames)."""
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.driver.execute_script("window.scrollTo(0, 0)")
+        if scroll_to:
+            self.driver.execute_script("document.querySelector(arguments[0]).scrollIntoView()", scroll_to)
+        else:
+            self.driver.execute_script("window.scrollTo(0, 0)")
         self.driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             "requestAnimationFrame(() => requestAnimationFrame(() => done()));"
@@ -727,6 +731,7 @@ def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port
         )
         assert app.el("#open-count").text == "3"
         app.shot("connections")
+        app.shot("connections-table", scroll_to="#per-user-title")
 
         # Close the middle download from its row: its curl ends, early.
         victim = targets[1]

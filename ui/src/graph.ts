@@ -36,8 +36,8 @@ export function createGraph(container: HTMLElement): Graph {
       axes: [axis, { ...axis, size: 70, values: (_u, ticks) => ticks.map((v) => formatRate(v)) }],
       series: [
         {},
-        { label: "Download", stroke: "#1a73e8", fill: "#1a73e833", width: 1.5, value: (_u, v) => formatRate(v ?? 0) },
-        { label: "Upload", stroke: "#e8710a", fill: "#e8710a22", width: 1.5, value: (_u, v) => formatRate(v ?? 0) },
+        { label: "Download", stroke: "#1a73e8", width: 2, value: (_u, v) => formatRate(v ?? 0) },
+        { label: "Upload", stroke: "#e8710a", width: 2, value: (_u, v) => formatRate(v ?? 0) },
       ],
     },
     [[], [], []],

@@ -173,6 +173,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   let graph: Graph | null = null;
   let drawn = { closed: -1, users: -1, filter: "" };
   let frame = 0;
+  let everything = false;
   let shown = false;
   let watching: Promise<void> = Promise.resolve();
   let unwatch: (() => Promise<void>) | null = null;
@@ -216,11 +217,15 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
 
   // ---- drawing
 
-  function schedule(): void {
+  /** Draws on the next frame: everything, or (scrolling) the table alone. */
+  function schedule(tableOnly = false): void {
+    if (!tableOnly) everything = true;
     if (frame) return;
     const run = (): void => {
       frame = 0;
-      render();
+      if (everything) render();
+      else if (!section.hidden) renderOpen(model.at || Date.now());
+      everything = false;
     };
     frame = typeof requestAnimationFrame === "function" ? requestAnimationFrame(run) : window.setTimeout(run, 16);
   }
@@ -369,6 +374,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
 
   function render(): void {
     if (section.hidden) return;
+    const started = performance.now();
     const now = model.at || Date.now();
     renderTotals();
     renderOpen(now);
@@ -376,6 +382,8 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     if (drawn.closed !== model.closedVersion || drawn.filter !== filter) renderClosed();
     drawn = { closed: model.closedVersion, users: model.usersVersion, filter };
     renderGraph();
+    // What the last drawing cost, for scripts/measure-live.
+    section.dataset.renderMs = (performance.now() - started).toFixed(2);
   }
 
   // ---- controls
@@ -421,8 +429,8 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     render();
   });
 
-  scroll.addEventListener("scroll", schedule, { passive: true });
-  window.addEventListener("resize", schedule);
+  scroll.addEventListener("scroll", () => schedule(true), { passive: true });
+  window.addEventListener("resize", () => schedule());
 
   body.addEventListener("click", (event) => {
     const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button.close-one");
