@@ -273,6 +273,8 @@ describe("the connections view", () => {
     const spacers = Array.from(document.querySelectorAll<HTMLElement>("#conn-body tr.spacer"));
     const spacerRows = spacers.reduce((sum, s) => sum + parseInt(s.style.height || "0", 10), 0) / 30;
     expect(spacerRows + drawn).toBe(2000);
+    expect($("#conn-table").getAttribute("aria-rowcount")).toBe("2001");
+    expect($("#conn-body tr.row").getAttribute("aria-rowindex")).toBe("2");
   });
 
   it("keeps a recently closed list, newest first", () => {

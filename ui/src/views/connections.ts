@@ -98,7 +98,7 @@ const MARKUP = `
     </div>
     <div id="conn-scroll" class="conn-scroll">
       <table id="conn-table" class="live">
-        <thead><tr>${headerCells}<th scope="col" class="col-close"><span class="visually-hidden">Close</span></th></tr></thead>
+        <thead><tr aria-rowindex="1">${headerCells}<th scope="col" class="col-close"><span class="visually-hidden">Close</span></th></tr></thead>
         <tbody id="conn-body"></tbody>
       </table>
     </div>
@@ -155,6 +155,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   const model = new LiveModel();
   const body = byId<HTMLTableSectionElement>("conn-body", section);
   const scroll = byId("conn-scroll", section);
+  const table = byId<HTMLTableElement>("conn-table", section);
   const filterInput = byId<HTMLInputElement>("conn-filter", section);
   const closeAll = byId<HTMLButtonElement>("close-all", section);
   const notice = byId("conn-notice", section);
@@ -286,9 +287,13 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
       else cursor = cursor.nextSibling;
     }
     for (const extra of pool.slice(count)) if (extra.parentNode) extra.remove();
+    // Only some rows exist at a time: tell assistive technology how many
+    // there are and where each drawn one stands (the header is row 1).
+    table.setAttribute("aria-rowcount", String(rows.length + 1));
     wanted.forEach((tr, i) => {
       const row = rows[first + i];
       if (row) fillRow(tr, row, now);
+      tr.setAttribute("aria-rowindex", String(first + i + 2));
     });
     topSpacer.style.height = `${first * ROW_HEIGHT}px`;
     bottomSpacer.style.height = `${(rows.length - last) * ROW_HEIGHT}px`;
