@@ -248,19 +248,14 @@ pub struct Differ {
     /// Per open session, the last figures sent: bytes up, bytes down, rate
     /// up, rate down.
     sent: HashMap<u64, (u64, u64, u64, u64)>,
-    /// The last closed session sent.
+    /// The number of the last closed session sent (see
+    /// [`Monitor::closed_since`]).
     closed_seq: u64,
     /// The user figures last sent.
     users: Vec<UserRow>,
 }
 
 impl Differ {
-    /// The number of the last closed session sent, for
-    /// [`Monitor::closed_since`].
-    pub fn closed_seq(&self) -> u64 {
-        self.closed_seq
-    }
-
     /// A full message; what follows is relative to it.
     pub fn reset(
         &mut self,
@@ -347,6 +342,31 @@ impl Differ {
         };
         self.previous = Some(snapshot);
         LiveMessage::Tick(message)
+    }
+
+    /// The next message from `monitor`: a tick carrying `point`, or a reset
+    /// (with every remembered closed session and the history) when there is
+    /// no point because the view is new or missed ticks.
+    pub fn next(
+        &mut self,
+        monitor: &Monitor,
+        point: Option<Point>,
+        history: &VecDeque<Point>,
+        since: SystemTime,
+    ) -> LiveMessage {
+        let snapshot = monitor.snapshot();
+        let now = SystemTime::now();
+        match point {
+            Some(point) => {
+                let closed = monitor.closed_since(self.closed_seq);
+                self.tick(snapshot, &closed, point, since, now)
+            }
+            None => {
+                let closed = monitor.closed_since(0);
+                let history = history.iter().copied().collect();
+                self.reset(snapshot, &closed, history, since, now)
+            }
+        }
     }
 
     /// Per session of `snapshot`, in order, the rates since the previous
@@ -480,23 +500,16 @@ impl Live {
     /// Sends the watcher its next message (a reset when it is fresh); drops
     /// it when its channel is gone.
     fn send(&self, inner: &mut LiveInner, point: Option<Point>) {
-        let history: Vec<Point> = inner.history.iter().copied().collect();
-        let Some(watcher) = inner.watcher.as_mut() else {
+        let LiveInner { history, watcher: slot, .. } = inner;
+        let Some(watcher) = slot.as_mut() else {
             return;
         };
-        let snapshot = self.monitor.snapshot();
-        let closed = self.monitor.closed_since(watcher.differ.closed_seq());
-        let now = SystemTime::now();
-        let message = match point {
-            Some(point) if !watcher.fresh => {
-                watcher.differ.tick(snapshot, &closed, point, self.since, now)
-            }
-            _ => watcher.differ.reset(snapshot, &closed, history, self.since, now),
-        };
+        let point = point.filter(|_| !watcher.fresh);
+        let message = watcher.differ.next(&self.monitor, point, history, self.since);
         watcher.fresh = false;
         if let Err(e) = watcher.channel.send(message) {
             tracing::debug!("live view gone ({e}); sampling the totals only");
-            inner.watcher = None;
+            *slot = None;
         }
     }
 }
@@ -625,7 +638,7 @@ mod tests {
         assert_eq!(reset.closed.len(), 1);
         assert_eq!(reset.closed[0].bytes_down, 77);
         assert_eq!(reset.history, vec![(1, 2, 3)]);
-        assert_eq!(differ.closed_seq(), 4);
+        assert_eq!(differ.closed_seq, 4);
     }
 
     #[test]
@@ -672,7 +685,7 @@ mod tests {
             T,
         ));
         assert_eq!(tick.closed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![7]);
-        assert_eq!(differ.closed_seq(), 3);
+        assert_eq!(differ.closed_seq, 3);
     }
 
     #[test]
@@ -726,5 +739,68 @@ mod tests {
         assert_eq!(format_bytes(34_000_000), "34 MB");
         assert_eq!(format_bytes(999_999), "1.0 MB");
         assert_eq!(format_bytes(5_000_000_000_000_000_000), "5000 PB");
+    }
+
+    /// A session through a real server on `monitor`, closed again; waits
+    /// until the monitor has it among the closed ones.
+    async fn session_through(server: &proxy_core::Server, monitor: &Monitor, closed_before: usize) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let target = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = target.local_addr().unwrap().port();
+        let mut client = tokio::net::TcpStream::connect(server.local_addrs()[0]).await.unwrap();
+        client.write_all(&[5, 1, 0]).await.unwrap();
+        let mut reply = [0u8; 2];
+        client.read_exact(&mut reply).await.unwrap();
+        let mut request = vec![5, 1, 0, 1, 127, 0, 0, 1];
+        request.extend_from_slice(&port.to_be_bytes());
+        client.write_all(&request).await.unwrap();
+        let mut reply = [0u8; 10];
+        client.read_exact(&mut reply).await.unwrap();
+        assert_eq!(reply[1], 0, "CONNECT refused");
+        let (accepted, _) = target.accept().await.unwrap();
+        // Both ends go: a half-closed session would wait for its idle limit.
+        drop(client);
+        drop(accepted);
+        for _ in 0..500 {
+            if monitor.closed_since(0).len() > closed_before {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the session did not close within 5 s");
+    }
+
+    #[tokio::test]
+    async fn a_reset_after_a_pause_carries_every_closed_session() {
+        let monitor = Monitor::new();
+        let config = proxy_core::Config {
+            listen: vec!["127.0.0.1:0".parse().unwrap()],
+            ..proxy_core::Config::default()
+        };
+        let users = Arc::new(proxy_core::UserTable::new(&[]));
+        let server =
+            proxy_core::Server::start_with_monitor(config, users, monitor.clone()).await.unwrap();
+        let history = VecDeque::from(vec![(1, 2, 3)]);
+        let mut differ = Differ::default();
+
+        session_through(&server, &monitor, 0).await;
+        let LiveMessage::Reset(first) = differ.next(&monitor, None, &history, T) else {
+            panic!("a fresh view gets a reset")
+        };
+        assert_eq!(first.closed.len(), 1);
+        assert_eq!(first.history, vec![(1, 2, 3)]);
+
+        session_through(&server, &monitor, 1).await;
+        let tick = as_tick(differ.next(&monitor, Some((4, 0, 0)), &history, T));
+        assert_eq!(tick.closed.len(), 1, "a tick carries only the newly closed session");
+        assert_ne!(tick.closed[0].id, first.closed[0].id);
+
+        // The window was hidden: the reset that follows carries both.
+        let LiveMessage::Reset(again) = differ.next(&monitor, None, &history, T) else {
+            panic!("expected a reset")
+        };
+        assert_eq!(again.closed.len(), 2);
+        assert_eq!(again.totals.sessions, 2);
+        server.stop(Duration::ZERO).await;
     }
 }
