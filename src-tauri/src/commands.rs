@@ -356,10 +356,11 @@ pub async fn watch_live(
     Ok(())
 }
 
-/// The view stops watching (it is hidden, or another view is shown).
+/// The view that watches on `channel` stops (it is hidden, or another view
+/// is shown).
 #[tauri::command]
-pub async fn unwatch_live(live: State<'_, Arc<Live>>) -> Result<(), ()> {
-    live.unwatch();
+pub async fn unwatch_live(live: State<'_, Arc<Live>>, channel: u32) -> Result<(), ()> {
+    live.unwatch(channel);
     Ok(())
 }
 

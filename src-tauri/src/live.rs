@@ -442,9 +442,13 @@ impl Live {
         tracing::info!("live view watching");
     }
 
-    /// The view stops watching; the sampler goes back to the totals alone.
-    pub fn unwatch(&self) {
-        if self.lock().watcher.take().is_some() {
+    /// The view whose channel is `channel` stops watching; the sampler goes
+    /// back to the totals alone. A view that replaced it is left alone, so
+    /// a late "stop" from an older view cannot silence a newer one.
+    pub fn unwatch(&self, channel: u32) {
+        let mut inner = self.lock();
+        if inner.watcher.as_ref().is_some_and(|w| w.channel.id() == channel) {
+            inner.watcher = None;
             tracing::info!("live view stopped watching");
         }
     }
@@ -802,5 +806,31 @@ mod tests {
         assert_eq!(again.closed.len(), 2);
         assert_eq!(again.totals.sessions, 2);
         server.stop(Duration::ZERO).await;
+    }
+
+    fn counting_channel() -> (Channel<LiveMessage>, Arc<std::sync::atomic::AtomicUsize>) {
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = Arc::clone(&count);
+        let channel = Channel::new(move |_body| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        (channel, count)
+    }
+
+    #[test]
+    fn a_late_stop_from_an_older_view_leaves_the_newer_one_watching() {
+        let live = Live::new(Monitor::new(), Status::stopped());
+        let (old, old_count) = counting_channel();
+        let (new, new_count) = counting_channel();
+        let (old_id, new_id) = (old.id(), new.id());
+        live.watch(old);
+        live.watch(new);
+        assert_eq!(old_count.load(std::sync::atomic::Ordering::SeqCst), 1, "a reset at once");
+        assert_eq!(new_count.load(std::sync::atomic::Ordering::SeqCst), 1, "a reset at once");
+        live.unwatch(old_id);
+        assert!(live.watched(), "the old view's stop silenced the new view");
+        live.unwatch(new_id);
+        assert!(!live.watched());
     }
 }

@@ -255,7 +255,8 @@ export async function watchLive(handler: (message: LiveMessage) => void): Promis
   await invoke<void>("watch_live", { onMessage: channel });
   return async () => {
     active = false;
-    await invoke<void>("unwatch_live");
+    // Names its channel: a late stop never silences a newer watch.
+    await invoke<void>("unwatch_live", { channel: channel.id });
   };
 }
 

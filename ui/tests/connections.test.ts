@@ -339,4 +339,28 @@ describe("the connections view", () => {
     expect(draw).toHaveBeenLastCalledWith(expect.any(Array), 15, 1_065_000);
     expect($("#graph").getAttribute("aria-label")).toContain("last 15 minutes");
   });
+
+  it("a view hidden and shown again while its watch is on the way ends with one watch", async () => {
+    view.hide();
+    await flush();
+    vi.mocked(ipc.watchLive).mockClear();
+    unwatch.mockClear();
+    let answer: (stop: () => Promise<void>) => void = () => {};
+    const stale = vi.fn(() => Promise.resolve());
+    vi.mocked(ipc.watchLive).mockImplementationOnce(
+      () => new Promise((resolve) => (answer = resolve)),
+    );
+    view.show();
+    view.hide();
+    view.show(); // still waiting for the first answer: no second request yet
+    expect(ipc.watchLive).toHaveBeenCalledTimes(1);
+    answer(stale);
+    await flush();
+    await flush();
+    expect(stale).toHaveBeenCalledTimes(1);
+    expect(ipc.watchLive).toHaveBeenCalledTimes(2);
+    view.hide();
+    await flush();
+    expect(unwatch).toHaveBeenCalledTimes(1);
+  });
 });

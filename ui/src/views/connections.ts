@@ -179,6 +179,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   let watching: Promise<void> = Promise.resolve();
   let unwatch: (() => Promise<void>) | null = null;
   let generation = 0;
+  let pending = false;
   let messages = 0;
 
   // ---- watching
@@ -191,17 +192,28 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   }
 
   function startWatching(): void {
-    if (!shown || document.hidden || unwatch) return;
+    if (!shown || document.hidden || unwatch || pending) return;
+    pending = true;
     const mine = ++generation;
     watching = ipc
       .watchLive(onMessage)
       .then((stop) => {
-        if (mine !== generation) return stop();
+        pending = false;
+        // Hidden again while the answer was on its way: stop this one and
+        // start over if the view is back.
+        if (mine !== generation) {
+          void stop()
+            .catch(() => undefined)
+            .then(startWatching);
+          return;
+        }
         unwatch = stop;
         showText(notice, null);
-        return undefined;
       })
-      .catch((e: unknown) => showText(notice, `The live view is not available: ${messageOf(e)}`));
+      .catch((e: unknown) => {
+        pending = false;
+        showText(notice, `The live view is not available: ${messageOf(e)}`);
+      });
   }
 
   function stopWatching(): void {
