@@ -21,7 +21,8 @@ const STEP_LIMIT: Duration = Duration::from_secs(120);
 fn main() {
     let bulk_mib: u64 = env_number("BENCH_BULK_MIB", 2048);
     let connections: usize = env_number("BENCH_CONNECTIONS", 5000) as usize;
-    let concurrency: usize = env_number("BENCH_CONCURRENCY", 50) as usize;
+    // At least one worker: 0 would divide by zero below.
+    let concurrency: usize = (env_number("BENCH_CONCURRENCY", 50) as usize).max(1);
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(async {
         let target = start_target().await;

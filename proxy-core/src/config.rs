@@ -212,10 +212,16 @@ pub enum ConfigError {
 impl Config {
     /// Reads a configuration from TOML text and validates it.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let config: Config =
-            toml::from_str(text).map_err(|e| ConfigError::Parse(describe_toml_error(text, &e)))?;
+        let config = Config::parse_toml(text)?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Reads a configuration from TOML text without validating it, for a
+    /// caller that changes it further (command-line overrides) and then
+    /// calls [`Config::validate`] on the result.
+    pub fn parse_toml(text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse(describe_toml_error(text, &e)))
     }
 
     /// The configuration as TOML text.
@@ -298,7 +304,10 @@ impl Config {
 }
 
 /// Says where a TOML error is and what it is, naming the key but not
-/// quoting the line: the value may be a password.
+/// quoting the line: the value may be a password. What comes before the
+/// first '=' is named only when it looks like a bare (or dotted) TOML key:
+/// on a continuation line of an array or a multi-line string, it is part of
+/// a value (`"socks5://bob:x=y@gw",`).
 fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
     let Some(span) = error.span() else {
         return error.message().to_owned();
@@ -307,11 +316,21 @@ fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
     let line_number = text[..start].matches('\n').count() + 1;
     let line = text.lines().nth(line_number - 1).unwrap_or("");
     match line.split_once('=') {
-        Some((key, _)) if !key.trim().is_empty() => {
+        Some((key, _)) if is_bare_key(key.trim()) => {
             format!("line {line_number}, {}: {}", key.trim(), error.message())
         }
         _ => format!("line {line_number}: {}", error.message()),
     }
+}
+
+/// Whether `key` is a bare TOML key (`A-Za-z0-9_-`) or dotted bare keys.
+fn is_bare_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.split('.').all(|part| {
+            let part = part.trim();
+            !part.is_empty()
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
 }
 
 fn invalid(field: &'static str, value: impl fmt::Display, reason: &'static str) -> ConfigError {
@@ -428,6 +447,30 @@ mod tests {
         let err =
             Config::from_toml("[upstream]\nchain = [\"socks5://a:hunter2@x\"]\n").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn errors_name_bare_keys_but_never_quote_values() {
+        let err = Config::from_toml("[timeouts]\nconnect = 5\n").unwrap_err().to_string();
+        assert!(err.starts_with("line 2, connect: "), "{err}");
+        let err = Config::from_toml("[upstream]\nchain = [\n  \"socks5://bob:x=y@gw\",\n]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("bob") && !err.contains("x="), "{err}");
+        assert!(is_bare_key("timeouts.connect") && is_bare_key("a-b_c . d"));
+        for not_key in ["", "\"socks5://bob:x", "a..b", "'quoted'", "a b"] {
+            assert!(!is_bare_key(not_key), "{not_key}");
+        }
+    }
+
+    #[test]
+    fn parse_toml_leaves_validation_to_the_caller() {
+        let text = "[clients]\nallow = [\"any\"]\n";
+        assert!(Config::from_toml(text).is_err());
+        let mut config = Config::parse_toml(text).unwrap();
+        config.auth.required = true;
+        config.auth.users.push(User { name: "a".into(), password: "b".into() });
+        config.validate().unwrap();
     }
 
     #[test]

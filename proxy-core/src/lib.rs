@@ -19,7 +19,5 @@ mod server;
 
 pub use auth::{Authenticator, UserTable};
 pub use config::{Config, ConfigError};
-pub use monitor::{
-    ClosedSession, Monitor, MonitorSnapshot, Rates, SessionSnapshot, Totals, UserTotals,
-};
+pub use monitor::{ClosedSession, Monitor, MonitorSnapshot, SessionSnapshot, Totals, UserTotals};
 pub use server::{ApplyError, Server, ServerState, StartError};

@@ -4,10 +4,13 @@
 //! A session registers once its request is known and leaves when it ends
 //! (its [`SessionHandle`] is dropped). Counting a relayed buffer costs one
 //! relaxed atomic add. [`Monitor::snapshot`] copies the registry under a
-//! short-held lock; [`Rates::between`] turns two snapshots into rates;
-//! [`Monitor::totals`] reads only the counters, for callers that poll often.
-//! A session that ends leaves its final figures in a bounded log of recently
-//! closed sessions ([`Monitor::closed_since`]) and in its user's totals.
+//! short-held lock; [`Monitor::totals`] reads only the counters, for callers
+//! that poll often. A session that ends leaves its final figures in a
+//! bounded log of recently closed sessions ([`Monitor::closed_since`]) and
+//! in its user's totals.
+//!
+//! The types serialise with camelCase names, as the desktop app's window
+//! reads them.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -46,6 +49,7 @@ pub enum Route {
 
 /// One session as it is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionSnapshot {
     /// Unique for the life of the monitor.
     pub id: u64,
@@ -73,6 +77,7 @@ pub struct SessionSnapshot {
 
 /// Figures over the monitor's whole life.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Totals {
     /// Bytes up, of sessions open and closed.
     pub bytes_up: u64,
@@ -91,6 +96,7 @@ pub struct Totals {
 /// The figures of one user (or of the sessions without one), over the
 /// monitor's whole life.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UserTotals {
     /// The user; `None` for sessions without a username.
     pub user: Option<String>,
@@ -106,6 +112,7 @@ pub struct UserTotals {
 
 /// A session that has ended, with its final figures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ClosedSession {
     /// Increases by one with every closed session; see
     /// [`Monitor::closed_since`].
@@ -119,6 +126,7 @@ pub struct ClosedSession {
 
 /// The registry at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MonitorSnapshot {
     /// When it was taken, on a monotonic clock started with the monitor.
     pub at: Duration,
@@ -132,45 +140,6 @@ pub struct MonitorSnapshot {
 
 /// How many closed sessions [`Monitor::closed_since`] remembers.
 pub const CLOSED_KEPT: usize = 100;
-
-/// Byte rates between two snapshots, in bytes per second.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Rates {
-    /// Total rate up.
-    pub up: f64,
-    /// Total rate down.
-    pub down: f64,
-    /// Per open session (present in the later snapshot): id, up, down.
-    pub sessions: Vec<(u64, f64, f64)>,
-}
-
-impl Rates {
-    /// The rates from `earlier` to `later`. A session new in `later` counts
-    /// from zero; closed sessions still count in the totals. Zero when no
-    /// time has passed.
-    pub fn between(earlier: &MonitorSnapshot, later: &MonitorSnapshot) -> Rates {
-        let seconds = later.at.saturating_sub(earlier.at).as_secs_f64();
-        if seconds <= 0.0 {
-            return Rates::default();
-        }
-        let rate = |a: u64, b: u64| b.saturating_sub(a) as f64 / seconds;
-        let before: HashMap<u64, (u64, u64)> =
-            earlier.sessions.iter().map(|s| (s.id, (s.bytes_up, s.bytes_down))).collect();
-        let sessions = later
-            .sessions
-            .iter()
-            .map(|s| {
-                let (up, down) = before.get(&s.id).copied().unwrap_or((0, 0));
-                (s.id, rate(up, s.bytes_up), rate(down, s.bytes_down))
-            })
-            .collect();
-        Rates {
-            up: rate(earlier.totals.bytes_up, later.totals.bytes_up),
-            down: rate(earlier.totals.bytes_down, later.totals.bytes_down),
-            sessions,
-        }
-    }
-}
 
 /// The live registry. Cheap to clone; clones share the registry.
 #[derive(Debug, Clone, Default)]
@@ -188,18 +157,24 @@ impl Monitor {
     pub fn snapshot(&self) -> MonitorSnapshot {
         let at = self.inner.epoch.elapsed();
         let now = Instant::now();
-        let entries: Vec<Arc<SessionEntry>> = self.inner.lock().values().cloned().collect();
+        // The open sessions and the closed figures are taken together, so a
+        // session is counted in one or the other, never both or neither:
+        // totals never jump or go back.
+        let (entries, closed_up, closed_down, mut users) = {
+            let sessions = self.inner.lock();
+            let log = self.inner.closed_log();
+            (
+                sessions.values().cloned().collect::<Vec<_>>(),
+                log.bytes_up,
+                log.bytes_down,
+                log.users.clone(),
+            )
+        };
         let mut sessions: Vec<SessionSnapshot> =
             entries.iter().map(|entry| entry.snapshot(now)).collect();
         sessions.sort_unstable_by_key(|s| s.id);
-        // Closed totals are read after the open sessions: a session that
-        // closes in between may be counted twice for this one snapshot,
-        // never lost, so totals never go backwards.
-        let open_up: u64 = sessions.iter().map(|s| s.bytes_up).sum();
-        let open_down: u64 = sessions.iter().map(|s| s.bytes_down).sum();
-        let mut users = self.inner.closed_log().users.clone();
         for session in &sessions {
-            let user = users.entry(session.user.clone()).or_default();
+            let user = user_totals(&mut users, session);
             user.bytes_up += session.bytes_up;
             user.bytes_down += session.bytes_down;
             user.sessions += 1;
@@ -207,24 +182,24 @@ impl Monitor {
         }
         let users =
             users.into_iter().map(|(user, figures)| UserTotals { user, ..figures }).collect();
-        let totals = self.inner.totals_with(open_up, open_down, sessions.len());
+        let open_up: u64 = sessions.iter().map(|s| s.bytes_up).sum();
+        let open_down: u64 = sessions.iter().map(|s| s.bytes_down).sum();
+        let totals =
+            self.inner.totals_with(open_up + closed_up, open_down + closed_down, sessions.len());
         MonitorSnapshot { at, sessions, totals, users }
     }
 
     /// The totals alone: the counters are read, nothing is copied. For
     /// callers that poll often, such as a status line.
     pub fn totals(&self) -> Totals {
-        let (up, down, open) = {
-            let sessions = self.inner.lock();
-            let (up, down) = sessions.values().fold((0, 0), |(up, down), entry| {
+        let sessions = self.inner.lock();
+        let log = self.inner.closed_log();
+        let (up, down) =
+            sessions.values().fold((log.bytes_up, log.bytes_down), |(up, down), entry| {
                 let (u, d) = entry.counters.load();
                 (up + u, down + d)
             });
-            (up, down, sessions.len())
-        };
-        // The closed totals are read after the open sessions, as in
-        // `snapshot`.
-        self.inner.totals_with(up, down, open)
+        self.inner.totals_with(up, down, sessions.len())
     }
 
     /// The sessions that closed after the one numbered `seq` (0 for all that
@@ -346,27 +321,37 @@ impl SessionHandle {
 
 impl Drop for SessionHandle {
     fn drop(&mut self) {
-        // Add the bytes to the closed totals before leaving the registry, so
-        // that a snapshot never misses them (it may see them twice, once).
         let session = self.entry.snapshot(Instant::now());
-        let (up, down) = (session.bytes_up, session.bytes_down);
-        self.registry.closed_up.fetch_add(up, Ordering::Relaxed);
-        self.registry.closed_down.fetch_add(down, Ordering::Relaxed);
-        {
-            let mut log = self.registry.closed_log();
-            let user = log.users.entry(session.user.clone()).or_default();
-            user.bytes_up += up;
-            user.bytes_down += down;
-            user.sessions += 1;
-            log.seq += 1;
-            let seq = log.seq;
-            if log.entries.len() == CLOSED_KEPT {
-                log.entries.pop_front();
-            }
-            log.entries.push_back(ClosedSession { seq, session, ended_at: SystemTime::now() });
+        // Both locks, in the order `snapshot` takes them: the session leaves
+        // the registry and enters the closed figures in one step.
+        let mut sessions = self.registry.lock();
+        let mut log = self.registry.closed_log();
+        log.bytes_up += session.bytes_up;
+        log.bytes_down += session.bytes_down;
+        let user = user_totals(&mut log.users, &session);
+        user.bytes_up += session.bytes_up;
+        user.bytes_down += session.bytes_down;
+        user.sessions += 1;
+        log.seq += 1;
+        let seq = log.seq;
+        if log.entries.len() == CLOSED_KEPT {
+            log.entries.pop_front();
         }
-        self.registry.lock().remove(&self.entry.id);
+        log.entries.push_back(ClosedSession { seq, session, ended_at: SystemTime::now() });
+        sessions.remove(&self.entry.id);
     }
+}
+
+/// The per-user figures a session counts in. Only a SOCKS5 user is one the
+/// server checked; a SOCKS4 USERID is whatever the client wrote, so those
+/// sessions count under no user, and clients cannot grow the table without
+/// bound.
+fn user_totals<'a>(
+    users: &'a mut BTreeMap<Option<String>, UserTotals>,
+    session: &SessionSnapshot,
+) -> &'a mut UserTotals {
+    let key = if session.protocol == Protocol::Socks5 { session.user.clone() } else { None };
+    users.entry(key).or_default()
 }
 
 #[derive(Debug)]
@@ -375,8 +360,6 @@ struct Registry {
     next_id: AtomicU64,
     sessions: Mutex<HashMap<u64, Arc<SessionEntry>>>,
     registered: AtomicU64,
-    closed_up: AtomicU64,
-    closed_down: AtomicU64,
     refused_clients: AtomicU64,
     auth_failures: AtomicU64,
     closed: Mutex<ClosedLog>,
@@ -387,6 +370,9 @@ struct Registry {
 struct ClosedLog {
     /// The number of the last closed session.
     seq: u64,
+    /// Bytes up and down of every closed session.
+    bytes_up: u64,
+    bytes_down: u64,
     /// The last [`CLOSED_KEPT`] closed sessions, oldest first.
     entries: VecDeque<ClosedSession>,
     /// Per user, the figures of the closed sessions (`active` stays 0).
@@ -400,8 +386,6 @@ impl Default for Registry {
             next_id: AtomicU64::new(0),
             sessions: Mutex::new(HashMap::new()),
             registered: AtomicU64::new(0),
-            closed_up: AtomicU64::new(0),
-            closed_down: AtomicU64::new(0),
             refused_clients: AtomicU64::new(0),
             auth_failures: AtomicU64::new(0),
             closed: Mutex::new(ClosedLog::default()),
@@ -422,11 +406,11 @@ impl Registry {
         self.closed.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The totals, given the bytes of the open sessions (read first).
-    fn totals_with(&self, open_up: u64, open_down: u64, open: usize) -> Totals {
+    /// The totals, given the bytes of all sessions, open and closed.
+    fn totals_with(&self, bytes_up: u64, bytes_down: u64, open: usize) -> Totals {
         Totals {
-            bytes_up: open_up + self.closed_up.load(Ordering::Relaxed),
-            bytes_down: open_down + self.closed_down.load(Ordering::Relaxed),
+            bytes_up,
+            bytes_down,
             active_sessions: open as u64,
             sessions: self.registered.load(Ordering::Relaxed),
             refused_clients: self.refused_clients.load(Ordering::Relaxed),
@@ -521,37 +505,6 @@ mod tests {
     }
 
     #[test]
-    fn rates_come_from_consecutive_snapshots() {
-        let monitor = Monitor::new();
-        let a = monitor.register(new_session("a:1"), CancellationToken::new());
-        let mut earlier = monitor.snapshot();
-        a.counters().add_up(1000);
-        a.counters().add_down(4000);
-        let mut later = monitor.snapshot();
-        // Fix the clock so the test does not depend on timing.
-        earlier.at = Duration::from_secs(10);
-        later.at = Duration::from_secs(12);
-        let rates = Rates::between(&earlier, &later);
-        assert_eq!((rates.up, rates.down), (500.0, 2000.0));
-        assert_eq!(rates.sessions, vec![(a.id(), 500.0, 2000.0)]);
-        assert_eq!(Rates::between(&later, &later), Rates::default());
-    }
-
-    #[test]
-    fn rates_of_a_new_session_count_from_zero() {
-        let monitor = Monitor::new();
-        let mut earlier = monitor.snapshot();
-        let a = monitor.register(new_session("a:1"), CancellationToken::new());
-        a.counters().add_down(300);
-        let mut later = monitor.snapshot();
-        earlier.at = Duration::from_secs(1);
-        later.at = Duration::from_secs(4);
-        let rates = Rates::between(&earlier, &later);
-        assert_eq!(rates.sessions, vec![(a.id(), 0.0, 100.0)]);
-        assert_eq!(rates.down, 100.0);
-    }
-
-    #[test]
     fn totals_agree_with_the_snapshot() {
         let monitor = Monitor::new();
         let a = monitor.register(new_session("a:1"), CancellationToken::new());
@@ -626,5 +579,22 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn socks4_user_ids_count_under_no_user() {
+        let monitor = Monitor::new();
+        for n in 0..50 {
+            let claimed = NewSession {
+                user: Some(format!("claimed-{n}")),
+                protocol: Protocol::Socks4,
+                ..new_session("t:1")
+            };
+            drop(monitor.register(claimed, CancellationToken::new()));
+        }
+        let snap = monitor.snapshot();
+        assert_eq!(snap.users.len(), 1, "a SOCKS4 USERID is the client's word, not a user");
+        assert_eq!((snap.users[0].user.as_deref(), snap.users[0].sessions), (None, 50));
+        assert_eq!(monitor.closed_since(49)[0].session.user.as_deref(), Some("claimed-49"));
     }
 }

@@ -204,8 +204,17 @@ fn lan_ranges() -> [IpNet; 8] {
     .map(|s| s.parse().expect("the LAN ranges are valid CIDRs"))
 }
 
-fn is_lan(ip: IpAddr) -> bool {
-    lan_ranges().iter().any(|range| range.contains(&ip))
+/// Whether `ip` is in [`lan_ranges`], without building them (the router
+/// asks this per request and per datagram). An IPv4-mapped address counts
+/// as IPv6: callers pass canonical addresses.
+pub(crate) fn is_lan(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        IpAddr::V6(ip) => {
+            let first = ip.segments()[0];
+            ip.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +251,52 @@ mod tests {
         }
         for no in ["172.32.0.1", "8.8.8.8", "100.64.0.1", "2001:db8::1", "::ffff:1.1.1.1"] {
             assert!(!rule.admits(ip(no)), "{no} is not on the LAN");
+        }
+    }
+
+    #[test]
+    fn is_lan_is_the_lan_ranges() {
+        let samples = [
+            "0.0.0.0",
+            "9.255.255.255",
+            "10.0.0.0",
+            "10.255.255.255",
+            "11.0.0.0",
+            "126.255.255.255",
+            "127.0.0.0",
+            "127.255.255.255",
+            "128.0.0.0",
+            "169.253.255.255",
+            "169.254.0.0",
+            "169.254.255.255",
+            "169.255.0.0",
+            "172.15.255.255",
+            "172.16.0.0",
+            "172.31.255.255",
+            "172.32.0.0",
+            "192.167.255.255",
+            "192.168.0.0",
+            "192.168.255.255",
+            "192.169.0.0",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::2",
+            "::ffff:10.0.0.1",
+            "fbff:ffff::",
+            "fc00::",
+            "fdff:ffff::1",
+            "fe00::",
+            "fe7f:ffff::",
+            "fe80::",
+            "febf:ffff::1",
+            "fec0::",
+            "2001:db8::1",
+        ];
+        for sample in samples {
+            let ip = ip(sample);
+            let in_ranges = lan_ranges().iter().any(|range| range.contains(&ip));
+            assert_eq!(is_lan(ip), in_ranges, "{sample}");
         }
     }
 

@@ -35,17 +35,26 @@ pub enum RelayEnd {
 }
 
 /// Relays between `client` and `target` until both directions end, one
-/// fails, or nothing moves for `idle`. Bytes are counted on `counters` as
-/// they are written: up is client to target, down is target to client.
+/// fails, or nothing moves for `idle`. `early` (bytes the client sent before
+/// the relay began) goes to the target first, under the same idle watch.
+/// Bytes are counted on `counters` as they are written: up is client to
+/// target, down is target to client.
 pub async fn relay(
     mut client: TcpStream,
     mut target: TcpStream,
+    early: &[u8],
     counters: &ByteCounters,
     idle: Duration,
 ) -> RelayEnd {
     let (mut client_read, mut client_write) = client.split();
     let (mut target_read, mut target_write) = target.split();
-    let up = copy_until_eof(&mut client_read, &mut target_write, |n| counters.add_up(n));
+    let up = async {
+        if !early.is_empty() {
+            target_write.write_all(early).await?;
+            counters.add_up(early.len() as u64);
+        }
+        copy_until_eof(&mut client_read, &mut target_write, |n| counters.add_up(n)).await
+    };
     let down = copy_until_eof(&mut target_read, &mut client_write, |n| counters.add_down(n));
     let both = async { tokio::try_join!(up, down) };
     tokio::select! {
@@ -58,27 +67,24 @@ pub async fn relay(
 }
 
 /// Copies until `reader` ends, then shuts down `writer`, so that the peer
-/// sees the end of the stream too. Returns the bytes copied.
+/// sees the end of the stream too. `count` hears of every write.
 pub async fn copy_until_eof<R, W>(
     reader: &mut R,
     writer: &mut W,
     count: impl Fn(u64),
-) -> io::Result<u64>
+) -> io::Result<()>
 where
     R: AsyncRead + Unpin + ?Sized,
     W: AsyncWrite + Unpin + ?Sized,
 {
     let mut buf = vec![0u8; BUFFER_SIZE];
-    let mut total = 0u64;
     loop {
         let n = reader.read(&mut buf).await?;
         if n == 0 {
-            writer.shutdown().await?;
-            return Ok(total);
+            return writer.shutdown().await;
         }
         writer.write_all(&buf[..n]).await?;
         count(n as u64);
-        total += n as u64;
     }
 }
 
@@ -123,7 +129,7 @@ mod tests {
         let (mut client, client_side) = pair().await;
         let (target_side, mut target) = pair().await;
         let counters = ByteCounters::default();
-        let relay = relay(client_side, target_side, &counters, Duration::from_secs(10));
+        let relay = relay(client_side, target_side, &[], &counters, Duration::from_secs(10));
         let peers = async {
             client.write_all(b"request").await.unwrap();
             client.shutdown().await.unwrap();
@@ -149,7 +155,42 @@ mod tests {
         let (target_side, _target) = pair().await;
         let counters = ByteCounters::default();
         let started = std::time::Instant::now();
-        let end = relay(client_side, target_side, &counters, Duration::from_millis(200)).await;
+        let end = relay(client_side, target_side, &[], &counters, Duration::from_millis(200)).await;
+        assert!(matches!(end, RelayEnd::Idle), "{end:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn early_bytes_go_first_and_are_counted() {
+        let (mut client, client_side) = pair().await;
+        let (target_side, mut target) = pair().await;
+        let counters = ByteCounters::default();
+        let relay = relay(client_side, target_side, b"early ", &counters, Duration::from_secs(10));
+        let peers = async {
+            client.write_all(b"late").await.unwrap();
+            client.shutdown().await.unwrap();
+            let mut got = Vec::new();
+            target.read_to_end(&mut got).await.unwrap();
+            target.shutdown().await.unwrap();
+            got
+        };
+        let (end, got) = tokio::join!(relay, peers);
+        assert!(matches!(end, RelayEnd::Finished), "{end:?}");
+        assert_eq!(got, b"early late");
+        assert_eq!(counters.load(), (10, 0));
+    }
+
+    #[tokio::test]
+    async fn early_bytes_the_target_never_reads_end_as_idle() {
+        // A target that reads nothing: the early block cannot all be written,
+        // and the idle watch, not a stuck write, ends the relay.
+        let (_client, client_side) = pair().await;
+        let (target_side, _target) = pair().await;
+        let early = vec![1u8; 64 * 1024 * 1024];
+        let counters = ByteCounters::default();
+        let started = std::time::Instant::now();
+        let end =
+            relay(client_side, target_side, &early, &counters, Duration::from_millis(200)).await;
         assert!(matches!(end, RelayEnd::Idle), "{end:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
     }

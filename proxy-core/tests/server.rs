@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use proxy_core::config::User;
 use proxy_core::monitor::{Protocol, Route};
 use proxy_core::protocol::socks5::{self, method, Command, Greeting, ReplyMessage};
+use proxy_core::protocol::udp::{UdpHeader, FRAG_NONE};
 use proxy_core::protocol::{userpass, TargetAddr};
 use proxy_core::{Config, Monitor, Server, StartError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -330,4 +331,174 @@ async fn monitor_names_the_chain_a_session_goes_through() {
     assert_eq!(upstream.monitor().active(), 1, "the hop carries the session");
     server.stop(Duration::ZERO).await;
     upstream.stop(Duration::ZERO).await;
+}
+
+/// Greets `proxy` (no authentication) and sends `command` for `target`,
+/// followed at once by `extra`: the stream and the first reply.
+async fn socks5_request(
+    proxy: SocketAddr,
+    command: Command,
+    target: TargetAddr,
+    extra: &[u8],
+) -> (TcpStream, ReplyMessage) {
+    let mut stream = TcpStream::connect(proxy).await.unwrap();
+    let mut out = Vec::new();
+    Greeting { methods: &[method::NO_AUTH] }.encode(&mut out);
+    stream.write_all(&out).await.unwrap();
+    let mut selection = [0u8; 2];
+    stream.read_exact(&mut selection).await.unwrap();
+    assert_eq!(selection, [5, method::NO_AUTH]);
+    let mut out = Vec::new();
+    socks5::Request { command, target }.encode(&mut out);
+    out.extend_from_slice(extra);
+    stream.write_all(&out).await.unwrap();
+    let reply = read_reply(&mut stream).await;
+    (stream, reply)
+}
+
+fn ip_target(addr: &str) -> TargetAddr {
+    TargetAddr::Ip(addr.parse().unwrap())
+}
+
+/// An upstream server and a server that chains through it for every
+/// 127.0.0.0/8 and 0.0.0.0 target, with 127.0.0.9 and 0.0.0.0 denied by its
+/// destination policy.
+async fn chained_pair() -> (Server, Server) {
+    let upstream = Server::start(config()).await.unwrap();
+    let mut chained = config();
+    chained.upstream.chain =
+        vec![format!("socks5://{}", upstream.local_addrs()[0]).parse().unwrap()];
+    chained.routing.rules =
+        vec!["cidr:127.0.0.0/8=chain".parse().unwrap(), "cidr:0.0.0.0/32=chain".parse().unwrap()];
+    chained.targets.deny = vec!["127.0.0.9/32".parse().unwrap(), "0.0.0.0/32".parse().unwrap()];
+    let server = Server::start(chained).await.unwrap();
+    (server, upstream)
+}
+
+#[tokio::test]
+async fn the_destination_policy_holds_for_connect_and_bind_through_a_chain() {
+    let (server, upstream) = chained_pair().await;
+    let proxy = server.local_addrs()[0];
+    for (command, target) in [
+        (Command::Connect, "127.0.0.9:80"),
+        (Command::Connect, "0.0.0.0:80"),
+        (Command::Bind, "127.0.0.9:0"),
+    ] {
+        let (_stream, reply) = socks5_request(proxy, command, ip_target(target), b"").await;
+        assert_eq!(reply.reply, socks5::Reply::NotAllowed, "{command} {target} through the chain");
+    }
+    assert_eq!(upstream.monitor().snapshot().totals.sessions, 0, "nothing reached the hop");
+
+    // A BIND naming the unspecified address means "any peer", not a
+    // destination: it still goes through the chain.
+    let (mut client, first) =
+        socks5_request(proxy, Command::Bind, ip_target("0.0.0.0:0"), b"").await;
+    assert_eq!(first.reply, socks5::Reply::Succeeded);
+    let TargetAddr::Ip(listening) = first.bound else { panic!("{:?}", first.bound) };
+    let mut peer = TcpStream::connect(listening).await.unwrap();
+    assert_eq!(read_reply(&mut client).await.reply, socks5::Reply::Succeeded);
+    peer.write_all(b"from the peer").await.unwrap();
+    let mut got = [0u8; 13];
+    tokio::time::timeout(LIMIT, client.read_exact(&mut got)).await.unwrap().unwrap();
+    assert_eq!(&got, b"from the peer");
+    server.stop(Duration::ZERO).await;
+    upstream.stop(Duration::ZERO).await;
+}
+
+/// A UDP socket on `addr` that answers every datagram with its payload.
+async fn udp_echo(addr: &str) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>) {
+    let socket = UdpSocket::bind(addr).await.unwrap();
+    let local = socket.local_addr().unwrap();
+    let (seen, heard) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 2048];
+        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            let _ = seen.send(buf[..n].to_vec());
+            let _ = socket.send_to(&buf[..n], from).await;
+        }
+    });
+    (local, heard)
+}
+
+fn datagram(frag: u8, target: SocketAddr, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    UdpHeader { frag, target: TargetAddr::Ip(target) }.encode(&mut out);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Receives one datagram for the client and returns its payload.
+async fn udp_reply(socket: &UdpSocket) -> Vec<u8> {
+    let mut buf = vec![0u8; 2048];
+    let n = tokio::time::timeout(LIMIT, socket.recv(&mut buf)).await.unwrap().unwrap();
+    let (_, used) = UdpHeader::decode(&buf[..n]).unwrap().unwrap();
+    buf[used..n].to_vec()
+}
+
+#[tokio::test]
+async fn datagrams_the_destination_policy_refuses_are_dropped_through_a_chain() {
+    let (denied, mut denied_heard) = udp_echo("127.0.0.9:0").await;
+    let (allowed, _) = udp_echo("127.0.0.1:0").await;
+    let (server, upstream) = chained_pair().await;
+    let (_control, reply) =
+        socks5_request(server.local_addrs()[0], Command::UdpAssociate, ip_target("0.0.0.0:0"), b"")
+            .await;
+    assert_eq!(reply.reply, socks5::Reply::Succeeded);
+    let TargetAddr::Ip(relay) = reply.bound else { panic!("{:?}", reply.bound) };
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client.send_to(&datagram(FRAG_NONE, denied, b"to the denied"), relay).await.unwrap();
+    client.send_to(&datagram(FRAG_NONE, allowed, b"to the allowed"), relay).await.unwrap();
+    assert_eq!(udp_reply(&client).await, b"to the allowed", "the chain carries UDP");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(denied_heard.try_recv().is_err(), "a denied destination got a datagram");
+    server.stop(Duration::ZERO).await;
+    upstream.stop(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn a_malformed_first_datagram_does_not_fix_the_clients_port() {
+    let (echo, _) = udp_echo("127.0.0.1:0").await;
+    let server = Server::start(config()).await.unwrap();
+    let (_control, reply) =
+        socks5_request(server.local_addrs()[0], Command::UdpAssociate, ip_target("0.0.0.0:0"), b"")
+            .await;
+    let TargetAddr::Ip(relay) = reply.bound else { panic!("{:?}", reply.bound) };
+    // From other ports of the client's address: a truncated header, a bad
+    // address type and a fragment, all dropped.
+    let stray = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    stray.send_to(&[0, 0], relay).await.unwrap();
+    stray.send_to(&[0, 0, 0, 9, 1, 2], relay).await.unwrap();
+    stray.send_to(&datagram(1, echo, b"fragment"), relay).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client.send_to(&datagram(FRAG_NONE, echo, b"first whole datagram"), relay).await.unwrap();
+    assert_eq!(udp_reply(&client).await, b"first whole datagram");
+    // That one fixed the port: the stray socket is now foreign.
+    stray.send_to(&datagram(FRAG_NONE, echo, b"late"), relay).await.unwrap();
+    let mut buf = [0u8; 64];
+    let late = tokio::time::timeout(Duration::from_millis(300), stray.recv(&mut buf)).await;
+    assert!(late.is_err(), "a datagram from another port was relayed");
+    server.stop(Duration::ZERO).await;
+}
+
+#[tokio::test]
+async fn bytes_sent_right_after_a_bind_request_reach_the_peer() {
+    let server = Server::start(config()).await.unwrap();
+    let (mut client, first) = socks5_request(
+        server.local_addrs()[0],
+        Command::Bind,
+        ip_target("0.0.0.0:0"),
+        b"sent with the request",
+    )
+    .await;
+    assert_eq!(first.reply, socks5::Reply::Succeeded);
+    let TargetAddr::Ip(listening) = first.bound else { panic!("{:?}", first.bound) };
+    let mut peer = TcpStream::connect(listening).await.unwrap();
+    assert_eq!(read_reply(&mut client).await.reply, socks5::Reply::Succeeded);
+    client.write_all(b", then more").await.unwrap();
+    client.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(LIMIT, peer.read_to_end(&mut got)).await.unwrap().unwrap();
+    assert_eq!(got, b"sent with the request, then more");
+    server.stop(Duration::ZERO).await;
 }

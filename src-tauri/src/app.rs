@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use proxy_core::{Monitor, Server, StartError};
+use proxy_core::{Authenticator, Config, Monitor, Server, StartError};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::Mutex as AsyncMutex;
@@ -98,7 +98,11 @@ pub async fn start(app: &AppHandle) -> Status {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
     if inner.server.is_none() {
-        inner.status = match launch(&inner.settings, monitor(app)).await {
+        let launched = match prepare(&inner.settings).await {
+            Ok((config, authenticator)) => launch(config, authenticator, monitor(app)).await,
+            Err(reason) => Err(reason),
+        };
+        inner.status = match launched {
             Ok(server) => {
                 let status = running_status(&server, &inner.settings);
                 inner.server = Some(server);
@@ -142,6 +146,9 @@ pub async fn toggle(app: &AppHandle) -> Status {
 pub async fn apply_settings(app: &AppHandle, settings: AppSettings) -> Result<Status, String> {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
+    // The user list is edited on its own page: keep the one in force, read
+    // under this lock so a user added meanwhile is not lost.
+    let settings = AppSettings { users: inner.settings.users.clone(), ..settings };
     state.file.save(&settings).map_err(|e| {
         format!("The settings could not be saved to {}: {e}", state.file.path().display())
     })?;
@@ -156,28 +163,23 @@ pub async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
     let Some(server) = &inner.server else {
         return;
     };
-    let config = inner.settings.to_config(|hop| users::hop_password(hop).ok().flatten());
-    let outcome = match server.apply(config) {
-        Ok(()) => match users::authenticator(&inner.settings.users) {
-            Ok(auth) => {
-                server.set_authenticator(auth);
+    let outcome = match prepare(&inner.settings).await {
+        Err(reason) => Err(reason),
+        Ok((config, authenticator)) => match server.apply(config.clone()) {
+            Ok(()) => {
+                server.set_authenticator(authenticator);
                 Ok(())
+            }
+            Err(proxy_core::ApplyError::NeedsRestart(_)) => {
+                if let Some(old) = inner.server.take() {
+                    old.stop(STOP_GRACE).await;
+                }
+                launch(config, authenticator, monitor(app)).await.map(|server| {
+                    inner.server = Some(server);
+                })
             }
             Err(e) => Err(e.to_string()),
         },
-        Err(proxy_core::ApplyError::NeedsRestart(_)) => {
-            if let Some(old) = inner.server.take() {
-                old.stop(STOP_GRACE).await;
-            }
-            match launch(&inner.settings, monitor(app)).await {
-                Ok(server) => {
-                    inner.server = Some(server);
-                    Ok(())
-                }
-                Err(reason) => Err(reason),
-            }
-        }
-        Err(e) => Err(e.to_string()),
     };
     inner.status = match (&outcome, &inner.server) {
         (Ok(()), Some(server)) => running_status(server, &inner.settings),
@@ -192,43 +194,55 @@ pub async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
     announce(app, inner);
 }
 
-/// Checks for refused passwords and tells the user, at most once a minute.
-pub async fn watch_auth_failures(app: AppHandle) {
-    let monitor = monitor(&app);
-    let mut seen = monitor.totals().auth_failures;
-    loop {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let failures = monitor.totals().auth_failures;
-        if failures > seen {
-            let state = app.state::<AppState>();
-            let mut inner = state.inner.lock().await;
-            let quiet =
-                inner.last_auth_notice.is_none_or(|t| t.elapsed() > Duration::from_secs(60));
-            if quiet && inner.settings.notifications {
-                inner.last_auth_notice = Some(Instant::now());
-                notify::show("A client was refused: wrong username or password.");
-            }
-            tracing::warn!(failures, "clients refused for a wrong password");
+/// Clients were refused for a wrong password (the sampler saw the count
+/// rise to `failures`): tells the user, at most once a minute.
+pub fn refused_passwords(app: &AppHandle, failures: u64) {
+    tracing::warn!(failures, "clients refused for a wrong password");
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let mut inner = state.inner.lock().await;
+        let quiet = inner.last_auth_notice.is_none_or(|t| t.elapsed() > Duration::from_secs(60));
+        if quiet && inner.settings.notifications {
+            inner.last_auth_notice = Some(Instant::now());
+            notify::show("A client was refused: wrong username or password.");
         }
-        seen = failures;
-    }
+    });
 }
 
 /// The monitor every server of this app registers its sessions in, so that
 /// totals and closed sessions outlive a restart.
 fn monitor(app: &AppHandle) -> Monitor {
-    app.state::<Arc<Live>>().monitor().clone()
+    app.state::<Live>().monitor().clone()
 }
 
-async fn launch(settings: &AppSettings, monitor: Monitor) -> Result<Server, String> {
-    let authenticator = users::authenticator(&settings.users)
-        .map_err(|e| format!("The passwords cannot be read from the system keyring: {e}"))?;
-    let config = settings.to_config(|hop| users::hop_password(hop).ok().flatten());
+/// The server's configuration and its users' passwords, read from the
+/// keyring once, off the async workers (the keyring may wait on D-Bus).
+async fn prepare(settings: &AppSettings) -> Result<(Config, Arc<dyn Authenticator>), String> {
+    let settings = settings.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let authenticator = users::authenticator(&settings.users)
+            .map_err(|e| format!("The passwords cannot be read from the system keyring: {e}"))?;
+        let config = settings.to_config(|hop| users::hop_password(hop).ok().flatten());
+        Ok((config, authenticator))
+    })
+    .await
+    .map_err(|e| format!("The settings could not be read: {e}"))?
+}
+
+async fn launch(
+    config: Config,
+    authenticator: Arc<dyn Authenticator>,
+    monitor: Monitor,
+) -> Result<Server, String> {
     match Server::start_with_monitor(config.clone(), authenticator.clone(), monitor.clone()).await {
         Ok(server) => Ok(server),
         // A machine without IPv6 cannot listen on ::1 or ::; IPv4 alone is
-        // still a working server.
-        Err(StartError::Listen { addr, .. }) if addr.is_ipv6() => {
+        // still a working server. A port taken on IPv6 is a real conflict
+        // (clients resolving localhost to ::1 would reach the other program).
+        Err(StartError::Listen { addr, source })
+            if addr.is_ipv6() && source.kind() != std::io::ErrorKind::AddrInUse =>
+        {
             let mut v4_only = config;
             v4_only.listen.retain(SocketAddr::is_ipv4);
             Server::start_with_monitor(v4_only, authenticator, monitor)
@@ -291,7 +305,7 @@ fn announce(app: &AppHandle, inner: &Inner) {
     let status = &inner.status;
     let _ = app.emit("status-changed", status);
     tray::show_status(app, status);
-    app.state::<Arc<Live>>().set_status(app, status);
+    app.state::<Live>().set_status(app, status);
     tracing::info!(
         state = status.state,
         error = status.error.as_deref().unwrap_or(""),

@@ -2,7 +2,6 @@
 //! stores in `settings` and `users`. Errors come back as values the front
 //! end shows next to the field or on the page.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use proxy_core::outbound::{UpstreamChain, UpstreamHop};
@@ -90,8 +89,6 @@ pub async fn save_settings(app: AppHandle, settings: AppSettings) -> Result<Save
     if !errors.is_empty() {
         return Err(SaveRefused { errors });
     }
-    // The user list is edited on its own page; keep the one in force.
-    settings.users = app.state::<AppState>().inner.lock().await.settings.users.clone();
     // Hop passwords typed into a URL go to the keyring; the file keeps the
     // URL without them.
     let mut upstream = Vec::with_capacity(settings.upstream.len());
@@ -139,7 +136,7 @@ pub async fn add_user(
         }
         users::set_user_password(&name, &password).map_err(|e| Refused::new(e.to_string()))?;
         list.push(UserEntry { name: name.clone(), enabled: true });
-        Ok(())
+        Ok(None)
     })
     .await
 }
@@ -159,9 +156,9 @@ pub async fn rename_user(app: AppHandle, from: String, to: String) -> Result<Use
                 || Refused::new(format!("The keyring holds no password for \"{from}\".")),
             )?;
         users::set_user_password(&to, &password).map_err(|e| Refused::new(e.to_string()))?;
-        users::delete_user_password(&from).map_err(|e| Refused::new(e.to_string()))?;
         user.name = to.clone();
-        Ok(())
+        // The old name's password goes once the new list is saved.
+        Ok(Some(from.clone()))
     })
     .await
 }
@@ -177,7 +174,8 @@ pub async fn set_password(
         if !list.iter().any(|u| u.name == name) {
             return Err(Refused::new(format!("There is no user named \"{name}\".")));
         }
-        users::set_user_password(&name, &password).map_err(|e| Refused::new(e.to_string()))
+        users::set_user_password(&name, &password).map_err(|e| Refused::new(e.to_string()))?;
+        Ok(None)
     })
     .await
 }
@@ -191,7 +189,7 @@ pub async fn set_user_enabled(
     change_users(&app, |list| match list.iter_mut().find(|u| u.name == name) {
         Some(user) => {
             user.enabled = enabled;
-            Ok(())
+            Ok(None)
         }
         None => Err(Refused::new(format!("There is no user named \"{name}\"."))),
     })
@@ -206,7 +204,7 @@ pub async fn delete_user(app: AppHandle, name: String) -> Result<UsersView, Refu
         if list.len() == before {
             return Err(Refused::new(format!("There is no user named \"{name}\".")));
         }
-        users::delete_user_password(&name).map_err(|e| Refused::new(e.to_string()))
+        Ok(Some(name.clone()))
     })
     .await
 }
@@ -305,18 +303,26 @@ pub fn copy_to_clipboard(app: &AppHandle, text: &str) -> bool {
     slot.as_mut().is_some_and(|c| c.set_text(text.to_owned()).is_ok())
 }
 
+/// Changes the user list and saves it. `change` may name a user whose
+/// password to forget: that happens only once the new list is saved, so a
+/// failed save never leaves a listed user without a password.
 async fn change_users(
     app: &AppHandle,
-    change: impl FnOnce(&mut Vec<UserEntry>) -> Result<(), Refused>,
+    change: impl FnOnce(&mut Vec<UserEntry>) -> Result<Option<String>, Refused>,
 ) -> Result<UsersView, Refused> {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
     let mut settings = inner.settings.clone();
-    change(&mut settings.users)?;
+    let forget = change(&mut settings.users)?;
     state
         .file
         .save(&settings)
         .map_err(|e| Refused::new(format!("The users could not be saved: {e}")))?;
+    if let Some(name) = forget {
+        if let Err(e) = users::delete_user_password(&name) {
+            tracing::warn!(user = %name, "an unused password stays in the keyring: {e}");
+        }
+    }
     inner.settings = settings;
     app::refresh_server(app, &mut inner).await;
     Ok(UsersView { users: inner.settings.users.clone(), keyring_error: None })
@@ -348,10 +354,7 @@ fn set_autostart(app: &AppHandle, on: bool) {
 /// The Connections view starts watching: a full reset comes at once on
 /// `on_message`, then what changed, once a second, while the window shows.
 #[tauri::command]
-pub async fn watch_live(
-    live: State<'_, Arc<Live>>,
-    on_message: Channel<LiveMessage>,
-) -> Result<(), ()> {
+pub async fn watch_live(live: State<'_, Live>, on_message: Channel<LiveMessage>) -> Result<(), ()> {
     live.watch(on_message);
     Ok(())
 }
@@ -359,14 +362,14 @@ pub async fn watch_live(
 /// The view that watches on `channel` stops (it is hidden, or another view
 /// is shown).
 #[tauri::command]
-pub async fn unwatch_live(live: State<'_, Arc<Live>>, channel: u32) -> Result<(), ()> {
+pub async fn unwatch_live(live: State<'_, Live>, channel: u32) -> Result<(), ()> {
     live.unwatch(channel);
     Ok(())
 }
 
 /// Ends one session; `false` when it had already ended.
 #[tauri::command]
-pub async fn close_session(live: State<'_, Arc<Live>>, id: u64) -> Result<bool, ()> {
+pub async fn close_session(live: State<'_, Live>, id: u64) -> Result<bool, ()> {
     let closed = live.monitor().close(id);
     tracing::info!(id, closed, "session closed from the window");
     Ok(closed)
@@ -374,7 +377,7 @@ pub async fn close_session(live: State<'_, Arc<Live>>, id: u64) -> Result<bool, 
 
 /// Ends every open session; returns how many there were.
 #[tauri::command]
-pub async fn close_all_sessions(live: State<'_, Arc<Live>>) -> Result<usize, ()> {
+pub async fn close_all_sessions(live: State<'_, Live>) -> Result<usize, ()> {
     let count = live.monitor().close_all();
     tracing::info!(count, "all sessions closed from the window");
     Ok(count)

@@ -11,17 +11,17 @@
 //! or sent; the next message after that is a full reset.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use proxy_core::monitor::{ClosedSession, Protocol, Route, CLOSED_KEPT};
 use proxy_core::protocol::socks5::Command;
-use proxy_core::{Monitor, MonitorSnapshot, Rates, SessionSnapshot, Totals, UserTotals};
+use proxy_core::{Monitor, MonitorSnapshot, SessionSnapshot, Totals, UserTotals};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager};
 
-use crate::app::Status;
+use crate::app::{self, Status};
 use crate::tray;
 
 /// How often the task samples.
@@ -57,47 +57,24 @@ pub struct Row {
     pub rate_down: u64,
 }
 
-/// A closed session with its totals.
+/// A closed session with its totals (its rates are 0).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClosedRow {
     pub seq: u64,
-    pub id: u64,
-    pub client: String,
-    pub user: Option<String>,
-    pub command: &'static str,
-    pub target: String,
-    pub route: String,
-    pub started_at: u64,
     pub ended_at: u64,
     pub duration_ms: u64,
-    pub bytes_up: u64,
-    pub bytes_down: u64,
+    #[serde(flatten)]
+    pub session: Row,
 }
 
-/// Totals since the app started.
+/// Totals since the app started: the monitor's, and when counting began.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct TotalsRow {
-    pub bytes_up: u64,
-    pub bytes_down: u64,
-    pub active_sessions: u64,
-    pub sessions: u64,
-    pub refused_clients: u64,
-    pub auth_failures: u64,
+    #[serde(flatten)]
+    pub totals: Totals,
     /// When counting began, in milliseconds since the Unix epoch.
     pub since: u64,
-}
-
-/// One user's totals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserRow {
-    pub user: Option<String>,
-    pub bytes_up: u64,
-    pub bytes_down: u64,
-    pub sessions: u64,
-    pub active: u64,
 }
 
 /// Everything the view needs to draw from nothing.
@@ -110,7 +87,7 @@ pub struct Reset {
     /// How many closed sessions the view keeps.
     pub closed_limit: usize,
     pub totals: TotalsRow,
-    pub users: Vec<UserRow>,
+    pub users: Vec<UserTotals>,
     /// The graph's points, oldest first.
     pub history: Vec<Point>,
 }
@@ -126,7 +103,7 @@ pub struct Tick {
     pub closed: Vec<ClosedRow>,
     pub totals: TotalsRow,
     /// Only when some user's figures changed.
-    pub users: Option<Vec<UserRow>>,
+    pub users: Option<Vec<UserTotals>>,
     /// The graph's new point.
     pub point: Point,
 }
@@ -187,46 +164,16 @@ fn row(session: &SessionSnapshot, rate_up: u64, rate_down: u64) -> Row {
 }
 
 fn closed_row(closed: &ClosedSession) -> ClosedRow {
-    let s = &closed.session;
     ClosedRow {
         seq: closed.seq,
-        id: s.id,
-        client: s.client.to_string(),
-        user: s.user.clone(),
-        command: command_name(s.command),
-        target: s.target.clone(),
-        route: route_text(&s.route),
-        started_at: epoch_ms(s.started_at),
         ended_at: epoch_ms(closed.ended_at),
-        duration_ms: s.duration.as_millis() as u64,
-        bytes_up: s.bytes_up,
-        bytes_down: s.bytes_down,
+        duration_ms: closed.session.duration.as_millis() as u64,
+        session: row(&closed.session, 0, 0),
     }
 }
 
 fn totals_row(totals: &Totals, since: SystemTime) -> TotalsRow {
-    TotalsRow {
-        bytes_up: totals.bytes_up,
-        bytes_down: totals.bytes_down,
-        active_sessions: totals.active_sessions,
-        sessions: totals.sessions,
-        refused_clients: totals.refused_clients,
-        auth_failures: totals.auth_failures,
-        since: epoch_ms(since),
-    }
-}
-
-fn user_rows(users: &[UserTotals]) -> Vec<UserRow> {
-    users
-        .iter()
-        .map(|u| UserRow {
-            user: u.user.clone(),
-            bytes_up: u.bytes_up,
-            bytes_down: u.bytes_down,
-            sessions: u.sessions,
-            active: u.active,
-        })
-        .collect()
+    TotalsRow { totals: *totals, since: epoch_ms(since) }
 }
 
 /// The bytes-per-second rate of a counter that went from `before` to
@@ -243,8 +190,8 @@ pub fn rate(before: u64, after: u64, elapsed: Duration) -> u64 {
 /// the difference.
 #[derive(Debug, Default)]
 pub struct Differ {
-    /// The previous snapshot, for the per-session rates.
-    previous: Option<MonitorSnapshot>,
+    /// When the last message's snapshot was taken (the monitor's clock).
+    previous_at: Duration,
     /// Per open session, the last figures sent: bytes up, bytes down, rate
     /// up, rate down.
     sent: HashMap<u64, (u64, u64, u64, u64)>,
@@ -252,11 +199,12 @@ pub struct Differ {
     /// [`Monitor::closed_since`]).
     closed_seq: u64,
     /// The user figures last sent.
-    users: Vec<UserRow>,
+    users: Vec<UserTotals>,
 }
 
 impl Differ {
-    /// A full message; what follows is relative to it.
+    /// A full message; what follows is relative to it. Rates start at 0:
+    /// there is no earlier figure this message is relative to.
     pub fn reset(
         &mut self,
         snapshot: MonitorSnapshot,
@@ -266,19 +214,18 @@ impl Differ {
         now: SystemTime,
     ) -> LiveMessage {
         self.sent.clear();
-        let rates = self.rates(&snapshot);
         let sessions = snapshot
             .sessions
             .iter()
-            .zip(&rates)
-            .map(|(session, &(up, down))| {
-                self.sent.insert(session.id, (session.bytes_up, session.bytes_down, up, down));
-                row(session, up, down)
+            .map(|session| {
+                self.sent.insert(session.id, (session.bytes_up, session.bytes_down, 0, 0));
+                row(session, 0, 0)
             })
             .collect();
         self.closed_seq = closed.last().map_or(self.closed_seq, |c| c.seq);
-        self.users = user_rows(&snapshot.users);
-        let message = Reset {
+        self.previous_at = snapshot.at;
+        self.users = snapshot.users;
+        LiveMessage::Reset(Reset {
             at: epoch_ms(now),
             sessions,
             closed: closed.iter().map(closed_row).collect(),
@@ -286,13 +233,11 @@ impl Differ {
             totals: totals_row(&snapshot.totals, since),
             users: self.users.clone(),
             history,
-        };
-        self.previous = Some(snapshot);
-        LiveMessage::Reset(message)
+        })
     }
 
     /// What changed since the last message. `closed` are the sessions
-    /// closed after [`Differ::closed_seq`].
+    /// closed after the last one sent (any already sent are skipped).
     pub fn tick(
         &mut self,
         snapshot: MonitorSnapshot,
@@ -301,15 +246,21 @@ impl Differ {
         since: SystemTime,
         now: SystemTime,
     ) -> LiveMessage {
-        let rates = self.rates(&snapshot);
+        let elapsed = snapshot.at.saturating_sub(self.previous_at);
+        self.previous_at = snapshot.at;
         let mut added = Vec::new();
         let mut changed = Vec::new();
         let mut open = HashMap::with_capacity(snapshot.sessions.len());
-        for (session, &(up, down)) in snapshot.sessions.iter().zip(&rates) {
+        for session in &snapshot.sessions {
+            // A session new since the last message counts from zero.
+            let last = self.sent.get(&session.id).copied();
+            let (up_before, down_before) = last.map_or((0, 0), |(up, down, _, _)| (up, down));
+            let up = rate(up_before, session.bytes_up, elapsed);
+            let down = rate(down_before, session.bytes_down, elapsed);
             let figures = (session.bytes_up, session.bytes_down, up, down);
-            match self.sent.get(&session.id) {
+            match last {
                 None => added.push(row(session, up, down)),
-                Some(&last) if last != figures => {
+                Some(last) if last != figures => {
                     changed.push((session.id, figures.0, figures.1, figures.2, figures.3));
                 }
                 Some(_) => {}
@@ -323,14 +274,13 @@ impl Differ {
         let closed: Vec<ClosedRow> =
             closed.iter().filter(|c| c.seq > self.closed_seq).map(closed_row).collect();
         self.closed_seq = closed.last().map_or(self.closed_seq, |c| c.seq);
-        let users = user_rows(&snapshot.users);
-        let users = if users == self.users {
+        let users = if snapshot.users == self.users {
             None
         } else {
-            self.users = users.clone();
-            Some(users)
+            self.users = snapshot.users.clone();
+            Some(snapshot.users)
         };
-        let message = Tick {
+        LiveMessage::Tick(Tick {
             at: epoch_ms(now),
             added,
             changed,
@@ -339,22 +289,21 @@ impl Differ {
             totals: totals_row(&snapshot.totals, since),
             users,
             point,
-        };
-        self.previous = Some(snapshot);
-        LiveMessage::Tick(message)
+        })
     }
 
-    /// The next message from `monitor`: a tick carrying `point`, or a reset
-    /// (with every remembered closed session and the history) when there is
-    /// no point because the view is new or missed ticks.
+    /// The next message, from `snapshot` and the closed sessions `monitor`
+    /// remembers: a tick carrying `point`, or a reset (with every
+    /// remembered closed session and the history) when there is no point
+    /// because the view is new or missed ticks.
     pub fn next(
         &mut self,
+        snapshot: MonitorSnapshot,
         monitor: &Monitor,
         point: Option<Point>,
         history: &VecDeque<Point>,
         since: SystemTime,
     ) -> LiveMessage {
-        let snapshot = monitor.snapshot();
         let now = SystemTime::now();
         match point {
             Some(point) => {
@@ -366,19 +315,6 @@ impl Differ {
                 let history = history.iter().copied().collect();
                 self.reset(snapshot, &closed, history, since, now)
             }
-        }
-    }
-
-    /// Per session of `snapshot`, in order, the rates since the previous
-    /// snapshot (0 for the first).
-    fn rates(&self, snapshot: &MonitorSnapshot) -> Vec<(u64, u64)> {
-        match &self.previous {
-            Some(previous) => Rates::between(previous, snapshot)
-                .sessions
-                .into_iter()
-                .map(|(_, up, down)| (up.round() as u64, down.round() as u64))
-                .collect(),
-            None => vec![(0, 0); snapshot.sessions.len()],
         }
     }
 }
@@ -409,7 +345,7 @@ pub struct Live {
 
 impl Live {
     /// A sampler over `monitor`, which the server is started with.
-    pub fn new(monitor: Monitor, status: Status) -> Self {
+    pub fn new(monitor: Monitor) -> Self {
         Live {
             monitor,
             since: SystemTime::now(),
@@ -417,7 +353,7 @@ impl Live {
                 history: VecDeque::with_capacity(HISTORY_POINTS),
                 last: None,
                 watcher: None,
-                status,
+                status: Status::stopped(),
                 summary: String::new(),
             }),
         }
@@ -438,7 +374,7 @@ impl Live {
     pub fn watch(&self, channel: Channel<LiveMessage>) {
         let mut inner = self.lock();
         inner.watcher = Some(Watcher { channel, differ: Differ::default(), fresh: true });
-        self.send(&mut inner, None);
+        self.send(&mut inner, self.monitor.snapshot(), None);
         tracing::info!("live view watching");
     }
 
@@ -460,56 +396,76 @@ impl Live {
 
     /// Takes a new status for the tray's summary.
     pub fn set_status(&self, app: &AppHandle, status: &Status) {
-        let mut inner = self.lock();
-        inner.status = status.clone();
         let totals = self.monitor.totals();
-        let point = inner.history.back().copied().unwrap_or_default();
-        refresh_summary(app, &mut inner, &totals, point);
+        let changed = {
+            let mut inner = self.lock();
+            inner.status = status.clone();
+            let point = inner.history.back().copied().unwrap_or_default();
+            summary_change(&mut inner, &totals, point)
+        };
+        // The tray runs on the main thread: never call it holding the lock.
+        if let Some((line, tooltip)) = changed {
+            tray::show_summary(app, &line, &tooltip);
+        }
     }
 
-    /// One tick: history, tray, and the view if it watches and `visible`.
+    /// One tick: history, tray, refused passwords, and the view when it
+    /// watches and the window is shown (`visible`).
     fn tick(&self, app: &AppHandle, visible: bool) {
         let now = Instant::now();
-        let totals = self.monitor.totals();
-        let mut inner = self.lock();
-        let point = match inner.last {
-            Some((then, before)) => {
-                let elapsed = now.saturating_duration_since(then);
-                (
-                    epoch_ms(SystemTime::now()),
-                    rate(before.bytes_up, totals.bytes_up, elapsed),
-                    rate(before.bytes_down, totals.bytes_down, elapsed),
-                )
-            }
-            None => (epoch_ms(SystemTime::now()), 0, 0),
-        };
-        inner.last = Some((now, totals));
-        if inner.history.len() == HISTORY_POINTS {
-            inner.history.pop_front();
-        }
-        inner.history.push_back(point);
-        refresh_summary(app, &mut inner, &totals, point);
-        if let Some(watcher) = inner.watcher.as_mut() {
-            if !visible {
-                if !watcher.fresh {
-                    tracing::info!("live view paused: the window is hidden");
+        // One reading serves all: the snapshot when the view is shown, else
+        // the counters alone.
+        let snapshot = visible.then(|| self.monitor.snapshot());
+        let totals = snapshot.as_ref().map_or_else(|| self.monitor.totals(), |s| s.totals);
+        let (changed, refused) = {
+            let mut inner = self.lock();
+            let point = match inner.last {
+                Some((then, before)) => {
+                    let elapsed = now.saturating_duration_since(then);
+                    (
+                        epoch_ms(SystemTime::now()),
+                        rate(before.bytes_up, totals.bytes_up, elapsed),
+                        rate(before.bytes_down, totals.bytes_down, elapsed),
+                    )
                 }
-                watcher.fresh = true;
-                return;
+                None => (epoch_ms(SystemTime::now()), 0, 0),
+            };
+            let refused = inner.last.is_some_and(|(_, b)| totals.auth_failures > b.auth_failures);
+            inner.last = Some((now, totals));
+            if inner.history.len() == HISTORY_POINTS {
+                inner.history.pop_front();
             }
-            self.send(&mut inner, Some(point));
+            inner.history.push_back(point);
+            let changed = summary_change(&mut inner, &totals, point);
+            match (snapshot, inner.watcher.as_mut()) {
+                (Some(snapshot), Some(_)) => self.send(&mut inner, snapshot, Some(point)),
+                (None, Some(watcher)) => {
+                    if !watcher.fresh {
+                        tracing::info!("live view paused: the window is hidden");
+                    }
+                    watcher.fresh = true;
+                }
+                (_, None) => {}
+            }
+            (changed, refused)
+        };
+        if let Some((line, tooltip)) = changed {
+            tray::show_summary(app, &line, &tooltip);
+        }
+        if refused {
+            app::refused_passwords(app, totals.auth_failures);
         }
     }
 
     /// Sends the watcher its next message (a reset when it is fresh); drops
     /// it when its channel is gone.
-    fn send(&self, inner: &mut LiveInner, point: Option<Point>) {
+    fn send(&self, inner: &mut LiveInner, snapshot: MonitorSnapshot, point: Option<Point>) {
         let LiveInner { history, watcher: slot, .. } = inner;
         let Some(watcher) = slot.as_mut() else {
             return;
         };
         let point = point.filter(|_| !watcher.fresh);
-        let message = watcher.differ.next(&self.monitor, point, history, self.since);
+        let message = watcher.differ.next(snapshot, &self.monitor, point, history, self.since);
         watcher.fresh = false;
         if let Err(e) = watcher.channel.send(message) {
             tracing::debug!("live view gone ({e}); sampling the totals only");
@@ -518,19 +474,26 @@ impl Live {
     }
 }
 
-/// The tray's summary: state, connections, rates. Set only when it changes.
-fn refresh_summary(app: &AppHandle, inner: &mut LiveInner, totals: &Totals, point: Point) {
+/// The tray's summary line and tooltip, when they differ from the last
+/// ones shown.
+fn summary_change(
+    inner: &mut LiveInner,
+    totals: &Totals,
+    point: Point,
+) -> Option<(String, String)> {
     let summary = tray::Summary {
         status: &inner.status,
         connections: totals.active_sessions,
         rate_up: point.1,
         rate_down: point.2,
     };
-    let text = summary.tooltip();
-    if text != inner.summary {
-        tray::show_summary(app, &summary);
-        inner.summary = text;
+    let tooltip = summary.tooltip();
+    if tooltip == inner.summary {
+        return None;
     }
+    let line = summary.line();
+    inner.summary.clone_from(&tooltip);
+    Some((line, tooltip))
 }
 
 /// Samples once a second for the life of the app.
@@ -539,7 +502,7 @@ pub async fn run(app: AppHandle) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        let live = app.state::<Arc<Live>>();
+        let live = app.state::<Live>();
         // Asked outside the lock: the window answers from the main thread.
         let visible = live.watched() && window_shown(&app);
         live.tick(&app, visible);
@@ -576,6 +539,7 @@ pub fn format_bytes(bytes: u64) -> String {
 mod tests {
     use super::*;
     use std::net::SocketAddr;
+    use std::sync::Arc;
 
     fn session(id: u64, up: u64, down: u64) -> SessionSnapshot {
         SessionSnapshot {
@@ -640,7 +604,7 @@ mod tests {
         assert_eq!(reset.sessions[0].started_at, 1_000_000);
         assert_eq!((reset.sessions[0].rate_up, reset.sessions[0].rate_down), (0, 0));
         assert_eq!(reset.closed.len(), 1);
-        assert_eq!(reset.closed[0].bytes_down, 77);
+        assert_eq!(reset.closed[0].session.bytes_down, 77);
         assert_eq!(reset.history, vec![(1, 2, 3)]);
         assert_eq!(differ.closed_seq, 4);
     }
@@ -666,7 +630,7 @@ mod tests {
         assert_eq!(tick.changed, vec![(1, 0, 2_000, 0, 0), (3, 1, 1, 0, 0)]);
         assert_eq!(tick.removed, vec![2]);
         assert_eq!(tick.closed.len(), 1);
-        assert_eq!(tick.closed[0].id, 2);
+        assert_eq!(tick.closed[0].session.id, 2);
 
         // Nothing moves: an empty tick, and the users are not repeated.
         let next = snapshot(14, vec![session(1, 0, 2_000), session(3, 1, 1)]);
@@ -688,7 +652,7 @@ mod tests {
             T,
             T,
         ));
-        assert_eq!(tick.closed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![7]);
+        assert_eq!(tick.closed.iter().map(|c| c.session.id).collect::<Vec<_>>(), vec![7]);
         assert_eq!(differ.closed_seq, 3);
     }
 
@@ -719,6 +683,9 @@ mod tests {
         assert_eq!(json["sessions"][0]["bytesDown"], 3);
         assert_eq!(json["sessions"][0]["command"], "CONNECT");
         assert_eq!(json["sessions"][0]["route"], "direct");
+        assert_eq!(json["totals"]["activeSessions"], 1);
+        assert_eq!(json["totals"]["since"], 0);
+        assert_eq!(json["users"][0]["bytesDown"], 3);
         let tick = differ.tick(snapshot(2, vec![session(1, 2, 4)]), &[], (9, 8, 7), T, T);
         let json = serde_json::to_value(&tick).unwrap();
         assert_eq!(json["kind"], "tick");
@@ -788,23 +755,27 @@ mod tests {
         let mut differ = Differ::default();
 
         session_through(&server, &monitor, 0).await;
-        let LiveMessage::Reset(first) = differ.next(&monitor, None, &history, T) else {
+        let LiveMessage::Reset(first) =
+            differ.next(monitor.snapshot(), &monitor, None, &history, T)
+        else {
             panic!("a fresh view gets a reset")
         };
         assert_eq!(first.closed.len(), 1);
         assert_eq!(first.history, vec![(1, 2, 3)]);
 
         session_through(&server, &monitor, 1).await;
-        let tick = as_tick(differ.next(&monitor, Some((4, 0, 0)), &history, T));
+        let tick = as_tick(differ.next(monitor.snapshot(), &monitor, Some((4, 0, 0)), &history, T));
         assert_eq!(tick.closed.len(), 1, "a tick carries only the newly closed session");
-        assert_ne!(tick.closed[0].id, first.closed[0].id);
+        assert_ne!(tick.closed[0].session.id, first.closed[0].session.id);
 
         // The window was hidden: the reset that follows carries both.
-        let LiveMessage::Reset(again) = differ.next(&monitor, None, &history, T) else {
+        let LiveMessage::Reset(again) =
+            differ.next(monitor.snapshot(), &monitor, None, &history, T)
+        else {
             panic!("expected a reset")
         };
         assert_eq!(again.closed.len(), 2);
-        assert_eq!(again.totals.sessions, 2);
+        assert_eq!(again.totals.totals.sessions, 2);
         server.stop(Duration::ZERO).await;
     }
 
@@ -820,7 +791,7 @@ mod tests {
 
     #[test]
     fn a_late_stop_from_an_older_view_leaves_the_newer_one_watching() {
-        let live = Live::new(Monitor::new(), Status::stopped());
+        let live = Live::new(Monitor::new());
         let (old, old_count) = counting_channel();
         let (new, new_count) = counting_channel();
         let (old_id, new_id) = (old.id(), new.id());

@@ -11,13 +11,16 @@ mod settings;
 mod tray;
 mod users;
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tauri::{Manager, WindowEvent};
 
-use crate::app::{AppState, Status};
+use crate::app::AppState;
 use crate::live::Live;
 use crate::settings::SettingsFile;
+
+/// Set by the first exit request, which stops the server before exiting.
+static STOPPING: AtomicBool = AtomicBool::new(false);
 
 fn main() {
     let dirs = directories::ProjectDirs::from("org", "SocksBox", "SocksBox");
@@ -43,7 +46,7 @@ fn main() {
             None,
         ))
         .manage(AppState::new(file, log_dir))
-        .manage(Arc::new(Live::new(proxy_core::Monitor::new(), Status::stopped())))
+        .manage(Live::new(proxy_core::Monitor::new()))
         .invoke_handler(tauri::generate_handler![
             commands::server_status,
             commands::start_server,
@@ -88,18 +91,24 @@ fn main() {
                 if start {
                     app::start(&handle).await;
                 }
-                app::watch_auth_failures(handle).await;
             });
             Ok(())
         })
         .build(tauri::generate_context!("../tauri.conf.json"));
     match built {
         Ok(app) => app.run(|handle, event| {
-            if let tauri::RunEvent::ExitRequested { .. } = event {
-                let handle = handle.clone();
-                tauri::async_runtime::block_on(async move {
-                    app::stop(&handle).await;
-                });
+            // The first exit request stops the server first, then exits
+            // again. Never block this (main) thread on it: stopping
+            // updates the tray, which runs on this thread.
+            if let tauri::RunEvent::ExitRequested { api, code, .. } = event {
+                if !STOPPING.swap(true, Ordering::SeqCst) {
+                    api.prevent_exit();
+                    let handle = handle.clone();
+                    tauri::async_runtime::spawn(async move {
+                        app::stop(&handle).await;
+                        handle.exit(code.unwrap_or(0));
+                    });
+                }
             }
         }),
         Err(e) => {

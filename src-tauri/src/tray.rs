@@ -29,7 +29,9 @@ pub fn create(app: &AppHandle) -> bool {
 }
 
 fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
-    let summary = MenuItem::with_id(app, "summary", "Stopped", false, None::<&str>)?;
+    let stopped = Status::stopped();
+    let idle = Summary { status: &stopped, connections: 0, rate_up: 0, rate_down: 0 };
+    let summary = MenuItem::with_id(app, "summary", idle.line(), false, None::<&str>)?;
     let toggle = MenuItem::with_id(app, "toggle", "Start the proxy", true, None::<&str>)?;
     let show = MenuItem::with_id(app, "show", "Show window", true, None::<&str>)?;
     let copy = MenuItem::with_id(app, "copy", "Copy proxy address", true, None::<&str>)?;
@@ -38,7 +40,7 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
     app.manage(TrayItems { toggle, summary });
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(ICON_OFF)?)
-        .tooltip("SocksBox: stopped")
+        .tooltip(idle.tooltip())
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "toggle" => {
@@ -134,15 +136,14 @@ pub fn show_status(app: &AppHandle, status: &Status) {
     }
 }
 
-/// Shows the state, connections and rates in the tooltip and the menu's
-/// first line.
-pub fn show_summary(app: &AppHandle, summary: &Summary<'_>) {
+/// Shows a [`Summary`]'s line in the menu's first entry and its tooltip.
+pub fn show_summary(app: &AppHandle, line: &str, tooltip: &str) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let _ = tray.set_tooltip(Some(summary.tooltip()));
+    let _ = tray.set_tooltip(Some(tooltip));
     if let Some(items) = app.try_state::<TrayItems>() {
-        let _ = items.summary.set_text(summary.line());
+        let _ = items.summary.set_text(line);
     }
 }
 

@@ -208,7 +208,9 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            Config::from_toml(&text).with_context(|| format!("in {}", path.display()))?
+            // Validated once, below, with the command-line overrides applied:
+            // a file that needs them (allow = ["any"] with --user) is fine.
+            Config::parse_toml(&text).with_context(|| format!("in {}", path.display()))?
         }
         None => Config::default(),
     };
@@ -337,5 +339,54 @@ impl Signals {
                 return signal;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration file that exists for the test's lifetime.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(text: &str) -> TempFile {
+            let name = format!(
+                "socksbox-server-test-{}-{:?}.toml",
+                std::process::id(),
+                std::thread::current().id()
+            );
+            let path = std::env::temp_dir().join(name);
+            std::fs::write(&path, text).unwrap();
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn build(args: &[&str]) -> anyhow::Result<Config> {
+        build_config(&Args::try_parse_from([&["socksbox-server"], args].concat()).unwrap())
+    }
+
+    #[test]
+    fn overrides_apply_before_the_file_is_validated() {
+        let file = TempFile::new("[clients]\nallow = [\"any\"]\n");
+        let path = file.0.to_str().unwrap();
+        let err = build(&["--config", path]).unwrap_err();
+        assert!(format!("{err:#}").contains("open proxy"), "{err:#}");
+        let config = build(&["--config", path, "--user", "alice:pw"]).unwrap();
+        assert_eq!(config.clients.allow, vec![ClientRule::Any]);
+        assert!(config.auth.required);
+    }
+
+    #[test]
+    fn the_file_is_still_parsed_strictly() {
+        let file = TempFile::new("[timeouts]\nhandshak = \"3s\"\n");
+        let err = build(&["--config", file.0.to_str().unwrap()]).unwrap_err();
+        assert!(format!("{err:#}").contains("handshak"), "{err:#}");
     }
 }

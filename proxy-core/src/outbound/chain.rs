@@ -66,7 +66,8 @@ impl UpstreamChain {
         self.hops.is_empty()
     }
 
-    /// The first hop that cannot carry UDP, if any.
+    /// The first hop that cannot carry UDP, if any. [`UpstreamChain::associate_udp`]
+    /// refuses such a chain with [`HopError::NoUdp`] (reply 0x07).
     pub fn udp_blocker(&self) -> Option<(usize, &UpstreamHop)> {
         self.hops
             .iter()
@@ -90,7 +91,7 @@ impl UpstreamChain {
         let last = self.hops.len() - 1;
         let mut at = 0;
         let work = async {
-            let mut stream = self.reach(last, &mut at).await?;
+            let mut stream = self.reach(last, &mut at, limit).await?;
             at = last;
             let bound = self.hops[last].request(&mut stream, command, target).await?;
             Ok::<_, HopError>((stream, bound))
@@ -102,24 +103,22 @@ impl UpstreamChain {
         }
     }
 
-    /// Sets up a UDP association through every hop (all must speak SOCKS5).
+    /// Sets up a UDP association through every hop. All must speak SOCKS5:
+    /// a chain with a SOCKS4/4a hop is refused at once with
+    /// [`HopError::NoUdp`], whose reply is "command not supported" (0x07).
     ///
     /// # Panics
     /// If the chain is empty.
     pub async fn associate_udp(&self, limit: Duration) -> Result<UdpChain, ChainError> {
         if let Some((number, hop)) = self.udp_blocker() {
-            return Err(ChainError {
-                number,
-                hop: hop.to_string(),
-                error: HopError::Unsupported("SOCKS4 cannot carry UDP"),
-            });
+            return Err(ChainError { number, hop: hop.to_string(), error: HopError::NoUdp });
         }
         let mut at = 0;
         let work = async {
             let mut relays = Vec::with_capacity(self.hops.len());
             let mut controls = JoinSet::new();
             for k in 0..self.hops.len() {
-                let mut stream = self.reach(k, &mut at).await?;
+                let mut stream = self.reach(k, &mut at, limit).await?;
                 at = k;
                 let any = TargetAddr::unspecified();
                 let bound = self.hops[k].request(&mut stream, Command::UdpAssociate, &any).await?;
@@ -174,7 +173,7 @@ impl UpstreamChain {
             let started = Instant::now();
             let step = async {
                 let mut s = match stream.take() {
-                    None => connect_first(&self.hops[0]).await?,
+                    None => connect_first(&self.hops[0], limit).await?,
                     Some(mut s) => {
                         let next = self.hops[k].address();
                         match self.hops[k - 1].request(&mut s, Command::Connect, &next).await {
@@ -213,26 +212,26 @@ impl UpstreamChain {
                 Err(_) => Err(HopError::TimedOut.to_string()),
             };
         }
-        let udp = match self.udp_blocker() {
-            Some((number, hop)) => UdpReport::Unsupported(format!(
-                "hop {number} ({hop}) speaks SOCKS4, which has no UDP"
-            )),
-            None => {
-                let started = Instant::now();
-                match self.associate_udp(limit).await {
-                    Ok(_) => UdpReport::Ok(started.elapsed()),
-                    Err(e) => UdpReport::Failed(e.to_string()),
-                }
-            }
+        let started = Instant::now();
+        let udp = match self.associate_udp(limit).await {
+            Ok(_) => UdpReport::Ok(started.elapsed()),
+            Err(e) if matches!(e.error, HopError::NoUdp) => UdpReport::Unsupported(e.to_string()),
+            Err(e) => UdpReport::Failed(e.to_string()),
         };
         ChainReport { hops, target: report_target, udp }
     }
 
     /// A stream through hops 1..=`upto`, greeted and authenticated with hop
-    /// `upto`. `at` follows the hop being worked on, for error reports.
-    async fn reach(&self, upto: usize, at: &mut usize) -> Result<TcpStream, HopError> {
+    /// `upto`; reaching the first hop takes at most `limit`. `at` follows the
+    /// hop being worked on, for error reports.
+    async fn reach(
+        &self,
+        upto: usize,
+        at: &mut usize,
+        limit: Duration,
+    ) -> Result<TcpStream, HopError> {
         *at = 0;
-        let mut stream = connect_first(&self.hops[0]).await?;
+        let mut stream = connect_first(&self.hops[0], limit).await?;
         self.hops[0].authenticate(&mut stream).await?;
         for k in 1..=upto {
             *at = k - 1;
@@ -427,28 +426,12 @@ fn millis(took: Duration) -> String {
     format!("{:.1}ms", took.as_secs_f64() * 1000.0)
 }
 
-async fn connect_first(hop: &UpstreamHop) -> Result<TcpStream, HopError> {
-    let addrs: Vec<SocketAddr> = match hop.address() {
-        TargetAddr::Ip(addr) => vec![addr],
-        TargetAddr::Domain(name, port) => tokio::net::lookup_host((name.as_str(), port))
-            .await
-            .map_err(|e| HopError::Resolve(format!("cannot resolve {name}: {e}")))?
-            .collect(),
-    };
-    let mut last = None;
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(stream) => {
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(match last {
-        Some(e) => HopError::Io(e),
-        None => HopError::Resolve(format!("{} has no address", hop.host)),
-    })
+/// Connects to the first hop: its addresses (no destination policy: the
+/// hops are the administrator's) tried in turn, sharing `limit`.
+async fn connect_first(hop: &UpstreamHop, limit: Duration) -> Result<TcpStream, HopError> {
+    let address = hop.address();
+    let addrs = super::lookup(&address, limit).await?;
+    Ok(super::connect_any(&address, &addrs, limit).await?)
 }
 
 /// Reads and discards until the stream ends: the life of an association's
@@ -484,6 +467,21 @@ mod tests {
         let report = UpstreamChain::default().check(&target, Duration::from_secs(1)).await;
         assert!(!report.all_ok());
         assert!(report.hops.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_socks4_hop_makes_udp_unsupported_with_0x07() {
+        let chain = UpstreamChain::new(vec![
+            "socks5://127.0.0.1:1".parse().unwrap(),
+            "socks4a://127.0.0.1:2".parse().unwrap(),
+        ]);
+        let err = chain.associate_udp(Duration::from_secs(1)).await.unwrap_err();
+        assert_eq!((err.number, err.reply()), (2, Reply::CommandNotSupported), "{err}");
+        let report = chain.check(&TargetAddr::unspecified(), Duration::from_secs(1)).await;
+        match &report.udp {
+            UdpReport::Unsupported(why) => assert!(why.contains("hop 2"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -150,12 +150,14 @@ impl UpstreamHop {
                 let command = match command {
                     Command::Connect => socks4::Command::Connect,
                     Command::Bind => socks4::Command::Bind,
-                    Command::UdpAssociate => {
-                        return Err(HopError::Unsupported("SOCKS4 has no UDP ASSOCIATE"))
-                    }
+                    Command::UdpAssociate => return Err(HopError::NoUdp),
                 };
                 let target = self.socks4_target(target).await?;
                 let user_id = self.credentials.as_ref().map(|(u, _)| u.as_bytes()).unwrap_or(b"");
+                // Parsing refuses such a USERID; a hop built in code may not.
+                if user_id.contains(&0) {
+                    return Err(HopError::Unsupported("a SOCKS4 USERID cannot hold NUL"));
+                }
                 let mut out = Vec::new();
                 socks4::Request { command, target, user_id }.encode(&mut out);
                 stream.write_all(&out).await?;
@@ -189,13 +191,18 @@ impl UpstreamHop {
                 IpAddr::V4(ip) => Ok(TargetAddr::Ip(SocketAddr::new(ip.into(), addr.port()))),
                 IpAddr::V6(_) => Err(HopError::Unsupported("SOCKS4 cannot carry an IPv6 address")),
             },
+            // SOCKS4a ends the name at a NUL: a name holding one would reach
+            // a host other than the one the rules saw.
+            TargetAddr::Domain(name, _) if name.contains('\0') => {
+                Err(HopError::Unsupported("SOCKS4 cannot carry a name holding NUL"))
+            }
             TargetAddr::Domain(..) if self.protocol == HopProtocol::Socks4a => Ok(target.clone()),
-            TargetAddr::Domain(name, port) => {
-                let lookup = tokio::net::lookup_host((name.as_str(), *port));
-                let addrs = tokio::time::timeout(Duration::from_secs(10), lookup)
+            TargetAddr::Domain(name, _) => {
+                // No limit of its own: every request runs within the
+                // chain's connect limit.
+                let addrs = super::lookup(target, Duration::MAX)
                     .await
-                    .map_err(|_| HopError::Resolve(format!("resolving {name} timed out")))?
-                    .map_err(|e| HopError::Resolve(format!("cannot resolve {name}: {e}")))?;
+                    .map_err(|e| HopError::Resolve(e.reason))?;
                 addrs
                     .into_iter()
                     .find(SocketAddr::is_ipv4)
@@ -256,6 +263,10 @@ impl FromStr for UpstreamHop {
                 if user.is_empty() || user.len() > 255 || pass.len() > 255 {
                     return Err(HopParseError("user and password must be 1 to 255 bytes"));
                 }
+                // SOCKS4 ends its USERID at a NUL; neither protocol can carry one.
+                if user.contains('\0') || pass.contains('\0') {
+                    return Err(HopParseError("user and password must not contain NUL (%00)"));
+                }
                 Some((user, pass))
             }
         };
@@ -269,7 +280,17 @@ impl FromStr for UpstreamHop {
                 after.strip_prefix(':').ok_or(HopParseError("expected :PORT after the host"))?;
             (host, port)
         } else {
-            host_port.rsplit_once(':').ok_or(HopParseError("expected HOST:PORT"))?
+            let (host, port) =
+                host_port.rsplit_once(':').ok_or(HopParseError("expected HOST:PORT"))?;
+            // A ':' left in the host is an unbracketed IPv6 address, or a
+            // password whose '@' is missing: either way not a host, and
+            // Display would show it.
+            if host.contains(':') {
+                return Err(HopParseError(
+                    "the host contains ':' (an IPv6 host goes in brackets: [::1]:1080)",
+                ));
+            }
+            (host, port)
         };
         if host.is_empty() || host.len() > 255 {
             return Err(HopParseError("the host is empty or too long"));
@@ -319,9 +340,15 @@ pub enum HopError {
     /// The hop's protocol cannot carry this request.
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The hop speaks SOCKS4, which has no UDP ASSOCIATE.
+    #[error("speaks SOCKS4, which cannot carry UDP")]
+    NoUdp,
     /// A local lookup for a SOCKS4 hop failed.
     #[error("{0}")]
     Resolve(String),
+    /// The first hop could not be looked up or connected to.
+    #[error("{0}")]
+    Outbound(#[from] super::OutboundError),
     /// The hop did not answer in time.
     #[error("did not answer within the connect time limit")]
     TimedOut,
@@ -336,7 +363,9 @@ impl HopError {
             HopError::NoAcceptableMethod | HopError::AuthRejected => Reply::NotAllowed,
             HopError::Refused(code) | HopError::Unreachable(code) => *code,
             HopError::Unsupported(_) => Reply::AddressTypeNotSupported,
+            HopError::NoUdp => Reply::CommandNotSupported,
             HopError::Resolve(_) | HopError::TimedOut => Reply::HostUnreachable,
+            HopError::Outbound(e) => e.reply,
         }
     }
 }
@@ -460,10 +489,43 @@ mod tests {
             "socks5://:1",
             "socks5://u:p%zz@a:1",
             "gw.example:1080",
+            "socks4://%00@h:1",
+            "socks5://u:p%00@h:1",
+            "socks5://user:pass:host:1080",
+            "socks5://::1:1080",
         ] {
             let err = url.parse::<UpstreamHop>().unwrap_err().to_string();
             assert!(!err.contains(url), "{url}: {err}");
         }
+    }
+
+    #[test]
+    fn a_password_without_its_at_sign_is_not_taken_for_a_host() {
+        let err = "socks5://user:hunter2:host:1080".parse::<UpstreamHop>().unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(err.to_string().contains("brackets"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_nul_userid_is_refused_before_it_can_reach_the_encoder() {
+        let err = "socks4://%00@h:1".parse::<UpstreamHop>().unwrap_err();
+        assert!(err.to_string().contains("NUL"), "{err}");
+        // A hop built in code with one fails the request instead of panicking.
+        let mut hop = UpstreamHop {
+            protocol: HopProtocol::Socks4a,
+            host: "h".into(),
+            port: 1,
+            credentials: Some(("a\0b".into(), String::new())),
+        };
+        let target = TargetAddr::Ip("192.0.2.1:80".parse().unwrap());
+        let (mut ours, _theirs) = tokio::io::duplex(64);
+        let err = hop.request(&mut ours, Command::Connect, &target).await.unwrap_err();
+        assert!(matches!(err, HopError::Unsupported(_)), "{err:?}");
+        // And a name holding NUL never reaches a SOCKS4a hop, which would cut it there.
+        hop.credentials = None;
+        let target = TargetAddr::Domain("x.blocked.test\0.ok".into(), 80);
+        let err = hop.request(&mut ours, Command::Connect, &target).await.unwrap_err();
+        assert!(matches!(err, HopError::Unsupported(_)), "{err:?}");
     }
 
     #[test]
@@ -473,5 +535,6 @@ mod tests {
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert_eq!(HopError::Io(refused).reply(), Reply::ConnectionRefused);
         assert_eq!(HopError::TimedOut.reply(), Reply::HostUnreachable);
+        assert_eq!(HopError::NoUdp.reply(), Reply::CommandNotSupported);
     }
 }

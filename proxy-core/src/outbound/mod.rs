@@ -47,6 +47,26 @@ pub async fn resolve(
     policy: &TargetPolicy,
     limit: Duration,
 ) -> Result<Vec<SocketAddr>, OutboundError> {
+    let addrs = lookup(target, limit).await?;
+    let admitted: Vec<SocketAddr> =
+        addrs.iter().copied().filter(|a| policy.admits(client, a.ip())).collect();
+    if admitted.is_empty() {
+        return Err(OutboundError::new(
+            Reply::NotAllowed,
+            format!("{target} ({}) is not allowed by the destination policy", addrs[0].ip()),
+        ));
+    }
+    Ok(admitted)
+}
+
+/// The addresses of `target`, in the resolver's order, with no policy
+/// applied (for the administrator's own upstream hops): an address is
+/// itself, `localhost` names are this machine's loopback addresses, other
+/// names are looked up within `limit`. Never an empty list.
+pub async fn lookup(
+    target: &TargetAddr,
+    limit: Duration,
+) -> Result<Vec<SocketAddr>, OutboundError> {
     let addrs: Vec<SocketAddr> = match target {
         TargetAddr::Ip(addr) => vec![*addr],
         TargetAddr::Domain(name, port) if is_localhost(name) => {
@@ -80,15 +100,7 @@ pub async fn resolve(
     if addrs.is_empty() {
         return Err(OutboundError::new(Reply::HostUnreachable, format!("{target} has no address")));
     }
-    let admitted: Vec<SocketAddr> =
-        addrs.iter().copied().filter(|a| policy.admits(client, a.ip())).collect();
-    if admitted.is_empty() {
-        return Err(OutboundError::new(
-            Reply::NotAllowed,
-            format!("{target} ({}) is not allowed by the destination policy", addrs[0].ip()),
-        ));
-    }
-    Ok(admitted)
+    Ok(addrs)
 }
 
 /// Connects to the first of `addrs` that answers, within `limit` for all of
@@ -124,11 +136,14 @@ pub async fn connect_any(
     Err(OutboundError::new(reply_for(&error), format!("cannot connect to {shown}: {error}")))
 }
 
-/// Whether `name` is `localhost` or a name under it (RFC 6761 section 6.3).
-fn is_localhost(name: &str) -> bool {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    let lower = name.to_ascii_lowercase();
-    lower == "localhost" || lower.ends_with(".localhost")
+/// Whether `name` is `localhost` or a name under it (RFC 6761 section 6.3),
+/// in any case, with or without a final dot.
+pub(crate) fn is_localhost(name: &str) -> bool {
+    const SUFFIX: &[u8] = b".localhost";
+    let name = name.strip_suffix('.').unwrap_or(name).as_bytes();
+    name.eq_ignore_ascii_case(&SUFFIX[1..])
+        || (name.len() >= SUFFIX.len()
+            && name[name.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX))
 }
 
 /// The reply code that best says why a socket operation failed.
@@ -208,6 +223,23 @@ mod tests {
                 .await
                 .unwrap();
         assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 80), "{addrs:?}");
+    }
+
+    #[test]
+    fn localhost_names_are_recognised_in_any_case() {
+        for yes in ["localhost", "LocalHost.", "a.localhost", "x.y.LOCALHOST"] {
+            assert!(is_localhost(yes), "{yes}");
+        }
+        for no in ["localhost.example", "notlocalhost", ".localhos", "", "é.localhos"] {
+            assert!(!is_localhost(no), "{no}");
+        }
+    }
+
+    #[tokio::test]
+    async fn lookup_applies_no_policy() {
+        let target = TargetAddr::Ip("127.0.0.9:80".parse().unwrap());
+        let addrs = lookup(&target, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(addrs, ["127.0.0.9:80".parse().unwrap()]);
     }
 
     #[tokio::test]

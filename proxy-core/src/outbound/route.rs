@@ -7,6 +7,7 @@
 //! domain target is matched by its name only: the server does not resolve a
 //! name just to route it, so CIDR rules match address targets only.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -119,22 +120,51 @@ impl RouteRule {
             || self.ports.is_some()
     }
 
-    /// Whether `target` matches every matcher of the rule.
+    /// Whether `target` matches every matcher of the rule. (A [`Router`]
+    /// prepares its rules once instead of at every call.)
     pub fn matches(&self, target: &TargetAddr) -> bool {
-        let name = match target {
-            TargetAddr::Domain(name, _) => Some(normalise(name)),
-            TargetAddr::Ip(_) => None,
-        };
+        Matcher::new(self).matches(target, normalised_name(target).as_deref())
+    }
+}
+
+/// A rule prepared for matching: its names normalised once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Matcher {
+    /// The exact name, normalised.
+    domain: Option<String>,
+    /// The suffix, normalised, without leading dots, and the same with one
+    /// leading dot (what a name under it ends with).
+    suffix: Option<(String, String)>,
+    cidr: Option<IpNet>,
+    ports: Option<PortRange>,
+    action: RouteAction,
+}
+
+impl Matcher {
+    fn new(rule: &RouteRule) -> Self {
+        Matcher {
+            domain: rule.domain.as_deref().map(|d| normalise(d).into_owned()),
+            suffix: rule.suffix.as_deref().map(|s| {
+                let suffix = normalise(s).trim_start_matches('.').to_owned();
+                let dotted = format!(".{suffix}");
+                (suffix, dotted)
+            }),
+            cidr: rule.cidr,
+            ports: rule.ports,
+            action: rule.action,
+        }
+    }
+
+    /// Whether `target`, whose name normalised is `name`, matches.
+    fn matches(&self, target: &TargetAddr, name: Option<&str>) -> bool {
         if let Some(domain) = &self.domain {
-            if name.as_deref() != Some(normalise(domain).as_str()) {
+            if name != Some(domain.as_str()) {
                 return false;
             }
         }
-        if let Some(suffix) = &self.suffix {
-            let suffix = normalise(suffix);
-            let suffix = suffix.trim_start_matches('.');
-            match &name {
-                Some(name) if name == suffix || name.ends_with(&format!(".{suffix}")) => {}
+        if let Some((suffix, dotted)) = &self.suffix {
+            match name {
+                Some(name) if name == suffix || name.ends_with(dotted.as_str()) => {}
                 _ => return false,
             }
         }
@@ -189,10 +219,11 @@ impl FromStr for RouteRule {
     }
 }
 
-/// The routing rules in force.
+/// The routing rules in force, prepared once for the per-request (and
+/// per-datagram) decisions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Router {
-    rules: Vec<RouteRule>,
+    rules: Vec<Matcher>,
     private_direct: bool,
     default: RouteAction,
 }
@@ -200,19 +231,21 @@ pub struct Router {
 impl Router {
     /// A router of these rules.
     pub fn new(rules: Vec<RouteRule>, private_direct: bool, default: RouteAction) -> Self {
-        Router { rules, private_direct, default }
+        Router { rules: rules.iter().map(Matcher::new).collect(), private_direct, default }
     }
 
     /// Where `target` goes. With no chain set, `Chain` is never answered:
     /// such requests go direct.
     pub fn route(&self, target: &TargetAddr, chain_set: bool) -> RouteAction {
+        let name = normalised_name(target);
+        let name = name.as_deref();
         let action = self
             .rules
             .iter()
-            .find(|rule| rule.matches(target))
+            .find(|rule| rule.matches(target, name))
             .map(|rule| rule.action)
             .unwrap_or_else(|| {
-                if self.private_direct && is_local_or_private(target) {
+                if self.private_direct && is_local_or_private(target, name) {
                     RouteAction::Direct
                 } else {
                     self.default
@@ -231,28 +264,33 @@ impl Router {
     }
 }
 
-fn normalise(name: &str) -> String {
-    name.trim_end_matches('.').to_ascii_lowercase()
+/// A name without its final dots, in lower case; borrowed when it already is.
+fn normalise(name: &str) -> Cow<'_, str> {
+    let name = name.trim_end_matches('.');
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
-fn is_local_or_private(target: &TargetAddr) -> bool {
+fn normalised_name(target: &TargetAddr) -> Option<Cow<'_, str>> {
     match target {
-        TargetAddr::Domain(name, _) => {
-            let name = normalise(name);
-            name == "localhost" || name.ends_with(".localhost")
+        TargetAddr::Domain(name, _) => Some(normalise(name)),
+        TargetAddr::Ip(_) => None,
+    }
+}
+
+/// Loopback, private, link-local, unique-local and unspecified addresses,
+/// and `localhost` names (`name` is the target's name, normalised).
+fn is_local_or_private(target: &TargetAddr, name: Option<&str>) -> bool {
+    match (target, name) {
+        (TargetAddr::Domain(..), Some(name)) => super::is_localhost(name),
+        (TargetAddr::Domain(..), None) => false,
+        (TargetAddr::Ip(addr), _) => {
+            let ip = addr.ip().to_canonical();
+            crate::policy::is_lan(ip) || ip.is_unspecified()
         }
-        TargetAddr::Ip(addr) => match addr.ip().to_canonical() {
-            IpAddr::V4(ip) => {
-                ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-            }
-            IpAddr::V6(ip) => {
-                let first = ip.segments()[0];
-                ip.is_loopback()
-                    || ip.is_unspecified()
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80
-            }
-        },
     }
 }
 
@@ -347,6 +385,56 @@ mod tests {
         assert_eq!(router.route(&ip("198.51.100.1:80"), true), RouteAction::Chain);
         assert_eq!(router.route(&name("example.org", 80), false), RouteAction::Direct);
         assert_eq!(router.route(&ip("127.0.0.9:80"), false), RouteAction::Refuse);
+    }
+
+    #[test]
+    fn prepared_rules_match_like_the_rules() {
+        let rules: Vec<RouteRule> = ["suffix:.Corp.Example.=chain", "domain:A.Test.=refuse"]
+            .iter()
+            .map(|r| r.parse().unwrap())
+            .collect();
+        let router = Router::new(rules.clone(), false, RouteAction::Direct);
+        for (target, action) in [
+            (name("git.corp.EXAMPLE..", 1), RouteAction::Chain),
+            (name("corp.example", 1), RouteAction::Chain),
+            (name("xcorp.example", 1), RouteAction::Direct),
+            (name("a.test", 1), RouteAction::Refuse),
+            (name("A.TEST.", 1), RouteAction::Refuse),
+            (name("b.a.test", 1), RouteAction::Direct),
+        ] {
+            assert_eq!(router.route(&target, true), action, "{target}");
+            let by_rule = rules.iter().find(|r| r.matches(&target)).map(|r| r.action);
+            assert_eq!(by_rule.unwrap_or(RouteAction::Direct), action, "{target}");
+        }
+    }
+
+    #[test]
+    fn private_targets_are_the_lan_unspecified_and_localhost() {
+        let router = Router::new(Vec::new(), true, RouteAction::Chain);
+        for direct in [
+            "127.0.0.1:1",
+            "10.1.1.1:1",
+            "172.16.0.1:1",
+            "192.168.9.9:1",
+            "169.254.1.1:1",
+            "0.0.0.0:1",
+            "[::]:1",
+            "[::1]:1",
+            "[fc00::1]:1",
+            "[fe80::1]:1",
+            "[::ffff:192.168.1.1]:1",
+        ] {
+            assert_eq!(router.route(&ip(direct), true), RouteAction::Direct, "{direct}");
+        }
+        for chained in ["172.32.0.1:1", "8.8.8.8:1", "[2001:db8::1]:1", "[fec0::1]:1"] {
+            assert_eq!(router.route(&ip(chained), true), RouteAction::Chain, "{chained}");
+        }
+        for direct in ["localhost", "LOCALHOST.", "a.localhost", "x.Localhost.."] {
+            assert_eq!(router.route(&name(direct, 1), true), RouteAction::Direct, "{direct}");
+        }
+        for chained in ["localhost.example", "notlocalhost"] {
+            assert_eq!(router.route(&name(chained, 1), true), RouteAction::Chain, "{chained}");
+        }
     }
 
     #[test]

@@ -123,7 +123,7 @@ impl std::str::FromStr for TargetAddr {
     type Err = ProtocolError;
 
     /// Reads `HOST:PORT` as a user writes it: an IPv4 address, an IPv6
-    /// address in brackets, or a name of 1 to 255 bytes.
+    /// address in brackets, or a name of 1 to 255 bytes (without ':' or NUL).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         if let Ok(addr) = text.parse::<SocketAddr>() {
@@ -131,7 +131,7 @@ impl std::str::FromStr for TargetAddr {
         }
         let (host, port) = text.rsplit_once(':').ok_or(ProtocolError::EmptyDomain)?;
         let port = port.parse().map_err(|_| ProtocolError::EmptyDomain)?;
-        if host.is_empty() || host.len() > MAX_DOMAIN_LEN || host.contains(':') {
+        if host.is_empty() || host.len() > MAX_DOMAIN_LEN || host.contains([':', '\0']) {
             return Err(ProtocolError::EmptyDomain);
         }
         Ok(TargetAddr::Domain(host.to_owned(), port))
@@ -153,10 +153,15 @@ impl fmt::Display for TargetAddr {
     }
 }
 
-/// Checks a received domain name: not empty, at most 255 bytes, valid text.
+/// Checks a received domain name: not empty, at most 255 bytes, valid text
+/// without NUL. A NUL would let `x.blocked.test\0` pass a suffix rule and
+/// then reach a SOCKS4a hop, which ends the name at the NUL.
 pub(crate) fn domain_from_bytes(bytes: &[u8]) -> Result<String, ProtocolError> {
     if bytes.is_empty() {
         return Err(ProtocolError::EmptyDomain);
+    }
+    if bytes.contains(&0) {
+        return Err(ProtocolError::DomainHasNul);
     }
     std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| ProtocolError::DomainNotText)
 }
@@ -222,6 +227,20 @@ mod tests {
     }
 
     #[test]
+    fn domain_with_nul_is_an_error() {
+        let mut buf = vec![ATYP_DOMAIN, 15];
+        buf.extend_from_slice(b"x.blocked.test\0");
+        buf.extend_from_slice(&[0, 80]);
+        assert_eq!(TargetAddr::decode(&buf), Err(ProtocolError::DomainHasNul));
+        assert_eq!(domain_from_bytes(b"\0"), Err(ProtocolError::DomainHasNul));
+        // The reply a lookup of such a name always gave.
+        assert_eq!(
+            ProtocolError::DomainHasNul.socks5_reply(),
+            crate::protocol::socks5::Reply::HostUnreachable
+        );
+    }
+
+    #[test]
     fn unknown_address_type_is_named() {
         assert_eq!(TargetAddr::decode(&[0x02, 1, 2]), Err(ProtocolError::UnknownAddressType(2)));
     }
@@ -231,7 +250,7 @@ mod tests {
         assert_eq!("127.0.0.1:80".parse(), Ok(TargetAddr::Ip("127.0.0.1:80".parse().unwrap())));
         assert_eq!("[::1]:443".parse(), Ok(TargetAddr::Ip("[::1]:443".parse().unwrap())));
         assert_eq!(" example.org:443 ".parse(), Ok(TargetAddr::Domain("example.org".into(), 443)));
-        for bad in ["example.org", ":80", "example.org:http", "::1:80", "a:70000"] {
+        for bad in ["example.org", ":80", "example.org:http", "::1:80", "a:70000", "a\0b:80"] {
             assert!(bad.parse::<TargetAddr>().is_err(), "{bad}");
         }
     }

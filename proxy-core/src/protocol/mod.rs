@@ -53,6 +53,11 @@ pub enum ProtocolError {
     /// A domain name that is not valid UTF-8, so it cannot be looked up.
     #[error("domain name is not valid text")]
     DomainNotText,
+    /// A domain name holding a NUL byte: no resolver can look it up, and a
+    /// SOCKS4a hop would cut it there (`x.blocked.test\0.ok` would pass a
+    /// rule for `blocked.test` and reach `x.blocked.test`).
+    #[error("domain name contains a NUL byte")]
+    DomainHasNul,
     /// A SOCKS4 USERID (or SOCKS4a domain) with no terminating NUL within the limit.
     #[error("SOCKS4 {field} is longer than {max} bytes without a terminating NUL")]
     Socks4FieldTooLong {
@@ -74,6 +79,8 @@ impl ProtocolError {
         match self {
             ProtocolError::UnknownCommand(_) => socks5::Reply::CommandNotSupported,
             ProtocolError::UnknownAddressType(_) => socks5::Reply::AddressTypeNotSupported,
+            // What resolving such a name has always answered.
+            ProtocolError::DomainHasNul => socks5::Reply::HostUnreachable,
             _ => socks5::Reply::GeneralFailure,
         }
     }

@@ -11,19 +11,22 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use super::connect::{Context, SessionEnd};
+use super::connect::{chain_admits, Context, SessionEnd};
 use crate::outbound::{self, RouteAction};
 use crate::protocol::socks5::{Command, Reply};
 use crate::protocol::TargetAddr;
 use crate::relay;
 
+/// Runs a BIND. `early` holds bytes the client sent after its request;
+/// with those it sends while waiting for the peer, they go to the peer first.
 pub(super) async fn run(
     ctx: &Context<'_>,
     mut client: TcpStream,
     target: &TargetAddr,
+    mut early: Vec<u8>,
 ) -> Result<SessionEnd, String> {
     let settings = ctx.settings;
     match settings.router.route(target, !settings.chain.is_empty()) {
@@ -31,7 +34,7 @@ pub(super) async fn run(
             ctx.style.fail(&mut client, Reply::NotAllowed).await;
             return Err(format!("{target} is refused by a routing rule"));
         }
-        RouteAction::Chain => return run_through_chain(ctx, client, target).await,
+        RouteAction::Chain => return run_through_chain(ctx, client, target, early).await,
         RouteAction::Direct => {}
     }
     let timeouts = &settings.config.timeouts;
@@ -66,14 +69,13 @@ pub(super) async fn run(
         .map_err(|e| format!("cannot send the first reply: {e}"))?;
 
     // Wait for the peer, the time limit, or the client giving up.
-    let mut early = Vec::new();
     let accepted = tokio::time::timeout(
         timeouts.bind,
         wait_keeping_early(&mut client, &mut early, listener.accept()),
     )
     .await;
     drop(listener);
-    let (mut peer_stream, peer) = match accepted {
+    let (peer_stream, peer) = match accepted {
         Err(_) => {
             ctx.style.fail(&mut client, Reply::GeneralFailure).await;
             return Err(format!("no connection to {listening} within {:?}", timeouts.bind));
@@ -100,11 +102,8 @@ pub(super) async fn run(
         .await
         .map_err(|e| format!("cannot send the second reply: {e}"))?;
     let _ = peer_stream.set_nodelay(true);
-    if !early.is_empty() {
-        peer_stream.write_all(&early).await.map_err(|e| format!("cannot write to {peer}: {e}"))?;
-        ctx.counters.add_up(early.len() as u64);
-    }
-    Ok(SessionEnd::Relay(relay::relay(client, peer_stream, &ctx.counters, timeouts.idle).await))
+    let end = relay::relay(client, peer_stream, &early, &ctx.counters, timeouts.idle).await;
+    Ok(SessionEnd::Relay(end))
 }
 
 /// BIND at the last hop of the upstream chain: its two replies go to the
@@ -114,9 +113,14 @@ async fn run_through_chain(
     ctx: &Context<'_>,
     mut client: TcpStream,
     target: &TargetAddr,
+    mut early: Vec<u8>,
 ) -> Result<SessionEnd, String> {
     let settings = ctx.settings;
     let timeouts = &settings.config.timeouts;
+    if !chain_admits(ctx, Command::Bind, target) {
+        ctx.style.fail(&mut client, Reply::NotAllowed).await;
+        return Err(format!("{target} is not allowed by the destination policy"));
+    }
     let hops = settings.chain.hops();
     let last = &hops[hops.len() - 1];
     let (mut upstream, first) =
@@ -146,7 +150,6 @@ async fn run_through_chain(
         .await
         .map_err(|e| format!("cannot send the first reply: {e}"))?;
 
-    let mut early = Vec::new();
     let second = tokio::time::timeout(
         timeouts.bind,
         wait_keeping_early(&mut client, &mut early, last.read_reply(&mut upstream)),
@@ -168,16 +171,13 @@ async fn run_through_chain(
         .succeed(&mut client, peer)
         .await
         .map_err(|e| format!("cannot send the second reply: {e}"))?;
-    if !early.is_empty() {
-        upstream.write_all(&early).await.map_err(|e| format!("cannot write upstream: {e}"))?;
-        ctx.counters.add_up(early.len() as u64);
-    }
-    Ok(SessionEnd::Relay(relay::relay(client, upstream, &ctx.counters, timeouts.idle).await))
+    let end = relay::relay(client, upstream, &early, &ctx.counters, timeouts.idle).await;
+    Ok(SessionEnd::Relay(end))
 }
 
 /// Waits for `event` (the peer connecting, or the upstream's second reply)
-/// while watching the client: `None` if the client closes or sends more
-/// than 64 KiB meanwhile. Bytes it sends before the second reply are kept in
+/// while watching the client: `None` if the client closes or `early` would
+/// pass 64 KiB. Bytes it sends before the second reply are added to
 /// `early`, for the peer. `event` is pinned once, so an event half done
 /// (a reply half read) is never dropped when client data arrives.
 async fn wait_keeping_early<T>(

@@ -5,7 +5,6 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::session::ReplyStyle;
@@ -50,7 +49,7 @@ pub(super) async fn run(
     early: Vec<u8>,
 ) -> Result<SessionEnd, String> {
     let timeouts = &ctx.settings.config.timeouts;
-    let (mut upstream, bound) = match open(ctx, Command::Connect, target).await {
+    let (upstream, bound) = match open(ctx, Command::Connect, target).await {
         Ok(opened) => opened,
         Err((reply, reason)) => {
             ctx.style.fail(&mut client, reply).await;
@@ -61,14 +60,21 @@ pub(super) async fn run(
         .succeed(&mut client, bound)
         .await
         .map_err(|e| format!("cannot send the reply: {e}"))?;
-    if !early.is_empty() {
-        upstream
-            .write_all(&early)
-            .await
-            .map_err(|e| format!("cannot forward the client's first bytes: {e}"))?;
-        ctx.counters.add_up(early.len() as u64);
+    let end = relay::relay(client, upstream, &early, &ctx.counters, timeouts.idle).await;
+    Ok(SessionEnd::Relay(end))
+}
+
+/// The destination policy for a request the upstream chain carries: an
+/// address target must be one the policy admits for this client. A name
+/// goes to the last hop unresolved, so there is no address to check here.
+/// For BIND the unspecified address names no destination but "any peer"
+/// (as for a direct BIND), and passes.
+pub(super) fn chain_admits(ctx: &Context<'_>, command: Command, target: &TargetAddr) -> bool {
+    match target {
+        TargetAddr::Domain(..) => true,
+        TargetAddr::Ip(addr) if command == Command::Bind && addr.ip().is_unspecified() => true,
+        TargetAddr::Ip(addr) => ctx.settings.targets.admits(ctx.peer.ip(), addr.ip()),
     }
-    Ok(SessionEnd::Relay(relay::relay(client, upstream, &ctx.counters, timeouts.idle).await))
 }
 
 /// Reaches `target` the way the routing rules say: directly (the reply then
@@ -87,13 +93,11 @@ pub(super) async fn open(
             Err((Reply::NotAllowed, format!("{target} is refused by a routing rule")))
         }
         RouteAction::Chain => {
-            if let TargetAddr::Ip(addr) = target {
-                if !settings.targets.admits(ctx.peer.ip(), addr.ip()) {
-                    return Err((
-                        Reply::NotAllowed,
-                        format!("{target} is not allowed by the destination policy"),
-                    ));
-                }
+            if !chain_admits(ctx, command, target) {
+                return Err((
+                    Reply::NotAllowed,
+                    format!("{target} is not allowed by the destination policy"),
+                ));
             }
             settings
                 .chain

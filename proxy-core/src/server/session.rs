@@ -107,7 +107,9 @@ impl Session {
             Command::Connect => {
                 super::connect::run(&ctx, wire.stream, &negotiated.target, leftover).await
             }
-            Command::Bind => super::bind::run(&ctx, wire.stream, &negotiated.target).await,
+            Command::Bind => {
+                super::bind::run(&ctx, wire.stream, &negotiated.target, leftover).await
+            }
             Command::UdpAssociate => super::udp::run(&ctx, wire.stream, &negotiated.target).await,
         };
         let (up, down) = handle.counters().load();

@@ -4,11 +4,11 @@
 //! interface the client came in on, and outgoing sockets (one per address
 //! family, made when first needed). Datagrams are accepted only from the
 //! client's IP address, and from the port the request named; when it named
-//! port 0, the port of the first datagram is kept. Replies are relayed only
-//! from addresses the client has sent to, wrapped in the RFC header naming
-//! their real source. Fragments (FRAG != 0) are dropped: this server does
-//! not reassemble. The association ends when its TCP connection closes or
-//! after the UDP idle time.
+//! port 0, the port of the first well-formed datagram is kept. Replies are
+//! relayed only from addresses the client has sent to, wrapped in the RFC
+//! header naming their real source. Fragments (FRAG != 0) are dropped: this
+//! server does not reassemble. The association ends when its TCP connection
+//! closes or after the UDP idle time.
 //!
 //! With an upstream chain, datagrams the routing rules send through it leave
 //! through the upstreams' UDP relays (see `outbound::chain`), and replies
@@ -25,11 +25,11 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::connect::{Context, SessionEnd};
+use super::connect::{chain_admits, Context, SessionEnd};
 use crate::monitor::ByteCounters;
 use crate::outbound::chain::{UdpRelayPath, UpstreamControls};
 use crate::outbound::{self, RouteAction};
-use crate::protocol::socks5::Reply;
+use crate::protocol::socks5::{Command, Reply};
 use crate::protocol::udp::{UdpHeader, FRAG_NONE};
 use crate::protocol::TargetAddr;
 
@@ -64,13 +64,8 @@ pub(super) async fn run(
     let mut chain_path = None;
     let mut controls = None;
     if !settings.chain.is_empty() && settings.router.may_use_chain() {
-        if let Some((number, hop)) = settings.chain.udp_blocker() {
-            ctx.style.fail(&mut client, Reply::CommandNotSupported).await;
-            return Err(format!(
-                "UDP ASSOCIATE refused: hop {number} of the upstream chain ({hop}) speaks SOCKS4, \
-                 which cannot carry UDP"
-            ));
-        }
+        // A chain with a SOCKS4/4a hop is refused here with 0x07: the client
+        // cannot be told per datagram that UDP is impossible.
         match settings.chain.associate_udp(settings.config.timeouts.connect).await {
             Ok(chain) => {
                 chain_path = Some(chain.path);
@@ -78,7 +73,7 @@ pub(super) async fn run(
             }
             Err(e) => {
                 ctx.style.fail(&mut client, e.reply()).await;
-                return Err(format!("via the upstream chain: {e}"));
+                return Err(format!("UDP ASSOCIATE via the upstream chain: {e}"));
             }
         }
     }
@@ -158,7 +153,8 @@ struct Association<'a> {
     out6: Option<UdpSocket>,
     contacted: Contacted,
     chain_path: Option<UdpRelayPath>,
-    names: HashMap<(String, u16), SocketAddr>,
+    /// Domain targets (name and port) and the address each was sent to.
+    names: HashMap<TargetAddr, SocketAddr>,
     buf: Vec<u8>,
     wrapped: Vec<u8>,
 }
@@ -179,13 +175,9 @@ impl Association<'_> {
             debug!(%source, "datagram from a foreign address dropped");
             return false;
         }
-        match self.client_port {
-            Some(port) if port != source.port() => {
-                debug!(%source, "datagram from a port other than the client's dropped");
-                return false;
-            }
-            Some(_) => {}
-            None => self.client_port = Some(source.port()),
+        if self.client_port.is_some_and(|port| port != source.port()) {
+            debug!(%source, "datagram from a port other than the client's dropped");
+            return false;
         }
         let (header, used) = match UdpHeader::decode(&self.buf[..len]) {
             Ok(Some(decoded)) => decoded,
@@ -202,6 +194,9 @@ impl Association<'_> {
             debug!(%source, frag = header.frag, "fragment dropped (no reassembly)");
             return false;
         }
+        // Port 0 in the request: the first well-formed datagram names the
+        // client's port (a malformed one must not lock the real client out).
+        self.client_port.get_or_insert(source.port());
         let settings = self.ctx.settings;
         match settings.router.route(&header.target, !settings.chain.is_empty()) {
             RouteAction::Refuse => {
@@ -212,6 +207,10 @@ impl Association<'_> {
                 let Some(path) = &self.chain_path else {
                     return false;
                 };
+                if !chain_admits(self.ctx, Command::UdpAssociate, &header.target) {
+                    debug!(target = %header.target, "datagram to a destination the policy refuses dropped");
+                    return false;
+                }
                 let payload = &self.buf[used..len];
                 path.wrap(&header.target, payload, &mut self.wrapped);
                 return match path.send(&self.wrapped).await {
@@ -322,9 +321,8 @@ impl Association<'_> {
                     None
                 }
             }
-            TargetAddr::Domain(name, port) => {
-                let key = (name.clone(), *port);
-                if let Some(addr) = self.names.get(&key) {
+            TargetAddr::Domain(..) => {
+                if let Some(addr) = self.names.get(target) {
                     return Some(*addr);
                 }
                 match outbound::resolve(target, self.client_ip, &settings.targets, RESOLVE_LIMIT)
@@ -336,7 +334,7 @@ impl Association<'_> {
                         if self.names.len() >= MAX_CACHED_NAMES {
                             self.names.clear();
                         }
-                        self.names.insert(key, addr);
+                        self.names.insert(target.clone(), addr);
                         Some(addr)
                     }
                     Err(e) => {
