@@ -14,6 +14,13 @@ export function showText(element: HTMLElement, text: string | null): void {
   if (element.hidden !== (value === "")) element.hidden = value === "";
 }
 
+/** Marks a field invalid (or valid again) for assistive technology. */
+export function markInvalid(field: HTMLElement, invalid: boolean): void {
+  if (invalid) {
+    if (field.getAttribute("aria-invalid") !== "true") field.setAttribute("aria-invalid", "true");
+  } else if (field.hasAttribute("aria-invalid")) field.removeAttribute("aria-invalid");
+}
+
 /**
  * Shows a field's message next to it (in #error-<id>) and marks the field
  * invalid for assistive technology; an empty message clears both.
@@ -22,11 +29,7 @@ export function setFieldError(fieldId: string, message: string | null, root: Par
   const field = root.querySelector<HTMLElement>(`#${fieldId}`);
   const slot = root.querySelector<HTMLElement>(`#error-${fieldId}`);
   if (slot) showText(slot, message);
-  if (field) {
-    if (message) {
-      if (field.getAttribute("aria-invalid") !== "true") field.setAttribute("aria-invalid", "true");
-    } else if (field.hasAttribute("aria-invalid")) field.removeAttribute("aria-invalid");
-  }
+  if (field) markInvalid(field, Boolean(message));
 }
 
 export function openDialog(dialog: HTMLDialogElement): void {

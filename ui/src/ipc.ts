@@ -1,5 +1,7 @@
 // Every call to the Rust side goes through this module, typed after the IPC
-// contract. Nothing else imports @tauri-apps/api.
+// contract. Nothing else imports @tauri-apps/api. A refused call rejects
+// with { message } (save_settings: { errors: FieldError[] }); errors.ts
+// reads both.
 
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
@@ -47,13 +49,10 @@ export interface SavedSettings {
   status: Status;
 }
 
-/** The rejection of save_settings. */
+/** One refused field in the rejection of save_settings ({ errors: FieldError[] }). */
 export interface FieldError {
   field: string;
   message: string;
-}
-export interface SaveRefused {
-  errors: FieldError[];
 }
 
 export interface User {
@@ -64,11 +63,6 @@ export interface User {
 export interface UsersView {
   users: User[];
   keyringError: string | null;
-}
-
-/** The rejection of the user commands, test_upstream, copy_text, qr_code. */
-export interface Refused {
-  message: string;
 }
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
@@ -108,7 +102,7 @@ export function getSettings(): Promise<LoadedSettings> {
   return invoke<LoadedSettings>("get_settings");
 }
 
-/** Rejects with a SaveRefused ({ errors }) when a field is refused. */
+/** Rejects with { errors: FieldError[] } when a field is refused (see errors.ts). */
 export function saveSettings(settings: Settings): Promise<SavedSettings> {
   return invoke<SavedSettings>("save_settings", { settings });
 }

@@ -29,6 +29,9 @@ export interface Sort {
 
 export const DEFAULT_SORT: Sort = { key: "duration", direction: "descending" };
 
+/** The sort keys whose order a tick can change (duration order changes only with membership). */
+export const FIGURE_KEYS: ReadonlySet<SortKey> = new Set<SortKey>(["bytesUp", "bytesDown", "rateUp", "rateDown"]);
+
 export class LiveModel {
   readonly rows = new Map<number, LiveRow>();
   /** Newest first, at most closedLimit. */
@@ -41,6 +44,8 @@ export class LiveModel {
   at = 0;
   /** Bumped when rows are added or removed (not when figures change). */
   membership = 0;
+  /** Bumped when a tick changes some row's figures (bytes, rates). */
+  figures = 0;
   /** Bumped when the closed list changes. */
   closedVersion = 0;
   /** Bumped when the user figures change. */
@@ -65,8 +70,13 @@ export class LiveModel {
     for (const row of message.added) this.rows.set(row.id, row);
     for (const [id, bytesUp, bytesDown, rateUp, rateDown] of message.changed) {
       const row = this.rows.get(id);
-      if (row) Object.assign(row, { bytesUp, bytesDown, rateUp, rateDown });
+      if (!row) continue;
+      row.bytesUp = bytesUp;
+      row.bytesDown = bytesDown;
+      row.rateUp = rateUp;
+      row.rateDown = rateDown;
     }
+    if (message.changed.length > 0) this.figures++;
     if (message.added.length > 0 || message.removed.length > 0) this.membership++;
     if (message.closed.length > 0) {
       const newest = message.closed.slice().reverse();

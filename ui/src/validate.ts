@@ -2,6 +2,10 @@
 // every function takes the raw text a field holds and answers with either the
 // parsed value or a plain-sentence message to show next to the field.
 
+import type { ClientPolicy, Timeouts } from "./ipc";
+
+export type { ClientPolicy };
+
 export type Check<T> =
   | { ok: true; value: T; hint?: string }
   | { ok: false; error: string };
@@ -36,7 +40,7 @@ export function validatePort(raw: string): Check<number> {
 
 // ------------------------------------------------------------ timeouts
 
-export type TimeoutKey = "handshake" | "connect" | "idle" | "bind" | "udpIdle";
+export type TimeoutKey = keyof Timeouts;
 
 export const TIMEOUT_KEYS: readonly TimeoutKey[] = [
   "handshake",
@@ -129,8 +133,6 @@ export function splitLines(text: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line.length > 0);
 }
-
-export type ClientPolicy = "loopback" | "lan" | "custom";
 
 export const RANGES_EMPTY_MESSAGE =
   "Enter at least one address or range, such as 192.168.1.0/24.";

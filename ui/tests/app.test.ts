@@ -2,18 +2,11 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import html from "../index.html?raw";
+import { $ as el, flush } from "./fixtures/dom";
 
 const sources = import.meta.glob<string>("../src/**/*.ts", { query: "?raw", import: "default", eager: true });
 
 vi.mock("../src/ipc");
-
-const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
-function el<T extends HTMLElement = HTMLElement>(selector: string): T {
-  const found = document.querySelector<T>(selector);
-  if (!found) throw new Error(`${selector} not found`);
-  return found;
-}
 
 beforeAll(async () => {
   vi.mocked(ipc.serverStatus).mockResolvedValue({

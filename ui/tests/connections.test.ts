@@ -1,57 +1,31 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
-import type { LiveMessage, LiveReset, LiveRow, LiveTick, LiveTotals } from "../src/ipc";
-import { mountConnections, type ConnectionsView } from "../src/views/connections";
+import type { LiveMessage, LiveReset, LiveRow, LiveTick } from "../src/ipc";
+import { ROW_HEIGHT, mountConnections, type ConnectionsView } from "../src/views/connections";
+import { $, flush, text } from "./fixtures/dom";
+import * as live from "./fixtures/live";
+import { closedRow, row } from "./fixtures/live";
 
 vi.mock("../src/ipc");
 const draw = vi.fn();
 vi.mock("../src/graph", () => ({ createGraph: () => ({ draw, resize: () => {} }) }));
 
-const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
-function $(selector: string): HTMLElement {
-  const el = document.querySelector<HTMLElement>(selector);
-  if (!el) throw new Error(`${selector} not found`);
-  return el;
-}
-const text = (selector: string): string => ($(selector).textContent ?? "").trim();
 const rowIds = (): number[] =>
   Array.from(document.querySelectorAll<HTMLElement>("#conn-body tr.row")).map((tr) => Number(tr.dataset.id));
 
-const TOTALS: LiveTotals = {
+// The scene of these tests: two users' figures, the first reset a minute after the rows began.
+const TOTALS = live.totals({
   bytesUp: 300,
   bytesDown: 5_000_000,
   activeSessions: 2,
   sessions: 9,
-  refusedClients: 0,
-  authFailures: 0,
   since: Date.UTC(2026, 10, 25, 8, 0),
-};
+});
 
-function row(id: number, extra: Partial<LiveRow> = {}): LiveRow {
-  return {
-    id,
-    client: `127.0.0.1:${40000 + id}`,
-    user: id % 2 ? "alice" : null,
-    protocol: "SOCKS5",
-    command: "CONNECT",
-    target: `host${id}.example:443`,
-    route: "direct",
-    startedAt: 1_000_000 - id * 1000,
-    bytesUp: id,
-    bytesDown: id * 1000,
-    rateUp: 0,
-    rateDown: 0,
-    ...extra,
-  };
-}
-
-function reset(sessions: LiveRow[], extra: Partial<LiveReset> = {}): LiveReset {
-  return {
-    kind: "reset",
+const reset = (sessions: LiveRow[], extra: Partial<LiveReset> = {}): LiveReset =>
+  live.reset({
     at: 1_065_000,
     sessions,
-    closed: [],
     closedLimit: 100,
     totals: TOTALS,
     users: [
@@ -60,23 +34,9 @@ function reset(sessions: LiveRow[], extra: Partial<LiveReset> = {}): LiveReset {
     ],
     history: [[1_064_000, 100, 250_000]],
     ...extra,
-  };
-}
+  });
 
-function tick(extra: Partial<LiveTick> = {}): LiveTick {
-  return {
-    kind: "tick",
-    at: 1_066_000,
-    added: [],
-    changed: [],
-    removed: [],
-    closed: [],
-    totals: TOTALS,
-    users: null,
-    point: [1_066_000, 0, 0],
-    ...extra,
-  };
-}
+const tick = (extra: Partial<LiveTick> = {}): LiveTick => live.tick({ at: 1_066_000, totals: TOTALS, ...extra });
 
 let send: (message: LiveMessage) => void = () => {};
 const unwatch = vi.fn(() => Promise.resolve());
@@ -102,8 +62,7 @@ beforeEach(async () => {
 });
 
 afterEach(() => {
-  // Views of earlier tests still listen to the document: leave them idle.
-  view.hide();
+  view.destroy();
   document.body.replaceChildren();
 });
 
@@ -177,24 +136,54 @@ describe("the connections view", () => {
     expect(header.parentElement?.getAttribute("aria-sort")).toBe("none");
   });
 
+  it("re-sorts on a tick only when the figures it sorts by change", () => {
+    send(reset([row(1, { bytesDown: 10 }), row(2, { bytesDown: 30 }), row(3, { bytesDown: 20 })]));
+    $("#conn-table button.sort[data-key='bytesDown']").click();
+    expect(rowIds()).toEqual([2, 3, 1]);
+    send(tick({ changed: [[1, 1, 50, 0, 0]] }));
+    view.render();
+    expect(rowIds()).toEqual([1, 2, 3]);
+    // By target, a tick changes the figures shown but not the order.
+    $("#conn-table button.sort[data-key='target']").click();
+    expect(rowIds()).toEqual([1, 2, 3]);
+    send(tick({ changed: [[3, 3, 99_000, 0, 0]] }));
+    view.render();
+    expect(rowIds()).toEqual([1, 2, 3]);
+    expect(($("#conn-body tr.row[data-id='3']") as HTMLTableRowElement).cells[7]?.textContent).toBe("99 kB");
+  });
+
+  it("redraws only what a control changes", () => {
+    send(reset([row(1), row(2)]));
+    view.render();
+    draw.mockClear();
+    $("#conn-table button.sort[data-key='target']").click();
+    expect(rowIds()).toEqual([1, 2]);
+    const filter = $("#conn-filter") as HTMLInputElement;
+    filter.value = "host2";
+    filter.dispatchEvent(new Event("input"));
+    expect(rowIds()).toEqual([2]);
+    expect(draw).not.toHaveBeenCalled();
+    // A tick not drawn yet: the range redraws the graph, not the table.
+    send(tick({ changed: [[2, 2, 7_000_000, 0, 0]] }));
+    $(".range button[data-minutes='1']").click();
+    expect(draw).toHaveBeenCalledTimes(1);
+    expect(($("#conn-body tr.row[data-id='2']") as HTMLTableRowElement).cells[7]?.textContent).toBe("2.0 kB");
+  });
+
   it("filters rows and the closed list by text", () => {
     send(
       reset([row(1), row(2), row(3)], {
         closed: [
-          {
-            seq: 1,
+          closedRow(1, {
             id: 9,
             client: "10.0.0.2:5",
-            user: null,
             command: "UDP",
             target: "dns.example:53",
-            route: "direct",
-            startedAt: 0,
             endedAt: 5000,
             durationMs: 5000,
             bytesUp: 40,
             bytesDown: 80,
-          },
+          }),
         ],
       }),
     );
@@ -271,7 +260,7 @@ describe("the connections view", () => {
     expect(text("#open-count")).toBe("2000");
     // The spacers stand for the rows not drawn, so the scroll bar is true.
     const spacers = Array.from(document.querySelectorAll<HTMLElement>("#conn-body tr.spacer"));
-    const spacerRows = spacers.reduce((sum, s) => sum + parseInt(s.style.height || "0", 10), 0) / 30;
+    const spacerRows = spacers.reduce((sum, s) => sum + parseInt(s.style.height || "0", 10), 0) / ROW_HEIGHT;
     expect(spacerRows + drawn).toBe(2000);
     expect($("#conn-table").getAttribute("aria-rowcount")).toBe("2001");
     expect($("#conn-body tr.row").getAttribute("aria-rowindex")).toBe("2");
@@ -279,21 +268,8 @@ describe("the connections view", () => {
 
   it("keeps a recently closed list, newest first", () => {
     send(reset([]));
-    const closedRow = (seq: number) => ({
-      seq,
-      id: seq,
-      client: "127.0.0.1:1",
-      user: "alice",
-      command: "CONNECT" as const,
-      target: `t${seq}:80`,
-      route: "direct",
-      startedAt: 0,
-      endedAt: 1000,
-      durationMs: 1000,
-      bytesUp: seq,
-      bytesDown: seq * 10,
-    });
-    send(tick({ closed: [closedRow(1), closedRow(2)] }));
+    const closed = (seq: number) => closedRow(seq, { user: "alice", target: `t${seq}:80`, bytesUp: seq, bytesDown: seq * 10 });
+    send(tick({ closed: [closed(1), closed(2)] }));
     view.render();
     const ids = Array.from(document.querySelectorAll<HTMLElement>("#closed-body tr")).map((tr) => tr.dataset.id);
     expect(ids).toEqual(["2", "1"]);
@@ -319,6 +295,23 @@ describe("the connections view", () => {
     await view.settled();
     expect(ipc.watchLive).toHaveBeenCalledTimes(3);
     hidden.mockRestore();
+  });
+
+  it("stops watching and lets go of the page's events when destroyed", async () => {
+    view.destroy();
+    const onDocument = vi.spyOn(document, "addEventListener");
+    const onWindow = vi.spyOn(window, "addEventListener");
+    await mount();
+    const outside = [...onDocument.mock.calls, ...onWindow.mock.calls];
+    onDocument.mockRestore();
+    onWindow.mockRestore();
+    expect(outside.map((call) => call[0]).sort()).toEqual(["resize", "visibilitychange"]);
+    const signals = outside.map((call) => (call[2] as AddEventListenerOptions | undefined)?.signal);
+    expect(signals.every((signal) => signal?.aborted === false)).toBe(true);
+    view.destroy();
+    await flush();
+    expect(unwatch).toHaveBeenCalledTimes(2);
+    expect(signals.every((signal) => signal?.aborted === true)).toBe(true);
   });
 
   it("says when the live view cannot start", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ClosedRow, LiveReset, LiveRow, LiveTick, LiveTotals } from "../src/ipc";
+import type { LiveRow } from "../src/ipc";
 import {
   HISTORY_LIMIT,
   LiveModel,
@@ -10,80 +10,7 @@ import {
   pointsWithin,
   sortRows,
 } from "../src/live";
-
-const TOTALS: LiveTotals = {
-  bytesUp: 0,
-  bytesDown: 0,
-  activeSessions: 0,
-  sessions: 0,
-  refusedClients: 0,
-  authFailures: 0,
-  since: 0,
-};
-
-function row(id: number, extra: Partial<LiveRow> = {}): LiveRow {
-  return {
-    id,
-    client: `127.0.0.1:${40000 + id}`,
-    user: "alice",
-    protocol: "SOCKS5",
-    command: "CONNECT",
-    target: `host${id}.example:443`,
-    route: "direct",
-    startedAt: 1_000_000 + id * 1000,
-    bytesUp: 0,
-    bytesDown: 0,
-    rateUp: 0,
-    rateDown: 0,
-    ...extra,
-  };
-}
-
-function closed(seq: number, id: number): ClosedRow {
-  return {
-    seq,
-    id,
-    client: "127.0.0.1:1",
-    user: null,
-    command: "CONNECT",
-    target: `gone${id}:80`,
-    route: "direct",
-    startedAt: 0,
-    endedAt: 1000,
-    durationMs: 1000,
-    bytesUp: 1,
-    bytesDown: 2,
-  };
-}
-
-function reset(extra: Partial<LiveReset> = {}): LiveReset {
-  return {
-    kind: "reset",
-    at: 10_000,
-    sessions: [],
-    closed: [],
-    closedLimit: 3,
-    totals: TOTALS,
-    users: [],
-    history: [],
-    ...extra,
-  };
-}
-
-function tick(extra: Partial<LiveTick> = {}): LiveTick {
-  return {
-    kind: "tick",
-    at: 11_000,
-    added: [],
-    changed: [],
-    removed: [],
-    closed: [],
-    totals: TOTALS,
-    users: null,
-    point: [11_000, 0, 0],
-    ...extra,
-  };
-}
+import { closedRow, reset, row, tick } from "./fixtures/live";
 
 describe("the live model", () => {
   it("starts from a reset and applies what changed", () => {
@@ -105,6 +32,16 @@ describe("the live model", () => {
     expect(model.membership).toBe(before + 1);
   });
 
+  it("counts the ticks that change figures", () => {
+    const model = new LiveModel();
+    model.apply(reset({ sessions: [row(1)] }));
+    const figures = model.figures;
+    model.apply(tick());
+    expect(model.figures).toBe(figures);
+    model.apply(tick({ changed: [[1, 2, 3, 4, 5]] }));
+    expect(model.figures).toBe(figures + 1);
+  });
+
   it("ignores a change for a row it does not know", () => {
     const model = new LiveModel();
     model.apply(reset({ sessions: [row(1)] }));
@@ -121,10 +58,10 @@ describe("the live model", () => {
 
   it("keeps the newest closed sessions first, up to the limit", () => {
     const model = new LiveModel();
-    model.apply(reset({ closed: [closed(1, 11), closed(2, 12)] }));
+    model.apply(reset({ closed: [closedRow(1, { id: 11 }), closedRow(2, { id: 12 })] }));
     expect(model.closed.map((c) => c.id)).toEqual([12, 11]);
     const version = model.closedVersion;
-    model.apply(tick({ closed: [closed(3, 13), closed(4, 14)] }));
+    model.apply(tick({ closed: [closedRow(3, { id: 13 }), closedRow(4, { id: 14 })] }));
     expect(model.closed.map((c) => c.id)).toEqual([14, 13, 12]);
     expect(model.closedVersion).toBe(version + 1);
     model.apply(tick());
@@ -153,9 +90,10 @@ describe("the live model", () => {
 
 describe("sorting and filtering", () => {
   const rows = (): LiveRow[] => [
-    row(1, { target: "b.example:443", bytesDown: 50, user: null }),
-    row(2, { target: "a.example:80", bytesDown: 900, route: "via socks5://hop:1080" }),
-    row(3, { target: "c.example:22", bytesDown: 50, client: "192.168.1.7:5000" }),
+    // Started in id order, so row 1 has lasted longest.
+    row(1, { target: "b.example:443", bytesDown: 50, user: null, startedAt: 1_001_000 }),
+    row(2, { target: "a.example:80", bytesDown: 900, route: "via socks5://hop:1080", user: "alice", startedAt: 1_002_000 }),
+    row(3, { target: "c.example:22", bytesDown: 50, client: "192.168.1.7:5000", user: "alice", startedAt: 1_003_000 }),
   ];
 
   it("sorts by any column, ties by id", () => {
@@ -183,7 +121,7 @@ describe("sorting and filtering", () => {
     expect(ids("alice c.example")).toEqual([3]);
     expect(ids("connect")).toEqual([1, 2, 3]);
     expect(ids("nothing-like-this")).toEqual([]);
-    expect(matcher("gone5")(closed(1, 5))).toBe(true);
+    expect(matcher("gone5")(closedRow(1, { id: 5 }))).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { Settings, Status } from "../src/ipc";
 import { mountSettings, renderUpstreamReport } from "../src/views/settings";
+import { flush } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
 
@@ -18,8 +19,6 @@ const SETTINGS: Settings = {
   notifications: true,
 };
 const RUNNING: Status = { state: "running", listening: ["127.0.0.1:1080"], shareAddresses: [], error: null, openWarning: false };
-
-const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 function field<T extends HTMLElement = HTMLInputElement>(id: string): T {
   const el = document.getElementById(id);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { Status } from "../src/ipc";
 import { OPEN_WARNING_TEXT, mountStatus, type StatusView } from "../src/views/status";
+import { $, flush, text } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
 
@@ -30,19 +31,11 @@ const SHARING_OPEN: Status = {
 
 const QR_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)"><script>alert(2)</script><rect width="10" height="10"/></svg>';
 
-function $(selector: string): HTMLElement {
-  const el = document.querySelector<HTMLElement>(selector);
-  if (!el) throw new Error(`${selector} not found`);
-  return el;
-}
-
-const text = (selector: string): string => ($(selector).textContent ?? "").trim();
 const visible = (selector: string): boolean => {
   // Shown when neither it nor an ancestor is hidden.
   for (let el: HTMLElement | null = $(selector); el; el = el.parentElement) if (el.hidden) return false;
   return true;
 };
-const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 let statusHandler: ((s: Status) => void) | null = null;
 

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { UsersView } from "../src/ipc";
 import { mountUsers } from "../src/views/users";
+import { $ as el, flush, text } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
 
@@ -14,14 +15,6 @@ const TWO: UsersView = {
 };
 const KEYRING = "The system keyring cannot be reached: locked; nothing was saved.";
 
-const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
-function el<T extends HTMLElement = HTMLElement>(selector: string): T {
-  const found = document.querySelector<T>(selector);
-  if (!found) throw new Error(`${selector} not found`);
-  return found;
-}
-const text = (selector: string): string => (el(selector).textContent ?? "").trim();
 
 function type(selector: string, value: string): void {
   const input = el<HTMLInputElement>(selector);

@@ -12,6 +12,7 @@ import { messageOf } from "../errors";
 import { createGraph, type Graph } from "../graph";
 import {
   DEFAULT_SORT,
+  FIGURE_KEYS,
   LiveModel,
   formatBytes,
   formatDuration,
@@ -134,12 +135,18 @@ export interface ConnectionsView {
   render(): void;
   /** Resolves when the current watch request has been answered. */
   settled(): Promise<void>;
+  /** Stops watching and removes the listeners on the document and the window. */
+  destroy(): void;
 }
 
 const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 function setText(cell: HTMLElement | undefined, value: string): void {
   if (cell && cell.textContent !== value) cell.textContent = value;
+}
+
+function setAttr(element: Element, name: string, value: string): void {
+  if (element.getAttribute(name) !== value) element.setAttribute(name, value);
 }
 
 function cellsOf(values: string[], numericFrom: number): string {
@@ -160,6 +167,23 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   const closeAll = byId<HTMLButtonElement>("close-all", section);
   const notice = byId("conn-notice", section);
   const graphBox = byId("graph", section);
+  const openCount = byId("open-count", section);
+  const connEmpty = byId("conn-empty", section);
+  const usersBody = byId<HTMLTableElement>("user-totals", section).tBodies[0] as HTMLTableSectionElement;
+  const noUsers = byId("no-users", section);
+  const closedBody = byId("closed-body", section);
+  const closedEmpty = byId("closed-empty", section);
+  const rateDown = byId("rate-down", section);
+  const rateUp = byId("rate-up", section);
+  const totalDown = byId("total-down", section);
+  const totalUp = byId("total-up", section);
+  const totalSessions = byId("total-sessions", section);
+  const totalOpen = byId("total-open", section);
+  const totalsSince = byId("totals-since", section);
+  const confirmDialog = byId<HTMLDialogElement>("confirm-close-all", section);
+  const confirmText = byId("confirm-close-all-text", section);
+  const confirmYes = byId<HTMLButtonElement>("confirm-close-all-yes", section);
+  const confirmNo = byId<HTMLButtonElement>("confirm-close-all-no", section);
   const topSpacer = document.createElement("tr");
   const bottomSpacer = document.createElement("tr");
   topSpacer.className = bottomSpacer.className = "spacer";
@@ -181,6 +205,18 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   let generation = 0;
   let pending = false;
   let messages = 0;
+  /** The graph should follow its box's width on the next frame (window resized, view shown). */
+  let resizeGraph = false;
+  /** totals.since as last written out (formatting a date is not free). */
+  let sinceShown: number | null = null;
+  // The open rows in sight order, rebuilt only when which rows, their order
+  // or the filter can have changed. The rows are the model's own objects,
+  // updated in place, so the figures drawn from them stay current.
+  let sorted: LiveRow[] = [];
+  let sortedFor = { membership: -1, figures: -1, key: "", direction: "", filter: "" };
+
+  /** The time the figures are for: the last message's, or now before any. */
+  const clock = (): number => model.at || Date.now();
 
   // ---- watching
 
@@ -223,10 +259,17 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     if (stop) watching = stop().catch(() => undefined);
   }
 
-  document.addEventListener("visibilitychange", () => {
-    if (document.hidden) stopWatching();
-    else startWatching();
-  });
+  // The listeners outside the section, removed by destroy().
+  const outside = new AbortController();
+
+  document.addEventListener(
+    "visibilitychange",
+    () => {
+      if (document.hidden) stopWatching();
+      else startWatching();
+    },
+    { signal: outside.signal },
+  );
 
   // ---- drawing
 
@@ -236,11 +279,23 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     if (frame) return;
     const run = (): void => {
       frame = 0;
+      // Measure before writing, so following the width costs no extra layout.
+      if (resizeGraph && !section.hidden) {
+        resizeGraph = false;
+        graph?.resize();
+      }
       if (everything) render();
-      else if (!section.hidden) renderOpen(model.at || Date.now());
+      else if (!section.hidden) renderOpen(clock());
       everything = false;
     };
     frame = typeof requestAnimationFrame === "function" ? requestAnimationFrame(run) : window.setTimeout(run, 16);
+  }
+
+  function cancelFrame(): void {
+    if (!frame) return;
+    if (typeof cancelAnimationFrame === "function") cancelAnimationFrame(frame);
+    else window.clearTimeout(frame);
+    frame = 0;
   }
 
   function newRow(): HTMLTableRowElement {
@@ -261,8 +316,10 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
         button.setAttribute("aria-label", `Close the connection to ${row.target}`);
       }
     }
-    tr.dataset.bytesUp = String(row.bytesUp);
-    tr.dataset.bytesDown = String(row.bytesDown);
+    const bytesUp = String(row.bytesUp);
+    const bytesDown = String(row.bytesDown);
+    if (tr.dataset.bytesUp !== bytesUp) tr.dataset.bytesUp = bytesUp;
+    if (tr.dataset.bytesDown !== bytesDown) tr.dataset.bytesDown = bytesDown;
     const cells = tr.cells;
     setText(cells[0], row.client);
     setText(cells[1], userLabel(row.user));
@@ -278,12 +335,28 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     setText(cells[9], formatRate(row.rateDown));
   }
 
+  function openRows(): LiveRow[] {
+    const figures = FIGURE_KEYS.has(sort.key) ? model.figures : -1;
+    const was = sortedFor;
+    if (
+      was.membership !== model.membership ||
+      was.figures !== figures ||
+      was.key !== sort.key ||
+      was.direction !== sort.direction ||
+      was.filter !== filter
+    ) {
+      sorted = model.view(sort, filter);
+      sortedFor = { membership: model.membership, figures, key: sort.key, direction: sort.direction, filter };
+    }
+    return sorted;
+  }
+
   function renderOpen(now: number): void {
-    const rows = model.view(sort, filter);
+    const rows = openRows();
     const total = model.rows.size;
-    setText(byId("open-count", section), rows.length === total ? String(total) : `${rows.length} of ${total}`);
-    byId("conn-empty", section).hidden = rows.length > 0;
-    byId("conn-empty", section).textContent = total > 0 ? "No open connection matches the filter." : "No open connections.";
+    setText(openCount, rows.length === total ? String(total) : `${rows.length} of ${total}`);
+    if (connEmpty.hidden !== rows.length > 0) connEmpty.hidden = rows.length > 0;
+    setText(connEmpty, total > 0 ? "No open connection matches the filter." : "No open connections.");
     closeAll.disabled = total === 0;
     const height = scroll.clientHeight;
     const visible = height > 0 ? Math.ceil(height / ROW_HEIGHT) : DEFAULT_VISIBLE;
@@ -301,20 +374,18 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     for (const extra of pool.slice(count)) if (extra.parentNode) extra.remove();
     // Only some rows exist at a time: tell assistive technology how many
     // there are and where each drawn one stands (the header is row 1).
-    table.setAttribute("aria-rowcount", String(rows.length + 1));
+    setAttr(table, "aria-rowcount", String(rows.length + 1));
     wanted.forEach((tr, i) => {
       const row = rows[first + i];
       if (row) fillRow(tr, row, now);
-      tr.setAttribute("aria-rowindex", String(first + i + 2));
+      setAttr(tr, "aria-rowindex", String(first + i + 2));
     });
     topSpacer.style.height = `${first * ROW_HEIGHT}px`;
     bottomSpacer.style.height = `${(rows.length - last) * ROW_HEIGHT}px`;
   }
 
   function renderUsers(): void {
-    const tbody = byId<HTMLTableElement>("user-totals", section).tBodies[0];
-    if (!tbody) return;
-    tbody.innerHTML = model.users
+    usersBody.innerHTML = model.users
       .map((u) => {
         const label = escapeHtml(userLabel(u.user));
         return `<tr data-user="${escapeHtml(u.user ?? "")}"><th scope="row">${label}</th>${cellsOf(
@@ -323,13 +394,13 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
         )}</tr>`;
       })
       .join("");
-    byId("no-users", section).hidden = model.users.length > 0;
+    noUsers.hidden = model.users.length > 0;
   }
 
   function renderClosed(): void {
     const keep = matcher(filter);
     const rows = model.closed.filter(keep);
-    byId("closed-body", section).innerHTML = rows
+    closedBody.innerHTML = rows
       .map(
         (c: ClosedRow) =>
           `<tr data-id="${c.id}" data-bytes-up="${c.bytesUp}" data-bytes-down="${c.bytesDown}">` +
@@ -350,26 +421,33 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
           `</tr>`,
       )
       .join("");
-    const empty = byId("closed-empty", section);
-    empty.hidden = rows.length > 0;
-    empty.textContent = model.closed.length > 0 ? "No closed connection matches the filter." : "None yet.";
+    closedEmpty.hidden = rows.length > 0;
+    closedEmpty.textContent = model.closed.length > 0 ? "No closed connection matches the filter." : "None yet.";
+  }
+
+  function renderClosedIfChanged(): void {
+    if (drawn.closed === model.closedVersion && drawn.filter === filter) return;
+    renderClosed();
+    drawn.closed = model.closedVersion;
+    drawn.filter = filter;
   }
 
   function renderTotals(): void {
     const rate = model.rate();
-    setText(byId("rate-down", section), formatRate(rate.down));
-    setText(byId("rate-up", section), formatRate(rate.up));
+    setText(rateDown, formatRate(rate.down));
+    setText(rateUp, formatRate(rate.up));
     const totals = model.totals;
     if (!totals) return;
-    const down = byId("total-down", section);
-    const up = byId("total-up", section);
-    down.dataset.bytes = String(totals.bytesDown);
-    up.dataset.bytes = String(totals.bytesUp);
-    setText(down, formatBytes(totals.bytesDown));
-    setText(up, formatBytes(totals.bytesUp));
-    setText(byId("total-sessions", section), String(totals.sessions));
-    setText(byId("total-open", section), String(totals.activeSessions));
-    setText(byId("totals-since", section), `Counted since ${new Date(totals.since).toLocaleString()}.`);
+    totalDown.dataset.bytes = String(totals.bytesDown);
+    totalUp.dataset.bytes = String(totals.bytesUp);
+    setText(totalDown, formatBytes(totals.bytesDown));
+    setText(totalUp, formatBytes(totals.bytesUp));
+    setText(totalSessions, String(totals.sessions));
+    setText(totalOpen, String(totals.activeSessions));
+    if (totals.since !== sinceShown) {
+      sinceShown = totals.since;
+      setText(totalsSince, `Counted since ${new Date(totals.since).toLocaleString()}.`);
+    }
   }
 
   function renderGraph(): void {
@@ -381,7 +459,6 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
         return;
       }
     }
-    graph.resize();
     graph.draw(pointsWithin(model.history, minutes, model.at), minutes, model.at);
     graphBox.setAttribute(
       "aria-label",
@@ -392,12 +469,14 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   function render(): void {
     if (section.hidden) return;
     const started = performance.now();
-    const now = model.at || Date.now();
+    const now = clock();
     renderTotals();
     renderOpen(now);
-    if (drawn.users !== model.usersVersion) renderUsers();
-    if (drawn.closed !== model.closedVersion || drawn.filter !== filter) renderClosed();
-    drawn = { closed: model.closedVersion, users: model.usersVersion, filter };
+    if (drawn.users !== model.usersVersion) {
+      renderUsers();
+      drawn.users = model.usersVersion;
+    }
+    renderClosedIfChanged();
     renderGraph();
     // What the last drawing cost, for scripts/measure-live.
     section.dataset.renderMs = (performance.now() - started).toFixed(2);
@@ -421,7 +500,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
           ? { key, direction: sort.direction === "ascending" ? "descending" : "ascending" }
           : { key, direction: numeric ? "descending" : "ascending" };
       showSort();
-      render();
+      if (!section.hidden) renderOpen(clock());
     });
   });
   showSort();
@@ -435,7 +514,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     button.addEventListener("click", () => {
       minutes = Number(button.dataset.minutes);
       showRange();
-      render();
+      if (!section.hidden) renderGraph();
     });
   });
   showRange();
@@ -443,11 +522,20 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   filterInput.addEventListener("input", () => {
     filter = filterInput.value;
     scroll.scrollTop = 0;
-    render();
+    if (section.hidden) return;
+    renderOpen(clock());
+    renderClosedIfChanged();
   });
 
   scroll.addEventListener("scroll", () => schedule(true), { passive: true });
-  window.addEventListener("resize", () => schedule());
+  window.addEventListener(
+    "resize",
+    () => {
+      resizeGraph = true;
+      schedule(true); // the graph follows in the frame; the table shows as many rows as fit
+    },
+    { signal: outside.signal },
+  );
 
   body.addEventListener("click", (event) => {
     const button = (event.target as HTMLElement).closest<HTMLButtonElement>("button.close-one");
@@ -465,13 +553,9 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
 
   closeAll.addEventListener("click", () => {
     const count = model.rows.size;
-    byId("confirm-close-all-text", section).textContent =
+    confirmText.textContent =
       `${count} open connection${count === 1 ? "" : "s"} will end at once; their clients see the connection drop.`;
-    void ask(
-      byId<HTMLDialogElement>("confirm-close-all", section),
-      byId<HTMLButtonElement>("confirm-close-all-yes", section),
-      byId<HTMLButtonElement>("confirm-close-all-no", section),
-    ).then(async (yes) => {
+    void ask(confirmDialog, confirmYes, confirmNo).then(async (yes) => {
       if (!yes) return;
       try {
         const closed = await ipc.closeAllSessions();
@@ -486,6 +570,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     show() {
       shown = true;
       startWatching();
+      resizeGraph = true;
       schedule();
     },
     hide() {
@@ -494,5 +579,11 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     },
     render,
     settled: () => watching,
+    destroy() {
+      shown = false;
+      stopWatching();
+      outside.abort();
+      cancelFrame();
+    },
   };
 }

@@ -9,6 +9,7 @@ import { ask, byId, setFieldError, showText } from "../dom";
 import { errorIdFor, fieldErrorsOf, messageOf, placeFieldErrors, SETTINGS_FIELD_IDS } from "../errors";
 import {
   TIMEOUT_KEYS,
+  splitLines,
   timeoutMax,
   validateAllowedRanges,
   validatePort,
@@ -443,7 +444,7 @@ export function mountSettings(section: HTMLElement, options: SettingsOptions = {
       return;
     }
     const savedChain = (loaded?.upstream ?? []).join("\n");
-    const unsaved = upstream.value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join("\n") !== savedChain;
+    const unsaved = splitLines(upstream.value).join("\n") !== savedChain;
     testButton.disabled = true;
     report.setAttribute("aria-busy", "true");
     report.textContent = "Testing…";

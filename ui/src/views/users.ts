@@ -3,7 +3,7 @@
 
 import * as ipc from "../ipc";
 import type { User, UsersView as UsersResult } from "../ipc";
-import { ask, byId, closeDialog, openDialog, setFieldError, showText } from "../dom";
+import { ask, byId, closeDialog, markInvalid, openDialog, setFieldError, showText } from "../dom";
 import { isKeyringMessage, messageOf } from "../errors";
 import { validatePassword, validateUserName } from "../validate";
 
@@ -68,11 +68,6 @@ export interface UsersViewHandle {
 }
 
 type EditKind = "rename" | "password";
-
-function markInvalid(field: HTMLElement, invalid: boolean): void {
-  if (invalid) field.setAttribute("aria-invalid", "true");
-  else field.removeAttribute("aria-invalid");
-}
 
 export function mountUsers(section: HTMLElement): UsersViewHandle {
   section.innerHTML = MARKUP;
