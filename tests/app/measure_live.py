@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_app import App, app_env, free_port, port_open  # noqa: E402
+from test_app import App, app_env, app_pids, free_port, port_open  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 APP = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "target" / "release" / "socksbox"
@@ -148,9 +148,14 @@ def main() -> None:
         import test_app
 
         test_app.APP = APP
-        app = App(f"http://127.0.0.1:{driver_port}")
+        app = App(f"http://127.0.0.1:{driver_port}", home)
         app.text_becomes("#server-state", "Running", "the server started at launch")
-        app_pid = int(subprocess.run(["pgrep", "-n", "-x", APP.name[:15]], capture_output=True, text=True).stdout)
+        # The app launched with this home (the newest, if several): not
+        # another SocksBox that happens to run on the machine.
+        launched = app_pids(home)
+        if not launched:
+            raise SystemExit(f"measure-live: no {APP.name} process with the home {home} was found")
+        app_pid = launched[-1]
         pids = processes(app_pid)
         lines = [
             "| Sessions, view | App (proxy + sampler) | Web view | Network process | Total | RSS app / web view |",

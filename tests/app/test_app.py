@@ -14,7 +14,9 @@ import http.client
 import http.server
 import json
 import os
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -49,6 +51,47 @@ def port_open(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def app_pids(home: Path) -> list[int]:
+    """The app processes launched with this home (their XDG_CONFIG_HOME is
+    <home>/config), oldest first. Another SocksBox on the machine, such as a
+    developer's own, is not among them."""
+    name = APP.name[:15]
+    wanted = f"XDG_CONFIG_HOME={home / 'config'}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() != name:
+                continue
+            if wanted not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
+            started = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[19])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+        found.append((started, int(proc.name)))
+    return [pid for _, pid in sorted(found)]
+
+
+def read_line(proc: subprocess.Popen, timeout: float) -> str:
+    """The first line proc writes to its stdout pipe, or what it wrote
+    before it stopped or `timeout` ran out (a silent process cannot hold the
+    test beyond it). Reads the pipe itself, a byte at a time, so nothing
+    after the line is taken from it."""
+    fd = proc.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    line = b""
+    while not line.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            break
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        line += byte
+    return line.decode(errors="replace")
 
 
 def app_env(home: Path) -> dict:
@@ -139,7 +182,8 @@ def driver_url(home):
 class App:
     """One launch of the app, seen through its window."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, home: Path):
+        self.home = home
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(APP)})
@@ -160,13 +204,28 @@ class App:
         except WebDriverException:
             pass
         # The app is single-instance: a launch while the last one is still
-        # exiting would only bring that one forward. Wait until it is gone.
+        # exiting would only bring that one forward. Wait until it is gone;
+        # only the app with this test's home is waited for, and killed.
         deadline = time.monotonic() + WAIT
-        while subprocess.run(["pgrep", "-x", APP.name[:15]], capture_output=True).returncode == 0:
+        while pids := app_pids(self.home):
             if time.monotonic() > deadline:
-                subprocess.run(["pkill", "-KILL", "-x", APP.name[:15]], capture_output=True)
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                 break
             time.sleep(0.1)
+
+    def save_settings(self):
+        """Saves the settings form and waits for the page to confirm it."""
+        self.el("#save-settings").click()
+        self.visible("#settings-saved")
+
+    def start_server(self, what: str = "after Start"):
+        """Starts the server from the status view and waits until it runs."""
+        self.el("#server-toggle").click()
+        self.text_becomes("#server-state", "Running", what)
 
     def checkbox_becomes(self, css: str, on: bool, what: str):
         """Waits until the checkbox shows `on` and is usable again (the
@@ -236,11 +295,11 @@ class App:
 
 
 @pytest.fixture
-def launch(driver_url):
+def launch(driver_url, home):
     opened: list[App] = []
 
     def open_app() -> App:
-        app = App(driver_url)
+        app = App(driver_url, home)
         opened.append(app)
         return app
 
@@ -260,8 +319,7 @@ def test_start_and_stop_from_the_window(launch, proxy_port, web):
     app = launch()
     app.text_becomes("#server-state", "Stopped", "a fresh app")
     assert not port_open(proxy_port), "the server listens before it was started"
-    app.el("#server-toggle").click()
-    app.text_becomes("#server-state", "Running", "after Start")
+    app.start_server()
     app.text_becomes("#listening", f"127.0.0.1:{proxy_port}", "the addresses it listens on")
     fetched = curl(proxy_port, web)
     assert fetched.returncode == 0 and fetched.stdout == "hello through the app\n", (
@@ -288,8 +346,7 @@ def test_a_port_in_use_is_explained_and_start_works_again(launch, proxy_port):
         app.text_becomes("#server-error", f"Port {proxy_port} is in use by another program", "the reason")
     finally:
         blocker.close()
-    app.el("#server-toggle").click()
-    app.text_becomes("#server-state", "Running", "starting again once the port is free")
+    app.start_server("starting again once the port is free")
     app.el("#server-toggle").click()
     app.text_becomes("#server-state", "Stopped", "stopping")
 
@@ -310,13 +367,11 @@ def test_users_and_required_password(launch, proxy_port, web):
 
     app.go("settings")
     app.set_checkbox("#password-required", True)
-    app.el("#save-settings").click()
-    app.visible("#settings-saved")
+    app.save_settings()
     app.shot("settings")
 
     app.go("status")
-    app.el("#server-toggle").click()
-    app.text_becomes("#server-state", "Running", "after Start")
+    app.start_server()
     with_password = curl(proxy_port, web, f"{USER}:{PASSWORD}")
     assert with_password.returncode == 0 and with_password.stdout == "hello through the app\n", (
         f"curl with the user's password: exit {with_password.returncode} {with_password.stderr}"
@@ -337,8 +392,7 @@ def test_settings_and_users_survive_a_restart(launch, proxy_port, web, home):
     app.go("settings")
     assert app.el("#password-required").is_selected(), "password required was lost on restart"
     app.go("status")
-    app.el("#server-toggle").click()
-    app.text_becomes("#server-state", "Running", "after Start in the reopened app")
+    app.start_server("after Start in the reopened app")
     fetched = curl(proxy_port, web, f"{USER}:{PASSWORD}")
     assert fetched.returncode == 0, f"the user's password from the keyring no longer works: {fetched.stderr}"
     app.go("logs")
@@ -368,8 +422,7 @@ def test_users_are_renamed_disabled_and_deleted_in_the_window(launch, proxy_port
     port.clear()
     port.send_keys(str(proxy_port))
     app.set_checkbox("#password-required", True)
-    app.el("#save-settings").click()
-    app.visible("#settings-saved")
+    app.save_settings()
 
     app.go("users")
     app.el("#new-user-name").send_keys("bob")
@@ -384,8 +437,7 @@ def test_users_are_renamed_disabled_and_deleted_in_the_window(launch, proxy_port
     assert not app.driver.find_elements(By.CSS_SELECTOR, 'tr[data-user="bob"]'), "the old name is still listed"
 
     app.go("status")
-    app.el("#server-toggle").click()
-    app.text_becomes("#server-state", "Running", "after Start")
+    app.start_server()
     renamed = curl(proxy_port, web, "carol:bob-secret-1")
     assert renamed.returncode == 0, f"the renamed user kept no working password: {renamed.stderr}"
     assert curl(proxy_port, web, "bob:bob-secret-1").returncode != 0, "the old name still works"
@@ -425,8 +477,7 @@ def test_sharing_on_the_network_asks_first_and_warns(launch, proxy_port):
     app.el("#share-on-lan").click()
     app.visible("#confirm-share-yes").click()
     assert app.el("#share-on-lan").is_selected(), "sharing was not kept on after confirming"
-    app.el("#save-settings").click()
-    app.visible("#settings-saved")
+    app.save_settings()
     app.go("status")
     if app.el("#server-state").text != "Running":
         app.el("#server-toggle").click()
@@ -434,15 +485,18 @@ def test_sharing_on_the_network_asks_first_and_warns(launch, proxy_port):
     app.text_becomes("#listening", f"0.0.0.0:{proxy_port}", "listening on every interface")
     warning = app.visible("#open-warning")
     assert "without a password" in warning.text, f"the open-proxy warning says {warning.text!r}"
-    shared = app.driver.find_elements(By.CSS_SELECTOR, "#share-addresses li")
+    shared = wait_for(
+        "addresses to share on the network, listed on the status view",
+        lambda: app.driver.find_elements(By.CSS_SELECTOR, "#share-addresses li"),
+    )
+    assert shared, "no address to share is listed"
     for item in shared:
         assert item.find_elements(By.CSS_SELECTOR, "svg"), f"no QR code next to {item.text!r}"
     app.shot("sharing")
     # Back to this machine only, so nothing is left listening on the network.
     app.go("settings")
     app.el("#share-on-lan").click()
-    app.el("#save-settings").click()
-    app.visible("#settings-saved")
+    app.save_settings()
     app.go("status")
     app.text_becomes("#listening", f"127.0.0.1:{proxy_port}", "after sharing is turned off")
 
@@ -450,12 +504,16 @@ def test_sharing_on_the_network_asks_first_and_warns(launch, proxy_port):
 def test_a_second_launch_brings_the_first_forward(launch, home):
     app = launch()
     app.el("#server-state")
+    visibility = lambda: app.driver.execute_script("return document.visibilityState")  # noqa: E731
+    app.driver.minimize_window()
+    wait_for("the page hidden once the window is minimised", lambda: visibility() == "hidden")
     env = app_env(home)
     try:
         second = subprocess.run([str(APP)], env=env, capture_output=True, timeout=30)
     except subprocess.TimeoutExpired:
         pytest.fail("a second launch kept running beside the first instead of handing over")
     assert second.returncode == 0, f"the second launch failed: {second.stderr.decode(errors='replace')[-2000:]}"
+    wait_for("the minimised first window brought forward by the second launch", lambda: visibility() == "visible")
     # The first one is still there and answers.
     app.go("users")
     app.go("status")
@@ -524,8 +582,7 @@ def test_launch_at_login_writes_the_autostart_entry(launch, home):
     app = launch()
     app.go("settings")
     app.set_checkbox("#launch-at-login", True)
-    app.el("#save-settings").click()
-    app.visible("#settings-saved")
+    app.save_settings()
     entry = home / "home" / ".config" / "autostart" / "SocksBox.desktop"
     deadline = time.monotonic() + WAIT
     while not entry.exists():
@@ -533,7 +590,7 @@ def test_launch_at_login_writes_the_autostart_entry(launch, home):
         time.sleep(0.1)
     assert str(APP) in entry.read_text(), f"the autostart entry does not start the app: {entry.read_text()}"
     app.set_checkbox("#launch-at-login", False)
-    app.el("#save-settings").click()
+    app.save_settings()
     deadline = time.monotonic() + WAIT
     while entry.exists():
         assert time.monotonic() < deadline, "the autostart entry stays after turning it off"
@@ -545,7 +602,7 @@ def test_the_upstream_test_button_reports_each_hop(launch, web, home):
     hop = subprocess.Popen([str(server), "--listen", "127.0.0.1:0", "--log-level", "warn"],
                            stdout=subprocess.PIPE, text=True)
     try:
-        line = hop.stdout.readline()
+        line = read_line(hop, WAIT)
         assert line.startswith("listening on "), f"the upstream server said {line!r}"
         hop_addr = line.split()[-1]
         app = launch()
@@ -553,8 +610,7 @@ def test_the_upstream_test_button_reports_each_hop(launch, web, home):
         field = app.el("#upstream")
         field.clear()
         field.send_keys(f"socks5://{hop_addr}")
-        app.el("#save-settings").click()
-        app.visible("#settings-saved")
+        app.save_settings()
         target = app.el("#test-target")
         target.clear()
         target.send_keys(web.split("/")[2])
@@ -570,8 +626,7 @@ def test_the_upstream_test_button_reports_each_hop(launch, web, home):
         app.text_becomes("#upstream-report", "Failed", "the report once the hop is down")
         field = app.el("#upstream")
         field.clear()
-        app.el("#save-settings").click()
-        app.visible("#settings-saved")
+        app.save_settings()
     finally:
         if hop.poll() is None:
             hop.kill()
@@ -712,8 +767,7 @@ def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port
     try:
         app = launch()
         app.text_becomes("#server-state", "Stopped", "a fresh app")
-        app.el("#server-toggle").click()
-        app.text_becomes("#server-state", "Running", "after Start")
+        app.start_server()
         app.go("connections")
         app.text_becomes("#conn-empty", "No open connections.", "before any download")
 
@@ -793,8 +847,7 @@ def test_close_all_ends_every_download_and_the_tray_counts_them(launch, proxy_po
     curls = []
     try:
         app = launch()
-        app.el("#server-toggle").click()
-        app.text_becomes("#server-state", "Running", "after Start")
+        app.start_server()
         item = wait_for("a tray icon", lambda: (panel.registered() or [None])[0])
         curls = [slow_curl(proxy_port, p) for p in slow.ports]
         # The tray's first menu line follows the connections and the rate,
@@ -860,3 +913,35 @@ def test_the_live_view_sleeps_while_the_window_is_minimised(launch, home):
     stopped = app_log(home).count("live view stopped watching")
     app.go("status")
     wait_for("the sampler told to stop on leaving the view", lambda: app_log(home).count("live view stopped watching") > stopped)
+
+
+def test_quit_from_the_tray_stops_the_server_and_exits(launch, proxy_port, home):
+    """Quit with sessions open: the server stops (its port closes) and the
+    app exits on its own, without hanging on the tray it updates while
+    stopping."""
+    from sni import Panel
+
+    panel = Panel()
+    slow = SlowServer(1)
+    download = None
+    try:
+        app = launch()
+        app.start_server()
+        item = wait_for("a tray icon", lambda: (panel.registered() or [None])[0])
+        download = slow_curl(proxy_port, slow.ports[0])
+        wait_for(
+            "the tray menu counting the download",
+            lambda: any(label.startswith("Running · 1 connection") for label in panel.menu_labels(item)),
+        )
+        pids = app_pids(home)
+        assert pids, "no app process found for this test's home"
+        panel.click(item, panel.menu_labels(item)["Quit"])
+        wait_for("the app exits after Quit", lambda: not app_pids(home), timeout=10)
+        assert not port_open(proxy_port), "the proxy still listens after Quit"
+        download.wait(timeout=10)
+        assert download.returncode != 0, "the download went on after the app quit"
+    finally:
+        if download and download.poll() is None:
+            download.kill()
+        slow.close()
+        panel.close()

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import rawsocks
-from support import PASSWORD, USER, bind_same_port, clean_env, server_binary
+from support import PASSWORD, USER, accept_loop, bind_same_port, clean_env, echo, server_binary, wait_accepting
 
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -304,7 +304,7 @@ class HttpTarget:
             t.start()
             self.threads.append(t)
         for host in ("127.0.0.1", "::1"):
-            _wait_accepting((host, port))
+            wait_accepting((host, port))
 
     def url(self, host: str, path: str) -> str:
         h = f"[{host}]" if ":" in host else host
@@ -314,20 +314,6 @@ class HttpTarget:
         for s in self.servers:
             s.shutdown()
             s.server_close()
-
-
-def _wait_accepting(addr, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            c = rawsocks.tcp_connect(addr, timeout=1)
-            c.close()
-            return
-        except OSError as e:
-            last = e
-            time.sleep(0.05)
-    raise RuntimeError(f"{addr} not accepting within {timeout}s: {last}")
 
 
 @pytest.fixture(scope="session")
@@ -355,34 +341,12 @@ class EchoTarget:
         for s in self.socks:
             s.listen(128)
             s.settimeout(0.2)
-            t = threading.Thread(target=self._accept_loop, args=(s,), daemon=True)
+            t = threading.Thread(target=accept_loop, args=(s, self.stop, self._serve, self.peers), daemon=True)
             t.start()
             self.threads.append(t)
 
-    def _accept_loop(self, lsock):
-        while not self.stop.is_set():
-            try:
-                conn, peer = lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.peers.append(peer)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
     def _serve(self, conn):
-        conn.settimeout(30)
-        try:
-            while not self.stop.is_set():
-                data = conn.recv(65536)
-                if not data:
-                    break
-                conn.sendall(data)
-            conn.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        finally:
-            conn.close()
+        echo(conn, self.stop, timeout=30)
 
     def close(self):
         self.stop.set()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,25 @@ def bind_same_port(kind: int, attempts: int = 50):
             continue
         return s4, s6, port
     raise RuntimeError("could not find a port free on both 127.0.0.1 and ::1")
+
+
+def wait_accepting(addr, proc: subprocess.Popen | None = None, timeout: float = 10.0) -> None:
+    """Return once addr accepts a TCP connection; raise RuntimeError if proc
+    (when given) exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with code {proc.returncode} before {addr} accepted")
+        try:
+            c = rawsocks.tcp_connect(addr, timeout=1)
+        except OSError as e:
+            last = e
+            time.sleep(0.05)
+            continue
+        c.close()
+        return
+    raise RuntimeError(f"{addr} did not accept within {timeout}s (last error: {last})")
 
 
 def refused_port(host: str = "127.0.0.1"):
@@ -112,6 +133,39 @@ def accept_one(lsock: socket.socket, timeout: float = rawsocks.DEFAULT_TIMEOUT, 
         pytest.fail(f"{what} on {lsock.getsockname()[:2]} received no connection within {timeout}s")
     conn.settimeout(rawsocks.DEFAULT_TIMEOUT)
     return conn, peer
+
+
+def accept_loop(lsock: socket.socket, stop: threading.Event, serve, peers: list | None = None) -> None:
+    """Accept on lsock (give it a short timeout) until stop is set or the
+    socket is closed; each connection goes to serve(conn) on a thread of its
+    own, and its peer address to `peers` when given."""
+    while not stop.is_set():
+        try:
+            conn, peer = lsock.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        if peers is not None:
+            peers.append(peer)
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def echo(conn: socket.socket, stop: threading.Event, timeout: float) -> None:
+    """Send back everything conn sends until it half-closes (then half-close
+    too) or stop is set; closes conn. A silent peer ends it after `timeout`."""
+    conn.settimeout(timeout)
+    try:
+        while not stop.is_set():
+            data = conn.recv(65536)
+            if not data:
+                break
+            conn.sendall(data)
+        conn.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    finally:
+        conn.close()
 
 
 def nothing_accepted(lsock: socket.socket, timeout: float) -> bool:

@@ -34,10 +34,11 @@ def wait_port_refused(addr, timeout: float = 3.0) -> bool:
     while time.monotonic() < deadline:
         try:
             s = rs.tcp_connect(addr, timeout=1)
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):
             return True
-        except OSError:
-            return True
+        except OSError as e:
+            # A timeout or another error is not a refusal: it proves nothing.
+            pytest.fail(f"connecting to {addr} was neither accepted nor refused: {e!r}")
         s.close()
         time.sleep(0.1)
     return False

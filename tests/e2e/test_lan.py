@@ -10,6 +10,7 @@ Making namespaces needs root and iproute2; elsewhere the module is skipped.
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -70,17 +71,28 @@ def in_ns(ns: str, *args: str, timeout: float = 20.0) -> subprocess.CompletedPro
 
 
 def wait_line(proc: subprocess.Popen, prefix: str, count: int, what: str) -> list[str]:
-    """Read stdout lines until `count` start with prefix (bounded by WAIT)."""
+    """Read stdout lines until `count` start with prefix (bounded by WAIT,
+    even if the process stays silent: the pipe is read only once select()
+    says there is something to read)."""
     deadline = time.monotonic() + WAIT
+    fd = proc.stdout.fileno()
     found: list[str] = []
+    pending = b""
     while len(found) < count:
-        if time.monotonic() > deadline or proc.poll() is not None:
+        remaining = deadline - time.monotonic()
+        ready = remaining > 0 and select.select([fd], [], [], remaining)[0]
+        chunk = os.read(fd, 4096) if ready else b""
+        if not chunk:  # out of time, or the process closed its stdout
             proc.kill()
-            raise AssertionError(f"{what} did not print {prefix!r} ({found}); stderr: {proc.stderr.read()}")
-        line = proc.stdout.readline()
-        if line.startswith(prefix):
-            found.append(line.strip())
-    return found
+            try:
+                _, err = proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                err = "<no stderr: the process did not end>"
+            raise AssertionError(f"{what} did not print {prefix!r} ({found}); stdout: {pending!r}; stderr: {err}")
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        found += [text.strip() for text in (line.decode(errors="replace") for line in lines) if text.startswith(prefix)]
+    return found[:count]
 
 
 class Lan:

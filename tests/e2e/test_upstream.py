@@ -62,44 +62,39 @@ SESSION_RE = re.compile(
 # fixtures: upstream servers
 # ---------------------------------------------------------------------------
 
-@pytest.fixture
-def dante(tmp_path):
-    """Factory: dante(external=..., auth=None|"username") -> up.Dante; all stopped at teardown."""
-    if not up.danted_available():
-        pytest.skip(f"Dante is not installed ({up.DANTED} missing): apt-get install -y dante-server")
-    started: list[up.Dante] = []
+def _upstream_factory(tmp_path, cls, name: str, available: bool, binary: str, package: str):
+    """The body of an upstream fixture: skip when the program is missing,
+    start(**kw) -> cls(tmp_path, **kw) failing the test if it does not come
+    up, and stop every one started at teardown."""
+    if not available:
+        pytest.skip(f"{name} is not installed ({binary} missing): apt-get install -y {package}")
+    started = []
 
     def start(**kw):
         try:
-            d = up.Dante(tmp_path, **kw)
+            server = cls(tmp_path, **kw)
         except RuntimeError as e:
-            pytest.fail(f"could not start Dante: {e}")
-        started.append(d)
-        return d
+            pytest.fail(f"could not start {name}: {e}")
+        started.append(server)
+        return server
 
     yield start
-    for d in started:
-        d.stop()
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def dante(tmp_path):
+    """Factory: dante(external=..., auth=None|"username") -> up.Dante; all stopped at teardown."""
+    yield from _upstream_factory(tmp_path, up.Dante, "Dante", up.danted_available(), up.DANTED, "dante-server")
 
 
 @pytest.fixture
 def microsocks(tmp_path):
     """Factory: microsocks(user=..., password=..., bind=...) -> up.Microsocks; all stopped at teardown."""
-    if not up.microsocks_available():
-        pytest.skip(f"microsocks is not installed ({up.MICROSOCKS} missing): apt-get install -y microsocks")
-    started: list[up.Microsocks] = []
-
-    def start(**kw):
-        try:
-            m = up.Microsocks(tmp_path, **kw)
-        except RuntimeError as e:
-            pytest.fail(f"could not start microsocks: {e}")
-        started.append(m)
-        return m
-
-    yield start
-    for m in started:
-        m.stop()
+    yield from _upstream_factory(
+        tmp_path, up.Microsocks, "microsocks", up.microsocks_available(), up.MICROSOCKS, "microsocks"
+    )
 
 
 @pytest.fixture

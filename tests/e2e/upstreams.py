@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rawsocks as rs
-from support import clean_env
+from support import accept_loop, clean_env, echo, wait_accepting
 
 DANTED = os.environ.get("SOCKSBOX_DANTED", "/usr/sbin/danted")
 MICROSOCKS = os.environ.get("SOCKSBOX_MICROSOCKS", shutil.which("microsocks") or "/usr/bin/microsocks")
@@ -52,24 +52,6 @@ def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
         return s.getsockname()[1]
     finally:
         s.close()
-
-
-def wait_accepting(addr, proc: subprocess.Popen | None = None, timeout: float = START_TIMEOUT) -> None:
-    """Return once addr accepts a TCP connection; raise if proc exits or time runs out."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with code {proc.returncode} before {addr} accepted")
-        try:
-            c = rs.tcp_connect(addr, timeout=1)
-        except OSError as e:
-            last = e
-            time.sleep(0.05)
-            continue
-        c.close()
-        return
-    raise RuntimeError(f"{addr} did not accept within {timeout}s (last error: {last})")
 
 
 def wait_text(read, pattern: str, timeout: float, flags: int = 0):
@@ -150,11 +132,33 @@ class _ProcessGroup:
             pass
 
 
+class _LoopbackServer:
+    """An upstream started as a _ProcessGroup (self.group) listening on
+    127.0.0.1:self.port."""
+
+    port: int
+    group: _ProcessGroup
+
+    @property
+    def addr(self):
+        return ("127.0.0.1", self.port)
+
+    def url(self, scheme: str = "socks5", cred: str | None = None) -> str:
+        at = f"{cred}@" if cred else ""
+        return f"{scheme}://{at}127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.group.text()
+
+    def stop(self):
+        self.group.stop()
+
+
 # ---------------------------------------------------------------------------
 # Dante
 # ---------------------------------------------------------------------------
 
-class Dante:
+class Dante(_LoopbackServer):
     """danted on 127.0.0.1:<free port>.
 
     external: the loopback address Dante uses for its own side (outgoing
@@ -176,7 +180,7 @@ class Dante:
                 workdir / f"danted-{self.port}.log",
             )
             try:
-                wait_accepting(("127.0.0.1", self.port), self.group.proc)
+                wait_accepting(("127.0.0.1", self.port), self.group.proc, START_TIMEOUT)
                 wait_text(self.group.text, r"running", 2.0)  # nice to have, not required
                 return
             except RuntimeError as e:
@@ -212,20 +216,6 @@ class Dante:
             "}\n"
         )
 
-    @property
-    def addr(self):
-        return ("127.0.0.1", self.port)
-
-    def url(self, scheme: str = "socks5", cred: str | None = None) -> str:
-        at = f"{cred}@" if cred else ""
-        return f"{scheme}://{at}127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.group.text()
-
-    def stop(self):
-        self.group.stop()
-
 
 def ensure_dante_user(password: str) -> str:
     """Create (or reset) the system user Dante checks passwords against. Root only."""
@@ -252,7 +242,7 @@ def remove_dante_user() -> None:
 # microsocks
 # ---------------------------------------------------------------------------
 
-class Microsocks:
+class Microsocks(_LoopbackServer):
     """microsocks on 127.0.0.1:<free port>; bind: source address of its outgoing connections."""
 
     def __init__(self, workdir: Path, user: str | None = None, password: str | None = None,
@@ -267,26 +257,12 @@ class Microsocks:
                 cmd += ["-b", bind]
             self.group = _ProcessGroup(cmd, workdir / f"microsocks-{self.port}.log")
             try:
-                wait_accepting(("127.0.0.1", self.port), self.group.proc)
+                wait_accepting(("127.0.0.1", self.port), self.group.proc, START_TIMEOUT)
                 return
             except RuntimeError as e:
                 last_err = e
                 self.group.stop()
         raise RuntimeError(f"microsocks did not start: {last_err}\nlog:\n{self.group.text()}")
-
-    @property
-    def addr(self):
-        return ("127.0.0.1", self.port)
-
-    def url(self, scheme: str = "socks5", cred: str | None = None) -> str:
-        at = f"{cred}@" if cred else ""
-        return f"{scheme}://{at}127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.group.text()
-
-    def stop(self):
-        self.group.stop()
 
 
 # ---------------------------------------------------------------------------
@@ -431,34 +407,16 @@ class TcpUdpEcho:
         self.stop_event = threading.Event()
         self.tcp_peers: list = []
         self.udp_seen: list = []
-        self.threads = [threading.Thread(target=self._tcp_loop, daemon=True),
-                        threading.Thread(target=self._udp_loop, daemon=True)]
+        self.threads = [
+            threading.Thread(target=accept_loop, args=(self.tcp, self.stop_event, self._serve, self.tcp_peers),
+                             daemon=True),
+            threading.Thread(target=self._udp_loop, daemon=True),
+        ]
         for th in self.threads:
             th.start()
 
-    def _tcp_loop(self):
-        while not self.stop_event.is_set():
-            try:
-                conn, peer = self.tcp.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.tcp_peers.append(peer)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
     def _serve(self, conn):
-        conn.settimeout(10)
-        try:
-            while not self.stop_event.is_set():
-                data = conn.recv(65536)
-                if not data:
-                    break
-                conn.sendall(data)
-        except OSError:
-            pass
-        finally:
-            conn.close()
+        echo(conn, self.stop_event, timeout=10)
 
     def _udp_loop(self):
         while not self.stop_event.is_set():
