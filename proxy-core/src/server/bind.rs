@@ -29,7 +29,7 @@ pub(super) async fn run(
     mut early: Vec<u8>,
 ) -> Result<SessionEnd, String> {
     let settings = ctx.settings;
-    match settings.router.route(target, !settings.chain.is_empty()) {
+    match ctx.route {
         RouteAction::Refuse => {
             ctx.style.fail(&mut client, Reply::NotAllowed).await;
             return Err(format!("{target} is refused by a routing rule"));

@@ -18,6 +18,8 @@ use crate::relay::{self, RelayEnd};
 /// What a command handler needs from its session.
 pub(super) struct Context<'a> {
     pub settings: &'a Settings,
+    /// How the request is carried, decided once when it was read.
+    pub route: RouteAction,
     pub peer: SocketAddr,
     pub style: ReplyStyle,
     pub counters: Arc<ByteCounters>,
@@ -77,7 +79,7 @@ pub(super) fn chain_admits(ctx: &Context<'_>, command: Command, target: &TargetA
     }
 }
 
-/// Reaches `target` the way the routing rules say: directly (the reply then
+/// Reaches `target` the way the session's route says: directly (the reply then
 /// names the local end of the outgoing connection) or through the upstream
 /// chain (the reply names what the last hop named). Refusals and failures
 /// come back as the reply code and the reason for the log.
@@ -88,7 +90,7 @@ pub(super) async fn open(
 ) -> Result<(TcpStream, TargetAddr), (Reply, String)> {
     let settings = ctx.settings;
     let limit = settings.config.timeouts.connect;
-    match settings.router.route(target, !settings.chain.is_empty()) {
+    match ctx.route {
         RouteAction::Refuse => {
             Err((Reply::NotAllowed, format!("{target} is refused by a routing rule")))
         }

@@ -28,8 +28,10 @@ use tracing::{debug, info, warn};
 use crate::auth::{Authenticator, UserTable};
 use crate::config::{Config, ConfigError};
 use crate::monitor::{Monitor, Totals};
-use crate::outbound::{Router, UpstreamChain};
+use crate::outbound::{RouteAction, Router, UpstreamChain};
 use crate::policy::{ClientPolicy, TargetPolicy};
+use crate::protocol::socks5::Command;
+use crate::protocol::TargetAddr;
 
 /// How long [`Server::stop`] waits for cancelled sessions to wind down.
 /// Cancelling drops a session's future, so this is only ever a safeguard.
@@ -267,6 +269,26 @@ impl Settings {
             config,
             authenticator,
             uses_config_users: true,
+        }
+    }
+
+    /// How the routing rules send `target` (through the chain only when
+    /// one is set).
+    fn route(&self, target: &TargetAddr) -> RouteAction {
+        self.router.route(target, !self.chain.is_empty())
+    }
+
+    /// How a request is carried, decided once per session: CONNECT and BIND
+    /// as the rules say for their target; a UDP association through the
+    /// chain when one is set and the rules may send any datagram through it
+    /// (each datagram is then routed on its own).
+    fn route_request(&self, command: Command, target: &TargetAddr) -> RouteAction {
+        match command {
+            Command::UdpAssociate if !self.chain.is_empty() && self.router.may_use_chain() => {
+                RouteAction::Chain
+            }
+            Command::UdpAssociate => RouteAction::Direct,
+            _ => self.route(target),
         }
     }
 }

@@ -82,6 +82,7 @@ impl Session {
                 return;
             }
         };
+        let route = self.settings.route_request(negotiated.command, &negotiated.target);
         let handle = self.monitor.register(
             NewSession {
                 client: self.peer,
@@ -89,7 +90,13 @@ impl Session {
                 protocol: negotiated.protocol,
                 command: negotiated.command,
                 target: negotiated.target.to_string(),
-                route: self.route_of(&negotiated),
+                route: match route {
+                    RouteAction::Direct => Route::Direct,
+                    RouteAction::Chain => Route::Chain(
+                        self.settings.chain.hops().iter().map(ToString::to_string).collect(),
+                    ),
+                    RouteAction::Refuse => Route::Refused,
+                },
             },
             self.cancel.clone(),
         );
@@ -99,6 +106,7 @@ impl Session {
         let leftover = std::mem::take(&mut wire.buf);
         let ctx = super::connect::Context {
             settings: &self.settings,
+            route,
             peer: self.peer,
             style,
             counters: handle.counters(),
@@ -232,25 +240,6 @@ impl Session {
             socks4::Command::Bind => Command::Bind,
         };
         Ok(Negotiated { protocol, command, target, user })
-    }
-
-    /// The route the handlers will take, for the monitor: the routing
-    /// rules decide for CONNECT and BIND; a UDP association uses the chain
-    /// when the rules may send any datagram through it.
-    fn route_of(&self, negotiated: &Negotiated) -> Route {
-        let settings = &self.settings;
-        let chain_set = !settings.chain.is_empty();
-        let chain =
-            || Route::Chain(settings.chain.hops().iter().map(ToString::to_string).collect());
-        match negotiated.command {
-            Command::UdpAssociate if chain_set && settings.router.may_use_chain() => chain(),
-            Command::UdpAssociate => Route::Direct,
-            _ => match settings.router.route(&negotiated.target, chain_set) {
-                RouteAction::Direct => Route::Direct,
-                RouteAction::Chain => chain(),
-                RouteAction::Refuse => Route::Refused,
-            },
-        }
     }
 
     fn log_handshake_error(&self, error: &HandshakeError) {

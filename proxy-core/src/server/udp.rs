@@ -63,7 +63,7 @@ pub(super) async fn run(
     let settings = ctx.settings;
     let mut chain_path = None;
     let mut controls = None;
-    if !settings.chain.is_empty() && settings.router.may_use_chain() {
+    if ctx.route == RouteAction::Chain {
         // A chain with a SOCKS4/4a hop is refused here with 0x07: the client
         // cannot be told per datagram that UDP is impossible.
         match settings.chain.associate_udp(settings.config.timeouts.connect).await {
@@ -198,7 +198,7 @@ impl Association<'_> {
         // client's port (a malformed one must not lock the real client out).
         self.client_port.get_or_insert(source.port());
         let settings = self.ctx.settings;
-        match settings.router.route(&header.target, !settings.chain.is_empty()) {
+        match settings.route(&header.target) {
             RouteAction::Refuse => {
                 debug!(target = %header.target, "datagram refused by a routing rule dropped");
                 return false;
