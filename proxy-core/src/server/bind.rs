@@ -9,6 +9,8 @@
 //! SOCKS4 document says; a request naming the unspecified address accepts
 //! any peer.
 
+use std::fmt;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 
 use tokio::io::AsyncReadExt;
@@ -28,7 +30,6 @@ pub(super) async fn run(
     target: &TargetAddr,
     mut early: Vec<u8>,
 ) -> Result<SessionEnd, String> {
-    let settings = ctx.settings;
     match ctx.route {
         RouteAction::Refuse => {
             ctx.style.fail(&mut client, Reply::NotAllowed).await;
@@ -37,7 +38,6 @@ pub(super) async fn run(
         RouteAction::Chain => return run_through_chain(ctx, client, target, early).await,
         RouteAction::Direct => {}
     }
-    let timeouts = &settings.config.timeouts;
     let expected = match expected_peers(ctx, target).await {
         Ok(expected) => expected,
         Err(error) => {
@@ -69,24 +69,13 @@ pub(super) async fn run(
         .map_err(|e| format!("cannot send the first reply: {e}"))?;
 
     // Wait for the peer, the time limit, or the client giving up.
-    let accepted = tokio::time::timeout(
-        timeouts.bind,
-        wait_keeping_early(&mut client, &mut early, listener.accept()),
-    )
-    .await;
+    let accepted =
+        wait_for_peer(ctx, &mut client, &mut early, listener.accept(), &listening, |e| {
+            (Reply::GeneralFailure, format!("accepting on {listening} failed: {e}"))
+        })
+        .await;
     drop(listener);
-    let (peer_stream, peer) = match accepted {
-        Err(_) => {
-            ctx.style.fail(&mut client, Reply::GeneralFailure).await;
-            return Err(format!("no connection to {listening} within {:?}", timeouts.bind));
-        }
-        Ok(None) => return Err("the client closed its connection while waiting".to_owned()),
-        Ok(Some(Err(e))) => {
-            ctx.style.fail(&mut client, Reply::GeneralFailure).await;
-            return Err(format!("accepting on {listening} failed: {e}"));
-        }
-        Ok(Some(Ok(accepted))) => accepted,
-    };
+    let (peer_stream, peer) = accepted?;
     let peer_ip = peer.ip().to_canonical();
     let admitted = match &expected {
         None => ctx.settings.targets.admits(ctx.peer.ip(), peer_ip),
@@ -97,13 +86,8 @@ pub(super) async fn run(
         ctx.style.fail(&mut client, Reply::NotAllowed).await;
         return Err(format!("{peer} connected, but the request expected {target}"));
     }
-    ctx.style
-        .succeed(&mut client, peer.into())
-        .await
-        .map_err(|e| format!("cannot send the second reply: {e}"))?;
     let _ = peer_stream.set_nodelay(true);
-    let end = relay::relay(client, peer_stream, &early, &ctx.counters, timeouts.idle).await;
-    Ok(SessionEnd::Relay(end))
+    relay_to_peer(ctx, client, peer_stream, peer.into(), &early).await
 }
 
 /// BIND at the last hop of the upstream chain: its two replies go to the
@@ -150,29 +134,56 @@ async fn run_through_chain(
         .await
         .map_err(|e| format!("cannot send the first reply: {e}"))?;
 
-    let second = tokio::time::timeout(
-        timeouts.bind,
-        wait_keeping_early(&mut client, &mut early, last.read_reply(&mut upstream)),
-    )
-    .await;
-    let peer = match second {
+    let peer =
+        wait_for_peer(ctx, &mut client, &mut early, last.read_reply(&mut upstream), &first, |e| {
+            (e.reply(), format!("hop {} ({last}): second BIND reply: {e}", hops.len()))
+        })
+        .await?;
+    relay_to_peer(ctx, client, upstream, peer, &early).await
+}
+
+/// Waits, within the BIND time limit, for `event` (the peer connecting at
+/// `at`, or the upstream's second reply) while keeping the client's early
+/// bytes. A timeout or a failed event is answered to the client (`failed`
+/// names the reply and the reason); the client leaving just ends it.
+async fn wait_for_peer<T, E>(
+    ctx: &Context<'_>,
+    client: &mut TcpStream,
+    early: &mut Vec<u8>,
+    event: impl Future<Output = Result<T, E>>,
+    at: &(dyn fmt::Display + Sync),
+    failed: impl FnOnce(E) -> (Reply, String),
+) -> Result<T, String> {
+    let limit = ctx.settings.config.timeouts.bind;
+    match tokio::time::timeout(limit, wait_keeping_early(client, early, event)).await {
         Err(_) => {
-            ctx.style.fail(&mut client, Reply::GeneralFailure).await;
-            return Err(format!("no connection to {first} within {:?}", timeouts.bind));
+            ctx.style.fail(client, Reply::GeneralFailure).await;
+            Err(format!("no connection to {at} within {limit:?}"))
         }
-        Ok(None) => return Err("the client closed its connection while waiting".to_owned()),
+        Ok(None) => Err("the client closed its connection while waiting".to_owned()),
         Ok(Some(Err(e))) => {
-            ctx.style.fail(&mut client, e.reply()).await;
-            return Err(format!("hop {} ({last}): second BIND reply: {e}", hops.len()));
+            let (reply, reason) = failed(e);
+            ctx.style.fail(client, reply).await;
+            Err(reason)
         }
-        Ok(Some(Ok(peer))) => peer,
-    };
+        Ok(Some(Ok(value))) => Ok(value),
+    }
+}
+
+/// The second reply names the peer; then data flows, the early bytes first.
+async fn relay_to_peer(
+    ctx: &Context<'_>,
+    mut client: TcpStream,
+    peer_stream: TcpStream,
+    peer: TargetAddr,
+    early: &[u8],
+) -> Result<SessionEnd, String> {
     ctx.style
         .succeed(&mut client, peer)
         .await
         .map_err(|e| format!("cannot send the second reply: {e}"))?;
-    let end = relay::relay(client, upstream, &early, &ctx.counters, timeouts.idle).await;
-    Ok(SessionEnd::Relay(end))
+    let idle = ctx.settings.config.timeouts.idle;
+    Ok(SessionEnd::Relay(relay::relay(client, peer_stream, early, &ctx.counters, idle).await))
 }
 
 /// Waits for `event` (the peer connecting, or the upstream's second reply)
@@ -183,7 +194,7 @@ async fn run_through_chain(
 async fn wait_keeping_early<T>(
     client: &mut TcpStream,
     early: &mut Vec<u8>,
-    event: impl std::future::Future<Output = T>,
+    event: impl Future<Output = T>,
 ) -> Option<T> {
     const EARLY_LIMIT: usize = 64 * 1024;
     tokio::pin!(event);
