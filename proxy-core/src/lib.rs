@@ -13,11 +13,15 @@ pub mod monitor;
 pub mod outbound;
 pub mod policy;
 pub mod protocol;
+pub mod refusal;
 pub mod relay;
 
 mod server;
 
 pub use auth::{Authenticator, UserTable};
 pub use config::{Config, ConfigError};
-pub use monitor::{ClosedSession, Monitor, MonitorSnapshot, SessionSnapshot, Totals, UserTotals};
+pub use monitor::{
+    ClosedSession, Monitor, MonitorSnapshot, SessionSnapshot, SessionUser, Totals, UserTotals,
+};
+pub use refusal::{Refusal, RefusalKind};
 pub use server::{ApplyError, Server, ServerState, StartError};

@@ -34,6 +34,37 @@ pub enum Protocol {
     Socks5,
 }
 
+/// Who a session's client is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "lowercase")]
+pub enum SessionUser {
+    /// No name was given.
+    Anonymous,
+    /// A user whose password the server checked.
+    Verified(String),
+    /// A name the client gave without proof (a SOCKS4 USERID): shown, never
+    /// trusted, and counted under no user.
+    Unverified(String),
+}
+
+impl SessionUser {
+    /// The name, verified or not.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            SessionUser::Anonymous => None,
+            SessionUser::Verified(name) | SessionUser::Unverified(name) => Some(name),
+        }
+    }
+
+    /// The name of a verified user.
+    pub fn verified(&self) -> Option<&str> {
+        match self {
+            SessionUser::Verified(name) => Some(name),
+            _ => None,
+        }
+    }
+}
+
 /// How a session reaches its target.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "hops")]
@@ -55,8 +86,8 @@ pub struct SessionSnapshot {
     pub id: u64,
     /// Where the client connected from.
     pub client: SocketAddr,
-    /// The authenticated user (SOCKS5) or the SOCKS4 USERID, if any.
-    pub user: Option<String>,
+    /// The verified user, the name a client gave unverified, or none.
+    pub user: SessionUser,
     /// SOCKS4, SOCKS4a or SOCKS5.
     pub protocol: Protocol,
     /// CONNECT, BIND or UDP ASSOCIATE.
@@ -264,7 +295,7 @@ impl Monitor {
 #[derive(Debug, Clone)]
 pub(crate) struct NewSession {
     pub client: SocketAddr,
-    pub user: Option<String>,
+    pub user: SessionUser,
     pub protocol: Protocol,
     pub command: Command,
     pub target: String,
@@ -342,16 +373,15 @@ impl Drop for SessionHandle {
     }
 }
 
-/// The per-user figures a session counts in. Only a SOCKS5 user is one the
-/// server checked; a SOCKS4 USERID is whatever the client wrote, so those
-/// sessions count under no user, and clients cannot grow the table without
-/// bound.
+/// The per-user figures a session counts in. Only a verified user counts
+/// by name; an unverified name (a SOCKS4 USERID) is whatever the client
+/// wrote, so those sessions count under no user, and clients cannot grow
+/// the table without bound.
 fn user_totals<'a>(
     users: &'a mut BTreeMap<Option<String>, UserTotals>,
     session: &SessionSnapshot,
 ) -> &'a mut UserTotals {
-    let key = if session.protocol == Protocol::Socks5 { session.user.clone() } else { None };
-    users.entry(key).or_default()
+    users.entry(session.user.verified().map(str::to_owned)).or_default()
 }
 
 #[derive(Debug)]
@@ -455,7 +485,7 @@ mod tests {
     fn new_session(target: &str) -> NewSession {
         NewSession {
             client: "127.0.0.1:5555".parse().unwrap(),
-            user: Some("alice".into()),
+            user: SessionUser::Verified("alice".into()),
             protocol: Protocol::Socks5,
             command: Command::Connect,
             target: target.into(),
@@ -476,7 +506,7 @@ mod tests {
         assert_eq!(snap.sessions.len(), 2);
         assert_eq!(snap.sessions[0].target, "a.example:80");
         assert_eq!((snap.sessions[0].bytes_up, snap.sessions[0].bytes_down), (10, 100));
-        assert_eq!(snap.sessions[0].user.as_deref(), Some("alice"));
+        assert_eq!(snap.sessions[0].user, SessionUser::Verified("alice".into()));
         assert_eq!(snap.totals.bytes_up, 10);
         assert_eq!(snap.totals.bytes_down, 105);
         assert_eq!(snap.totals.active_sessions, 2);
@@ -561,7 +591,7 @@ mod tests {
         drop(alice);
         let alice = monitor.register(new_session("a:2"), CancellationToken::new());
         alice.counters().add_down(50);
-        let anonymous = NewSession { user: None, ..new_session("x:1") };
+        let anonymous = NewSession { user: SessionUser::Anonymous, ..new_session("x:1") };
         let nobody = monitor.register(anonymous, CancellationToken::new());
         nobody.counters().add_up(9);
 
@@ -586,7 +616,7 @@ mod tests {
         let monitor = Monitor::new();
         for n in 0..50 {
             let claimed = NewSession {
-                user: Some(format!("claimed-{n}")),
+                user: SessionUser::Unverified(format!("claimed-{n}")),
                 protocol: Protocol::Socks4,
                 ..new_session("t:1")
             };
@@ -595,6 +625,6 @@ mod tests {
         let snap = monitor.snapshot();
         assert_eq!(snap.users.len(), 1, "a SOCKS4 USERID is the client's word, not a user");
         assert_eq!((snap.users[0].user.as_deref(), snap.users[0].sessions), (None, 50));
-        assert_eq!(monitor.closed_since(49)[0].session.user.as_deref(), Some("claimed-49"));
+        assert_eq!(monitor.closed_since(49)[0].session.user.name(), Some("claimed-49"));
     }
 }

@@ -6,7 +6,8 @@
 //! shut down and the other direction goes on: a client that half-closes still
 //! receives everything the target sends.
 //!
-//! The relay takes whole `TcpStream`s and a counter handle, and reports how it
+//! The relay takes the client's stream (which the session keeps), the
+//! target's (which it consumes) and a counter handle, and reports how it
 //! ended; nothing else about a session reaches it. A zero-copy relay
 //! (`splice(2)` through a pipe on Linux) can replace [`relay`] behind the same
 //! signature without the sessions noticing.
@@ -40,7 +41,7 @@ pub enum RelayEnd {
 /// Bytes are counted on `counters` as they are written: up is client to
 /// target, down is target to client.
 pub async fn relay(
-    mut client: TcpStream,
+    client: &mut TcpStream,
     mut target: TcpStream,
     early: &[u8],
     counters: &ByteCounters,
@@ -126,10 +127,10 @@ mod tests {
 
     #[tokio::test]
     async fn half_close_still_delivers_the_answer() {
-        let (mut client, client_side) = pair().await;
+        let (mut client, mut client_side) = pair().await;
         let (target_side, mut target) = pair().await;
         let counters = ByteCounters::default();
-        let relay = relay(client_side, target_side, &[], &counters, Duration::from_secs(10));
+        let relay = relay(&mut client_side, target_side, &[], &counters, Duration::from_secs(10));
         let peers = async {
             client.write_all(b"request").await.unwrap();
             client.shutdown().await.unwrap();
@@ -151,21 +152,23 @@ mod tests {
 
     #[tokio::test]
     async fn idle_relays_end() {
-        let (_client, client_side) = pair().await;
+        let (_client, mut client_side) = pair().await;
         let (target_side, _target) = pair().await;
         let counters = ByteCounters::default();
         let started = std::time::Instant::now();
-        let end = relay(client_side, target_side, &[], &counters, Duration::from_millis(200)).await;
+        let end =
+            relay(&mut client_side, target_side, &[], &counters, Duration::from_millis(200)).await;
         assert!(matches!(end, RelayEnd::Idle), "{end:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[tokio::test]
     async fn early_bytes_go_first_and_are_counted() {
-        let (mut client, client_side) = pair().await;
+        let (mut client, mut client_side) = pair().await;
         let (target_side, mut target) = pair().await;
         let counters = ByteCounters::default();
-        let relay = relay(client_side, target_side, b"early ", &counters, Duration::from_secs(10));
+        let relay =
+            relay(&mut client_side, target_side, b"early ", &counters, Duration::from_secs(10));
         let peers = async {
             client.write_all(b"late").await.unwrap();
             client.shutdown().await.unwrap();
@@ -184,13 +187,14 @@ mod tests {
     async fn early_bytes_the_target_never_reads_end_as_idle() {
         // A target that reads nothing: the early block cannot all be written,
         // and the idle watch, not a stuck write, ends the relay.
-        let (_client, client_side) = pair().await;
+        let (_client, mut client_side) = pair().await;
         let (target_side, _target) = pair().await;
         let early = vec![1u8; 64 * 1024 * 1024];
         let counters = ByteCounters::default();
         let started = std::time::Instant::now();
         let end =
-            relay(client_side, target_side, &early, &counters, Duration::from_millis(200)).await;
+            relay(&mut client_side, target_side, &early, &counters, Duration::from_millis(200))
+                .await;
         assert!(matches!(end, RelayEnd::Idle), "{end:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
     }

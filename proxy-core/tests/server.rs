@@ -129,7 +129,7 @@ async fn monitor_lists_sessions_with_their_bytes_and_forgets_them() {
     assert_eq!(session.protocol, Protocol::Socks5);
     assert_eq!(session.target, echo.to_string());
     assert_eq!(session.client, stream.local_addr().unwrap());
-    assert_eq!(session.user, None);
+    assert_eq!(session.user, proxy_core::SessionUser::Anonymous);
     assert_eq!(session.route, Route::Direct);
     assert_eq!(snap.totals.active_sessions, 1);
 
@@ -243,7 +243,10 @@ async fn applied_users_take_effect_for_new_sessions_only() {
 
     let snap = server.monitor().snapshot();
     assert_eq!(snap.totals.auth_failures, 1);
-    assert!(snap.sessions.iter().any(|s| s.user.as_deref() == Some("alice")));
+    assert!(snap
+        .sessions
+        .iter()
+        .any(|s| s.user == proxy_core::SessionUser::Verified("alice".into())));
     server.stop(Duration::ZERO).await;
 }
 

@@ -99,8 +99,8 @@ pub async fn save_settings(app: AppHandle, settings: AppSettings) -> Result<Save
                     errors: vec![FieldError { field: "upstream".into(), message: e.to_string() }],
                 }
             })?;
-        let secret =
-            hop.credentials.as_mut().map(|(_, p)| std::mem::take(p)).filter(|p| !p.is_empty());
+        let (credentials, secret) = hop.credentials.clone().take_password();
+        hop.credentials = credentials;
         if let Some(secret) = secret {
             users::set_hop_password(&hop, &secret).map_err(|e| SaveRefused {
                 errors: vec![FieldError { field: "upstream".into(), message: e.to_string() }],

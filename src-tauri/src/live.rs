@@ -150,7 +150,7 @@ fn row(session: &SessionSnapshot, rate_up: u64, rate_down: u64) -> Row {
     Row {
         id: session.id,
         client: session.client.to_string(),
-        user: session.user.clone(),
+        user: session.user.name().map(str::to_owned),
         protocol: protocol_name(session.protocol),
         command: command_name(session.command),
         target: session.target.clone(),
@@ -545,7 +545,7 @@ mod tests {
         SessionSnapshot {
             id,
             client: "127.0.0.1:4000".parse::<SocketAddr>().unwrap(),
-            user: Some("alice".into()),
+            user: proxy_core::SessionUser::Verified("alice".into()),
             protocol: Protocol::Socks5,
             command: Command::Connect,
             target: format!("host{id}.example:443"),

@@ -203,9 +203,8 @@ impl AppSettings {
             .iter()
             .filter_map(|url| url.trim().parse::<UpstreamHop>().ok())
             .map(|mut hop| {
-                let secret = hop_password(&hop);
-                if let (Some((_, password)), Some(secret)) = (&mut hop.credentials, secret) {
-                    *password = secret;
+                if let Some(secret) = hop_password(&hop) {
+                    hop.credentials = hop.credentials.with_password(secret);
                 }
                 hop
             })
@@ -306,6 +305,8 @@ impl SettingsFile {
 
 #[cfg(test)]
 mod tests {
+    use proxy_core::outbound::hop::HopCredentials;
+
     use super::*;
 
     fn file() -> (tempfile::TempDir, SettingsFile) {
@@ -395,6 +396,9 @@ mod tests {
             ..AppSettings::default()
         };
         let config = settings.to_config(|hop| (hop.host == "10.0.0.1").then(|| "pw".to_owned()));
-        assert_eq!(config.upstream.chain[0].credentials, Some(("bob".into(), "pw".into())));
+        assert_eq!(
+            config.upstream.chain[0].credentials,
+            HopCredentials::Password { user: "bob".into(), password: "pw".into() }
+        );
     }
 }

@@ -69,7 +69,7 @@ fn user_account(name: &str) -> String {
 }
 
 fn hop_account(hop: &UpstreamHop) -> String {
-    let user = hop.credentials.as_ref().map(|(u, _)| u.as_str()).unwrap_or("");
+    let user = hop.credentials.user().unwrap_or("");
     format!("upstream:{user}@{}", hop)
 }
 

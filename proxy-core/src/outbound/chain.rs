@@ -21,9 +21,10 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::task::JoinSet;
 
 use super::hop::{HopError, UpstreamHop};
-use crate::protocol::socks5::{Command, Reply};
+use crate::protocol::socks5::Command;
 use crate::protocol::udp::{UdpHeader, FRAG_NONE};
 use crate::protocol::TargetAddr;
+use crate::refusal::RefusalKind;
 
 /// An ordered list of upstream proxies, nearest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,9 +45,9 @@ pub struct ChainError {
 }
 
 impl ChainError {
-    /// The reply code for the client.
-    pub fn reply(&self) -> Reply {
-        self.error.reply()
+    /// What kind of failure this is for the client.
+    pub fn kind(&self) -> RefusalKind {
+        self.error.kind()
     }
 }
 
@@ -91,7 +92,7 @@ impl UpstreamChain {
         let last = self.hops.len() - 1;
         let mut at = 0;
         let work = async {
-            let mut stream = self.reach(last, &mut at, limit).await?;
+            let mut stream = self.reach(last, &mut at, limit, |_| {}).await?;
             at = last;
             let bound = self.hops[last].request(&mut stream, command, target).await?;
             Ok::<_, HopError>((stream, bound))
@@ -118,7 +119,7 @@ impl UpstreamChain {
             let mut relays = Vec::with_capacity(self.hops.len());
             let mut controls = JoinSet::new();
             for k in 0..self.hops.len() {
-                let mut stream = self.reach(k, &mut at, limit).await?;
+                let mut stream = self.reach(k, &mut at, limit, |_| {}).await?;
                 at = k;
                 let any = TargetAddr::unspecified();
                 let bound = self.hops[k].request(&mut stream, Command::UdpAssociate, &any).await?;
@@ -149,15 +150,18 @@ impl UpstreamChain {
         }
     }
 
-    /// Tests the chain: reaches and authenticates with each hop in turn,
-    /// CONNECTs to `target` through all of them, then checks that every hop
-    /// grants a UDP association. Each step has `limit`.
+    /// Tests the chain: reaches and authenticates with each hop in turn
+    /// (each hop's latency is measured on the way), CONNECTs to `target`
+    /// through all of them, then checks that every hop grants a UDP
+    /// association. Each step has `limit`.
     pub async fn check(&self, target: &TargetAddr, limit: Duration) -> ChainReport {
+        let mut report_target =
+            StepReport { name: target.to_string(), outcome: Err("not reached".into()) };
         if self.hops.is_empty() {
-            let none = || Err("there is no upstream hop".to_owned());
+            report_target.outcome = Err("there is no upstream hop".to_owned());
             return ChainReport {
                 hops: Vec::new(),
-                target: StepReport { name: target.to_string(), outcome: none() },
+                target: report_target,
                 udp: UdpReport::Failed("there is no upstream hop".to_owned()),
             };
         }
@@ -166,43 +170,30 @@ impl UpstreamChain {
             .iter()
             .map(|h| StepReport { name: h.to_string(), outcome: Err("not reached".into()) })
             .collect();
-        let mut report_target =
-            StepReport { name: target.to_string(), outcome: Err("not reached".into()) };
-        let mut stream = None;
-        for k in 0..self.hops.len() {
-            let started = Instant::now();
-            let step = async {
-                let mut s = match stream.take() {
-                    None => connect_first(&self.hops[0], limit).await?,
-                    Some(mut s) => {
-                        let next = self.hops[k].address();
-                        match self.hops[k - 1].request(&mut s, Command::Connect, &next).await {
-                            Ok(_) => s,
-                            Err(HopError::Refused(code)) => {
-                                return Err(HopError::Unreachable(code))
-                            }
-                            Err(e) => return Err(e),
-                        }
-                    }
-                };
-                self.hops[k].authenticate(&mut s).await?;
-                Ok::<_, HopError>(s)
-            };
-            match tokio::time::timeout(limit, step).await {
-                Ok(Ok(s)) => {
-                    hops[k].outcome = Ok(started.elapsed());
-                    stream = Some(s);
-                }
-                Ok(Err(e)) => {
-                    hops[k].outcome = Err(e.to_string());
-                    break;
-                }
-                Err(_) => {
-                    hops[k].outcome = Err(HopError::TimedOut.to_string());
-                    break;
-                }
-            }
+        let mut at = 0;
+        let mut latencies = Vec::with_capacity(self.hops.len());
+        let mut mark = Instant::now();
+        let walk = self.reach(self.hops.len() - 1, &mut at, limit, |_| {
+            latencies.push(mark.elapsed());
+            mark = Instant::now();
+        });
+        // One time limit per hop, for the walk as a whole.
+        let walk_limit = limit.saturating_mul(u32::try_from(self.hops.len()).unwrap_or(u32::MAX));
+        let walked = tokio::time::timeout(walk_limit, walk).await;
+        for (hop, took) in hops.iter_mut().zip(&latencies) {
+            hop.outcome = Ok(*took);
         }
+        let stream = match walked {
+            Ok(Ok(stream)) => Some(stream),
+            Ok(Err(e)) => {
+                hops[at].outcome = Err(e.to_string());
+                None
+            }
+            Err(_) => {
+                hops[at].outcome = Err(HopError::TimedOut.to_string());
+                None
+            }
+        };
         if let (Some(mut s), Some(last)) = (stream, self.hops.last()) {
             let started = Instant::now();
             let step = last.request(&mut s, Command::Connect, target);
@@ -223,16 +214,19 @@ impl UpstreamChain {
 
     /// A stream through hops 1..=`upto`, greeted and authenticated with hop
     /// `upto`; reaching the first hop takes at most `limit`. `at` follows the
-    /// hop being worked on, for error reports.
+    /// hop being worked on, for error reports; `reached(k)` hears of each
+    /// hop once it is authenticated with.
     async fn reach(
         &self,
         upto: usize,
         at: &mut usize,
         limit: Duration,
+        mut reached: impl FnMut(usize),
     ) -> Result<TcpStream, HopError> {
         *at = 0;
         let mut stream = connect_first(&self.hops[0], limit).await?;
         self.hops[0].authenticate(&mut stream).await?;
+        reached(0);
         for k in 1..=upto {
             *at = k - 1;
             let next = self.hops[k].address();
@@ -246,6 +240,7 @@ impl UpstreamChain {
             }
             *at = k;
             self.hops[k].authenticate(&mut stream).await?;
+            reached(k);
         }
         Ok(stream)
     }
@@ -476,7 +471,7 @@ mod tests {
             "socks4a://127.0.0.1:2".parse().unwrap(),
         ]);
         let err = chain.associate_udp(Duration::from_secs(1)).await.unwrap_err();
-        assert_eq!((err.number, err.reply()), (2, Reply::CommandNotSupported), "{err}");
+        assert_eq!((err.number, err.kind()), (2, RefusalKind::CommandNotSupported), "{err}");
         let report = chain.check(&TargetAddr::unspecified(), Duration::from_secs(1)).await;
         match &report.udp {
             UdpReport::Unsupported(why) => assert!(why.contains("hop 2"), "{why}"),

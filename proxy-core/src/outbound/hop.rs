@@ -11,6 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::protocol::socks5::{self, method, Command, Greeting, Reply, ReplyMessage};
 use crate::protocol::{socks4, userpass, ProtocolError, TargetAddr};
+use crate::refusal::{Refusal, RefusalKind};
 
 /// The protocol a hop speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,10 +51,87 @@ pub struct UpstreamHop {
     pub host: String,
     /// Its port.
     pub port: u16,
-    /// SOCKS5: username and password (a URL without the password leaves it
-    /// empty, for the desktop app to fill in from the keyring). SOCKS4: the
-    /// USERID (password empty).
-    pub credentials: Option<(String, String)>,
+    /// How it is authenticated with.
+    pub credentials: HopCredentials,
+}
+
+/// How a hop is authenticated with.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum HopCredentials {
+    /// No authentication.
+    None,
+    /// A SOCKS5 username and password (RFC 1929).
+    Password {
+        /// The username.
+        user: String,
+        /// The password.
+        password: String,
+    },
+    /// A SOCKS5 username whose password is kept elsewhere: the URL named
+    /// none, and the desktop app fills it in from the keyring
+    /// ([`HopCredentials::with_password`]). A hop still waiting for it
+    /// cannot be authenticated with ([`HopError::NoPassword`]).
+    PasswordElsewhere {
+        /// The username.
+        user: String,
+    },
+    /// A SOCKS4 USERID.
+    UserId(String),
+}
+
+impl HopCredentials {
+    /// The username or USERID, if any.
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            HopCredentials::None => None,
+            HopCredentials::Password { user, .. }
+            | HopCredentials::PasswordElsewhere { user }
+            | HopCredentials::UserId(user) => Some(user),
+        }
+    }
+
+    /// The password, when the credentials carry one.
+    pub fn password(&self) -> Option<&str> {
+        match self {
+            HopCredentials::Password { password, .. } => Some(password),
+            _ => None,
+        }
+    }
+
+    /// The same user with `password`: a user whose password is kept
+    /// elsewhere gets it; other credentials are unchanged.
+    pub fn with_password(self, password: String) -> Self {
+        match self {
+            HopCredentials::PasswordElsewhere { user } => {
+                HopCredentials::Password { user, password }
+            }
+            other => other,
+        }
+    }
+
+    /// The same user without the password, which then is kept elsewhere
+    /// (the desktop app moves it to the keyring); the password taken out
+    /// comes back too.
+    pub fn take_password(self) -> (Self, Option<String>) {
+        match self {
+            HopCredentials::Password { user, password } => {
+                (HopCredentials::PasswordElsewhere { user }, Some(password))
+            }
+            other => (other, None),
+        }
+    }
+}
+
+impl fmt::Debug for HopCredentials {
+    /// Never shows the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HopCredentials::None => f.write_str("None"),
+            HopCredentials::Password { user, .. } => write!(f, "Password({user:?}, <hidden>)"),
+            HopCredentials::PasswordElsewhere { user } => write!(f, "PasswordElsewhere({user:?})"),
+            HopCredentials::UserId(user) => write!(f, "UserId({user:?})"),
+        }
+    }
 }
 
 impl UpstreamHop {
@@ -67,12 +145,14 @@ impl UpstreamHop {
 
     /// The URL with the password, for saving the configuration.
     pub fn to_url_with_secret(&self) -> String {
-        let userinfo = match (&self.credentials, self.protocol) {
-            (Some((user, pass)), HopProtocol::Socks5) if !pass.is_empty() => {
-                format!("{}:{}@", percent_encode(user), percent_encode(pass))
+        let userinfo = match &self.credentials {
+            HopCredentials::Password { user, password } => {
+                format!("{}:{}@", percent_encode(user), percent_encode(password))
             }
-            (Some((user, _)), _) => format!("{}@", percent_encode(user)),
-            (None, _) => String::new(),
+            HopCredentials::PasswordElsewhere { user } | HopCredentials::UserId(user) => {
+                format!("{}@", percent_encode(user))
+            }
+            HopCredentials::None => String::new(),
         };
         format!("{}://{}{}", self.protocol.scheme(), userinfo, self.host_port())
     }
@@ -93,7 +173,12 @@ impl UpstreamHop {
         if self.protocol != HopProtocol::Socks5 {
             return Ok(());
         }
-        let offered = match self.credentials {
+        let password = match &self.credentials {
+            HopCredentials::Password { user, password } => Some((user, password)),
+            HopCredentials::PasswordElsewhere { .. } => return Err(HopError::NoPassword),
+            HopCredentials::None | HopCredentials::UserId(_) => None,
+        };
+        let offered = match password {
             Some(_) => method::USERNAME_PASSWORD,
             None => method::NO_AUTH,
         };
@@ -109,7 +194,7 @@ impl UpstreamHop {
         if chosen != offered {
             return Err(HopError::NoAcceptableMethod);
         }
-        if let Some((user, pass)) = &self.credentials {
+        if let Some((user, pass)) = password {
             let mut out = Vec::with_capacity(3 + user.len() + pass.len());
             userpass::Credentials { username: user.as_bytes(), password: pass.as_bytes() }
                 .encode(&mut out);
@@ -153,7 +238,7 @@ impl UpstreamHop {
                     Command::UdpAssociate => return Err(HopError::NoUdp),
                 };
                 let target = self.socks4_target(target).await?;
-                let user_id = self.credentials.as_ref().map(|(u, _)| u.as_bytes()).unwrap_or(b"");
+                let user_id = self.credentials.user().map(str::as_bytes).unwrap_or(b"");
                 // Parsing refuses such a USERID; a hop built in code may not.
                 if user_id.contains(&0) {
                     return Err(HopError::Unsupported("a SOCKS4 USERID cannot hold NUL"));
@@ -200,14 +285,14 @@ impl UpstreamHop {
             TargetAddr::Domain(name, _) => {
                 // No limit of its own: every request runs within the
                 // chain's connect limit.
-                let addrs = super::lookup(target, Duration::MAX)
-                    .await
-                    .map_err(|e| HopError::Resolve(e.reason))?;
-                addrs
-                    .into_iter()
-                    .find(SocketAddr::is_ipv4)
-                    .map(TargetAddr::Ip)
-                    .ok_or_else(|| HopError::Resolve(format!("{name} has no IPv4 address")))
+                let addrs =
+                    super::lookup(target, Duration::MAX).await.map_err(HopError::Resolve)?;
+                addrs.into_iter().find(SocketAddr::is_ipv4).map(TargetAddr::Ip).ok_or_else(|| {
+                    HopError::Resolve(Refusal::new(
+                        RefusalKind::HostUnreachable,
+                        format!("{name} has no IPv4 address"),
+                    ))
+                })
             }
         }
     }
@@ -222,8 +307,7 @@ impl fmt::Display for UpstreamHop {
 
 impl fmt::Debug for UpstreamHop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let user = self.credentials.as_ref().map(|(u, _)| u.as_str());
-        write!(f, "UpstreamHop({self}, user: {user:?})")
+        write!(f, "UpstreamHop({self}, {:?})", self.credentials)
     }
 }
 
@@ -254,7 +338,7 @@ impl FromStr for UpstreamHop {
             None => (None, rest),
         };
         let credentials = match userinfo {
-            None => None,
+            None => HopCredentials::None,
             Some(info) => {
                 let (user, pass) = info.split_once(':').unwrap_or((info, ""));
                 let user = percent_decode(user).ok_or(HopParseError("bad %-escape in the user"))?;
@@ -267,7 +351,15 @@ impl FromStr for UpstreamHop {
                 if user.contains('\0') || pass.contains('\0') {
                     return Err(HopParseError("user and password must not contain NUL (%00)"));
                 }
-                Some((user, pass))
+                match protocol {
+                    // SOCKS4 has a USERID and no password: one given is
+                    // ignored, as it always was.
+                    HopProtocol::Socks4 | HopProtocol::Socks4a => HopCredentials::UserId(user),
+                    HopProtocol::Socks5 if pass.is_empty() => {
+                        HopCredentials::PasswordElsewhere { user }
+                    }
+                    HopProtocol::Socks5 => HopCredentials::Password { user, password: pass },
+                }
             }
         };
         let (host, port) = if let Some(bracketed) = host_port.strip_prefix('[') {
@@ -345,27 +437,36 @@ pub enum HopError {
     NoUdp,
     /// A local lookup for a SOCKS4 hop failed.
     #[error("{0}")]
-    Resolve(String),
+    Resolve(Refusal),
     /// The first hop could not be looked up or connected to.
     #[error("{0}")]
-    Outbound(#[from] super::OutboundError),
+    Outbound(#[from] Refusal),
+    /// The hop has a user whose password was never given.
+    #[error("has a username but no password was given for it")]
+    NoPassword,
     /// The hop did not answer in time.
     #[error("did not answer within the connect time limit")]
     TimedOut,
 }
 
 impl HopError {
-    /// The SOCKS5 reply code that tells the client what happened.
-    pub fn reply(&self) -> Reply {
+    /// What kind of failure this is for the client: a hop that rejects our
+    /// password is "not allowed" (the client's own credentials were fine),
+    /// an upstream's refusal keeps its code.
+    pub fn kind(&self) -> RefusalKind {
         match self {
-            HopError::Io(e) => super::reply_for(e),
-            HopError::Protocol(_) => Reply::GeneralFailure,
-            HopError::NoAcceptableMethod | HopError::AuthRejected => Reply::NotAllowed,
-            HopError::Refused(code) | HopError::Unreachable(code) => *code,
-            HopError::Unsupported(_) => Reply::AddressTypeNotSupported,
-            HopError::NoUdp => Reply::CommandNotSupported,
-            HopError::Resolve(_) | HopError::TimedOut => Reply::HostUnreachable,
-            HopError::Outbound(e) => e.reply,
+            HopError::Io(e) => RefusalKind::of_io(e),
+            HopError::Protocol(_) => RefusalKind::GeneralFailure,
+            HopError::NoAcceptableMethod | HopError::AuthRejected | HopError::NoPassword => {
+                RefusalKind::NotAllowed
+            }
+            HopError::Refused(code) | HopError::Unreachable(code) => {
+                RefusalKind::from_socks5(*code)
+            }
+            HopError::Unsupported(_) => RefusalKind::AddressTypeNotSupported,
+            HopError::NoUdp => RefusalKind::CommandNotSupported,
+            HopError::TimedOut => RefusalKind::TimedOut,
+            HopError::Resolve(e) | HopError::Outbound(e) => e.kind,
         }
     }
 }
@@ -446,13 +547,16 @@ mod tests {
         let hop: UpstreamHop = "socks5://alice:s3cr%40t@gw.example:1080".parse().unwrap();
         assert_eq!(hop.protocol, HopProtocol::Socks5);
         assert_eq!((hop.host.as_str(), hop.port), ("gw.example", 1080));
-        assert_eq!(hop.credentials, Some(("alice".into(), "s3cr@t".into())));
+        let password = HopCredentials::Password { user: "alice".into(), password: "s3cr@t".into() };
+        assert_eq!(hop.credentials, password);
         let hop: UpstreamHop = "socks5h://[::1]:9050".parse().unwrap();
         assert_eq!((hop.protocol, hop.host.as_str()), (HopProtocol::Socks5, "::1"));
         assert_eq!(hop.address(), TargetAddr::Ip("[::1]:9050".parse().unwrap()));
         let hop: UpstreamHop = "socks4a://bob@10.0.0.1:1080".parse().unwrap();
         assert_eq!(hop.protocol, HopProtocol::Socks4a);
-        assert_eq!(hop.credentials, Some(("bob".into(), String::new())));
+        assert_eq!(hop.credentials, HopCredentials::UserId("bob".into()));
+        let hop: UpstreamHop = "socks5://carol@10.0.0.1:1080".parse().unwrap();
+        assert_eq!(hop.credentials, HopCredentials::PasswordElsewhere { user: "carol".into() });
         let hop: UpstreamHop = "SOCKS4://127.0.0.1:1080/".parse().unwrap();
         assert_eq!(hop.protocol, HopProtocol::Socks4);
     }
@@ -515,14 +619,14 @@ mod tests {
             protocol: HopProtocol::Socks4a,
             host: "h".into(),
             port: 1,
-            credentials: Some(("a\0b".into(), String::new())),
+            credentials: HopCredentials::UserId("a\0b".into()),
         };
         let target = TargetAddr::Ip("192.0.2.1:80".parse().unwrap());
         let (mut ours, _theirs) = tokio::io::duplex(64);
         let err = hop.request(&mut ours, Command::Connect, &target).await.unwrap_err();
         assert!(matches!(err, HopError::Unsupported(_)), "{err:?}");
         // And a name holding NUL never reaches a SOCKS4a hop, which would cut it there.
-        hop.credentials = None;
+        hop.credentials = HopCredentials::None;
         let target = TargetAddr::Domain("x.blocked.test\0.ok".into(), 80);
         let err = hop.request(&mut ours, Command::Connect, &target).await.unwrap_err();
         assert!(matches!(err, HopError::Unsupported(_)), "{err:?}");
@@ -530,11 +634,14 @@ mod tests {
 
     #[test]
     fn hop_errors_map_to_reply_codes() {
-        assert_eq!(HopError::AuthRejected.reply(), Reply::NotAllowed);
-        assert_eq!(HopError::Refused(Reply::ConnectionRefused).reply(), Reply::ConnectionRefused);
+        let reply = |e: HopError| e.kind().socks5_reply();
+        assert_eq!(reply(HopError::AuthRejected), Reply::NotAllowed);
+        assert_eq!(reply(HopError::NoPassword), Reply::NotAllowed);
+        assert_eq!(reply(HopError::Refused(Reply::ConnectionRefused)), Reply::ConnectionRefused);
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        assert_eq!(HopError::Io(refused).reply(), Reply::ConnectionRefused);
-        assert_eq!(HopError::TimedOut.reply(), Reply::HostUnreachable);
-        assert_eq!(HopError::NoUdp.reply(), Reply::CommandNotSupported);
+        assert_eq!(reply(HopError::Io(refused)), Reply::ConnectionRefused);
+        assert_eq!(reply(HopError::TimedOut), Reply::HostUnreachable);
+        assert_eq!(HopError::TimedOut.kind(), RefusalKind::TimedOut);
+        assert_eq!(reply(HopError::NoUdp), Reply::CommandNotSupported);
     }
 }

@@ -1,6 +1,6 @@
 //! How a session reaches its target: name resolution, the destination
 //! policy, and connecting with a time limit, with every failure turned into
-//! the reply code that says what happened; or, through [`chain`], by way of
+//! a [`Refusal`] that says what happened; or, through [`chain`], by way of
 //! upstream SOCKS proxies, as [`route`] decides.
 
 pub mod chain;
@@ -19,24 +19,8 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::policy::TargetPolicy;
-use crate::protocol::socks5::Reply;
 use crate::protocol::TargetAddr;
-
-/// Why a target could not be reached, with the reply code to send.
-#[derive(Debug, thiserror::Error)]
-#[error("{reason}")]
-pub struct OutboundError {
-    /// The SOCKS5 reply code (SOCKS4 answers 91 for all of them).
-    pub reply: Reply,
-    /// What happened, for the log.
-    pub reason: String,
-}
-
-impl OutboundError {
-    fn new(reply: Reply, reason: impl Into<String>) -> Self {
-        OutboundError { reply, reason: reason.into() }
-    }
-}
+use crate::refusal::{Refusal, RefusalKind};
 
 /// Resolves `target` without blocking the runtime (the system resolver
 /// runs on tokio's blocking pool) and keeps the addresses the destination
@@ -46,15 +30,15 @@ pub async fn resolve(
     client: IpAddr,
     policy: &TargetPolicy,
     limit: Duration,
-) -> Result<Vec<SocketAddr>, OutboundError> {
+) -> Result<Vec<SocketAddr>, Refusal> {
     let addrs = lookup(target, limit).await?;
     let admitted: Vec<SocketAddr> =
         addrs.iter().copied().filter(|a| policy.admits(client, a.ip())).collect();
     if admitted.is_empty() {
-        return Err(OutboundError::new(
-            Reply::NotAllowed,
-            format!("{target} ({}) is not allowed by the destination policy", addrs[0].ip()),
-        ));
+        return Err(Refusal::not_allowed(format!(
+            "{target} ({}) is not allowed by the destination policy",
+            addrs[0].ip()
+        )));
     }
     Ok(admitted)
 }
@@ -63,10 +47,7 @@ pub async fn resolve(
 /// applied (for the administrator's own upstream hops): an address is
 /// itself, `localhost` names are this machine's loopback addresses, other
 /// names are looked up within `limit`. Never an empty list.
-pub async fn lookup(
-    target: &TargetAddr,
-    limit: Duration,
-) -> Result<Vec<SocketAddr>, OutboundError> {
+pub async fn lookup(target: &TargetAddr, limit: Duration) -> Result<Vec<SocketAddr>, Refusal> {
     let addrs: Vec<SocketAddr> = match target {
         TargetAddr::Ip(addr) => vec![*addr],
         TargetAddr::Domain(name, port) if is_localhost(name) => {
@@ -83,14 +64,14 @@ pub async fn lookup(
             match tokio::time::timeout(limit, lookup).await {
                 Ok(Ok(addrs)) => addrs.collect(),
                 Ok(Err(e)) => {
-                    return Err(OutboundError::new(
-                        Reply::HostUnreachable,
+                    return Err(Refusal::new(
+                        RefusalKind::HostUnreachable,
                         format!("cannot resolve {name}: {e}"),
                     ))
                 }
                 Err(_) => {
-                    return Err(OutboundError::new(
-                        Reply::HostUnreachable,
+                    return Err(Refusal::new(
+                        RefusalKind::TimedOut,
                         format!("resolving {name} took longer than {limit:?}"),
                     ))
                 }
@@ -98,7 +79,7 @@ pub async fn lookup(
         }
     };
     if addrs.is_empty() {
-        return Err(OutboundError::new(Reply::HostUnreachable, format!("{target} has no address")));
+        return Err(Refusal::new(RefusalKind::HostUnreachable, format!("{target} has no address")));
     }
     Ok(addrs)
 }
@@ -110,7 +91,7 @@ pub async fn connect_any(
     target: &TargetAddr,
     addrs: &[SocketAddr],
     limit: Duration,
-) -> Result<TcpStream, OutboundError> {
+) -> Result<TcpStream, Refusal> {
     let deadline = Instant::now() + limit;
     let mut last_error = None;
     for (i, addr) in addrs.iter().enumerate() {
@@ -133,7 +114,7 @@ pub async fn connect_any(
         TargetAddr::Ip(_) => addr.to_string(),
         TargetAddr::Domain(..) => format!("{target} ({addr})"),
     };
-    Err(OutboundError::new(reply_for(&error), format!("cannot connect to {shown}: {error}")))
+    Err(Refusal::new(RefusalKind::of_io(&error), format!("cannot connect to {shown}: {error}")))
 }
 
 /// Whether `name` is `localhost` or a name under it (RFC 6761 section 6.3),
@@ -146,28 +127,6 @@ pub(crate) fn is_localhost(name: &str) -> bool {
             && name[name.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX))
 }
 
-/// The reply code that best says why a socket operation failed.
-pub fn reply_for(error: &io::Error) -> Reply {
-    use io::ErrorKind as K;
-    match error.kind() {
-        K::ConnectionRefused => Reply::ConnectionRefused,
-        K::HostUnreachable | K::TimedOut => Reply::HostUnreachable,
-        K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => Reply::NetworkUnreachable,
-        _ => match error.raw_os_error() {
-            Some(code) if code == libc_codes::EHOSTDOWN => Reply::HostUnreachable,
-            _ => Reply::GeneralFailure,
-        },
-    }
-}
-
-/// Error numbers std has no kind for.
-mod libc_codes {
-    #[cfg(target_os = "linux")]
-    pub const EHOSTDOWN: i32 = 112;
-    #[cfg(not(target_os = "linux"))]
-    pub const EHOSTDOWN: i32 = 64;
-}
-
 #[cfg(test)]
 mod tests {
     use tokio::net::TcpListener;
@@ -176,23 +135,6 @@ mod tests {
 
     fn open_policy() -> TargetPolicy {
         TargetPolicy::new(Vec::new(), true)
-    }
-
-    #[test]
-    fn io_errors_map_to_rfc_1928_codes() {
-        let cases = [
-            (io::ErrorKind::ConnectionRefused, Reply::ConnectionRefused),
-            (io::ErrorKind::HostUnreachable, Reply::HostUnreachable),
-            (io::ErrorKind::TimedOut, Reply::HostUnreachable),
-            (io::ErrorKind::NetworkUnreachable, Reply::NetworkUnreachable),
-            (io::ErrorKind::AddrNotAvailable, Reply::NetworkUnreachable),
-            (io::ErrorKind::PermissionDenied, Reply::GeneralFailure),
-        ];
-        for (kind, reply) in cases {
-            assert_eq!(reply_for(&io::Error::from(kind)), reply, "{kind:?}");
-        }
-        assert_eq!(reply_for(&io::Error::from_raw_os_error(101)), Reply::NetworkUnreachable);
-        assert_eq!(reply_for(&io::Error::from_raw_os_error(113)), Reply::HostUnreachable);
     }
 
     #[tokio::test]
@@ -211,7 +153,7 @@ mod tests {
     async fn the_last_error_decides_the_reply() {
         let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
         let err = connect_any(&closed.into(), &[closed], Duration::from_secs(5)).await.unwrap_err();
-        assert_eq!(err.reply, Reply::ConnectionRefused);
+        assert_eq!(err.kind, RefusalKind::ConnectionRefused);
         assert!(err.reason.contains(&closed.to_string()), "{}", err.reason);
     }
 
@@ -249,7 +191,7 @@ mod tests {
             resolve(&target, "127.0.0.1".parse().unwrap(), &open_policy(), Duration::from_secs(5))
                 .await
                 .unwrap_err();
-        assert_eq!(err.reply, Reply::HostUnreachable);
+        assert_eq!(err.kind, RefusalKind::HostUnreachable);
     }
 
     #[tokio::test]
@@ -259,11 +201,11 @@ mod tests {
         let err = resolve(&target, "127.0.0.1".parse().unwrap(), &policy, Duration::from_secs(5))
             .await
             .unwrap_err();
-        assert_eq!(err.reply, Reply::NotAllowed);
+        assert_eq!(err.kind, RefusalKind::NotAllowed);
         let remote_client = "192.168.1.9".parse().unwrap();
         let target = TargetAddr::Ip("127.0.0.1:80".parse().unwrap());
         let err =
             resolve(&target, remote_client, &policy, Duration::from_secs(5)).await.unwrap_err();
-        assert_eq!(err.reply, Reply::NotAllowed);
+        assert_eq!(err.kind, RefusalKind::NotAllowed);
     }
 }

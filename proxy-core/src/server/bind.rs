@@ -16,64 +16,57 @@ use std::net::{IpAddr, SocketAddr};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use super::connect::{chain_admits, Context, SessionEnd};
+use super::handler::{Context, Failure, Outcome, SessionEnd};
 use crate::outbound::{self, RouteAction};
-use crate::protocol::socks5::{Command, Reply};
+use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
+use crate::refusal::{Refusal, RefusalKind};
 use crate::relay;
 
 /// Runs a BIND. `early` holds bytes the client sent after its request;
 /// with those it sends while waiting for the peer, they go to the peer first.
 pub(super) async fn run(
     ctx: &Context<'_>,
-    mut client: TcpStream,
+    client: &mut TcpStream,
     target: &TargetAddr,
     mut early: Vec<u8>,
-) -> Result<SessionEnd, String> {
+) -> Outcome {
     match ctx.route {
         RouteAction::Refuse => {
-            ctx.style.fail(&mut client, Reply::NotAllowed).await;
-            return Err(format!("{target} is refused by a routing rule"));
+            return Err(
+                Refusal::not_allowed(format!("{target} is refused by a routing rule")).into()
+            )
         }
         RouteAction::Chain => return run_through_chain(ctx, client, target, early).await,
         RouteAction::Direct => {}
     }
-    let expected = match expected_peers(ctx, target).await {
-        Ok(expected) => expected,
-        Err(error) => {
-            ctx.style.fail(&mut client, error.reply).await;
-            return Err(error.reason);
-        }
-    };
+    let expected = expected_peers(ctx, target).await?;
     let local_ip = match client.local_addr() {
         Ok(local) => local.ip().to_canonical(),
-        Err(e) => return Err(format!("the client's connection failed: {e}")),
+        Err(e) => return Err(Failure::Broken(format!("the client's connection failed: {e}"))),
     };
     if !ctx.style.can_name(local_ip) {
-        ctx.style.fail(&mut client, Reply::AddressTypeNotSupported).await;
-        return Err(format!(
-            "a SOCKS4 BIND reply cannot name {local_ip}, the IPv6 address the client came in on"
-        ));
+        return Err(Refusal::new(
+            RefusalKind::AddressTypeNotSupported,
+            format!(
+                "a SOCKS4 BIND reply cannot name {local_ip}, the IPv6 address the client came in on"
+            ),
+        )
+        .into());
     }
-    let listener = match TcpListener::bind(SocketAddr::new(local_ip, 0)).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            ctx.style.fail(&mut client, Reply::GeneralFailure).await;
-            return Err(format!("cannot listen on {local_ip}: {e}"));
-        }
-    };
-    let listening = listener.local_addr().map_err(|e| format!("listening socket failed: {e}"))?;
-    ctx.style
-        .succeed(&mut client, listening.into())
+    let listener = TcpListener::bind(SocketAddr::new(local_ip, 0))
         .await
-        .map_err(|e| format!("cannot send the first reply: {e}"))?;
+        .map_err(|e| Refusal::general(format!("cannot listen on {local_ip}: {e}")))?;
+    let listening = listener
+        .local_addr()
+        .map_err(|e| Refusal::general(format!("listening socket failed: {e}")))?;
+    send_reply(ctx, client, listening.into(), "first").await?;
 
     // Wait for the peer, the time limit, or the client giving up.
-    let accepted =
-        wait_for_peer(ctx, &mut client, &mut early, listener.accept(), &listening, |e| {
-            (Reply::GeneralFailure, format!("accepting on {listening} failed: {e}"))
-        })
-        .await;
+    let accepted = wait_for_peer(ctx, client, &mut early, listener.accept(), &listening, |e| {
+        Refusal::general(format!("accepting on {listening} failed: {e}"))
+    })
+    .await;
     drop(listener);
     let (peer_stream, peer) = accepted?;
     let peer_ip = peer.ip().to_canonical();
@@ -83,8 +76,10 @@ pub(super) async fn run(
     };
     if !admitted {
         drop(peer_stream);
-        ctx.style.fail(&mut client, Reply::NotAllowed).await;
-        return Err(format!("{peer} connected, but the request expected {target}"));
+        return Err(Refusal::not_allowed(format!(
+            "{peer} connected, but the request expected {target}"
+        ))
+        .into());
     }
     let _ = peer_stream.set_nodelay(true);
     relay_to_peer(ctx, client, peer_stream, peer.into(), &early).await
@@ -95,26 +90,13 @@ pub(super) async fn run(
 /// connect, and who it was), then data flows.
 async fn run_through_chain(
     ctx: &Context<'_>,
-    mut client: TcpStream,
+    client: &mut TcpStream,
     target: &TargetAddr,
     mut early: Vec<u8>,
-) -> Result<SessionEnd, String> {
-    let settings = ctx.settings;
-    let timeouts = &settings.config.timeouts;
-    if !chain_admits(ctx, Command::Bind, target) {
-        ctx.style.fail(&mut client, Reply::NotAllowed).await;
-        return Err(format!("{target} is not allowed by the destination policy"));
-    }
-    let hops = settings.chain.hops();
+) -> Outcome {
+    let hops = ctx.settings.chain.hops();
     let last = &hops[hops.len() - 1];
-    let (mut upstream, first) =
-        match settings.chain.open(Command::Bind, target, timeouts.connect).await {
-            Ok(opened) => opened,
-            Err(e) => {
-                ctx.style.fail(&mut client, e.reply()).await;
-                return Err(format!("via the upstream chain: {e}"));
-            }
-        };
+    let (mut upstream, first) = ctx.open(Command::Bind, target).await?;
     // "0.0.0.0" in a BIND reply means "the server's own address": for our
     // client, that is the last hop's.
     let first = match (&first, last.address()) {
@@ -125,18 +107,18 @@ async fn run_through_chain(
     };
     if let TargetAddr::Ip(addr) = &first {
         if !ctx.style.can_name(addr.ip()) {
-            ctx.style.fail(&mut client, Reply::AddressTypeNotSupported).await;
-            return Err(format!("a SOCKS4 BIND reply cannot name {addr}, the upstream's address"));
+            return Err(Refusal::new(
+                RefusalKind::AddressTypeNotSupported,
+                format!("a SOCKS4 BIND reply cannot name {addr}, the upstream's address"),
+            )
+            .into());
         }
     }
-    ctx.style
-        .succeed(&mut client, first.clone())
-        .await
-        .map_err(|e| format!("cannot send the first reply: {e}"))?;
+    send_reply(ctx, client, first.clone(), "first").await?;
 
     let peer =
-        wait_for_peer(ctx, &mut client, &mut early, last.read_reply(&mut upstream), &first, |e| {
-            (e.reply(), format!("hop {} ({last}): second BIND reply: {e}", hops.len()))
+        wait_for_peer(ctx, client, &mut early, last.read_reply(&mut upstream), &first, |e| {
+            Refusal::new(e.kind(), format!("hop {} ({last}): second BIND reply: {e}", hops.len()))
         })
         .await?;
     relay_to_peer(ctx, client, upstream, peer, &early).await
@@ -144,44 +126,50 @@ async fn run_through_chain(
 
 /// Waits, within the BIND time limit, for `event` (the peer connecting at
 /// `at`, or the upstream's second reply) while keeping the client's early
-/// bytes. A timeout or a failed event is answered to the client (`failed`
-/// names the reply and the reason); the client leaving just ends it.
+/// bytes. A timeout (general failure, as the original SOCKS4 server
+/// answered) or a failed event (`failed` says how) is refused; the client
+/// leaving just ends it.
 async fn wait_for_peer<T, E>(
     ctx: &Context<'_>,
     client: &mut TcpStream,
     early: &mut Vec<u8>,
     event: impl Future<Output = Result<T, E>>,
     at: &(dyn fmt::Display + Sync),
-    failed: impl FnOnce(E) -> (Reply, String),
-) -> Result<T, String> {
+    failed: impl FnOnce(E) -> Refusal,
+) -> Result<T, Failure> {
     let limit = ctx.settings.config.timeouts.bind;
     match tokio::time::timeout(limit, wait_keeping_early(client, early, event)).await {
-        Err(_) => {
-            ctx.style.fail(client, Reply::GeneralFailure).await;
-            Err(format!("no connection to {at} within {limit:?}"))
+        Err(_) => Err(Refusal::general(format!("no connection to {at} within {limit:?}")).into()),
+        Ok(None) => {
+            Err(Failure::Broken("the client closed its connection while waiting".to_owned()))
         }
-        Ok(None) => Err("the client closed its connection while waiting".to_owned()),
-        Ok(Some(Err(e))) => {
-            let (reply, reason) = failed(e);
-            ctx.style.fail(client, reply).await;
-            Err(reason)
-        }
+        Ok(Some(Err(e))) => Err(failed(e).into()),
         Ok(Some(Ok(value))) => Ok(value),
     }
+}
+
+/// Sends one of BIND's two success replies.
+async fn send_reply(
+    ctx: &Context<'_>,
+    client: &mut TcpStream,
+    bound: TargetAddr,
+    which: &str,
+) -> Result<(), Failure> {
+    ctx.style
+        .succeed(client, bound)
+        .await
+        .map_err(|e| Failure::Broken(format!("cannot send the {which} reply: {e}")))
 }
 
 /// The second reply names the peer; then data flows, the early bytes first.
 async fn relay_to_peer(
     ctx: &Context<'_>,
-    mut client: TcpStream,
+    client: &mut TcpStream,
     peer_stream: TcpStream,
     peer: TargetAddr,
     early: &[u8],
-) -> Result<SessionEnd, String> {
-    ctx.style
-        .succeed(&mut client, peer)
-        .await
-        .map_err(|e| format!("cannot send the second reply: {e}"))?;
+) -> Outcome {
+    send_reply(ctx, client, peer, "second").await?;
     let idle = ctx.settings.config.timeouts.idle;
     Ok(SessionEnd::Relay(relay::relay(client, peer_stream, early, &ctx.counters, idle).await))
 }
@@ -217,7 +205,7 @@ async fn wait_keeping_early<T>(
 async fn expected_peers(
     ctx: &Context<'_>,
     target: &TargetAddr,
-) -> Result<Option<Vec<IpAddr>>, outbound::OutboundError> {
+) -> Result<Option<Vec<IpAddr>>, Refusal> {
     if let TargetAddr::Ip(addr) = target {
         if addr.ip().is_unspecified() {
             return Ok(None);

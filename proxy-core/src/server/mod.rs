@@ -5,11 +5,20 @@
 //! `select!` against the session's cancellation token, so stopping the
 //! server or closing a session from the monitor drops every socket of the
 //! session at once, wherever it is waiting.
+//!
+//! The modules depend one way: this listener -> `session` -> the front
+//! (`handshake`) and the command handlers (`connect`, `bind`, `udp`) -> the
+//! parts they share (`handler`, `reply`, `wire`, `settings`).
 
 mod bind;
 mod connect;
+mod handler;
+mod handshake;
+mod reply;
 mod session;
+mod settings;
 mod udp;
+mod wire;
 
 use std::io;
 use std::net::SocketAddr;
@@ -25,13 +34,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
+use self::settings::{Settings, Users};
 use crate::auth::{Authenticator, UserTable};
 use crate::config::{Config, ConfigError};
 use crate::monitor::{Monitor, Totals};
-use crate::outbound::{RouteAction, Router, UpstreamChain};
-use crate::policy::{ClientPolicy, TargetPolicy};
-use crate::protocol::socks5::Command;
-use crate::protocol::TargetAddr;
 
 /// How long [`Server::stop`] waits for cancelled sessions to wind down.
 /// Cancelling drops a session's future, so this is only ever a safeguard.
@@ -90,8 +96,8 @@ impl Server {
     /// Validates `config`, binds every listening address and starts serving,
     /// with the users of `config.auth.users`.
     pub async fn start(config: Config) -> Result<Server, StartError> {
-        let users = Arc::new(UserTable::new(&config.auth.users));
-        Server::start_with_authenticator(config, users).await
+        let users = Users::FromConfig(Arc::new(UserTable::new(&config.auth.users)));
+        Server::start_with_users(config, users, Monitor::new()).await
     }
 
     /// Like [`Server::start`], with passwords checked by `authenticator`
@@ -112,6 +118,14 @@ impl Server {
         authenticator: Arc<dyn Authenticator>,
         monitor: Monitor,
     ) -> Result<Server, StartError> {
+        Server::start_with_users(config, Users::Supplied(authenticator), monitor).await
+    }
+
+    async fn start_with_users(
+        config: Config,
+        users: Users,
+        monitor: Monitor,
+    ) -> Result<Server, StartError> {
         config.validate()?;
         let mut bound = Vec::with_capacity(config.listen.len());
         for &addr in &config.listen {
@@ -123,7 +137,7 @@ impl Server {
         }
         let shared = Arc::new(Shared {
             permits: Arc::new(Semaphore::new(config.limits.max_sessions)),
-            settings: ArcSwap::from_pointee(Settings::new(config, authenticator)),
+            settings: ArcSwap::from_pointee(Settings::new(config, users)),
             monitor,
         });
         let accepting = CancellationToken::new();
@@ -180,14 +194,7 @@ impl Server {
         if config.limits.max_sessions != current.config.limits.max_sessions {
             return Err(ApplyError::NeedsRestart("limits.max_sessions"));
         }
-        let authenticator = if current.uses_config_users {
-            Arc::new(UserTable::new(&config.auth.users)) as Arc<dyn Authenticator>
-        } else {
-            Arc::clone(&current.authenticator)
-        };
-        let mut settings = Settings::new(config, authenticator);
-        settings.uses_config_users = current.uses_config_users;
-        self.shared.settings.store(Arc::new(settings));
+        self.shared.settings.store(Arc::new(current.with_config(config)));
         info!("configuration applied");
         Ok(())
     }
@@ -196,9 +203,7 @@ impl Server {
     /// this when its users change).
     pub fn set_authenticator(&self, authenticator: Arc<dyn Authenticator>) {
         let current = self.shared.settings.load();
-        let mut settings = Settings::new(current.config.clone(), authenticator);
-        settings.uses_config_users = false;
-        self.shared.settings.store(Arc::new(settings));
+        self.shared.settings.store(Arc::new(current.with_users(authenticator)));
     }
 
     /// Stops the server: stops accepting at once, lets open sessions finish
@@ -235,62 +240,6 @@ struct Shared {
     settings: ArcSwap<Settings>,
     monitor: Monitor,
     permits: Arc<Semaphore>,
-}
-
-/// The configuration in force, with its derived parts. A session loads it
-/// once when it starts and keeps that copy.
-#[derive(Debug)]
-struct Settings {
-    config: Config,
-    clients: ClientPolicy,
-    targets: TargetPolicy,
-    chain: UpstreamChain,
-    router: Router,
-    authenticator: Arc<dyn Authenticator>,
-    /// Whether the authenticator comes from `config.auth.users` (and so is
-    /// rebuilt when a configuration is applied).
-    uses_config_users: bool,
-}
-
-impl Settings {
-    fn new(config: Config, authenticator: Arc<dyn Authenticator>) -> Self {
-        Settings {
-            clients: ClientPolicy::new(config.clients.allow.clone()),
-            targets: TargetPolicy::new(
-                config.targets.deny.clone(),
-                config.targets.remote_clients_reach_loopback,
-            ),
-            chain: UpstreamChain::new(config.upstream.chain.clone()),
-            router: Router::new(
-                config.routing.rules.clone(),
-                config.routing.private_direct,
-                config.routing.default,
-            ),
-            config,
-            authenticator,
-            uses_config_users: true,
-        }
-    }
-
-    /// How the routing rules send `target` (through the chain only when
-    /// one is set).
-    fn route(&self, target: &TargetAddr) -> RouteAction {
-        self.router.route(target, !self.chain.is_empty())
-    }
-
-    /// How a request is carried, decided once per session: CONNECT and BIND
-    /// as the rules say for their target; a UDP association through the
-    /// chain when one is set and the rules may send any datagram through it
-    /// (each datagram is then routed on its own).
-    fn route_request(&self, command: Command, target: &TargetAddr) -> RouteAction {
-        match command {
-            Command::UdpAssociate if !self.chain.is_empty() && self.router.may_use_chain() => {
-                RouteAction::Chain
-            }
-            Command::UdpAssociate => RouteAction::Direct,
-            _ => self.route(target),
-        }
-    }
 }
 
 /// Binds with the options a server wants: address reuse, so a restart does

@@ -25,13 +25,14 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::connect::{chain_admits, Context, SessionEnd};
+use super::handler::{Context, Failure, Outcome, SessionEnd};
 use crate::monitor::ByteCounters;
 use crate::outbound::chain::{UdpRelayPath, UpstreamControls};
 use crate::outbound::{self, RouteAction};
-use crate::protocol::socks5::{Command, Reply};
+use crate::protocol::socks5::Command;
 use crate::protocol::udp::{UdpHeader, FRAG_NONE};
 use crate::protocol::TargetAddr;
+use crate::refusal::Refusal;
 
 /// Large enough for any UDP datagram.
 const DATAGRAM_BUFFER: usize = 64 * 1024;
@@ -45,46 +46,39 @@ const RESOLVE_LIMIT: Duration = Duration::from_secs(5);
 
 pub(super) async fn run(
     ctx: &Context<'_>,
-    mut client: TcpStream,
+    client: &mut TcpStream,
     requested: &TargetAddr,
-) -> Result<SessionEnd, String> {
+) -> Outcome {
     let local_ip = match client.local_addr() {
         Ok(local) => local.ip().to_canonical(),
-        Err(e) => return Err(format!("the client's connection failed: {e}")),
+        Err(e) => return Err(Failure::Broken(format!("the client's connection failed: {e}"))),
     };
-    let relay = match UdpSocket::bind(SocketAddr::new(local_ip, 0)).await {
-        Ok(relay) => relay,
-        Err(e) => {
-            ctx.style.fail(&mut client, Reply::GeneralFailure).await;
-            return Err(format!("cannot open a UDP socket on {local_ip}: {e}"));
-        }
-    };
-    let relay_addr = relay.local_addr().map_err(|e| format!("UDP socket failed: {e}"))?;
+    let relay = UdpSocket::bind(SocketAddr::new(local_ip, 0))
+        .await
+        .map_err(|e| Refusal::general(format!("cannot open a UDP socket on {local_ip}: {e}")))?;
+    let relay_addr =
+        relay.local_addr().map_err(|e| Refusal::general(format!("UDP socket failed: {e}")))?;
     let settings = ctx.settings;
     let mut chain_path = None;
     let mut controls = None;
     if ctx.route == RouteAction::Chain {
         // A chain with a SOCKS4/4a hop is refused here with 0x07: the client
         // cannot be told per datagram that UDP is impossible.
-        match settings.chain.associate_udp(settings.config.timeouts.connect).await {
-            Ok(chain) => {
-                chain_path = Some(chain.path);
-                controls = Some(chain.controls);
-            }
-            Err(e) => {
-                ctx.style.fail(&mut client, e.reply()).await;
-                return Err(format!("UDP ASSOCIATE via the upstream chain: {e}"));
-            }
-        }
+        let chain =
+            settings.chain.associate_udp(settings.config.timeouts.connect).await.map_err(|e| {
+                Refusal::new(e.kind(), format!("UDP ASSOCIATE via the upstream chain: {e}"))
+            })?;
+        chain_path = Some(chain.path);
+        controls = Some(chain.controls);
     }
     let client_port = match requested.port() {
         0 => None,
         port => Some(port),
     };
     ctx.style
-        .succeed(&mut client, relay_addr.into())
+        .succeed(client, relay_addr.into())
         .await
-        .map_err(|e| format!("cannot send the reply: {e}"))?;
+        .map_err(|e| Failure::Broken(format!("cannot send the reply: {e}")))?;
 
     let mut association = Association {
         ctx,
@@ -113,19 +107,19 @@ pub(super) async fn run(
             },
             ready = association.relay.readable() => match ready {
                 Ok(()) => association.relay_from_client().await,
-                Err(e) => return Err(format!("UDP relay socket failed: {e}")),
+                Err(e) => return Err(Failure::Broken(format!("UDP relay socket failed: {e}"))),
             },
             ready = readable(association.out4.as_ref()) => match ready {
                 Ok(()) => association.relay_from_target(Family::V4).await,
-                Err(e) => return Err(format!("outgoing UDP socket failed: {e}")),
+                Err(e) => return Err(Failure::Broken(format!("outgoing UDP socket failed: {e}"))),
             },
             ready = readable(association.out6.as_ref()) => match ready {
                 Ok(()) => association.relay_from_target(Family::V6).await,
-                Err(e) => return Err(format!("outgoing UDP socket failed: {e}")),
+                Err(e) => return Err(Failure::Broken(format!("outgoing UDP socket failed: {e}"))),
             },
             ready = readable(association.chain_path.as_ref().map(UdpRelayPath::socket)) => match ready {
                 Ok(()) => association.relay_from_chain().await,
-                Err(e) => return Err(format!("upstream UDP socket failed: {e}")),
+                Err(e) => return Err(Failure::Broken(format!("upstream UDP socket failed: {e}"))),
             },
             () = upstream_closed(controls.as_mut()) => {
                 return Ok(SessionEnd::Udp("an upstream ended its UDP association"))
@@ -207,7 +201,7 @@ impl Association<'_> {
                 let Some(path) = &self.chain_path else {
                     return false;
                 };
-                if !chain_admits(self.ctx, Command::UdpAssociate, &header.target) {
+                if !self.ctx.chain_admits(Command::UdpAssociate, &header.target) {
                     debug!(target = %header.target, "datagram to a destination the policy refuses dropped");
                     return false;
                 }

@@ -1,0 +1,103 @@
+//! The configuration in force, with the parts derived from it once: the
+//! policies, the upstream chain, the router and where passwords are
+//! checked. A session loads it when it is accepted and keeps that copy, so
+//! [`super::Server::apply`] changes new sessions only.
+
+use std::sync::Arc;
+
+use crate::auth::{Authenticator, UserTable};
+use crate::config::Config;
+use crate::outbound::{RouteAction, Router, UpstreamChain};
+use crate::policy::{ClientPolicy, TargetPolicy};
+use crate::protocol::socks5::Command;
+use crate::protocol::TargetAddr;
+
+/// Where the users whose passwords the server checks come from.
+#[derive(Debug, Clone)]
+pub(super) enum Users {
+    /// `config.auth.users`, rebuilt whenever a configuration is applied.
+    FromConfig(Arc<UserTable>),
+    /// Given by the program that embeds the server (the desktop app, from
+    /// the OS keyring); kept when a configuration is applied.
+    Supplied(Arc<dyn Authenticator>),
+}
+
+impl Users {
+    /// The users of `config`, or the supplied ones kept.
+    fn for_config(&self, config: &Config) -> Users {
+        match self {
+            Users::FromConfig(_) => Users::FromConfig(Arc::new(UserTable::new(&config.auth.users))),
+            Users::Supplied(authenticator) => Users::Supplied(Arc::clone(authenticator)),
+        }
+    }
+}
+
+/// The configuration in force, with its derived parts.
+#[derive(Debug)]
+pub(super) struct Settings {
+    pub config: Config,
+    pub clients: ClientPolicy,
+    pub targets: TargetPolicy,
+    pub chain: UpstreamChain,
+    pub router: Router,
+    users: Users,
+}
+
+impl Settings {
+    pub fn new(config: Config, users: Users) -> Self {
+        Settings {
+            clients: ClientPolicy::new(config.clients.allow.clone()),
+            targets: TargetPolicy::new(
+                config.targets.deny.clone(),
+                config.targets.remote_clients_reach_loopback,
+            ),
+            chain: UpstreamChain::new(config.upstream.chain.clone()),
+            router: Router::new(
+                config.routing.rules.clone(),
+                config.routing.private_direct,
+                config.routing.default,
+            ),
+            config,
+            users,
+        }
+    }
+
+    /// Settings for a new configuration, keeping where users come from.
+    pub fn with_config(&self, config: Config) -> Self {
+        let users = self.users.for_config(&config);
+        Settings::new(config, users)
+    }
+
+    /// Settings with passwords checked by `authenticator` from now on.
+    pub fn with_users(&self, authenticator: Arc<dyn Authenticator>) -> Self {
+        Settings::new(self.config.clone(), Users::Supplied(authenticator))
+    }
+
+    /// What checks passwords.
+    pub fn authenticator(&self) -> &dyn Authenticator {
+        match &self.users {
+            Users::FromConfig(table) => table.as_ref(),
+            Users::Supplied(authenticator) => authenticator.as_ref(),
+        }
+    }
+
+    /// How the routing rules send `target` (through the chain only when
+    /// one is set).
+    pub fn route(&self, target: &TargetAddr) -> RouteAction {
+        self.router.route(target, !self.chain.is_empty())
+    }
+
+    /// How a request is carried, decided once per session: CONNECT and BIND
+    /// as the rules say for their target; a UDP association through the
+    /// chain when one is set and the rules may send any datagram through it
+    /// (each datagram is then routed on its own).
+    pub fn route_request(&self, command: Command, target: &TargetAddr) -> RouteAction {
+        match command {
+            Command::UdpAssociate if !self.chain.is_empty() && self.router.may_use_chain() => {
+                RouteAction::Chain
+            }
+            Command::UdpAssociate => RouteAction::Direct,
+            _ => self.route(target),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The client's socket during the handshake, with the bytes read from it
+//! but not yet used: a front reads whole messages from it with the pure
+//! decoders of [`crate::protocol`].
+
+use std::io;
+
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+use crate::protocol::ProtocolError;
+
+/// The most handshake bytes buffered at once. Every message of the
+/// handshake is shorter (the longest, a SOCKS4a request, is at most 520
+/// bytes), so this is only reached by data the client sends after its
+/// request, which stays in the socket until the relay reads it.
+pub(super) const HANDSHAKE_BUFFER: usize = 1024;
+
+/// The client's socket and the bytes read from it but not yet used.
+pub(super) struct Wire {
+    pub stream: TcpStream,
+    pub buf: Vec<u8>,
+}
+
+/// Why reading a message from the wire stopped.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum WireError {
+    #[error("the client closed the connection during the handshake")]
+    Closed,
+    #[error("connection error during the handshake: {0}")]
+    Io(#[from] io::Error),
+    #[error("{0}")]
+    Protocol(#[from] ProtocolError),
+    #[error("handshake message larger than {HANDSHAKE_BUFFER} bytes")]
+    Oversized,
+}
+
+impl Wire {
+    /// The client's socket, nothing read yet.
+    pub fn new(stream: TcpStream) -> Self {
+        Wire { stream, buf: Vec::with_capacity(128) }
+    }
+
+    /// Reads until `decode` finds a whole message at the start of the
+    /// buffer, then removes it from the buffer.
+    pub async fn read_message<T>(
+        &mut self,
+        mut decode: impl FnMut(&[u8]) -> Result<Option<(T, usize)>, ProtocolError>,
+    ) -> Result<T, WireError> {
+        loop {
+            if let Some((value, used)) = decode(&self.buf)? {
+                self.buf.drain(..used);
+                return Ok(value);
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Reads what the client sent next into the buffer.
+    pub async fn fill(&mut self) -> Result<(), WireError> {
+        let room = HANDSHAKE_BUFFER.saturating_sub(self.buf.len());
+        if room == 0 {
+            return Err(WireError::Oversized);
+        }
+        let mut chunk = [0u8; HANDSHAKE_BUFFER];
+        let n = self.stream.read(&mut chunk[..room]).await?;
+        if n == 0 {
+            return Err(WireError::Closed);
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    }
+}
