@@ -2,7 +2,7 @@
 //! bytes each way.
 //!
 //! A session registers once its request is known and leaves when it ends
-//! (its [`SessionHandle`] is dropped). Counting a relayed buffer costs one
+//! (its `SessionHandle` is dropped). Counting a relayed buffer costs one
 //! relaxed atomic add. [`Monitor::snapshot`] copies the registry under a
 //! short-held lock; [`Monitor::totals`] reads only the counters, for callers
 //! that poll often. A session that ends leaves its final figures in a

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a test: a failed step fails it
 //! The server handle and the live registry, driven in-process over real
 //! loopback sockets: start, snapshot, close by id, live configuration
 //! changes, bounded stop. (Real client programs drive the headless binary

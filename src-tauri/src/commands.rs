@@ -217,7 +217,7 @@ pub async fn read_logs(state: State<'_, AppState>, level: String) -> Result<Vec<
 #[tauri::command]
 pub fn qr_code(text: String) -> Result<String, Refused> {
     let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| Refused::new(e.to_string()))?;
-    Ok(code.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
+    Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(160, 160).build())
 }
 
 #[tauri::command]

@@ -127,7 +127,7 @@ impl AppSettings {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let mut err = |field: &str, message: String| {
-            errors.push(FieldError { field: field.to_owned(), message })
+            errors.push(FieldError { field: field.to_owned(), message });
         };
         if self.port == 0 {
             err("port", "Enter a port between 1 and 65535.".to_owned());

@@ -70,7 +70,7 @@ fn user_account(name: &str) -> String {
 
 fn hop_account(hop: &UpstreamHop) -> String {
     let user = hop.credentials.user().unwrap_or("");
-    format!("upstream:{user}@{}", hop)
+    format!("upstream:{user}@{hop}")
 }
 
 fn entry(account: &str) -> Result<keyring::Entry, KeyringError> {

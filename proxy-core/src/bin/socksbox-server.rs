@@ -82,9 +82,14 @@ struct Args {
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     udp_idle_timeout: Option<Duration>,
 
-    /// An upstream SOCKS proxy to chain through (repeatable, nearest first):
-    /// socks5://[user:pass@]host:port, socks4a://host:port, socks4://host:port
-    #[arg(long = "upstream", value_name = "URL")]
+    // The help is a string, not a doc comment: rustdoc would read the
+    // brackets as a link.
+    #[arg(
+        long = "upstream",
+        value_name = "URL",
+        help = "An upstream SOCKS proxy to chain through (repeatable, nearest first): \
+                socks5://[user:pass@]host:port, socks4a://host:port, socks4://host:port"
+    )]
     upstream: Vec<UpstreamHop>,
 
     /// A routing rule (repeatable, checked in order before the file's):
@@ -185,8 +190,8 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
     }
     let signal = loop {
         match signals.next().await {
-            Some(signal) => break signal,
-            None => match build_config(args) {
+            Signal::Stop(signal) => break signal,
+            Signal::Reload => match build_config(args) {
                 Ok(config) => match server.apply(config) {
                     Ok(()) => info!("configuration reloaded"),
                     Err(e) => error!("configuration not reloaded: {e}"),
@@ -287,6 +292,15 @@ fn read_users_file(path: &Path) -> anyhow::Result<Vec<User>> {
     Ok(users)
 }
 
+/// What a signal asks of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// Ctrl-C or SIGTERM: stop (the name says which, for the log).
+    Stop(&'static str),
+    /// SIGHUP: re-read the configuration file and apply it.
+    Reload,
+}
+
 /// The signals the server answers. They are registered before the server
 /// says it is ready, so a signal sent the moment it does is never met by
 /// the default action (which would kill the process without a clean stop).
@@ -314,28 +328,27 @@ impl Signals {
         Ok(Signals {})
     }
 
-    /// The next signal: `Some(name)` for Ctrl-C or SIGTERM (stop), `None`
-    /// for SIGHUP (re-read the configuration file and apply it).
-    async fn next(&mut self) -> Option<&'static str> {
+    /// The next signal.
+    async fn next(&mut self) -> Signal {
         #[cfg(unix)]
         {
             tokio::select! {
-                _ = self.interrupt.recv() => Some("interrupted"),
-                _ = self.terminate.recv() => Some("terminated"),
-                _ = self.hangup.recv() => None,
+                _ = self.interrupt.recv() => Signal::Stop("interrupted"),
+                _ = self.terminate.recv() => Signal::Stop("terminated"),
+                _ = self.hangup.recv() => Signal::Reload,
             }
         }
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
-            Some("interrupted")
+            Signal::Stop("interrupted")
         }
     }
 
     /// The next Ctrl-C or SIGTERM.
     async fn shutdown(&mut self) -> &'static str {
         loop {
-            if let Some(signal) = self.next().await {
+            if let Signal::Stop(signal) = self.next().await {
                 return signal;
             }
         }

@@ -187,9 +187,8 @@ impl UpstreamHop {
         stream.write_all(&out).await?;
         let mut selection = [0u8; 2];
         stream.read_exact(&mut selection).await?;
-        let chosen = match socks5::decode_method_selection(&selection)? {
-            Some((chosen, _)) => chosen,
-            None => unreachable!("two bytes are a whole method selection"),
+        let Some((chosen, _)) = socks5::decode_method_selection(&selection)? else {
+            unreachable!("two bytes are a whole method selection")
         };
         if chosen != offered {
             return Err(HopError::NoAcceptableMethod);
@@ -498,9 +497,8 @@ async fn read_socks5_reply<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Reply
 async fn read_socks4_reply<S: AsyncRead + Unpin>(stream: &mut S) -> Result<TargetAddr, HopError> {
     let mut buf = [0u8; 8];
     stream.read_exact(&mut buf).await?;
-    let reply = match socks4::Reply::decode(&buf)? {
-        Some((reply, _)) => reply,
-        None => unreachable!("eight bytes are a whole SOCKS4 reply"),
+    let Some((reply, _)) = socks4::Reply::decode(&buf)? else {
+        unreachable!("eight bytes are a whole SOCKS4 reply")
     };
     match reply.status {
         socks4::Status::Granted => Ok(TargetAddr::Ip(SocketAddr::V4(reply.addr))),

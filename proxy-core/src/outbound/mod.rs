@@ -105,7 +105,7 @@ pub async fn connect_any(
             }
             Ok(Err(e)) => last_error = Some((*addr, e)),
             Err(_) => {
-                last_error = Some((*addr, io::Error::new(io::ErrorKind::TimedOut, "timed out")))
+                last_error = Some((*addr, io::Error::new(io::ErrorKind::TimedOut, "timed out")));
             }
         }
     }

@@ -210,7 +210,7 @@ impl FromStr for RouteRule {
                         .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
                         .map_err(|_| format!("{value:?} is not an address range"))?
                         .trunc(),
-                )
+                );
             }
             "ports" => rule.ports = Some(value.parse()?),
             _ => return Err(usage()),
