@@ -177,9 +177,20 @@ def main() -> None:
         frame_lines.append(frame_row("0, idle", frames(app, scroll=False)))
 
         load = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "hold-sessions"), "--proxy", f"127.0.0.1:{port}",
-             "--count", str(SESSIONS), "--seconds", "240", "--trickle", "512"],
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                str(REPO / "scripts" / "hold-sessions"),
+                "--proxy",
+                f"127.0.0.1:{port}",
+                "--count",
+                str(SESSIONS),
+                "--seconds",
+                "240",
+                "--trickle",
+                "512",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         first = load.stdout.readline() if load.stdout else ""
         if not first.startswith("holding"):

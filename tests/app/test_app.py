@@ -163,7 +163,9 @@ def driver_url(home):
     with open(log, "wb") as sink:
         proc = subprocess.Popen(
             [tauri_driver, "--port", str(port), "--native-port", str(native)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + WAIT
     while not port_open(port):
@@ -599,8 +601,9 @@ def test_launch_at_login_writes_the_autostart_entry(launch, home):
 
 def test_the_upstream_test_button_reports_each_hop(launch, web, home):
     server = REPO / "target" / "debug" / "socksbox-server"
-    hop = subprocess.Popen([str(server), "--listen", "127.0.0.1:0", "--log-level", "warn"],
-                           stdout=subprocess.PIPE, text=True)
+    hop = subprocess.Popen(
+        [str(server), "--listen", "127.0.0.1:0", "--log-level", "warn"], stdout=subprocess.PIPE, text=True
+    )
     try:
         line = read_line(hop, WAIT)
         assert line.startswith("listening on "), f"the upstream server said {line!r}"
@@ -658,9 +661,7 @@ def test_a_locked_keyring_is_reported_and_nothing_is_written(launch, home):
         )
     finally:
         panel.close()
-        subprocess.run(
-            ["gnome-keyring-daemon", "--unlock"], input=b"socksbox-test", capture_output=True, timeout=10
-        )
+        subprocess.run(["gnome-keyring-daemon", "--unlock"], input=b"socksbox-test", capture_output=True, timeout=10)
 
 
 class SlowServer:
@@ -726,11 +727,22 @@ def slow_curl(port: int, target_port: int) -> subprocess.Popen:
     body and request sizes, in bytes."""
     return subprocess.Popen(
         [
-            "curl", "-sS", "--max-time", "30", "-x", f"socks5h://127.0.0.1:{port}",
-            "-o", "/dev/null", "-w", "%{size_header} %{size_download} %{size_request}",
+            "curl",
+            "-sS",
+            "--max-time",
+            "30",
+            "-x",
+            f"socks5h://127.0.0.1:{port}",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_header} %{size_download} %{size_request}",
             f"http://127.0.0.1:{target_port}/slow",
         ],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": os.environ["PATH"]},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
     )
 
 
@@ -773,6 +785,7 @@ def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port
 
         curls = [slow_curl(proxy_port, p) for p in slow.ports]
         targets = [f"127.0.0.1:{p}" for p in slow.ports]
+
         def all_rows():
             rows = rows_by_target(app)
             return rows if all(t in rows for t in targets) else None
@@ -855,7 +868,8 @@ def test_close_all_ends_every_download_and_the_tray_counts_them(launch, proxy_po
         wait_for(
             "the tray menu counting two connections with data flowing",
             lambda: any(
-                label.startswith("Running · 2 connections · ↓ ") and not label.startswith("Running · 2 connections · ↓ 0 B/s")
+                label.startswith("Running · 2 connections · ↓ ")
+                and not label.startswith("Running · 2 connections · ↓ 0 B/s")
                 for label in panel.menu_labels(item)
             ),
         )
@@ -912,7 +926,10 @@ def test_the_live_view_sleeps_while_the_window_is_minimised(launch, home):
     # Another view: the sampler stops too.
     stopped = app_log(home).count("live view stopped watching")
     app.go("status")
-    wait_for("the sampler told to stop on leaving the view", lambda: app_log(home).count("live view stopped watching") > stopped)
+    wait_for(
+        "the sampler told to stop on leaving the view",
+        lambda: app_log(home).count("live view stopped watching") > stopped,
+    )
 
 
 def test_quit_from_the_tray_stops_the_server_and_exits(launch, proxy_port, home):

@@ -37,6 +37,7 @@ SMALL_BODY = b"hello from the socksbox e2e http server\n"
 # the server under test
 # ---------------------------------------------------------------------------
 
+
 class SocksServer:
     def __init__(self, cmd, workdir: Path, n_listeners: int):
         self.cmd = [str(c) for c in cmd]
@@ -176,8 +177,9 @@ def socksbox(tmp_path):
     started: list[SocksServer] = []
     binary = server_binary()
 
-    def start(*args, listen=("127.0.0.1:0", "[::1]:0"), config: str | None = None, expect_listeners=None,
-              log_level=None):
+    def start(
+        *args, listen=("127.0.0.1:0", "[::1]:0"), config: str | None = None, expect_listeners=None, log_level=None
+    ):
         if not binary.exists():
             pytest.fail(
                 f"server binary {binary} does not exist: build it (cargo build -p proxy-core) "
@@ -206,8 +208,9 @@ def socksbox(tmp_path):
         rc, took = srv.stop(signal.SIGTERM, STOP_TIMEOUT)
         if rc is None:
             srv.kill()
-            problems.append(f"server pid {srv.pid} did not exit within {STOP_TIMEOUT}s of SIGTERM\n"
-                            f"stderr:\n{srv.stderr_text()}")
+            problems.append(
+                f"server pid {srv.pid} did not exit within {STOP_TIMEOUT}s of SIGTERM\nstderr:\n{srv.stderr_text()}"
+            )
         elif rc != 0:
             problems.append(
                 f"server pid {srv.pid} {'exited' if was_running else 'had already exited'} with code {rc} "
@@ -234,6 +237,7 @@ def auth_server(socksbox):
 # HTTP server (127.0.0.1 and ::1, same port)
 # ---------------------------------------------------------------------------
 
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -257,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         mv = memoryview(body)
         for i in range(0, len(body), 1 << 18):
-            self.wfile.write(mv[i:i + (1 << 18)])
+            self.wfile.write(mv[i : i + (1 << 18)])
         self.close_connection = True
 
 
@@ -328,6 +332,7 @@ def http_target():
 # TCP echo server (127.0.0.1 and ::1, same port)
 # ---------------------------------------------------------------------------
 
+
 class EchoTarget:
     """Echo everything back; when the client half-closes, finish and close."""
 
@@ -364,6 +369,7 @@ def echo_target():
 # ---------------------------------------------------------------------------
 # UDP echo server (127.0.0.1 and ::1, same port)
 # ---------------------------------------------------------------------------
+
 
 class UdpEchoTarget:
     def __init__(self):
@@ -406,5 +412,3 @@ def udp_echo_target():
     u = UdpEchoTarget()
     yield u
     u.close()
-
-

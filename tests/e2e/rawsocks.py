@@ -60,6 +60,7 @@ def rep_name(rep: int) -> str:
 # plain socket helpers
 # ---------------------------------------------------------------------------
 
+
 def family_of(host: str) -> int:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
@@ -184,6 +185,7 @@ def send_quietly(sock: socket.socket, data: bytes) -> bool:
 # address encoding (RFC 1928 section 5)
 # ---------------------------------------------------------------------------
 
+
 def encode_addr(host: str | bytes, atyp: int | None = None) -> bytes:
     """ATYP + DST.ADDR. IP literals become ATYP 1/4, anything else a domain."""
     if isinstance(host, bytes):
@@ -228,24 +230,25 @@ def parse_addr_port(buf: bytes, offset: int):
     atyp = buf[offset]
     offset += 1
     if atyp == ATYP_V4:
-        host = socket.inet_ntop(socket.AF_INET, buf[offset:offset + 4])
+        host = socket.inet_ntop(socket.AF_INET, buf[offset : offset + 4])
         offset += 4
     elif atyp == ATYP_V6:
-        host = socket.inet_ntop(socket.AF_INET6, buf[offset:offset + 16])
+        host = socket.inet_ntop(socket.AF_INET6, buf[offset : offset + 16])
         offset += 16
     elif atyp == ATYP_DOMAIN:
         n = buf[offset]
-        host = buf[offset + 1:offset + 1 + n].decode("ascii", "replace")
+        host = buf[offset + 1 : offset + 1 + n].decode("ascii", "replace")
         offset += 1 + n
     else:
         raise ProtocolError(f"unknown ATYP 0x{atyp:02x} in {buf!r}")
-    (port,) = struct.unpack("!H", buf[offset:offset + 2])
+    (port,) = struct.unpack("!H", buf[offset : offset + 2])
     return atyp, host, port, offset + 2
 
 
 # ---------------------------------------------------------------------------
 # SOCKS5
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class Reply5:
@@ -344,6 +347,7 @@ def connect5_ok(proxy, host, port: int, auth=None, timeout: float = DEFAULT_TIME
 # SOCKS4 / 4a
 # ---------------------------------------------------------------------------
 
+
 @dataclass
 class Reply4:
     vn: int
@@ -391,6 +395,7 @@ def connect4(proxy, ip: str, port: int, userid: bytes = b"", domain=None, timeou
 # ---------------------------------------------------------------------------
 # UDP (RFC 1928 section 7)
 # ---------------------------------------------------------------------------
+
 
 def udp_header(host, port: int, frag: int = 0) -> bytes:
     return b"\x00\x00" + bytes([frag]) + encode_addr(host) + struct.pack("!H", port)

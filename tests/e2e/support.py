@@ -26,7 +26,6 @@ USER = "alice"
 PASSWORD = "s3cret-pw"
 
 
-
 def clean_env() -> dict:
     """Environment for child processes without any proxy variables."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
@@ -37,6 +36,7 @@ def clean_env() -> dict:
 # ---------------------------------------------------------------------------
 # port helpers
 # ---------------------------------------------------------------------------
+
 
 def bind_same_port(kind: int, attempts: int = 50):
     """Bind a socket on 127.0.0.1 and one on ::1 with the same port number."""
@@ -89,6 +89,7 @@ def refused_port(host: str = "127.0.0.1"):
 # external tools
 # ---------------------------------------------------------------------------
 
+
 def run_tool(cmd, timeout: float = 30, input: bytes | None = None) -> subprocess.CompletedProcess:
     """Run an external client with a hard timeout."""
     try:
@@ -112,6 +113,7 @@ def curl(*args, max_time: int = 20) -> subprocess.CompletedProcess:
 # ---------------------------------------------------------------------------
 # ad-hoc TCP targets
 # ---------------------------------------------------------------------------
+
 
 def listen_on(host: str, backlog: int = 8) -> socket.socket:
     """A listening TCP socket on host, port chosen by the OS."""

@@ -27,9 +27,12 @@ def long_handshake_server(socksbox, *extra):
 # malformed greetings / requests: closed at once
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("payload", [b"\x06\x01\x00", b"\x00\x01\x00", b"\x01\x01\x00\x00",
-                                     b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"],
-                         ids=["version-6", "version-0", "version-1", "http-request"])
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"\x06\x01\x00", b"\x00\x01\x00", b"\x01\x01\x00\x00", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"],
+    ids=["version-6", "version-0", "version-1", "http-request"],
+)
 def test_wrong_version_byte_is_closed(socksbox, payload):
     srv = long_handshake_server(socksbox)
     sock = rs.tcp_connect(srv.addr4)
@@ -45,7 +48,9 @@ def test_nmethods_zero_is_closed(socksbox):
     with sock:
         sock.sendall(b"\x05\x00")
         res = rs.assert_closed(sock, QUICK_CLOSE, "greeting 05 00 (NMETHODS 0)")
-        assert res.data in (b"", b"\x05\xff"), f"greeting with no methods got reply {res.data!r}, expected nothing or 05 FF"
+        assert res.data in (b"", b"\x05\xff"), (
+            f"greeting with no methods got reply {res.data!r}, expected nothing or 05 FF"
+        )
 
 
 def test_socks5_request_with_wrong_version_is_closed(socksbox):
@@ -58,10 +63,14 @@ def test_socks5_request_with_wrong_version_is_closed(socksbox):
         assert res.data[:1] in (b"", b"\x05"), f"unexpected bytes before the close: {res.data!r}"
 
 
-@pytest.mark.parametrize("what,payload", [
-    ("socks4-userid", b"\x04\x01\x00\x50\x7f\x00\x00\x01" + b"A" * 300),
-    ("socks4a-domain", b"\x04\x01\x00\x50\x00\x00\x00\x01" + b"user\x00" + b"d" * 300),
-], ids=["socks4-userid", "socks4a-domain"])
+@pytest.mark.parametrize(
+    "what,payload",
+    [
+        ("socks4-userid", b"\x04\x01\x00\x50\x7f\x00\x00\x01" + b"A" * 300),
+        ("socks4a-domain", b"\x04\x01\x00\x50\x00\x00\x00\x01" + b"user\x00" + b"d" * 300),
+    ],
+    ids=["socks4-userid", "socks4a-domain"],
+)
 def test_socks4_field_over_255_bytes_without_nul_replies_91_and_closes(socksbox, what, payload):
     srv = long_handshake_server(socksbox)
     sock = rs.tcp_connect(srv.addr4)
@@ -151,6 +160,7 @@ def test_trickled_request_is_still_bounded_by_the_handshake_timeout(socksbox):
 # client policy
 # ---------------------------------------------------------------------------
 
+
 def assert_refused_without_reply(addr, what: str):
     try:
         sock = rs.tcp_connect(addr)
@@ -236,6 +246,7 @@ def test_config_client_allow_list_refuses_loopback(socksbox):
 # ---------------------------------------------------------------------------
 # many garbage connections at once
 # ---------------------------------------------------------------------------
+
 
 def garbage_payload(i: int, rng: random.Random) -> bytes:
     """Never a complete request: random bytes never start with 4 or 5."""
@@ -330,6 +341,7 @@ def test_300_garbage_connections_are_closed_and_a_curl_still_works(socksbox, htt
 # signals
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_with_open_relay_exits_0_quickly(socksbox, echo_target, sig):
     srv = socksbox()
@@ -365,16 +377,19 @@ def run_binary(args, timeout: float = 8.0):
     binary = server_binary()
     if not binary.exists():
         pytest.fail(f"server binary {binary} does not exist (build it or set SOCKSBOX_SERVER)")
-    proc = subprocess.Popen([str(binary), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=clean_env())
+    proc = subprocess.Popen(
+        [str(binary), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env()
+    )
     out, err = bytearray(), bytearray()
 
     def pump(stream, buf):
         for chunk in iter(lambda: stream.read1(4096), b""):
             buf.extend(chunk)
 
-    readers = [threading.Thread(target=pump, args=(proc.stdout, out), daemon=True),
-               threading.Thread(target=pump, args=(proc.stderr, err), daemon=True)]
+    readers = [
+        threading.Thread(target=pump, args=(proc.stdout, out), daemon=True),
+        threading.Thread(target=pump, args=(proc.stderr, err), daemon=True),
+    ]
     for t in readers:
         t.start()
     deadline = time.monotonic() + timeout
@@ -414,11 +429,15 @@ def test_invalid_config_exits_nonzero_naming_the_field(tmp_path, cfg, needles):
     assert b"listening on" not in res.stdout, "the server started listening with an invalid config"
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--allow", "300.1.1.1/8"], "300.1.1.1/8"),
-    (["--handshake-timeout", "forever-ish"], "forever-ish"),
-    (["--listen", "127.0.0.1:99999"], "99999"),
-], ids=["bad-allow", "bad-duration", "bad-port"])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--allow", "300.1.1.1/8"], "300.1.1.1/8"),
+        (["--handshake-timeout", "forever-ish"], "forever-ish"),
+        (["--listen", "127.0.0.1:99999"], "99999"),
+    ],
+    ids=["bad-allow", "bad-duration", "bad-port"],
+)
 def test_invalid_command_line_exits_nonzero_naming_the_value(args, needle):
     res = run_binary(["--listen", "127.0.0.1:0", *args] if args[0] != "--listen" else args)
     err = res.stderr.decode(errors="replace")

@@ -48,6 +48,7 @@ def wait_port_refused(addr, timeout: float = 3.0) -> bool:
 # SOCKS5
 # ---------------------------------------------------------------------------
 
+
 def bind5(proxy, expect_host: str, expect_port: int = 0):
     client = rs.open5(proxy)
     client.sendall(rs.request5(rs.CMD_BIND, expect_host, expect_port))
@@ -124,6 +125,7 @@ def test_socks5_bind_timeout_replies_failure_and_closes(socksbox):
 # ---------------------------------------------------------------------------
 # SOCKS4
 # ---------------------------------------------------------------------------
+
 
 def bind4(proxy, expect_ip: str, port: int = 21):
     client = rs.tcp_connect(proxy)

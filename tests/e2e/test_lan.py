@@ -102,16 +102,32 @@ class Lan:
 
     def start_proxy(self, *args: str) -> subprocess.Popen:
         proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.server_ns, str(server_binary()),
-             "--listen", f"{SERVER4}:{PROXY_PORT}", "--listen", f"[{SERVER6}]:{PROXY_PORT}",
-             "--handshake-timeout", "2s", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.server_ns,
+                str(server_binary()),
+                "--listen",
+                f"{SERVER4}:{PROXY_PORT}",
+                "--listen",
+                f"[{SERVER6}]:{PROXY_PORT}",
+                "--handshake-timeout",
+                "2s",
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(),
         )
         wait_line(proc, "listening on", 2, "the proxy in the server namespace")
         return proc
 
     def curl(self, proxy_host: str, url: str) -> subprocess.CompletedProcess:
-        proxy = f"socks5h://[{proxy_host}]:{PROXY_PORT}" if ":" in proxy_host else f"socks5h://{proxy_host}:{PROXY_PORT}"
+        proxy = (
+            f"socks5h://[{proxy_host}]:{PROXY_PORT}" if ":" in proxy_host else f"socks5h://{proxy_host}:{PROXY_PORT}"
+        )
         return in_ns(self.client_ns, "curl", "-sS", "--max-time", "5", "-x", proxy, url)
 
     def raw_connect(self, host: str, port: int) -> str:
@@ -152,7 +168,11 @@ def lan():
         for host, port in ((SERVER4, LAN_HTTP_PORT), ("127.0.0.1", LOOPBACK_HTTP_PORT)):
             proc = subprocess.Popen(
                 ["ip", "netns", "exec", server_ns, "python3", "-c", HTTP_SERVER, host, str(port)],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, env=clean_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=root,
+                env=clean_env(),
             )
             servers.append(proc)
             wait_line(proc, "ready", 1, f"the HTTP server on {host}")
@@ -167,7 +187,9 @@ def lan():
 def test_lan_client_is_refused_by_the_default_loopback_policy(lan):
     proxy = lan.start_proxy()
     try:
-        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "closed", "a LAN client got a reply from a loopback-only server"
+        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "closed", (
+            "a LAN client got a reply from a loopback-only server"
+        )
         done = lan.curl(SERVER4, f"http://{SERVER4}:{LAN_HTTP_PORT}/index.html")
         assert done.returncode != 0, f"curl from the LAN succeeded through a loopback-only server: {done.stdout}"
     finally:

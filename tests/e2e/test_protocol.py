@@ -38,9 +38,12 @@ def expect_error5(sock, request: bytes, expected_rep: int, what: str):
 # successful CONNECT
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("listener,target_host", [("v4", "127.0.0.1"), ("v6", "::1"), ("v4", "::1"), ("v6", "127.0.0.1")],
-                         ids=["v4-listener-v4-target", "v6-listener-v6-target", "v4-listener-v6-target",
-                              "v6-listener-v4-target"])
+
+@pytest.mark.parametrize(
+    "listener,target_host",
+    [("v4", "127.0.0.1"), ("v6", "::1"), ("v4", "::1"), ("v6", "127.0.0.1")],
+    ids=["v4-listener-v4-target", "v6-listener-v6-target", "v4-listener-v6-target", "v6-listener-v4-target"],
+)
 def test_connect_reply_bnd_names_the_address_the_target_saw(server, listener, target_host):
     proxy = server.addr4 if listener == "v4" else server.addr6
     lsock = listen_on(target_host)
@@ -141,7 +144,9 @@ def test_socks5_auth_success_then_connect(auth_server):
             m = rs.negotiate5(sock, (rs.M_NOAUTH, rs.M_USERPASS))
             assert m == rs.M_USERPASS, f"passwords required: server must pick 0x02, picked 0x{m:02x}"
             ver, status = rs.userpass5(sock, USER, PASSWORD)
-            assert (ver, status) == (1, 0), f"RFC 1929 with the right password: reply {bytes([ver, status])!r}, expected 01 00"
+            assert (ver, status) == (1, 0), (
+                f"RFC 1929 with the right password: reply {bytes([ver, status])!r}, expected 01 00"
+            )
             sock.sendall(rs.request5(rs.CMD_CONNECT, "127.0.0.1", lsock.getsockname()[1]))
             rep = rs.read_reply5(sock)
             assert rep.rep == 0, f"CONNECT after successful auth: {rep}"
@@ -188,6 +193,7 @@ def test_socks5_picks_no_auth_when_no_password_required(server):
 # method negotiation and RFC 1929 failures
 # ---------------------------------------------------------------------------
 
+
 def test_no_acceptable_method_replies_ff_and_closes(server):
     sock = rs.tcp_connect(server.addr4)
     with sock:
@@ -204,9 +210,11 @@ def test_no_auth_offer_rejected_with_ff_when_password_required(auth_server):
         rs.assert_closed(sock, CLOSE_WITHIN, "after 05 FF", allow_data=False)
 
 
-@pytest.mark.parametrize("user,password", [(USER, "wrong"), ("nobody", PASSWORD), (USER, PASSWORD + "x"),
-                                           (USER, PASSWORD[:-1])],
-                         ids=["wrong-password", "unknown-user", "password-with-suffix", "password-prefix"])
+@pytest.mark.parametrize(
+    "user,password",
+    [(USER, "wrong"), ("nobody", PASSWORD), (USER, PASSWORD + "x"), (USER, PASSWORD[:-1])],
+    ids=["wrong-password", "unknown-user", "password-with-suffix", "password-prefix"],
+)
 def test_rfc1929_failure_status_nonzero_and_close(auth_server, user, password):
     sock = rs.tcp_connect(auth_server.addr4)
     with sock:
@@ -220,6 +228,7 @@ def test_rfc1929_failure_status_nonzero_and_close(auth_server, user, password):
 # ---------------------------------------------------------------------------
 # error replies
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("target", ["127.0.0.1", "::1"])
 def test_connect_refused_replies_0x05_and_closes(server, target):
@@ -254,8 +263,12 @@ def test_denied_target_replies_0x02_and_is_never_contacted(socksbox):
         for host, ls in (("127.0.0.9", lsock), ("::1", lsock6)):
             sock = rs.open5(srv.addr4)
             with sock:
-                expect_error5(sock, rs.request5(rs.CMD_CONNECT, host, ls.getsockname()[1]), 0x02,
-                              f"CONNECT {host} with targets.deny covering it")
+                expect_error5(
+                    sock,
+                    rs.request5(rs.CMD_CONNECT, host, ls.getsockname()[1]),
+                    0x02,
+                    f"CONNECT {host} with targets.deny covering it",
+                )
         # SOCKS4 to a denied target: 91.
         sock, rep = rs.connect4(srv.addr4, "127.0.0.9", lsock.getsockname()[1])
         with sock:
@@ -327,6 +340,7 @@ def test_connect_timeout_gives_failure_reply(socksbox):
 # relay behaviour
 # ---------------------------------------------------------------------------
 
+
 def test_half_close_from_client_still_delivers_everything_from_target(server):
     payload = random.Random(3).randbytes(1024 * 1024)
     lsock = listen_on("127.0.0.1")
@@ -384,8 +398,9 @@ def test_pipelined_greeting_request_and_data_in_one_segment(server):
     with lsock:
         sock = rs.tcp_connect(server.addr4)
         with sock:
-            sock.sendall(rs.greeting5() + rs.request5(rs.CMD_CONNECT, "127.0.0.1", lsock.getsockname()[1])
-                         + b"ALL-AT-ONCE")
+            sock.sendall(
+                rs.greeting5() + rs.request5(rs.CMD_CONNECT, "127.0.0.1", lsock.getsockname()[1]) + b"ALL-AT-ONCE"
+            )
             assert rs.recv_exact(sock, 2, what="method reply") == b"\x05\x00"
             rep = rs.read_reply5(sock)
             assert rep.rep == 0, f"pipelined CONNECT failed: {rep}"

@@ -199,7 +199,9 @@ def test_udp_idle_timeout_closes_the_tcp_connection(socksbox, udp_echo_target):
                 client.sendto(rs.udp_wrap("127.0.0.1", udp_echo_target.port, payload), relay)
                 expect_reply(client, relay, payload, "127.0.0.1", udp_echo_target.port, f"keepalive {i}")
                 res = rs.wait_closed(tcp, 0.3)
-                assert not res.closed, f"the association was closed after {i + 1} datagrams although traffic kept flowing"
+                assert not res.closed, (
+                    f"the association was closed after {i + 1} datagrams although traffic kept flowing"
+                )
             res = rs.wait_closed(tcp, 4.0)
             assert res.closed, "with --udp-idle-timeout 1s the TCP connection stayed open through 4s of UDP silence"
         client.sendto(rs.udp_wrap("127.0.0.1", udp_echo_target.port, b"after idle"), relay)

@@ -62,6 +62,7 @@ SESSION_RE = re.compile(
 # fixtures: upstream servers
 # ---------------------------------------------------------------------------
 
+
 def _upstream_factory(tmp_path, cls, name: str, available: bool, binary: str, package: str):
     """The body of an upstream fixture: skip when the program is missing,
     start(**kw) -> cls(tmp_path, **kw) failing the test if it does not come
@@ -117,8 +118,7 @@ def dante_user():
     """A system user for Dante's username method: (name, password). Created once, removed at the end."""
     if not up.is_root():
         pytest.skip(
-            f"Dante's username method checks system users and creating one needs root "
-            f"(running as uid {os.geteuid()})"
+            f"Dante's username method checks system users and creating one needs root (running as uid {os.geteuid()})"
         )
     if not up.danted_available():
         pytest.skip(f"Dante is not installed ({up.DANTED} missing)")
@@ -142,6 +142,7 @@ def tcp_udp_echo():
 # helpers
 # ---------------------------------------------------------------------------
 
+
 def hop_url(srv, scheme: str = "socks5", cred: str | None = None, v6: bool = False) -> str:
     """The --upstream URL of one of our own servers."""
     host, port = srv.addr6 if v6 else srv.addr4
@@ -163,7 +164,7 @@ def chaining_server(socksbox, *urls, extra=(), via_chain=True):
 
 
 def log_of(srv) -> str:
-    return srv.stderr_text(tail=10 ** 7)
+    return srv.stderr_text(tail=10**7)
 
 
 def sessions(srv, command: str | None = None):
@@ -198,7 +199,7 @@ def wait_log(srv_or_read, pattern: str, timeout: float = LOG_WAIT, what: str = "
         pytest.fail(f"{what} has no line matching {pattern!r} within {timeout}s; log tail:\n{read()[-3000:]}")
     line_start = m.string.rfind("\n", 0, m.start()) + 1
     line_end = m.string.find("\n", m.end())
-    print(f"{what}: {m.string[line_start:line_end if line_end >= 0 else None]}")
+    print(f"{what}: {m.string[line_start : line_end if line_end >= 0 else None]}")
     return m
 
 
@@ -218,7 +219,9 @@ def connect_ok(srv, host, port: int, what: str = "CONNECT"):
     sock, rep = rs.connect5(srv.addr4, host, port)
     if rep.rep != 0:
         sock.close()
-        pytest.fail(f"{what}: CONNECT to {host}:{port} via {srv.addr4} answered {rep}; server log:\n{log_of(srv)[-2500:]}")
+        pytest.fail(
+            f"{what}: CONNECT to {host}:{port} via {srv.addr4} answered {rep}; server log:\n{log_of(srv)[-2500:]}"
+        )
     return sock
 
 
@@ -282,6 +285,7 @@ def config_path(srv) -> Path:
 # ---------------------------------------------------------------------------
 # 1. CONNECT through one hop
 # ---------------------------------------------------------------------------
+
 
 def test_connect_through_dante_hop_reaches_target_from_dante(socksbox, dante, http_target):
     d = dante(external=DANTE_EXT)
@@ -357,6 +361,7 @@ def test_connect_through_our_own_server_hop(socksbox, http_target, echo_target, 
 # ---------------------------------------------------------------------------
 # 2. two and three hops
 # ---------------------------------------------------------------------------
+
 
 def test_connect_through_two_hops_ours_then_dante(socksbox, dante, http_target):
     d = dante(external=DANTE_EXT)
@@ -452,7 +457,9 @@ def test_socks4_last_hop_forces_local_lookup(socksbox, echo_target):
     sock = connect_ok(first, "localhost", echo_target.port, "CONNECT localhost via a SOCKS4 hop")
     with sock:
         echo(sock, b"socks4 local lookup")
-    wait_session(hop, "CONNECT", f"127.0.0.1:{echo_target.port}", "the SOCKS4 hop (must get the looked-up IPv4 address)")
+    wait_session(
+        hop, "CONNECT", f"127.0.0.1:{echo_target.port}", "the SOCKS4 hop (must get the looked-up IPv4 address)"
+    )
     assert not any("localhost" in t for _, _, t in sessions(hop)), (
         f"a SOCKS4 hop cannot carry a name, yet its log shows one: {sessions(hop)}"
     )
@@ -471,6 +478,7 @@ def test_socks4_client_through_socks5_hop_gets_90(socksbox, echo_target):
 # ---------------------------------------------------------------------------
 # 5. BIND
 # ---------------------------------------------------------------------------
+
 
 def bind_data_both_ways(client, peer, label: str):
     client.sendall(b"client->peer " + label.encode())
@@ -495,7 +503,9 @@ def bind_through(first, label: str, expect_first_host: str | None):
         try:
             peer = rs.tcp_connect((r1.host, r1.port), timeout=IO_TIMEOUT, source="127.0.0.1")
         except OSError as e:
-            pytest.fail(f"{label}: the peer could not connect to the address of the first reply {r1.host}:{r1.port}: {e}")
+            pytest.fail(
+                f"{label}: the peer could not connect to the address of the first reply {r1.host}:{r1.port}: {e}"
+            )
         with peer:
             r2 = rs.read_reply5(client, IO_TIMEOUT, f"{label}: second BIND reply")
             assert r2.rep == 0, f"{label}: second BIND reply {r2}"
@@ -569,6 +579,7 @@ def test_socks4_client_bind_through_chain_gets_90_twice(socksbox):
 # 6. UDP ASSOCIATE
 # ---------------------------------------------------------------------------
 
+
 def udp_associate(first, client_udp):
     tcp = rs.open5(first.addr4)
     host, port = client_udp.getsockname()[:2]
@@ -583,7 +594,9 @@ def udp_roundtrips(first, udp_echo_target, count: int, label: str):
         tcp, rep = udp_associate(first, client)
         with tcp:
             assert rep.rep == 0, f"{label}: UDP ASSOCIATE answered {rep}\nlog:\n{log_of(first)[-2000:]}"
-            assert rep.host == "127.0.0.1" and rep.port != 0, f"{label}: reply must name the relay 127.0.0.1:port, got {rep}"
+            assert rep.host == "127.0.0.1" and rep.port != 0, (
+                f"{label}: reply must name the relay 127.0.0.1:port, got {rep}"
+            )
             relay = (rep.host, rep.port)
             payloads = []
             for i in range(count):
@@ -657,14 +670,20 @@ def test_udp_domain_target_through_hop_is_resolved_by_the_hop(socksbox, udp_echo
             data, frm = rs.udp_recv(client, 3.0)
             assert data is not None, f"no reply to a datagram for localhost:{udp_echo_target.port} through the hop"
             d = rs.udp_unwrap(data)
-            assert d.data == payload and d.port == udp_echo_target.port and d.host in ("127.0.0.1", "::1", "localhost"), (
+            assert (
+                d.data == payload and d.port == udp_echo_target.port and d.host in ("127.0.0.1", "::1", "localhost")
+            ), (
                 f"reply to a datagram for localhost through the hop: header {d.host}:{d.port} (ATYP {d.atyp}), "
                 f"payload {d.data[:60]!r}"
             )
     assert any(data == payload for _, data in udp_echo_target.seen), "the UDP target never saw the datagram"
 
 
-UDP4_CASES = [("socks4-only", ["socks4"]), ("socks4a-only", ["socks4a"]), ("socks5-then-socks4a", ["socks5", "socks4a"])]
+UDP4_CASES = [
+    ("socks4-only", ["socks4"]),
+    ("socks4a-only", ["socks4a"]),
+    ("socks5-then-socks4a", ["socks5", "socks4a"]),
+]
 
 
 @pytest.mark.parametrize("schemes", [c[1] for c in UDP4_CASES], ids=[c[0] for c in UDP4_CASES])
@@ -682,6 +701,7 @@ def test_udp_associate_with_socks4_hop_answers_0x07(socksbox, schemes):
 # ---------------------------------------------------------------------------
 # 7. failures
 # ---------------------------------------------------------------------------
+
 
 def test_wrong_upstream_password_microsocks_gives_0x02_and_names_the_hop(socksbox, microsocks, echo_target):
     m = microsocks(user="muser", password="right-pw")
@@ -714,7 +734,9 @@ def test_upstream_down_gives_0x05_quickly_and_names_the_hop(socksbox, echo_targe
         rep = connect_rep(first, "127.0.0.1", echo_target.port)
         took = time.monotonic() - start
         assert rep.rep == 0x05, f"nobody listens on the upstream's port: client must get 0x05, got {rep}"
-        assert took < CONNECT_TIMEOUT_S + 0.5, f"the 0x05 reply took {took:.1f}s (--connect-timeout {CONNECT_TIMEOUT_S}s)"
+        assert took < CONNECT_TIMEOUT_S + 0.5, (
+            f"the 0x05 reply took {took:.1f}s (--connect-timeout {CONNECT_TIMEOUT_S}s)"
+        )
         wait_log(first, hop_label(1, url), what="our server's log (naming hop 1)")
 
 
@@ -732,8 +754,15 @@ def test_second_hop_down_gives_0x05_and_names_hop_2(socksbox, echo_target):
 def test_silent_upstream_does_not_hang_beyond_connect_timeout(socksbox, echo_target):
     lsock, port = up.silent_listener()
     with lsock:
-        first = socksbox(*upstream_args(f"socks5://127.0.0.1:{port}"), *VIA_CHAIN,
-                         "--connect-timeout", "1s", "--handshake-timeout", "5s", listen=LO4)
+        first = socksbox(
+            *upstream_args(f"socks5://127.0.0.1:{port}"),
+            *VIA_CHAIN,
+            "--connect-timeout",
+            "1s",
+            "--handshake-timeout",
+            "5s",
+            listen=LO4,
+        )
         start = time.monotonic()
         sock, rep = rs.connect5(first.addr4, "127.0.0.1", echo_target.port, timeout=8)
         sock.close()
@@ -790,10 +819,18 @@ def test_socks4_upstream_failure_is_a_failure_reply(socksbox):
 # 8. routing
 # ---------------------------------------------------------------------------
 
+
 def test_route_rules_pick_direct_or_chain_in_order(socksbox, echo_target, http_target):
     hop = socksbox(listen=LO4)
-    first = socksbox(*upstream_args(hop_url(hop)), "--route", f"ports:{echo_target.port}=direct",
-                     "--route", "cidr:127.0.0.0/8=chain", *FAST, listen=LO4)
+    first = socksbox(
+        *upstream_args(hop_url(hop)),
+        "--route",
+        f"ports:{echo_target.port}=direct",
+        "--route",
+        "cidr:127.0.0.0/8=chain",
+        *FAST,
+        listen=LO4,
+    )
     sock = connect_ok(first, "127.0.0.1", echo_target.port, "ports rule -> direct")
     with sock:
         echo(sock, b"direct")
@@ -808,8 +845,15 @@ def test_route_rules_pick_direct_or_chain_in_order(socksbox, echo_target, http_t
 
 def test_route_rules_first_match_wins(socksbox, echo_target):
     hop = socksbox(listen=LO4)
-    first = socksbox(*upstream_args(hop_url(hop)), "--route", "cidr:127.0.0.0/8=chain",
-                     "--route", f"ports:{echo_target.port}=direct", *FAST, listen=LO4)
+    first = socksbox(
+        *upstream_args(hop_url(hop)),
+        "--route",
+        "cidr:127.0.0.0/8=chain",
+        "--route",
+        f"ports:{echo_target.port}=direct",
+        *FAST,
+        listen=LO4,
+    )
     sock = connect_ok(first, "127.0.0.1", echo_target.port, "first rule (cidr -> chain) wins")
     with sock:
         echo(sock, b"chain")
@@ -818,8 +862,16 @@ def test_route_rules_first_match_wins(socksbox, echo_target):
 
 def test_route_refuse_answers_0x02_and_91(socksbox, echo_target):
     hop = socksbox(listen=LO4)
-    first = socksbox(*upstream_args(hop_url(hop)), "--route", f"ports:{echo_target.port}=refuse",
-                     "--route", "domain:localhost=refuse", *VIA_CHAIN, *FAST, listen=LO4)
+    first = socksbox(
+        *upstream_args(hop_url(hop)),
+        "--route",
+        f"ports:{echo_target.port}=refuse",
+        "--route",
+        "domain:localhost=refuse",
+        *VIA_CHAIN,
+        *FAST,
+        listen=LO4,
+    )
     rep = connect_rep(first, "127.0.0.1", echo_target.port)
     assert rep.rep == 0x02, f"`ports:{echo_target.port}=refuse`: expected 0x02, got {rep}"
     rep = connect_rep(first, "localhost", 1)
@@ -837,20 +889,35 @@ def test_private_targets_go_direct_by_default(socksbox, echo_target):
         sock = connect_ok(first, host, echo_target.port, f"{host} (private_direct default)")
         with sock:
             echo(sock, b"private")
-    assert not sessions(hop), f"loopback targets went through the chain although private_direct is on by default: {sessions(hop)}"
+    assert not sessions(hop), (
+        f"loopback targets went through the chain although private_direct is on by default: {sessions(hop)}"
+    )
 
 
 DEFAULT_CASES = [
     # id, routing default, private_direct, rules (TOML), expect: {target label: "chain"|"direct"|0x02}
     ("default-chain-private-off", "chain", False, None, {"echo": "chain", "http": "chain"}),
     ("default-chain-private-on", "chain", True, None, {"echo": "direct", "http": "direct"}),
-    ("default-refuse-rule-chain", "refuse", False, '[ { ports = "ECHO", action = "chain" } ]', {"echo": "chain", "http": 0x02}),
-    ("default-direct-rules-in-order", "direct", False, '[ { ports = "HTTP", action = "direct" }, { cidr = "127.0.0.1/32", action = "chain" } ]',
-     {"echo": "chain", "http": "direct"}),
+    (
+        "default-refuse-rule-chain",
+        "refuse",
+        False,
+        '[ { ports = "ECHO", action = "chain" } ]',
+        {"echo": "chain", "http": 0x02},
+    ),
+    (
+        "default-direct-rules-in-order",
+        "direct",
+        False,
+        '[ { ports = "HTTP", action = "direct" }, { cidr = "127.0.0.1/32", action = "chain" } ]',
+        {"echo": "chain", "http": "direct"},
+    ),
 ]
 
 
-@pytest.mark.parametrize("default,private,rules,expect", [c[1:] for c in DEFAULT_CASES], ids=[c[0] for c in DEFAULT_CASES])
+@pytest.mark.parametrize(
+    "default,private,rules,expect", [c[1:] for c in DEFAULT_CASES], ids=[c[0] for c in DEFAULT_CASES]
+)
 def test_routing_default_and_toml_rules(socksbox, echo_target, http_target, default, private, rules, expect):
     hop = socksbox(listen=LO4)
     if rules is not None:
@@ -917,6 +984,7 @@ def test_routing_matchers_domain_suffix_cidr_ports(socksbox, recording_hop):
 # 9. SIGHUP reload
 # ---------------------------------------------------------------------------
 
+
 def reload_config(srv, new_text: str):
     config_path(srv).write_text(new_text)
     os.kill(srv.pid, signal.SIGHUP)
@@ -956,7 +1024,7 @@ def test_sighup_applies_new_routing(socksbox, echo_target):
     sock.close()
     reload_config(first, chain_toml([hop_url(a)], default="refuse"))
     rep = connect_rep(first, "127.0.0.1", echo_target.port)
-    assert rep.rep == 0x02, f"after reloading with default = \"refuse\" a new session must get 0x02, got {rep}"
+    assert rep.rep == 0x02, f'after reloading with default = "refuse" a new session must get 0x02, got {rep}'
 
 
 def test_command_line_upstream_overrides_config_even_after_reload(socksbox, echo_target):
@@ -979,6 +1047,7 @@ def test_command_line_upstream_overrides_config_even_after_reload(socksbox, echo
 # ---------------------------------------------------------------------------
 # 10. --check-upstream
 # ---------------------------------------------------------------------------
+
 
 def check_upstream(*args, timeout: float = 30):
     res = run_tool([server_binary(), *args, "--connect-timeout", f"{CONNECT_TIMEOUT_S}s"], timeout=timeout)
@@ -1011,8 +1080,9 @@ def test_check_upstream_down_hop_reports_error_and_exits_1(socksbox, tcp_udp_ech
     hold, port = refused_port("127.0.0.1")
     with hold:
         url2 = f"socks5://127.0.0.1:{port}"
-        res, out, err = check_upstream(*upstream_args(hop_url(h1), url2), "--check-upstream",
-                                       f"127.0.0.1:{tcp_udp_echo.port}")
+        res, out, err = check_upstream(
+            *upstream_args(hop_url(h1), url2), "--check-upstream", f"127.0.0.1:{tcp_udp_echo.port}"
+        )
     assert_line(out, rf"^hop 1 {re.escape(hop_url(h1))} ok \d+(?:\.\d+)?ms$", "hop 1 (working)")
     assert_line(out, rf"^hop 2 {re.escape(url2)} error: \S.*$", "hop 2 (down)")
     assert not re.search(r"^target .* ok", out, re.MULTILINE), f"the target was reported ok behind a down hop:\n{out}"
@@ -1044,8 +1114,9 @@ def test_check_upstream_socks4_hop_reports_udp_unsupported(socksbox, tcp_udp_ech
 def test_check_upstream_never_prints_the_password_on_failure(microsocks, tcp_udp_echo):
     m = microsocks(user="muser", password="right-pw")
     wrong = "wrong-" + secrets.token_hex(6)
-    res, out, err = check_upstream("--upstream", m.url(cred=f"muser:{wrong}"), "--check-upstream",
-                                   f"127.0.0.1:{tcp_udp_echo.port}")
+    res, out, err = check_upstream(
+        "--upstream", m.url(cred=f"muser:{wrong}"), "--check-upstream", f"127.0.0.1:{tcp_udp_echo.port}"
+    )
     assert_line(out, rf"^hop 1 {re.escape(m.url())} error: \S.*$", "hop 1 (password rejected)")
     assert res.returncode == 1, f"the hop rejected the password: expected exit 1, got {res.returncode}"
     assert wrong not in out and wrong not in err, f"--check-upstream printed the password:\n{out}\n{err}"

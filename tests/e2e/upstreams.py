@@ -158,6 +158,7 @@ class _LoopbackServer:
 # Dante
 # ---------------------------------------------------------------------------
 
+
 class Dante(_LoopbackServer):
     """danted on 127.0.0.1:<free port>.
 
@@ -224,7 +225,8 @@ def ensure_dante_user(password: str) -> str:
     if not exists:
         r = subprocess.run(
             ["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-            capture_output=True, timeout=20,
+            capture_output=True,
+            timeout=20,
         )
         if r.returncode != 0:
             raise RuntimeError(f"useradd {name} failed: {r.stderr.decode(errors='replace')}")
@@ -242,11 +244,11 @@ def remove_dante_user() -> None:
 # microsocks
 # ---------------------------------------------------------------------------
 
+
 class Microsocks(_LoopbackServer):
     """microsocks on 127.0.0.1:<free port>; bind: source address of its outgoing connections."""
 
-    def __init__(self, workdir: Path, user: str | None = None, password: str | None = None,
-                 bind: str | None = None):
+    def __init__(self, workdir: Path, user: str | None = None, password: str | None = None, bind: str | None = None):
         last_err = None
         for attempt in range(START_ATTEMPTS):
             self.port = free_port()
@@ -268,6 +270,7 @@ class Microsocks(_LoopbackServer):
 # ---------------------------------------------------------------------------
 # a recording SOCKS5 hop (never resolves a name)
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class HopRequest:
@@ -383,6 +386,7 @@ class RecordingHop:
 # TCP + UDP echo on one 127.0.0.1 port (a target for --check-upstream)
 # ---------------------------------------------------------------------------
 
+
 class TcpUdpEcho:
     def __init__(self, attempts: int = 50):
         for _ in range(attempts):
@@ -408,8 +412,9 @@ class TcpUdpEcho:
         self.tcp_peers: list = []
         self.udp_seen: list = []
         self.threads = [
-            threading.Thread(target=accept_loop, args=(self.tcp, self.stop_event, self._serve, self.tcp_peers),
-                             daemon=True),
+            threading.Thread(
+                target=accept_loop, args=(self.tcp, self.stop_event, self._serve, self.tcp_peers), daemon=True
+            ),
             threading.Thread(target=self._udp_loop, daemon=True),
         ]
         for th in self.threads:
@@ -446,4 +451,3 @@ def silent_listener(host: str = "127.0.0.1"):
     s.bind((host, 0))
     s.listen(16)
     return s, s.getsockname()[1]
-
