@@ -10,6 +10,7 @@ order: the later ones reopen the app to check what the earlier ones saved.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import json
@@ -201,10 +202,8 @@ class App:
                 time.sleep(2)
 
     def close(self):
-        try:
+        with contextlib.suppress(WebDriverException):
             self.driver.quit()
-        except WebDriverException:
-            pass
         # The app is single-instance: a launch while the last one is still
         # exiting would only bring that one forward. Wait until it is gone;
         # only the app with this test's home is waited for, and killed.
@@ -212,10 +211,8 @@ class App:
         while pids := app_pids(self.home):
             if time.monotonic() > deadline:
                 for pid in pids:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                 break
             time.sleep(0.1)
 
@@ -809,7 +806,7 @@ def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port
         wait_for("the closed row leaves the table", lambda: victim not in rows_by_target(app))
 
         received = {}
-        for target, proc in zip(targets, curls):
+        for target, proc in zip(targets, curls, strict=True):
             out, err = proc.communicate(timeout=30)
             header, body, request = (int(n) for n in out.split())
             received[target] = (header + body, request)

@@ -7,6 +7,7 @@ a port accepting, never from a bare sleep.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -42,17 +43,18 @@ class SocksServer:
     def __init__(self, cmd, workdir: Path, n_listeners: int):
         self.cmd = [str(c) for c in cmd]
         self.stderr_path = workdir / f"server-stderr-{id(self)}.log"
-        self._stderr_file = open(self.stderr_path, "wb")
         self.stdout_lines: list[str] = []
         self._lines: queue.Queue = queue.Queue()
         self.listeners: list[tuple[str, int]] = []
-        self.proc = subprocess.Popen(
-            self.cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr_file,
-            env=clean_env(),
-        )
+        # The server writes to its own copy of the descriptor; ours is not needed after the start.
+        with open(self.stderr_path, "wb") as stderr_file:
+            self.proc = subprocess.Popen(
+                self.cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr_file,
+                env=clean_env(),
+            )
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
         self._reader.start()
         self._wait_ready(n_listeners)
@@ -115,7 +117,6 @@ class SocksServer:
     # -- observation -----------------------------------------------------
     def stderr_text(self, tail: int = 8000) -> str:
         try:
-            self._stderr_file.flush()
             data = self.stderr_path.read_bytes()
         except OSError:
             return "<stderr unavailable>"
@@ -153,18 +154,12 @@ class SocksServer:
             self._wait_exit(5)
 
     def close_files(self):
-        try:
-            self._stderr_file.close()
-        except OSError:
-            pass
         # Only close stdout once the reader thread saw EOF: closing a pipe that
         # another thread is blocked reading deadlocks.
         self._reader.join(2)
         if self.proc.stdout and not self._reader.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 self.proc.stdout.close()
-            except OSError:
-                pass
 
 
 @pytest.fixture
@@ -186,8 +181,8 @@ def socksbox(tmp_path):
                 f"or point SOCKSBOX_SERVER at it"
             )
         cmd = [binary]
-        for l in listen or ():
-            cmd += ["--listen", l]
+        for addr in listen or ():
+            cmd += ["--listen", addr]
         if config is not None:
             cfg = tmp_path / f"config-{len(started)}.toml"
             cfg.write_text(config)
@@ -389,15 +384,13 @@ class UdpEchoTarget:
         while not self.stop.is_set():
             try:
                 data, src = s.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
             self.seen.append((src, data))
-            try:
+            with contextlib.suppress(OSError):
                 s.sendto(data, src)
-            except OSError:
-                pass
 
     def close(self):
         self.stop.set()

@@ -93,7 +93,7 @@ def recv_exact(sock: socket.socket, n: int, timeout: float = DEFAULT_TIMEOUT, wh
         sock.settimeout(remaining)
         try:
             chunk = sock.recv(n - len(buf))
-        except socket.timeout:
+        except TimeoutError:
             continue
         except ConnectionResetError as e:
             raise ProtocolError(
@@ -118,7 +118,7 @@ def recv_all_until_eof(sock: socket.socket, timeout: float = DEFAULT_TIMEOUT, li
         sock.settimeout(remaining)
         try:
             chunk = sock.recv(1 << 16)
-        except socket.timeout:
+        except TimeoutError:
             continue
         if not chunk:
             return bytes(buf)
@@ -150,7 +150,7 @@ def wait_closed(sock: socket.socket, timeout: float) -> CloseResult:
         sock.settimeout(remaining)
         try:
             chunk = sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             continue
         except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
             return CloseResult(bytes(buf), "reset", time.monotonic() - start)
@@ -427,7 +427,7 @@ def udp_recv(sock: socket.socket, timeout: float):
     sock.settimeout(timeout)
     try:
         return sock.recvfrom(65535)
-    except socket.timeout:
+    except TimeoutError:
         return None, None
 
 

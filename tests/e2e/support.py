@@ -131,7 +131,7 @@ def accept_one(lsock: socket.socket, timeout: float = rawsocks.DEFAULT_TIMEOUT, 
     lsock.settimeout(timeout)
     try:
         conn, peer = lsock.accept()
-    except socket.timeout:
+    except TimeoutError:
         pytest.fail(f"{what} on {lsock.getsockname()[:2]} received no connection within {timeout}s")
     conn.settimeout(rawsocks.DEFAULT_TIMEOUT)
     return conn, peer
@@ -144,7 +144,7 @@ def accept_loop(lsock: socket.socket, stop: threading.Event, serve, peers: list 
     while not stop.is_set():
         try:
             conn, peer = lsock.accept()
-        except socket.timeout:
+        except TimeoutError:
             continue
         except OSError:
             return
@@ -175,7 +175,7 @@ def nothing_accepted(lsock: socket.socket, timeout: float) -> bool:
     lsock.settimeout(timeout)
     try:
         conn, _ = lsock.accept()
-    except socket.timeout:
+    except TimeoutError:
         return True
     conn.close()
     return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import selectors
 import signal
@@ -399,10 +400,8 @@ def run_binary(args, timeout: float = 8.0):
                 pytest.fail(f"the server started ({bytes(out).strip()!r}) with args {args}; it must refuse them")
             if time.monotonic() > deadline:
                 pytest.fail(f"the server neither exited nor listened within {timeout}s for args {args}")
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(0.05)
-            except subprocess.TimeoutExpired:
-                pass
     finally:
         if proc.poll() is None:
             proc.kill()

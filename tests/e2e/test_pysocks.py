@@ -110,7 +110,7 @@ def test_pysocks_udp_echo_several_datagrams(server, udp_echo_target, target, rdn
             s.sendto(payload, (target, udp_echo_target.port))
             try:
                 data, src = s.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 pytest.fail(f"no UDP echo for datagram {i} to {target}:{udp_echo_target.port} within {IO_TIMEOUT}s")
             assert data == payload, f"datagram {i}: got {data!r}, expected {payload!r}"
             assert src[1] == udp_echo_target.port, (
@@ -132,7 +132,7 @@ def test_pysocks_udp_ipv6_target(server, udp_echo_target):
             s.sendto(payload, ("::1", udp_echo_target.port))
             try:
                 data, src = s.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 pytest.fail(f"no UDP echo from [::1]:{udp_echo_target.port} for datagram {i} within {IO_TIMEOUT}s")
             assert data == payload, f"got {data!r}, expected {payload!r}"
             assert src[0] == "::1" and src[1] == udp_echo_target.port, (

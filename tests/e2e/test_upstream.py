@@ -180,7 +180,7 @@ def wait_session(srv, command: str, target: str | None = None, what: str = "hop"
     """Wait until srv logs a session with that command (and target); return its id."""
     deadline = time.monotonic() + timeout
     while True:
-        for sid, cmd, tgt in sessions(srv, command):
+        for sid, _, tgt in sessions(srv, command):
             if target is None or tgt == target:
                 return sid
         if time.monotonic() >= deadline:
@@ -647,7 +647,7 @@ def test_pysocks_udp_through_two_hops(socksbox, udp_echo_target):
             s.sendto(payload, ("127.0.0.1", udp_echo_target.port))
             try:
                 data, src = s.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 pytest.fail(f"PySocks: no UDP echo for datagram {i} through two hops within {IO_TIMEOUT}s")
             assert data == payload, f"PySocks datagram {i}: got {data!r}, expected {payload!r}"
             assert src[:2] == ("127.0.0.1", udp_echo_target.port), f"PySocks datagram {i}: source {src}"
@@ -689,7 +689,7 @@ UDP4_CASES = [
 @pytest.mark.parametrize("schemes", [c[1] for c in UDP4_CASES], ids=[c[0] for c in UDP4_CASES])
 def test_udp_associate_with_socks4_hop_answers_0x07(socksbox, schemes):
     hops = [socksbox(listen=LO4) for _ in schemes]
-    first = chaining_server(socksbox, *[hop_url(h, s) for h, s in zip(hops, schemes)])
+    first = chaining_server(socksbox, *[hop_url(h, s) for h, s in zip(hops, schemes, strict=True)])
     client = rs.udp_socket("127.0.0.1")
     with client:
         tcp, rep = udp_associate(first, client)
