@@ -24,7 +24,18 @@ from pathlib import Path
 import pytest
 
 import rawsocks
-from support import PASSWORD, USER, accept_loop, bind_same_port, clean_env, echo, server_binary, wait_accepting
+from support import (
+    PASSWORD,
+    REQUIRE_ALL,
+    USER,
+    accept_loop,
+    bind_same_port,
+    clean_env,
+    echo,
+    require_all,
+    server_binary,
+    wait_accepting,
+)
 
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -32,6 +43,23 @@ LISTEN_RE = re.compile(r"^listening on (\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<v4>\d+\.\
 
 BIG_SIZE = 8 * 1024 * 1024
 SMALL_BODY = b"hello from the socksbox e2e http server\n"
+
+
+# ---------------------------------------------------------------------------
+# SOCKSBOX_REQUIRE_ALL: no skips
+# ---------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With SOCKSBOX_REQUIRE_ALL set, a skip that did not go through
+    support.require (a bare pytest.skip or a skipif mark) is a failure too."""
+    report = yield
+    if report.skipped and require_all() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped although {REQUIRE_ALL} is set: {reason}"
+    return report
 
 
 # ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@ The test makes two network namespaces joined by a veth pair: "server" holds
 10.213.0.1 and fd53:b0c5::1 (and its own loopback), "client" holds
 10.213.0.2 and fd53:b0c5::2. The proxy runs in "server", curl and a raw
 SOCKS5 client in "client". No address outside these namespaces is used.
-Making namespaces needs root and iproute2; elsewhere the module is skipped.
+Making namespaces needs root and iproute2; elsewhere the tests are skipped
+(and fail with SOCKSBOX_REQUIRE_ALL=1, as under scripts/test).
 """
 
 from __future__ import annotations
@@ -20,12 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from support import clean_env, server_binary
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("ip") is None,
-    reason="LAN tests make network namespaces, which needs root and iproute2",
-)
+from support import clean_env, require, server_binary
 
 SERVER4, CLIENT4 = "10.213.0.1", "10.213.0.2"
 SERVER6, CLIENT6 = "fd53:b0c5::1", "fd53:b0c5::2"
@@ -148,6 +144,10 @@ def stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def lan():
+    require(
+        os.geteuid() == 0 and shutil.which("ip") is not None,
+        "LAN tests make network namespaces, which needs root and iproute2",
+    )
     tag = str(os.getpid() % 100000)
     server_ns, client_ns = f"sbxs{tag}", f"sbxc{tag}"
     veth_s, veth_c = f"sbxa{tag}", f"sbxb{tag}"

@@ -40,7 +40,7 @@ import socks  # PySocks
 
 import rawsocks as rs
 import upstreams as up
-from support import PASSWORD, USER, curl, refused_port, run_tool, server_binary
+from support import PASSWORD, USER, curl, refused_port, require, run_tool, server_binary
 
 LO4 = ("127.0.0.1:0",)
 LO6 = ("[::1]:0",)
@@ -64,11 +64,11 @@ SESSION_RE = re.compile(
 
 
 def _upstream_factory(tmp_path, cls, name: str, available: bool, binary: str, package: str):
-    """The body of an upstream fixture: skip when the program is missing,
-    start(**kw) -> cls(tmp_path, **kw) failing the test if it does not come
-    up, and stop every one started at teardown."""
-    if not available:
-        pytest.skip(f"{name} is not installed ({binary} missing): apt-get install -y {package}")
+    """The body of an upstream fixture: skip when the program is missing
+    (fail with SOCKSBOX_REQUIRE_ALL=1), start(**kw) -> cls(tmp_path, **kw)
+    failing the test if it does not come up, and stop every one started at
+    teardown."""
+    require(available, f"{name} is not installed ({binary} missing): apt-get install -y {package}")
     started = []
 
     def start(**kw):
@@ -116,12 +116,11 @@ def recording_hop():
 @pytest.fixture(scope="session")
 def dante_user():
     """A system user for Dante's username method: (name, password). Created once, removed at the end."""
-    if not up.is_root():
-        pytest.skip(
-            f"Dante's username method checks system users and creating one needs root (running as uid {os.geteuid()})"
-        )
-    if not up.danted_available():
-        pytest.skip(f"Dante is not installed ({up.DANTED} missing)")
+    require(
+        up.is_root(),
+        f"Dante's username method checks system users and creating one needs root (running as uid {os.geteuid()})",
+    )
+    require(up.danted_available(), f"Dante is not installed ({up.DANTED} missing): apt-get install -y dante-server")
     password = "dt-" + secrets.token_hex(8)
     try:
         name = up.ensure_dante_user(password)
