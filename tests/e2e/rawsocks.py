@@ -48,6 +48,16 @@ S4_GRANTED = 90
 S4_REJECTED = 91
 
 
+def error_reply5(rep: int) -> bytes:
+    """A SOCKS5 failure reply as this server sends it: REP, then BND
+    0.0.0.0:0 (ATYP 1), since RFC 1928 gives BND no meaning on failure."""
+    return bytes([VER5, rep, 0x00, ATYP_V4, 0, 0, 0, 0, 0, 0])
+
+
+# A SOCKS4 rejection as this server sends it: VN 0, CD 91, DSTPORT 0, DSTIP 0.0.0.0.
+REJECTED4 = bytes([0, S4_REJECTED, 0, 0, 0, 0, 0, 0])
+
+
 class ProtocolError(AssertionError):
     """The peer sent something (or nothing) we did not expect."""
 
@@ -161,14 +171,31 @@ def wait_closed(sock: socket.socket, timeout: float) -> CloseResult:
             return CloseResult(bytes(buf), "open", time.monotonic() - start)
 
 
-def assert_closed(sock: socket.socket, timeout: float, what: str, allow_data: bool = True) -> CloseResult:
+def assert_closed(sock: socket.socket, timeout: float, what: str, expect: bytes = b"") -> CloseResult:
+    """The peer sends exactly `expect` (by default nothing) and then closes
+    its side (FIN: EOF here, not a reset) within timeout."""
     res = wait_closed(sock, timeout)
-    assert res.closed, (
-        f"{what}: expected the server to close the connection within {timeout}s, "
-        f"but it stayed open (received {res.data!r})"
+    assert res.how == "eof", (
+        f"{what}: expected {expect.hex(' ') or 'no bytes'} then EOF within {timeout}s, "
+        + ("but the connection stayed open" if res.how == "open" else f"but it was reset after {res.after:.2f}s")
+        + f" (received {res.data.hex(' ') or 'nothing'})"
     )
-    if not allow_data:
-        assert res.data == b"", f"{what}: expected no bytes before the close, received {res.data!r}"
+    assert res.data == expect, (
+        f"{what}: expected exactly {expect.hex(' ') or 'no bytes'} before the close, "
+        f"received {res.data.hex(' ') or 'nothing'}"
+    )
+    return res
+
+
+def assert_reset(sock: socket.socket, timeout: float, what: str) -> CloseResult:
+    """The peer resets the connection (RST) within timeout without sending a byte."""
+    res = wait_closed(sock, timeout)
+    assert res.how == "reset", (
+        f"{what}: expected a reset without a reply within {timeout}s, got "
+        + ("no close" if res.how == "open" else "EOF (a FIN)")
+        + f" after {res.after:.2f}s (received {res.data.hex(' ') or 'nothing'})"
+    )
+    assert res.data == b"", f"{what}: expected no bytes before the reset, received {res.data.hex(' ')}"
     return res
 
 

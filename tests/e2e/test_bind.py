@@ -103,7 +103,7 @@ def test_socks5_bind_peer_address_mismatch_replies_0x02_and_closes_both(server):
                 f"request named 127.0.0.1 but the peer came from 127.0.0.2: expected REP 0x02, got {second}"
             )
             rs.assert_closed(client, CLOSE_WITHIN, "client connection after the BIND mismatch")
-            rs.assert_closed(peer, CLOSE_WITHIN, "the mismatched peer's connection", allow_data=False)
+            rs.assert_closed(peer, CLOSE_WITHIN, "the mismatched peer's connection")
 
 
 def test_socks5_bind_timeout_replies_failure_and_closes(socksbox):
@@ -162,7 +162,7 @@ def test_socks4_bind_peer_address_mismatch_replies_91_and_closes_both(server):
                 f"request named 127.0.0.1, peer came from 127.0.0.2: expected CD=91, got {second}"
             )
             rs.assert_closed(client, CLOSE_WITHIN, "client connection after the SOCKS4 BIND mismatch")
-            rs.assert_closed(peer, CLOSE_WITHIN, "the mismatched peer's connection", allow_data=False)
+            rs.assert_closed(peer, CLOSE_WITHIN, "the mismatched peer's connection")
 
 
 def test_socks4_bind_timeout_replies_91_and_closes(socksbox):
