@@ -29,22 +29,31 @@ PROXY_PORT, LAN_HTTP_PORT, LOOPBACK_HTTP_PORT = 1080, 8080, 8081
 WAIT = 15.0
 
 # A raw SOCKS5 CONNECT, run inside the client namespace: prints the reply
-# code in hex, or "closed" when the server ends the connection without one.
+# code in hex; "reset" when the server resets the connection (how it turns
+# a client away), "eof after <bytes>" when it closes it, and "method <bytes>"
+# when it does not pick "no authentication".
 RAW_CONNECT = r"""
 import socket, sys
 proxy, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            print("eof after " + buf.hex()); sys.exit()
+        buf += chunk
+    return buf
 try:
     s = socket.create_connection((proxy, 1080), timeout=5)
     s.sendall(b"\x05\x01\x00")
-    sel = s.recv(2)
-    if len(sel) < 2:
-        print("closed"); sys.exit()
+    sel = recv_exact(s, 2)
+    if sel != b"\x05\x00":
+        print("method " + sel.hex()); sys.exit()
     name = host.encode()
     s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + port.to_bytes(2, "big"))
-    reply = s.recv(4)
-    print("%02x" % reply[1] if len(reply) >= 2 else "closed")
+    print("%02x" % recv_exact(s, 4)[1])
 except (ConnectionResetError, BrokenPipeError):
-    print("closed")
+    print("reset")
 """
 
 # A one-page HTTP server that says it is ready once it listens.
@@ -187,9 +196,8 @@ def lan():
 def test_lan_client_is_refused_by_the_default_loopback_policy(lan):
     proxy = lan.start_proxy()
     try:
-        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "closed", (
-            "a LAN client got a reply from a loopback-only server"
-        )
+        got = lan.raw_connect(SERVER4, LAN_HTTP_PORT)
+        assert got == "reset", f"a LAN client of a loopback-only server must be reset without a reply, got {got!r}"
         done = lan.curl(SERVER4, f"http://{SERVER4}:{LAN_HTTP_PORT}/index.html")
         assert done.returncode != 0, f"curl from the LAN succeeded through a loopback-only server: {done.stdout}"
     finally:
@@ -223,7 +231,8 @@ def test_lan_client_cannot_reach_the_servers_loopback_services(lan):
 def test_allow_cidr_admits_only_the_listed_hosts(lan):
     proxy = lan.start_proxy("--allow", "10.213.0.3/32")
     try:
-        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "closed", "a host outside --allow was served"
+        got = lan.raw_connect(SERVER4, LAN_HTTP_PORT)
+        assert got == "reset", f"a host outside --allow must be reset without a reply, got {got!r}"
     finally:
         stop(proxy)
     proxy = lan.start_proxy("--allow", f"{CLIENT4}/32")
