@@ -137,10 +137,11 @@ def main() -> None:
     driver_port, native = free_port(), free_port()
     env = app_env(home)
     tauri_driver = os.environ.get("TAURI_DRIVER") or str(Path.home() / ".cargo" / "bin" / "tauri-driver")
-    log = open(home / "driver.log", "wb")
-    driver = subprocess.Popen(
-        [tauri_driver, "--port", str(driver_port), "--native-port", str(native)], env=env, stdout=log, stderr=log
-    )
+    # tauri-driver writes to its own copy of the descriptor.
+    with open(home / "driver.log", "wb") as log:
+        driver = subprocess.Popen(
+            [tauri_driver, "--port", str(driver_port), "--native-port", str(native)], env=env, stdout=log, stderr=log
+        )
     load = None
     try:
         wait_until("tauri-driver answering", lambda: port_open(driver_port), 20)
@@ -162,7 +163,8 @@ def main() -> None:
             "|---|---:|---:|---:|---:|---:|",
         ]
         frame_lines = [
-            "| Sessions, what the view does | Frames/s | Gap p50 | Gap p99 | Gap max | Frames > 50 ms | Drawing p50 | Drawing max |",
+            "| Sessions, what the view does | Frames/s | Gap p50 | Gap p99 | Gap max | Frames > 50 ms "
+            "| Drawing p50 | Drawing max |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
 
@@ -177,9 +179,20 @@ def main() -> None:
         frame_lines.append(frame_row("0, idle", frames(app, scroll=False)))
 
         load = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "hold-sessions"), "--proxy", f"127.0.0.1:{port}",
-             "--count", str(SESSIONS), "--seconds", "240", "--trickle", "512"],
-            stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                str(REPO / "scripts" / "hold-sessions"),
+                "--proxy",
+                f"127.0.0.1:{port}",
+                "--count",
+                str(SESSIONS),
+                "--seconds",
+                "240",
+                "--trickle",
+                "512",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         first = load.stdout.readline() if load.stdout else ""
         if not first.startswith("holding"):
@@ -217,7 +230,6 @@ def main() -> None:
             driver.wait(timeout=10)
         except subprocess.TimeoutExpired:
             driver.kill()
-        log.close()
 
 
 if __name__ == "__main__":

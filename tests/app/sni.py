@@ -175,9 +175,7 @@ class Panel:
         bus_name, _ = item
         menu_path = await self._get(item, "org.kde.StatusNotifierItem", "Menu")
         introspection = await self.bus.introspect(bus_name, menu_path)
-        return self.bus.get_proxy_object(bus_name, menu_path, introspection).get_interface(
-            "com.canonical.dbusmenu"
-        )
+        return self.bus.get_proxy_object(bus_name, menu_path, introspection).get_interface("com.canonical.dbusmenu")
 
     def lock_keyring(self) -> None:
         """Locks the login keyring, as a desktop does after a timeout."""
@@ -186,9 +184,7 @@ class Panel:
     async def _lock(self):
         name, path = "org.freedesktop.secrets", "/org/freedesktop/secrets"
         introspection = await self.bus.introspect(name, path)
-        service = self.bus.get_proxy_object(name, path, introspection).get_interface(
-            "org.freedesktop.Secret.Service"
-        )
+        service = self.bus.get_proxy_object(name, path, introspection).get_interface("org.freedesktop.Secret.Service")
         collection = await service.call_read_alias("default")
         await service.call_lock([collection])
 

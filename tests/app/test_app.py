@@ -10,6 +10,7 @@ order: the later ones reopen the app to check what the earlier ones saved.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import json
@@ -163,7 +164,9 @@ def driver_url(home):
     with open(log, "wb") as sink:
         proc = subprocess.Popen(
             [tauri_driver, "--port", str(port), "--native-port", str(native)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + WAIT
     while not port_open(port):
@@ -199,10 +202,8 @@ class App:
                 time.sleep(2)
 
     def close(self):
-        try:
+        with contextlib.suppress(WebDriverException):
             self.driver.quit()
-        except WebDriverException:
-            pass
         # The app is single-instance: a launch while the last one is still
         # exiting would only bring that one forward. Wait until it is gone;
         # only the app with this test's home is waited for, and killed.
@@ -210,10 +211,8 @@ class App:
         while pids := app_pids(self.home):
             if time.monotonic() > deadline:
                 for pid in pids:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                 break
             time.sleep(0.1)
 
@@ -599,8 +598,9 @@ def test_launch_at_login_writes_the_autostart_entry(launch, home):
 
 def test_the_upstream_test_button_reports_each_hop(launch, web, home):
     server = REPO / "target" / "debug" / "socksbox-server"
-    hop = subprocess.Popen([str(server), "--listen", "127.0.0.1:0", "--log-level", "warn"],
-                           stdout=subprocess.PIPE, text=True)
+    hop = subprocess.Popen(
+        [str(server), "--listen", "127.0.0.1:0", "--log-level", "warn"], stdout=subprocess.PIPE, text=True
+    )
     try:
         line = read_line(hop, WAIT)
         assert line.startswith("listening on "), f"the upstream server said {line!r}"
@@ -658,9 +658,7 @@ def test_a_locked_keyring_is_reported_and_nothing_is_written(launch, home):
         )
     finally:
         panel.close()
-        subprocess.run(
-            ["gnome-keyring-daemon", "--unlock"], input=b"socksbox-test", capture_output=True, timeout=10
-        )
+        subprocess.run(["gnome-keyring-daemon", "--unlock"], input=b"socksbox-test", capture_output=True, timeout=10)
 
 
 class SlowServer:
@@ -726,11 +724,22 @@ def slow_curl(port: int, target_port: int) -> subprocess.Popen:
     body and request sizes, in bytes."""
     return subprocess.Popen(
         [
-            "curl", "-sS", "--max-time", "30", "-x", f"socks5h://127.0.0.1:{port}",
-            "-o", "/dev/null", "-w", "%{size_header} %{size_download} %{size_request}",
+            "curl",
+            "-sS",
+            "--max-time",
+            "30",
+            "-x",
+            f"socks5h://127.0.0.1:{port}",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_header} %{size_download} %{size_request}",
             f"http://127.0.0.1:{target_port}/slow",
         ],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": os.environ["PATH"]},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
     )
 
 
@@ -773,6 +782,7 @@ def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port
 
         curls = [slow_curl(proxy_port, p) for p in slow.ports]
         targets = [f"127.0.0.1:{p}" for p in slow.ports]
+
         def all_rows():
             rows = rows_by_target(app)
             return rows if all(t in rows for t in targets) else None
@@ -796,7 +806,7 @@ def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port
         wait_for("the closed row leaves the table", lambda: victim not in rows_by_target(app))
 
         received = {}
-        for target, proc in zip(targets, curls):
+        for target, proc in zip(targets, curls, strict=True):
             out, err = proc.communicate(timeout=30)
             header, body, request = (int(n) for n in out.split())
             received[target] = (header + body, request)
@@ -855,7 +865,8 @@ def test_close_all_ends_every_download_and_the_tray_counts_them(launch, proxy_po
         wait_for(
             "the tray menu counting two connections with data flowing",
             lambda: any(
-                label.startswith("Running · 2 connections · ↓ ") and not label.startswith("Running · 2 connections · ↓ 0 B/s")
+                label.startswith("Running · 2 connections · ↓ ")
+                and not label.startswith("Running · 2 connections · ↓ 0 B/s")
                 for label in panel.menu_labels(item)
             ),
         )
@@ -912,7 +923,10 @@ def test_the_live_view_sleeps_while_the_window_is_minimised(launch, home):
     # Another view: the sampler stops too.
     stopped = app_log(home).count("live view stopped watching")
     app.go("status")
-    wait_for("the sampler told to stop on leaving the view", lambda: app_log(home).count("live view stopped watching") > stopped)
+    wait_for(
+        "the sampler told to stop on leaving the view",
+        lambda: app_log(home).count("live view stopped watching") > stopped,
+    )
 
 
 def test_quit_from_the_tray_stops_the_server_and_exits(launch, proxy_port, home):

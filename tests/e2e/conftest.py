@@ -7,6 +7,7 @@ a port accepting, never from a bare sleep.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -23,7 +24,18 @@ from pathlib import Path
 import pytest
 
 import rawsocks
-from support import PASSWORD, USER, accept_loop, bind_same_port, clean_env, echo, server_binary, wait_accepting
+from support import (
+    PASSWORD,
+    REQUIRE_ALL,
+    USER,
+    accept_loop,
+    bind_same_port,
+    clean_env,
+    echo,
+    require_all,
+    server_binary,
+    wait_accepting,
+)
 
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -34,24 +46,43 @@ SMALL_BODY = b"hello from the socksbox e2e http server\n"
 
 
 # ---------------------------------------------------------------------------
+# SOCKSBOX_REQUIRE_ALL: no skips
+# ---------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With SOCKSBOX_REQUIRE_ALL set, a skip that did not go through
+    support.require (a bare pytest.skip or a skipif mark) is a failure too."""
+    report = yield
+    if report.skipped and require_all() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped although {REQUIRE_ALL} is set: {reason}"
+    return report
+
+
+# ---------------------------------------------------------------------------
 # the server under test
 # ---------------------------------------------------------------------------
+
 
 class SocksServer:
     def __init__(self, cmd, workdir: Path, n_listeners: int):
         self.cmd = [str(c) for c in cmd]
         self.stderr_path = workdir / f"server-stderr-{id(self)}.log"
-        self._stderr_file = open(self.stderr_path, "wb")
         self.stdout_lines: list[str] = []
         self._lines: queue.Queue = queue.Queue()
         self.listeners: list[tuple[str, int]] = []
-        self.proc = subprocess.Popen(
-            self.cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr_file,
-            env=clean_env(),
-        )
+        # The server writes to its own copy of the descriptor; ours is not needed after the start.
+        with open(self.stderr_path, "wb") as stderr_file:
+            self.proc = subprocess.Popen(
+                self.cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr_file,
+                env=clean_env(),
+            )
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
         self._reader.start()
         self._wait_ready(n_listeners)
@@ -114,7 +145,6 @@ class SocksServer:
     # -- observation -----------------------------------------------------
     def stderr_text(self, tail: int = 8000) -> str:
         try:
-            self._stderr_file.flush()
             data = self.stderr_path.read_bytes()
         except OSError:
             return "<stderr unavailable>"
@@ -152,18 +182,12 @@ class SocksServer:
             self._wait_exit(5)
 
     def close_files(self):
-        try:
-            self._stderr_file.close()
-        except OSError:
-            pass
         # Only close stdout once the reader thread saw EOF: closing a pipe that
         # another thread is blocked reading deadlocks.
         self._reader.join(2)
         if self.proc.stdout and not self._reader.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 self.proc.stdout.close()
-            except OSError:
-                pass
 
 
 @pytest.fixture
@@ -176,16 +200,17 @@ def socksbox(tmp_path):
     started: list[SocksServer] = []
     binary = server_binary()
 
-    def start(*args, listen=("127.0.0.1:0", "[::1]:0"), config: str | None = None, expect_listeners=None,
-              log_level=None):
+    def start(
+        *args, listen=("127.0.0.1:0", "[::1]:0"), config: str | None = None, expect_listeners=None, log_level=None
+    ):
         if not binary.exists():
             pytest.fail(
                 f"server binary {binary} does not exist: build it (cargo build -p proxy-core) "
                 f"or point SOCKSBOX_SERVER at it"
             )
         cmd = [binary]
-        for l in listen or ():
-            cmd += ["--listen", l]
+        for addr in listen or ():
+            cmd += ["--listen", addr]
         if config is not None:
             cfg = tmp_path / f"config-{len(started)}.toml"
             cfg.write_text(config)
@@ -206,8 +231,9 @@ def socksbox(tmp_path):
         rc, took = srv.stop(signal.SIGTERM, STOP_TIMEOUT)
         if rc is None:
             srv.kill()
-            problems.append(f"server pid {srv.pid} did not exit within {STOP_TIMEOUT}s of SIGTERM\n"
-                            f"stderr:\n{srv.stderr_text()}")
+            problems.append(
+                f"server pid {srv.pid} did not exit within {STOP_TIMEOUT}s of SIGTERM\nstderr:\n{srv.stderr_text()}"
+            )
         elif rc != 0:
             problems.append(
                 f"server pid {srv.pid} {'exited' if was_running else 'had already exited'} with code {rc} "
@@ -234,6 +260,7 @@ def auth_server(socksbox):
 # HTTP server (127.0.0.1 and ::1, same port)
 # ---------------------------------------------------------------------------
 
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -257,7 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         mv = memoryview(body)
         for i in range(0, len(body), 1 << 18):
-            self.wfile.write(mv[i:i + (1 << 18)])
+            self.wfile.write(mv[i : i + (1 << 18)])
         self.close_connection = True
 
 
@@ -328,6 +355,7 @@ def http_target():
 # TCP echo server (127.0.0.1 and ::1, same port)
 # ---------------------------------------------------------------------------
 
+
 class EchoTarget:
     """Echo everything back; when the client half-closes, finish and close."""
 
@@ -365,6 +393,7 @@ def echo_target():
 # UDP echo server (127.0.0.1 and ::1, same port)
 # ---------------------------------------------------------------------------
 
+
 class UdpEchoTarget:
     def __init__(self):
         s4, s6, port = bind_same_port(socket.SOCK_DGRAM)
@@ -383,15 +412,13 @@ class UdpEchoTarget:
         while not self.stop.is_set():
             try:
                 data, src = s.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
             self.seen.append((src, data))
-            try:
+            with contextlib.suppress(OSError):
                 s.sendto(data, src)
-            except OSError:
-                pass
 
     def close(self):
         self.stop.set()
@@ -406,5 +433,3 @@ def udp_echo_target():
     u = UdpEchoTarget()
     yield u
     u.close()
-
-

@@ -48,6 +48,16 @@ S4_GRANTED = 90
 S4_REJECTED = 91
 
 
+def error_reply5(rep: int) -> bytes:
+    """A SOCKS5 failure reply as this server sends it: REP, then BND
+    0.0.0.0:0 (ATYP 1), since RFC 1928 gives BND no meaning on failure."""
+    return bytes([VER5, rep, 0x00, ATYP_V4, 0, 0, 0, 0, 0, 0])
+
+
+# A SOCKS4 rejection as this server sends it: VN 0, CD 91, DSTPORT 0, DSTIP 0.0.0.0.
+REJECTED4 = bytes([0, S4_REJECTED, 0, 0, 0, 0, 0, 0])
+
+
 class ProtocolError(AssertionError):
     """The peer sent something (or nothing) we did not expect."""
 
@@ -59,6 +69,7 @@ def rep_name(rep: int) -> str:
 # ---------------------------------------------------------------------------
 # plain socket helpers
 # ---------------------------------------------------------------------------
+
 
 def family_of(host: str) -> int:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -92,7 +103,7 @@ def recv_exact(sock: socket.socket, n: int, timeout: float = DEFAULT_TIMEOUT, wh
         sock.settimeout(remaining)
         try:
             chunk = sock.recv(n - len(buf))
-        except socket.timeout:
+        except TimeoutError:
             continue
         except ConnectionResetError as e:
             raise ProtocolError(
@@ -117,7 +128,7 @@ def recv_all_until_eof(sock: socket.socket, timeout: float = DEFAULT_TIMEOUT, li
         sock.settimeout(remaining)
         try:
             chunk = sock.recv(1 << 16)
-        except socket.timeout:
+        except TimeoutError:
             continue
         if not chunk:
             return bytes(buf)
@@ -149,7 +160,7 @@ def wait_closed(sock: socket.socket, timeout: float) -> CloseResult:
         sock.settimeout(remaining)
         try:
             chunk = sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             continue
         except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
             return CloseResult(bytes(buf), "reset", time.monotonic() - start)
@@ -160,14 +171,31 @@ def wait_closed(sock: socket.socket, timeout: float) -> CloseResult:
             return CloseResult(bytes(buf), "open", time.monotonic() - start)
 
 
-def assert_closed(sock: socket.socket, timeout: float, what: str, allow_data: bool = True) -> CloseResult:
+def assert_closed(sock: socket.socket, timeout: float, what: str, expect: bytes = b"") -> CloseResult:
+    """The peer sends exactly `expect` (by default nothing) and then closes
+    its side (FIN: EOF here, not a reset) within timeout."""
     res = wait_closed(sock, timeout)
-    assert res.closed, (
-        f"{what}: expected the server to close the connection within {timeout}s, "
-        f"but it stayed open (received {res.data!r})"
+    assert res.how == "eof", (
+        f"{what}: expected {expect.hex(' ') or 'no bytes'} then EOF within {timeout}s, "
+        + ("but the connection stayed open" if res.how == "open" else f"but it was reset after {res.after:.2f}s")
+        + f" (received {res.data.hex(' ') or 'nothing'})"
     )
-    if not allow_data:
-        assert res.data == b"", f"{what}: expected no bytes before the close, received {res.data!r}"
+    assert res.data == expect, (
+        f"{what}: expected exactly {expect.hex(' ') or 'no bytes'} before the close, "
+        f"received {res.data.hex(' ') or 'nothing'}"
+    )
+    return res
+
+
+def assert_reset(sock: socket.socket, timeout: float, what: str) -> CloseResult:
+    """The peer resets the connection (RST) within timeout without sending a byte."""
+    res = wait_closed(sock, timeout)
+    assert res.how == "reset", (
+        f"{what}: expected a reset without a reply within {timeout}s, got "
+        + ("no close" if res.how == "open" else "EOF (a FIN)")
+        + f" after {res.after:.2f}s (received {res.data.hex(' ') or 'nothing'})"
+    )
+    assert res.data == b"", f"{what}: expected no bytes before the reset, received {res.data.hex(' ')}"
     return res
 
 
@@ -183,6 +211,7 @@ def send_quietly(sock: socket.socket, data: bytes) -> bool:
 # ---------------------------------------------------------------------------
 # address encoding (RFC 1928 section 5)
 # ---------------------------------------------------------------------------
+
 
 def encode_addr(host: str | bytes, atyp: int | None = None) -> bytes:
     """ATYP + DST.ADDR. IP literals become ATYP 1/4, anything else a domain."""
@@ -228,24 +257,25 @@ def parse_addr_port(buf: bytes, offset: int):
     atyp = buf[offset]
     offset += 1
     if atyp == ATYP_V4:
-        host = socket.inet_ntop(socket.AF_INET, buf[offset:offset + 4])
+        host = socket.inet_ntop(socket.AF_INET, buf[offset : offset + 4])
         offset += 4
     elif atyp == ATYP_V6:
-        host = socket.inet_ntop(socket.AF_INET6, buf[offset:offset + 16])
+        host = socket.inet_ntop(socket.AF_INET6, buf[offset : offset + 16])
         offset += 16
     elif atyp == ATYP_DOMAIN:
         n = buf[offset]
-        host = buf[offset + 1:offset + 1 + n].decode("ascii", "replace")
+        host = buf[offset + 1 : offset + 1 + n].decode("ascii", "replace")
         offset += 1 + n
     else:
         raise ProtocolError(f"unknown ATYP 0x{atyp:02x} in {buf!r}")
-    (port,) = struct.unpack("!H", buf[offset:offset + 2])
+    (port,) = struct.unpack("!H", buf[offset : offset + 2])
     return atyp, host, port, offset + 2
 
 
 # ---------------------------------------------------------------------------
 # SOCKS5
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class Reply5:
@@ -344,6 +374,7 @@ def connect5_ok(proxy, host, port: int, auth=None, timeout: float = DEFAULT_TIME
 # SOCKS4 / 4a
 # ---------------------------------------------------------------------------
 
+
 @dataclass
 class Reply4:
     vn: int
@@ -392,6 +423,7 @@ def connect4(proxy, ip: str, port: int, userid: bytes = b"", domain=None, timeou
 # UDP (RFC 1928 section 7)
 # ---------------------------------------------------------------------------
 
+
 def udp_header(host, port: int, frag: int = 0) -> bytes:
     return b"\x00\x00" + bytes([frag]) + encode_addr(host) + struct.pack("!H", port)
 
@@ -422,7 +454,7 @@ def udp_recv(sock: socket.socket, timeout: float):
     sock.settimeout(timeout)
     try:
         return sock.recvfrom(65535)
-    except socket.timeout:
+    except TimeoutError:
         return None, None
 
 

@@ -80,27 +80,40 @@ def test_curl_proxy_option_styles_fetch_a_page(server, http_target, option):
 
 
 def test_curl_with_correct_password_succeeds(auth_server, http_target):
-    res = curl("-x", proxy_url("socks5h", auth_server.addr4, f"{USER}:{PASSWORD}"),
-               http_target.url("localhost", "/big"), max_time=40)
+    res = curl(
+        "-x",
+        proxy_url("socks5h", auth_server.addr4, f"{USER}:{PASSWORD}"),
+        http_target.url("localhost", "/big"),
+        max_time=40,
+    )
     assert_big_ok(res, http_target, "socks5h with the right user:password")
 
 
 def test_curl_proxy_user_option_over_ipv6_listener_succeeds(auth_server, http_target):
-    res = curl("--proxy-user", f"{USER}:{PASSWORD}", "-x", proxy_url("socks5", auth_server.addr6),
-               http_target.url("::1", "/small"))
+    res = curl(
+        "--proxy-user",
+        f"{USER}:{PASSWORD}",
+        "-x",
+        proxy_url("socks5", auth_server.addr6),
+        http_target.url("::1", "/small"),
+    )
     assert_small_ok(res, http_target, "socks5 with --proxy-user via [::1]")
 
 
 def test_curl_with_wrong_password_fails(auth_server, http_target):
-    res = curl("-x", proxy_url("socks5h", auth_server.addr4, f"{USER}:wrong-{PASSWORD}"),
-               http_target.url("localhost", "/small"))
+    res = curl(
+        "-x",
+        proxy_url("socks5h", auth_server.addr4, f"{USER}:wrong-{PASSWORD}"),
+        http_target.url("localhost", "/small"),
+    )
     assert res.returncode != 0, "curl with a wrong password succeeded; the server must reject it"
     assert http_target.small not in res.stdout, "the page came through despite the wrong password"
 
 
 def test_curl_with_unknown_user_fails(auth_server, http_target):
-    res = curl("-x", proxy_url("socks5", auth_server.addr4, f"mallory:{PASSWORD}"),
-               http_target.url("127.0.0.1", "/small"))
+    res = curl(
+        "-x", proxy_url("socks5", auth_server.addr4, f"mallory:{PASSWORD}"), http_target.url("127.0.0.1", "/small")
+    )
     assert res.returncode != 0, "curl with an unknown user name succeeded"
     assert http_target.small not in res.stdout
 
@@ -136,19 +149,16 @@ def test_curl_users_file_credentials_work(socksbox, http_target, tmp_path):
     srv = socksbox("--users-file", str(users))
     ok = curl("-x", proxy_url("socks5h", srv.addr4, "bob:hunter2"), http_target.url("localhost", "/small"))
     assert_small_ok(ok, http_target, "user bob from --users-file")
-    ok2 = curl("--proxy-user", "carol:pa ss", "-x", proxy_url("socks5", srv.addr4),
-               http_target.url("127.0.0.1", "/small"))
+    ok2 = curl(
+        "--proxy-user", "carol:pa ss", "-x", proxy_url("socks5", srv.addr4), http_target.url("127.0.0.1", "/small")
+    )
     assert_small_ok(ok2, http_target, "user carol (password with a space) from --users-file")
     bad = curl("-x", proxy_url("socks5h", srv.addr4, "carol:nope"), http_target.url("localhost", "/small"))
     assert bad.returncode != 0, "a password from a '#' comment line in the users file was accepted"
 
 
 def test_curl_config_file_users_work(socksbox, http_target):
-    config = (
-        "[auth]\n"
-        "required = true\n"
-        'users = [{ name = "dave", password = "from-config" }]\n'
-    )
+    config = '[auth]\nrequired = true\nusers = [{ name = "dave", password = "from-config" }]\n'
     srv = socksbox(config=config)
     ok = curl("-x", proxy_url("socks5h", srv.addr4, "dave:from-config"), http_target.url("localhost", "/small"))
     assert_small_ok(ok, http_target, "user dave from the TOML config")

@@ -4,7 +4,8 @@ The test makes two network namespaces joined by a veth pair: "server" holds
 10.213.0.1 and fd53:b0c5::1 (and its own loopback), "client" holds
 10.213.0.2 and fd53:b0c5::2. The proxy runs in "server", curl and a raw
 SOCKS5 client in "client". No address outside these namespaces is used.
-Making namespaces needs root and iproute2; elsewhere the module is skipped.
+Making namespaces needs root and iproute2; elsewhere the tests are skipped
+(and fail with SOCKSBOX_REQUIRE_ALL=1, as under scripts/test).
 """
 
 from __future__ import annotations
@@ -20,12 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from support import clean_env, server_binary
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("ip") is None,
-    reason="LAN tests make network namespaces, which needs root and iproute2",
-)
+from support import clean_env, require, server_binary
 
 SERVER4, CLIENT4 = "10.213.0.1", "10.213.0.2"
 SERVER6, CLIENT6 = "fd53:b0c5::1", "fd53:b0c5::2"
@@ -33,22 +29,31 @@ PROXY_PORT, LAN_HTTP_PORT, LOOPBACK_HTTP_PORT = 1080, 8080, 8081
 WAIT = 15.0
 
 # A raw SOCKS5 CONNECT, run inside the client namespace: prints the reply
-# code in hex, or "closed" when the server ends the connection without one.
+# code in hex; "reset" when the server resets the connection (how it turns
+# a client away), "eof after <bytes>" when it closes it, and "method <bytes>"
+# when it does not pick "no authentication".
 RAW_CONNECT = r"""
 import socket, sys
 proxy, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            print("eof after " + buf.hex()); sys.exit()
+        buf += chunk
+    return buf
 try:
     s = socket.create_connection((proxy, 1080), timeout=5)
     s.sendall(b"\x05\x01\x00")
-    sel = s.recv(2)
-    if len(sel) < 2:
-        print("closed"); sys.exit()
+    sel = recv_exact(s, 2)
+    if sel != b"\x05\x00":
+        print("method " + sel.hex()); sys.exit()
     name = host.encode()
     s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + port.to_bytes(2, "big"))
-    reply = s.recv(4)
-    print("%02x" % reply[1] if len(reply) >= 2 else "closed")
+    print("%02x" % recv_exact(s, 4)[1])
 except (ConnectionResetError, BrokenPipeError):
-    print("closed")
+    print("reset")
 """
 
 # A one-page HTTP server that says it is ready once it listens.
@@ -102,16 +107,32 @@ class Lan:
 
     def start_proxy(self, *args: str) -> subprocess.Popen:
         proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.server_ns, str(server_binary()),
-             "--listen", f"{SERVER4}:{PROXY_PORT}", "--listen", f"[{SERVER6}]:{PROXY_PORT}",
-             "--handshake-timeout", "2s", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.server_ns,
+                str(server_binary()),
+                "--listen",
+                f"{SERVER4}:{PROXY_PORT}",
+                "--listen",
+                f"[{SERVER6}]:{PROXY_PORT}",
+                "--handshake-timeout",
+                "2s",
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(),
         )
         wait_line(proc, "listening on", 2, "the proxy in the server namespace")
         return proc
 
     def curl(self, proxy_host: str, url: str) -> subprocess.CompletedProcess:
-        proxy = f"socks5h://[{proxy_host}]:{PROXY_PORT}" if ":" in proxy_host else f"socks5h://{proxy_host}:{PROXY_PORT}"
+        proxy = (
+            f"socks5h://[{proxy_host}]:{PROXY_PORT}" if ":" in proxy_host else f"socks5h://{proxy_host}:{PROXY_PORT}"
+        )
         return in_ns(self.client_ns, "curl", "-sS", "--max-time", "5", "-x", proxy, url)
 
     def raw_connect(self, host: str, port: int) -> str:
@@ -132,6 +153,10 @@ def stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def lan():
+    require(
+        os.geteuid() == 0 and shutil.which("ip") is not None,
+        "LAN tests make network namespaces, which needs root and iproute2",
+    )
     tag = str(os.getpid() % 100000)
     server_ns, client_ns = f"sbxs{tag}", f"sbxc{tag}"
     veth_s, veth_c = f"sbxa{tag}", f"sbxb{tag}"
@@ -152,7 +177,11 @@ def lan():
         for host, port in ((SERVER4, LAN_HTTP_PORT), ("127.0.0.1", LOOPBACK_HTTP_PORT)):
             proc = subprocess.Popen(
                 ["ip", "netns", "exec", server_ns, "python3", "-c", HTTP_SERVER, host, str(port)],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, env=clean_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=root,
+                env=clean_env(),
             )
             servers.append(proc)
             wait_line(proc, "ready", 1, f"the HTTP server on {host}")
@@ -167,7 +196,8 @@ def lan():
 def test_lan_client_is_refused_by_the_default_loopback_policy(lan):
     proxy = lan.start_proxy()
     try:
-        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "closed", "a LAN client got a reply from a loopback-only server"
+        got = lan.raw_connect(SERVER4, LAN_HTTP_PORT)
+        assert got == "reset", f"a LAN client of a loopback-only server must be reset without a reply, got {got!r}"
         done = lan.curl(SERVER4, f"http://{SERVER4}:{LAN_HTTP_PORT}/index.html")
         assert done.returncode != 0, f"curl from the LAN succeeded through a loopback-only server: {done.stdout}"
     finally:
@@ -201,7 +231,8 @@ def test_lan_client_cannot_reach_the_servers_loopback_services(lan):
 def test_allow_cidr_admits_only_the_listed_hosts(lan):
     proxy = lan.start_proxy("--allow", "10.213.0.3/32")
     try:
-        assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "closed", "a host outside --allow was served"
+        got = lan.raw_connect(SERVER4, LAN_HTTP_PORT)
+        assert got == "reset", f"a host outside --allow must be reset without a reply, got {got!r}"
     finally:
         stop(proxy)
     proxy = lan.start_proxy("--allow", f"{CLIENT4}/32")

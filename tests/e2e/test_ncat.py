@@ -25,7 +25,9 @@ def ncat(proxy_addr, proxy_type, host, port, data: bytes, *extra, timeout=20):
 
 
 def describe(res) -> str:
-    return f"ncat exit {res.returncode}, stdout {res.stdout[:200]!r}, stderr {res.stderr.decode(errors='replace')[:500]!r}"
+    return (
+        f"ncat exit {res.returncode}, stdout {res.stdout[:200]!r}, stderr {res.stderr.decode(errors='replace')[:500]!r}"
+    )
 
 
 CASES = [
@@ -64,15 +66,15 @@ def test_ncat_large_payload_echoes_byte_exact(server, echo_target):
 
 def test_ncat_socks5_with_proxy_auth(auth_server, echo_target):
     data = b"authenticated hello\n"
-    res = ncat(auth_server.addr4, "socks5", "127.0.0.1", echo_target.port, data,
-               "--proxy-auth", f"{USER}:{PASSWORD}")
+    res = ncat(auth_server.addr4, "socks5", "127.0.0.1", echo_target.port, data, "--proxy-auth", f"{USER}:{PASSWORD}")
     assert res.stdout == data and res.returncode == 0, f"socks5 with --proxy-auth: {describe(res)}"
 
 
 def test_ncat_socks5_with_wrong_proxy_auth_fails(auth_server, echo_target):
     data = b"should not arrive\n"
-    res = ncat(auth_server.addr4, "socks5", "127.0.0.1", echo_target.port, data,
-               "--proxy-auth", f"{USER}:not-the-password")
+    res = ncat(
+        auth_server.addr4, "socks5", "127.0.0.1", echo_target.port, data, "--proxy-auth", f"{USER}:not-the-password"
+    )
     assert res.returncode != 0, f"ncat with a wrong password succeeded: {describe(res)}"
     assert data not in res.stdout, "data was echoed despite a wrong password"
 

@@ -110,10 +110,12 @@ def test_pysocks_udp_echo_several_datagrams(server, udp_echo_target, target, rdn
             s.sendto(payload, (target, udp_echo_target.port))
             try:
                 data, src = s.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 pytest.fail(f"no UDP echo for datagram {i} to {target}:{udp_echo_target.port} within {IO_TIMEOUT}s")
             assert data == payload, f"datagram {i}: got {data!r}, expected {payload!r}"
-            assert src[1] == udp_echo_target.port, f"datagram {i}: reply names source {src}, expected port {udp_echo_target.port}"
+            assert src[1] == udp_echo_target.port, (
+                f"datagram {i}: reply names source {src}, expected port {udp_echo_target.port}"
+            )
     finally:
         s.close()
 
@@ -130,9 +132,11 @@ def test_pysocks_udp_ipv6_target(server, udp_echo_target):
             s.sendto(payload, ("::1", udp_echo_target.port))
             try:
                 data, src = s.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 pytest.fail(f"no UDP echo from [::1]:{udp_echo_target.port} for datagram {i} within {IO_TIMEOUT}s")
             assert data == payload, f"got {data!r}, expected {payload!r}"
-            assert src[0] == "::1" and src[1] == udp_echo_target.port, f"reply source {src}, expected ('::1', {udp_echo_target.port})"
+            assert src[0] == "::1" and src[1] == udp_echo_target.port, (
+                f"reply source {src}, expected ('::1', {udp_echo_target.port})"
+            )
     finally:
         s.close()

@@ -8,6 +8,7 @@ started here is always stopped (the fixtures in test_upstream.py call stop()).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -71,23 +72,22 @@ class _ProcessGroup:
     def __init__(self, cmd, stderr_path: Path):
         self.cmd = [str(c) for c in cmd]
         self.stderr_path = stderr_path
-        self._stderr = open(stderr_path, "wb")
-        self.proc = subprocess.Popen(
-            self.cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=self._stderr,
-            stderr=self._stderr,
-            env=clean_env(),
-            start_new_session=True,
-        )
+        # The child writes to its own copy of the descriptor; ours is not needed after the start.
+        with open(stderr_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                self.cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=clean_env(),
+                start_new_session=True,
+            )
         self.pgid = self.proc.pid
 
     def text(self) -> str:
         try:
-            if not self._stderr.closed:
-                self._stderr.flush()
             return self.stderr_path.read_bytes().decode("utf-8", "replace")
-        except (OSError, ValueError):
+        except OSError:
             return "<log unavailable>"
 
     def _group_alive(self) -> bool:
@@ -101,14 +101,10 @@ class _ProcessGroup:
 
     def stop(self) -> None:
         if self._group_alive():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pgid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pass
         # workers may outlive the main process for a moment: wait, then force
         deadline = time.monotonic() + STOP_TIMEOUT
         while self._group_alive() and time.monotonic() < deadline:
@@ -118,18 +114,10 @@ class _ProcessGroup:
                 break
             time.sleep(0.05)
         if self._group_alive():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            self._stderr.close()
-        except OSError:
-            pass
 
 
 class _LoopbackServer:
@@ -158,6 +146,7 @@ class _LoopbackServer:
 # Dante
 # ---------------------------------------------------------------------------
 
+
 class Dante(_LoopbackServer):
     """danted on 127.0.0.1:<free port>.
 
@@ -170,7 +159,7 @@ class Dante(_LoopbackServer):
         self.external = external
         self.auth = auth
         last_err = None
-        for attempt in range(START_ATTEMPTS):
+        for _ in range(START_ATTEMPTS):
             self.port = free_port()
             self.config_path = workdir / f"danted-{self.port}.conf"
             self.config_path.write_text(self._config())
@@ -224,7 +213,8 @@ def ensure_dante_user(password: str) -> str:
     if not exists:
         r = subprocess.run(
             ["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-            capture_output=True, timeout=20,
+            capture_output=True,
+            timeout=20,
         )
         if r.returncode != 0:
             raise RuntimeError(f"useradd {name} failed: {r.stderr.decode(errors='replace')}")
@@ -242,13 +232,13 @@ def remove_dante_user() -> None:
 # microsocks
 # ---------------------------------------------------------------------------
 
+
 class Microsocks(_LoopbackServer):
     """microsocks on 127.0.0.1:<free port>; bind: source address of its outgoing connections."""
 
-    def __init__(self, workdir: Path, user: str | None = None, password: str | None = None,
-                 bind: str | None = None):
+    def __init__(self, workdir: Path, user: str | None = None, password: str | None = None, bind: str | None = None):
         last_err = None
-        for attempt in range(START_ATTEMPTS):
+        for _ in range(START_ATTEMPTS):
             self.port = free_port()
             cmd = [MICROSOCKS, "-i", "127.0.0.1", "-p", str(self.port)]
             if user is not None:
@@ -268,6 +258,7 @@ class Microsocks(_LoopbackServer):
 # ---------------------------------------------------------------------------
 # a recording SOCKS5 hop (never resolves a name)
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class HopRequest:
@@ -313,7 +304,7 @@ class RecordingHop:
         while not self.stop_event.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -383,6 +374,7 @@ class RecordingHop:
 # TCP + UDP echo on one 127.0.0.1 port (a target for --check-upstream)
 # ---------------------------------------------------------------------------
 
+
 class TcpUdpEcho:
     def __init__(self, attempts: int = 50):
         for _ in range(attempts):
@@ -408,8 +400,9 @@ class TcpUdpEcho:
         self.tcp_peers: list = []
         self.udp_seen: list = []
         self.threads = [
-            threading.Thread(target=accept_loop, args=(self.tcp, self.stop_event, self._serve, self.tcp_peers),
-                             daemon=True),
+            threading.Thread(
+                target=accept_loop, args=(self.tcp, self.stop_event, self._serve, self.tcp_peers), daemon=True
+            ),
             threading.Thread(target=self._udp_loop, daemon=True),
         ]
         for th in self.threads:
@@ -422,15 +415,13 @@ class TcpUdpEcho:
         while not self.stop_event.is_set():
             try:
                 data, src = self.udp.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
             self.udp_seen.append((src, data))
-            try:
+            with contextlib.suppress(OSError):
                 self.udp.sendto(data, src)
-            except OSError:
-                pass
 
     def close(self):
         self.stop_event.set()
@@ -446,4 +437,3 @@ def silent_listener(host: str = "127.0.0.1"):
     s.bind((host, 0))
     s.listen(16)
     return s, s.getsockname()[1]
-
