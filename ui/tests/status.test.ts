@@ -52,9 +52,9 @@ async function mount(initial: Status = STOPPED): Promise<StatusView> {
 beforeEach(() => {
   vi.resetAllMocks();
   statusHandler = null;
-  vi.mocked(ipc.onStatusChanged).mockImplementation(async (handler) => {
+  vi.mocked(ipc.onStatusChanged).mockImplementation((handler) => {
     statusHandler = handler;
-    return () => {};
+    return Promise.resolve(() => {});
   });
   vi.mocked(ipc.qrCode).mockResolvedValue(QR_SVG);
   vi.mocked(ipc.copyText).mockResolvedValue(undefined);
@@ -69,7 +69,7 @@ describe("status view rendering", () => {
     await mount(STOPPED);
     expect(text("#server-state")).toBe("Stopped");
     expect(text("#server-toggle")).toBe("Start");
-    expect(($("#server-toggle") as HTMLButtonElement).disabled).toBe(false);
+    expect($<HTMLButtonElement>("#server-toggle").disabled).toBe(false);
     expect(visible("#server-error")).toBe(false);
     expect(visible("#open-warning")).toBe(false);
     expect(visible("#listening")).toBe(false);
@@ -199,7 +199,7 @@ describe("status view updates", () => {
     await mount(STOPPED);
     let finish: (s: Status) => void = () => {};
     vi.mocked(ipc.startServer).mockReturnValue(new Promise<Status>((resolve) => (finish = resolve)));
-    const toggle = $("#server-toggle") as HTMLButtonElement;
+    const toggle = $<HTMLButtonElement>("#server-toggle");
     toggle.click();
     expect(ipc.startServer).toHaveBeenCalledTimes(1);
     expect(ipc.stopServer).not.toHaveBeenCalled();
@@ -216,7 +216,7 @@ describe("status view updates", () => {
   it("stops a running server", async () => {
     await mount(RUNNING);
     vi.mocked(ipc.stopServer).mockResolvedValue(STOPPED);
-    ($("#server-toggle") as HTMLButtonElement).click();
+    $<HTMLButtonElement>("#server-toggle").click();
     await flush();
     expect(ipc.stopServer).toHaveBeenCalledTimes(1);
     expect(ipc.startServer).not.toHaveBeenCalled();
@@ -228,12 +228,12 @@ describe("status view updates", () => {
   it("offers Start again after a failed start, with the reason shown", async () => {
     await mount(STOPPED);
     vi.mocked(ipc.startServer).mockResolvedValue(FAILED);
-    ($("#server-toggle") as HTMLButtonElement).click();
+    $<HTMLButtonElement>("#server-toggle").click();
     await flush();
     expect(text("#server-toggle")).toBe("Start");
     expect(text("#server-error")).toBe(FAILED.error);
     vi.mocked(ipc.startServer).mockResolvedValue(RUNNING);
-    ($("#server-toggle") as HTMLButtonElement).click();
+    $<HTMLButtonElement>("#server-toggle").click();
     await flush();
     expect(ipc.startServer).toHaveBeenCalledTimes(2);
     expect(visible("#server-error")).toBe(false);
@@ -242,11 +242,11 @@ describe("status view updates", () => {
   it("shows an unexpected rejection in words", async () => {
     await mount(STOPPED);
     vi.mocked(ipc.startServer).mockRejectedValue("Command start_server not found");
-    ($("#server-toggle") as HTMLButtonElement).click();
+    $<HTMLButtonElement>("#server-toggle").click();
     await flush();
     expect(text("#server-error")).toBe("Command start_server not found");
     expect(text("#server-state")).toBe("Stopped");
-    expect(($("#server-toggle") as HTMLButtonElement).disabled).toBe(false);
+    expect($<HTMLButtonElement>("#server-toggle").disabled).toBe(false);
   });
 
   it("prefers an event that arrives while the first status is being read", async () => {

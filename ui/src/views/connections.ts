@@ -196,7 +196,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   let filter = "";
   let minutes: number = 5;
   let graph: Graph | null = null;
-  let drawn = { closed: -1, users: -1, filter: "" };
+  const drawn = { closed: -1, users: -1, filter: "" };
   let frame = 0;
   let everything = false;
   let shown = false;

@@ -374,7 +374,7 @@ export function mountSettings(section: HTMLElement, options: SettingsOptions = {
   /** Sharing with no password and no enabled user is an open proxy: ask first. */
   async function confirmOpenSharing(): Promise<void> {
     if (passwordRequired.checked) return;
-    let enabledUsers = 0;
+    let enabledUsers: number;
     try {
       const view = await ipc.listUsers();
       enabledUsers = view.users.filter((u) => u.enabled).length;
