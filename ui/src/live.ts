@@ -147,36 +147,6 @@ export function pointsWithin(history: Point[], minutes: number, now: number): Po
   return history.slice(first);
 }
 
-const UNITS = ["kB", "MB", "GB", "TB", "PB"];
-
-/** Bytes in decimal units: "0 B", "950 B", "1.2 kB", "34 MB" (as the tray writes them). */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1000) return `${Math.max(0, Math.round(bytes || 0))} B`;
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 999.5 && unit + 1 < UNITS.length) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value < 9.95 ? value.toFixed(1) : value.toFixed(0)} ${UNITS[unit]}`;
-}
-
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`;
-}
-
-/** A duration as "45 s", "3 min 05 s", "2 h 07 min", "3 d 04 h". */
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000));
-  const pad = (n: number): string => String(n).padStart(2, "0");
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${pad(seconds % 60)} s`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h ${pad(minutes % 60)} min`;
-  return `${Math.floor(hours / 24)} d ${pad(hours % 24)} h`;
-}
-
 /** The display name of a user: "(no user)" for sessions without one. */
 export function userLabel(user: string | null): string {
   return user ?? "(no user)";

@@ -3,9 +3,6 @@ import type { LiveRow } from "../src/ipc";
 import {
   HISTORY_LIMIT,
   LiveModel,
-  formatBytes,
-  formatDuration,
-  formatRate,
   matcher,
   pointsWithin,
   sortRows,
@@ -136,27 +133,5 @@ describe("the graph's range", () => {
     expect(pointsWithin(history, 1, 90_000).map((p) => p[0])).toEqual([30_000, 60_000, 90_000]);
     expect(pointsWithin(history, 5, 90_000)).toHaveLength(4);
     expect(pointsWithin([], 5, 90_000)).toEqual([]);
-  });
-});
-
-describe("formatting", () => {
-  it("writes bytes and rates in decimal units, as the tray does", () => {
-    expect(formatBytes(0)).toBe("0 B");
-    expect(formatBytes(999)).toBe("999 B");
-    expect(formatBytes(1000)).toBe("1.0 kB");
-    expect(formatBytes(1260)).toBe("1.3 kB");
-    expect(formatBytes(34_000_000)).toBe("34 MB");
-    expect(formatBytes(999_999)).toBe("1.0 MB");
-    expect(formatRate(1_200_000)).toBe("1.2 MB/s");
-    expect(formatBytes(-5)).toBe("0 B");
-  });
-
-  it("writes durations", () => {
-    expect(formatDuration(0)).toBe("0 s");
-    expect(formatDuration(45_900)).toBe("45 s");
-    expect(formatDuration(185_000)).toBe("3 min 05 s");
-    expect(formatDuration(2 * 3600_000 + 7 * 60_000)).toBe("2 h 07 min");
-    expect(formatDuration(76 * 3600_000)).toBe("3 d 04 h");
-    expect(formatDuration(-10)).toBe("0 s");
   });
 });

@@ -9,14 +9,12 @@ import * as ipc from "../ipc";
 import type { ClosedRow, LiveMessage, LiveRow } from "../ipc";
 import { ask, byId, showText } from "../dom";
 import { messageOf } from "../errors";
+import { countOf, formatBytes, formatDateTime, formatDuration, formatRate, formatTimeOfDay } from "../format";
 import { createGraph, type Graph } from "../graph";
 import {
   DEFAULT_SORT,
   FIGURE_KEYS,
   LiveModel,
-  formatBytes,
-  formatDuration,
-  formatRate,
   matcher,
   pointsWithin,
   userLabel,
@@ -138,8 +136,6 @@ export interface ConnectionsView {
   /** Stops watching and removes the listeners on the document and the window. */
   destroy(): void;
 }
-
-const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 function setText(cell: HTMLElement | undefined, value: string): void {
   if (cell && cell.textContent !== value) cell.textContent = value;
@@ -406,7 +402,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
           `<tr data-id="${c.id}" data-bytes-up="${c.bytesUp}" data-bytes-down="${c.bytesDown}">` +
           cellsOf(
             [
-              timeOfDay.format(c.endedAt),
+              formatTimeOfDay(c.endedAt),
               c.client,
               userLabel(c.user),
               c.command,
@@ -446,7 +442,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     setText(totalOpen, String(totals.activeSessions));
     if (totals.since !== sinceShown) {
       sinceShown = totals.since;
-      setText(totalsSince, `Counted since ${new Date(totals.since).toLocaleString()}.`);
+      setText(totalsSince, `Counted since ${formatDateTime(totals.since)}.`);
     }
   }
 
@@ -462,7 +458,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     graph.draw(pointsWithin(model.history, minutes, model.at), minutes, model.at);
     graphBox.setAttribute(
       "aria-label",
-      `Download and upload rate over the last ${minutes} minute${minutes === 1 ? "" : "s"}; now ${formatRate(model.rate().down)} down, ${formatRate(model.rate().up)} up`,
+      `Download and upload rate over the last ${countOf(minutes, "minute")}; now ${formatRate(model.rate().down)} down, ${formatRate(model.rate().up)} up`,
     );
   }
 
@@ -554,12 +550,12 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   closeAll.addEventListener("click", () => {
     const count = model.rows.size;
     confirmText.textContent =
-      `${count} open connection${count === 1 ? "" : "s"} will end at once; their clients see the connection drop.`;
+      `${countOf(count, "open connection")} will end at once; their clients see the connection drop.`;
     void ask(confirmDialog, confirmYes, confirmNo).then(async (yes) => {
       if (!yes) return;
       try {
         const closed = await ipc.closeAllSessions();
-        showText(notice, `Closed ${closed} connection${closed === 1 ? "" : "s"}.`);
+        showText(notice, `Closed ${countOf(closed, "connection")}.`);
       } catch (e) {
         showText(notice, `The connections could not be closed: ${messageOf(e)}`);
       }

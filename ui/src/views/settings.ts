@@ -6,6 +6,7 @@
 import * as ipc from "../ipc";
 import type { Settings, Status, UpstreamReport, Step } from "../ipc";
 import { ask, byId, setFieldError, showText } from "../dom";
+import { formatMillis } from "../format";
 import { errorIdFor, fieldErrorsOf, messageOf, placeFieldErrors, SETTINGS_FIELD_IDS } from "../errors";
 import {
   TIMEOUT_KEYS,
@@ -156,11 +157,6 @@ export interface SettingsView {
   show(): void;
   /** Resolves once the first load has finished. */
   ready: Promise<void>;
-}
-
-function formatMillis(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return "";
-  return ms < 1 ? "under 1 ms" : `${Math.round(ms)} ms`;
 }
 
 function stepItem(label: string, step: Step): HTMLLIElement {
