@@ -104,6 +104,46 @@ export class LiveModel {
   }
 }
 
+/**
+ * The sort after a click on a column's header: the sorted column turns
+ * around; another starts with the largest first when numeric, else from A.
+ */
+export function nextSort(sort: Sort, key: SortKey, numeric: boolean): Sort {
+  return sort.key === key
+    ? { key, direction: sort.direction === "ascending" ? "descending" : "ascending" }
+    : { key, direction: numeric ? "descending" : "ascending" };
+}
+
+/**
+ * The open rows in sight order, sorted again only when which rows, their
+ * order or the filter can have changed. The rows are the model's own
+ * objects, updated in place, so the figures drawn from them stay current.
+ */
+export class SortedRows {
+  private rows: LiveRow[] = [];
+  private madeFor = { membership: -1, figures: -1, key: "", direction: "", filter: "" };
+
+  constructor(private readonly model: LiveModel) {}
+
+  /** The open rows matching filter, in sort order. */
+  get(sort: Sort, filter: string): LiveRow[] {
+    const model = this.model;
+    const figures = FIGURE_KEYS.has(sort.key) ? model.figures : -1;
+    const was = this.madeFor;
+    if (
+      was.membership !== model.membership ||
+      was.figures !== figures ||
+      was.key !== sort.key ||
+      was.direction !== sort.direction ||
+      was.filter !== filter
+    ) {
+      this.rows = model.view(sort, filter);
+      this.madeFor = { membership: model.membership, figures, key: sort.key, direction: sort.direction, filter };
+    }
+    return this.rows;
+  }
+}
+
 /** Whether a row's words (client, user, command, target, route) contain every word of the filter. */
 export function matcher(filter: string): (row: LiveRow | ClosedRow) => boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { LiveMessage, LiveReset, LiveRow, LiveTick } from "../src/ipc";
 import { ROW_HEIGHT, mountConnections, type ConnectionsView } from "../src/views/connections";
+import { rowWindow } from "../src/views/connections/table";
 import { $, flush, text } from "./fixtures/dom";
 import * as live from "./fixtures/live";
 import { closedRow, row } from "./fixtures/live";
@@ -355,5 +356,16 @@ describe("the connections view", () => {
     view.hide();
     await flush();
     expect(unwatch).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the rows in sight", () => {
+  it("are those in the box and a few either side", () => {
+    // Before layout the box has no height: a screenful is assumed.
+    expect(rowWindow(0, 0, 2000)).toEqual({ first: 0, last: 40 });
+    expect(rowWindow(0, 300, 2000)).toEqual({ first: 0, last: 26 });
+    expect(rowWindow(100 * ROW_HEIGHT, 300, 2000)).toEqual({ first: 92, last: 118 });
+    expect(rowWindow(100 * ROW_HEIGHT + 10, 301, 2000)).toEqual({ first: 92, last: 119 });
+    expect(rowWindow(0, 300, 5)).toEqual({ first: 0, last: 5 });
   });
 });

@@ -3,7 +3,9 @@ import type { LiveRow } from "../src/ipc";
 import {
   HISTORY_LIMIT,
   LiveModel,
+  SortedRows,
   matcher,
+  nextSort,
   pointsWithin,
   sortRows,
 } from "../src/live";
@@ -119,6 +121,34 @@ describe("sorting and filtering", () => {
     expect(ids("connect")).toEqual([1, 2, 3]);
     expect(ids("nothing-like-this")).toEqual([]);
     expect(matcher("gone5")(closedRow(1, { id: 5 }))).toBe(true);
+  });
+});
+
+describe("the open rows in sight order", () => {
+  it("turns the sorted column around, and starts another by its kind", () => {
+    expect(nextSort({ key: "target", direction: "ascending" }, "target", false)).toEqual({ key: "target", direction: "descending" });
+    expect(nextSort({ key: "target", direction: "descending" }, "target", false)).toEqual({ key: "target", direction: "ascending" });
+    expect(nextSort({ key: "target", direction: "ascending" }, "bytesDown", true)).toEqual({ key: "bytesDown", direction: "descending" });
+    expect(nextSort({ key: "bytesDown", direction: "descending" }, "client", false)).toEqual({ key: "client", direction: "ascending" });
+  });
+
+  it("sorts again only when membership, the sort, the filter or the figures sorted by change", () => {
+    const model = new LiveModel();
+    model.apply(reset({ sessions: [row(1, { bytesDown: 10 }), row(2, { bytesDown: 30 })] }));
+    const sorted = new SortedRows(model);
+    const byTarget = { key: "target", direction: "ascending" } as const;
+    const byBytes = { key: "bytesDown", direction: "descending" } as const;
+    const first = sorted.get(byTarget, "");
+    expect(first.map((r) => r.id)).toEqual([1, 2]);
+    // Figures change: the order by target cannot, so the same list comes back.
+    model.apply(tick({ changed: [[1, 1, 99, 0, 0]] }));
+    expect(sorted.get(byTarget, "")).toBe(first);
+    expect(sorted.get(byBytes, "").map((r) => r.id)).toEqual([1, 2]);
+    model.apply(tick({ changed: [[2, 2, 500, 0, 0]] }));
+    expect(sorted.get(byBytes, "").map((r) => r.id)).toEqual([2, 1]);
+    expect(sorted.get(byBytes, "host1").map((r) => r.id)).toEqual([1]);
+    model.apply(tick({ added: [row(3, { bytesDown: 1000 })] }));
+    expect(sorted.get(byBytes, "").map((r) => r.id)).toEqual([3, 2, 1]);
   });
 });
 
