@@ -12,6 +12,11 @@ export function setText(element: HTMLElement | undefined, value: string): void {
   if (element && element.textContent !== value) element.textContent = value;
 }
 
+/** Hides or shows an element, touching the page only when that changes. */
+export function setHidden(element: HTMLElement, hidden: boolean): void {
+  if (element.hidden !== hidden) element.hidden = hidden;
+}
+
 /** Sets an attribute, touching the page only when it differs. */
 export function setAttr(element: Element, name: string, value: string): void {
   if (element.getAttribute(name) !== value) element.setAttribute(name, value);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { Status } from "../src/ipc";
 import { OPEN_WARNING_TEXT, mountStatus, type StatusView } from "../src/views/status";
+import { ServerStatus, stateLabel } from "../src/views/status/model";
 import { $, flush, text } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
@@ -268,5 +269,38 @@ describe("status view updates", () => {
     document.body.replaceChildren(section);
     await mountStatus(section).ready;
     expect(text("#server-error")).toContain("no IPC");
+  });
+});
+
+describe("the status model", () => {
+  it("takes a status, and says whether it differs from the one on screen", () => {
+    const model = new ServerStatus();
+    expect(model.canToggle()).toBe(false);
+    model.callError = "no IPC";
+    expect(model.take(RUNNING)).toBe(true);
+    expect(model.callError).toBeNull();
+    expect(model.canToggle()).toBe(true);
+    expect(model.running()).toBe(true);
+    expect(model.take(structuredClone(RUNNING))).toBe(false);
+    expect(model.take(STOPPED)).toBe(true);
+    model.busy = true;
+    expect(model.canToggle()).toBe(false);
+  });
+
+  it("shows the status's own error first, then a failed call's, and never a blank one", () => {
+    const model = new ServerStatus();
+    expect(model.errorText()).toBeNull();
+    model.take(FAILED);
+    model.callError = "the call failed";
+    expect(model.errorText()).toBe(FAILED.error);
+    model.take(STOPPED);
+    model.callError = "the call failed";
+    expect(model.errorText()).toBe("the call failed");
+    model.callError = "  ";
+    expect(model.errorText()).toBeNull();
+  });
+
+  it("names each state", () => {
+    expect([stateLabel("stopped"), stateLabel("running"), stateLabel("failed")]).toEqual(["Stopped", "Running", "Failed"]);
   });
 });

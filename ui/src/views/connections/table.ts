@@ -3,7 +3,7 @@
 // rows that stand for the rest, so thousands of sessions cost what a
 // screenful costs; the row elements are pooled and refilled.
 
-import { byId, setAttr, setText } from "../../dom";
+import { byId, setAttr, setHidden, setText } from "../../dom";
 import { formatBytes, formatDuration, formatRate } from "../../format";
 import type { LiveRow } from "../../ipc";
 import { DEFAULT_SORT, SortedRows, nextSort, userLabel, type LiveModel, type Sort, type SortKey } from "../../live";
@@ -139,7 +139,7 @@ export class OpenTable {
   private showCounts(shown: number): void {
     const total = this.model.rows.size;
     setText(this.count, shown === total ? String(total) : `${shown} of ${total}`);
-    if (this.empty.hidden !== shown > 0) this.empty.hidden = shown > 0;
+    setHidden(this.empty, shown > 0);
     setText(this.empty, total > 0 ? "No open connection matches the filter." : "No open connections.");
     this.closeAll.disabled = total === 0;
   }
