@@ -7,6 +7,31 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string, root: Pare
   return found;
 }
 
+/** Sets an element's text, touching the page only when it differs. */
+export function setText(element: HTMLElement | undefined, value: string): void {
+  if (element && element.textContent !== value) element.textContent = value;
+}
+
+/** Hides or shows an element, touching the page only when that changes. */
+export function setHidden(element: HTMLElement, hidden: boolean): void {
+  if (element.hidden !== hidden) element.hidden = hidden;
+}
+
+/** Sets an attribute, touching the page only when it differs. */
+export function setAttr(element: Element, name: string, value: string): void {
+  if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+}
+
+/** Text made safe to put in markup, in an element or a quoted attribute. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Table cells' markup for these texts, the ones from numericFrom on right-aligned as numbers. */
+export function cellsOf(values: string[], numericFrom: number): string {
+  return values.map((v, i) => `<td${i >= numericFrom ? ' class="num"' : ""}>${escapeHtml(v)}</td>`).join("");
+}
+
 /** Shows text in an element, hiding it when the text is empty or null. */
 export function showText(element: HTMLElement, text: string | null): void {
   const value = text ?? "";

@@ -5,7 +5,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { Point } from "./ipc";
-import { formatRate } from "./live";
+import { formatRate } from "./format";
 
 export interface Graph {
   /** Draws these points (ms since the epoch, up, down) over the last `minutes`. */

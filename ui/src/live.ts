@@ -104,6 +104,46 @@ export class LiveModel {
   }
 }
 
+/**
+ * The sort after a click on a column's header: the sorted column turns
+ * around; another starts with the largest first when numeric, else from A.
+ */
+export function nextSort(sort: Sort, key: SortKey, numeric: boolean): Sort {
+  return sort.key === key
+    ? { key, direction: sort.direction === "ascending" ? "descending" : "ascending" }
+    : { key, direction: numeric ? "descending" : "ascending" };
+}
+
+/**
+ * The open rows in sight order, sorted again only when which rows, their
+ * order or the filter can have changed. The rows are the model's own
+ * objects, updated in place, so the figures drawn from them stay current.
+ */
+export class SortedRows {
+  private rows: LiveRow[] = [];
+  private madeFor = { membership: -1, figures: -1, key: "", direction: "", filter: "" };
+
+  constructor(private readonly model: LiveModel) {}
+
+  /** The open rows matching filter, in sort order. */
+  get(sort: Sort, filter: string): LiveRow[] {
+    const model = this.model;
+    const figures = FIGURE_KEYS.has(sort.key) ? model.figures : -1;
+    const was = this.madeFor;
+    if (
+      was.membership !== model.membership ||
+      was.figures !== figures ||
+      was.key !== sort.key ||
+      was.direction !== sort.direction ||
+      was.filter !== filter
+    ) {
+      this.rows = model.view(sort, filter);
+      this.madeFor = { membership: model.membership, figures, key: sort.key, direction: sort.direction, filter };
+    }
+    return this.rows;
+  }
+}
+
 /** Whether a row's words (client, user, command, target, route) contain every word of the filter. */
 export function matcher(filter: string): (row: LiveRow | ClosedRow) => boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
@@ -145,36 +185,6 @@ export function pointsWithin(history: Point[], minutes: number, now: number): Po
   let first = history.length;
   while (first > 0 && (history[first - 1]?.[0] ?? 0) >= from) first--;
   return history.slice(first);
-}
-
-const UNITS = ["kB", "MB", "GB", "TB", "PB"];
-
-/** Bytes in decimal units: "0 B", "950 B", "1.2 kB", "34 MB" (as the tray writes them). */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1000) return `${Math.max(0, Math.round(bytes || 0))} B`;
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 999.5 && unit + 1 < UNITS.length) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value < 9.95 ? value.toFixed(1) : value.toFixed(0)} ${UNITS[unit]}`;
-}
-
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`;
-}
-
-/** A duration as "45 s", "3 min 05 s", "2 h 07 min", "3 d 04 h". */
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000));
-  const pad = (n: number): string => String(n).padStart(2, "0");
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${pad(seconds % 60)} s`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h ${pad(minutes % 60)} min`;
-  return `${Math.floor(hours / 24)} d ${pad(hours % 24)} h`;
 }
 
 /** The display name of a user: "(no user)" for sessions without one. */

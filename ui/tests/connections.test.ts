@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { LiveMessage, LiveReset, LiveRow, LiveTick } from "../src/ipc";
 import { ROW_HEIGHT, mountConnections, type ConnectionsView } from "../src/views/connections";
+import { rowWindow } from "../src/views/connections/table";
 import { $, flush, text } from "./fixtures/dom";
 import * as live from "./fixtures/live";
 import { closedRow, row } from "./fixtures/live";
@@ -54,9 +55,9 @@ async function mount(): Promise<void> {
 beforeEach(async () => {
   vi.resetAllMocks();
   unwatch.mockImplementation(() => Promise.resolve());
-  vi.mocked(ipc.watchLive).mockImplementation(async (handler) => {
+  vi.mocked(ipc.watchLive).mockImplementation((handler) => {
     send = handler;
-    return unwatch;
+    return Promise.resolve(unwatch);
   });
   await mount();
 });
@@ -86,7 +87,7 @@ describe("the connections view", () => {
       "250 kB/s",
     ]);
     expect(first.dataset.bytesDown).toBe("1000");
-    expect(($("#conn-body tr.row[data-id='2']") as HTMLTableRowElement).cells[1]?.textContent).toBe("(no user)");
+    expect($<HTMLTableRowElement>("#conn-body tr.row[data-id='2']").cells[1]?.textContent).toBe("(no user)");
     expect(text("#open-count")).toBe("2");
     expect($("#conn-empty").hidden).toBe(true);
   });
@@ -96,7 +97,7 @@ describe("the connections view", () => {
     send(tick({ changed: [[1, 5, 123_456, 0, 9_000]], added: [row(3)], removed: [2] }));
     view.render();
     expect(rowIds().sort()).toEqual([1, 3]);
-    const one = $("#conn-body tr.row[data-id='1']") as HTMLTableRowElement;
+    const one = $<HTMLTableRowElement>("#conn-body tr.row[data-id='1']");
     expect(one.dataset.bytesDown).toBe("123456");
     expect(one.cells[7]?.textContent).toBe("123 kB");
     expect(one.cells[9]?.textContent).toBe("9.0 kB/s");
@@ -149,7 +150,7 @@ describe("the connections view", () => {
     send(tick({ changed: [[3, 3, 99_000, 0, 0]] }));
     view.render();
     expect(rowIds()).toEqual([1, 2, 3]);
-    expect(($("#conn-body tr.row[data-id='3']") as HTMLTableRowElement).cells[7]?.textContent).toBe("99 kB");
+    expect($<HTMLTableRowElement>("#conn-body tr.row[data-id='3']").cells[7]?.textContent).toBe("99 kB");
   });
 
   it("redraws only what a control changes", () => {
@@ -158,7 +159,7 @@ describe("the connections view", () => {
     draw.mockClear();
     $("#conn-table button.sort[data-key='target']").click();
     expect(rowIds()).toEqual([1, 2]);
-    const filter = $("#conn-filter") as HTMLInputElement;
+    const filter = $<HTMLInputElement>("#conn-filter");
     filter.value = "host2";
     filter.dispatchEvent(new Event("input"));
     expect(rowIds()).toEqual([2]);
@@ -167,7 +168,7 @@ describe("the connections view", () => {
     send(tick({ changed: [[2, 2, 7_000_000, 0, 0]] }));
     $(".range button[data-minutes='1']").click();
     expect(draw).toHaveBeenCalledTimes(1);
-    expect(($("#conn-body tr.row[data-id='2']") as HTMLTableRowElement).cells[7]?.textContent).toBe("2.0 kB");
+    expect($<HTMLTableRowElement>("#conn-body tr.row[data-id='2']").cells[7]?.textContent).toBe("2.0 kB");
   });
 
   it("filters rows and the closed list by text", () => {
@@ -187,7 +188,7 @@ describe("the connections view", () => {
         ],
       }),
     );
-    const filter = $("#conn-filter") as HTMLInputElement;
+    const filter = $<HTMLInputElement>("#conn-filter");
     filter.value = "host2";
     filter.dispatchEvent(new Event("input"));
     expect(rowIds()).toEqual([2]);
@@ -206,7 +207,7 @@ describe("the connections view", () => {
     vi.mocked(ipc.closeSession).mockResolvedValue(true);
     send(reset([row(1), row(2)]));
     view.render();
-    const button = $("#conn-body tr.row[data-id='2'] button.close-one") as HTMLButtonElement;
+    const button = $<HTMLButtonElement>("#conn-body tr.row[data-id='2'] button.close-one");
     expect(button.getAttribute("aria-label")).toBe("Close the connection to host2.example:443");
     button.click();
     expect(ipc.closeSession).toHaveBeenCalledWith(2);
@@ -219,13 +220,13 @@ describe("the connections view", () => {
     send(reset([row(1)]));
     view.render();
     vi.mocked(ipc.closeSession).mockResolvedValue(false);
-    ($("#conn-body tr.row button.close-one") as HTMLButtonElement).click();
+    $<HTMLButtonElement>("#conn-body tr.row button.close-one").click();
     await flush();
     expect(text("#conn-notice")).toBe("That connection had already ended.");
     send(reset([row(4)]));
     view.render();
     vi.mocked(ipc.closeSession).mockRejectedValue({ message: "no such session" });
-    const button = $("#conn-body tr.row button.close-one") as HTMLButtonElement;
+    const button = $<HTMLButtonElement>("#conn-body tr.row button.close-one");
     button.click();
     await flush();
     expect(text("#conn-notice")).toContain("no such session");
@@ -236,7 +237,7 @@ describe("the connections view", () => {
     vi.mocked(ipc.closeAllSessions).mockResolvedValue(2);
     send(reset([row(1), row(2)]));
     view.render();
-    const closeAll = $("#close-all") as HTMLButtonElement;
+    const closeAll = $<HTMLButtonElement>("#close-all");
     expect(closeAll.disabled).toBe(false);
     closeAll.click();
     expect(text("#confirm-close-all-text")).toContain("2 open connections will end");
@@ -355,5 +356,16 @@ describe("the connections view", () => {
     view.hide();
     await flush();
     expect(unwatch).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the rows in sight", () => {
+  it("are those in the box and a few either side", () => {
+    // Before layout the box has no height: a screenful is assumed.
+    expect(rowWindow(0, 0, 2000)).toEqual({ first: 0, last: 40 });
+    expect(rowWindow(0, 300, 2000)).toEqual({ first: 0, last: 26 });
+    expect(rowWindow(100 * ROW_HEIGHT, 300, 2000)).toEqual({ first: 92, last: 118 });
+    expect(rowWindow(100 * ROW_HEIGHT + 10, 301, 2000)).toEqual({ first: 92, last: 119 });
+    expect(rowWindow(0, 300, 5)).toEqual({ first: 0, last: 5 });
   });
 });

@@ -3,10 +3,9 @@ import type { LiveRow } from "../src/ipc";
 import {
   HISTORY_LIMIT,
   LiveModel,
-  formatBytes,
-  formatDuration,
-  formatRate,
+  SortedRows,
   matcher,
+  nextSort,
   pointsWithin,
   sortRows,
 } from "../src/live";
@@ -125,6 +124,34 @@ describe("sorting and filtering", () => {
   });
 });
 
+describe("the open rows in sight order", () => {
+  it("turns the sorted column around, and starts another by its kind", () => {
+    expect(nextSort({ key: "target", direction: "ascending" }, "target", false)).toEqual({ key: "target", direction: "descending" });
+    expect(nextSort({ key: "target", direction: "descending" }, "target", false)).toEqual({ key: "target", direction: "ascending" });
+    expect(nextSort({ key: "target", direction: "ascending" }, "bytesDown", true)).toEqual({ key: "bytesDown", direction: "descending" });
+    expect(nextSort({ key: "bytesDown", direction: "descending" }, "client", false)).toEqual({ key: "client", direction: "ascending" });
+  });
+
+  it("sorts again only when membership, the sort, the filter or the figures sorted by change", () => {
+    const model = new LiveModel();
+    model.apply(reset({ sessions: [row(1, { bytesDown: 10 }), row(2, { bytesDown: 30 })] }));
+    const sorted = new SortedRows(model);
+    const byTarget = { key: "target", direction: "ascending" } as const;
+    const byBytes = { key: "bytesDown", direction: "descending" } as const;
+    const first = sorted.get(byTarget, "");
+    expect(first.map((r) => r.id)).toEqual([1, 2]);
+    // Figures change: the order by target cannot, so the same list comes back.
+    model.apply(tick({ changed: [[1, 1, 99, 0, 0]] }));
+    expect(sorted.get(byTarget, "")).toBe(first);
+    expect(sorted.get(byBytes, "").map((r) => r.id)).toEqual([1, 2]);
+    model.apply(tick({ changed: [[2, 2, 500, 0, 0]] }));
+    expect(sorted.get(byBytes, "").map((r) => r.id)).toEqual([2, 1]);
+    expect(sorted.get(byBytes, "host1").map((r) => r.id)).toEqual([1]);
+    model.apply(tick({ added: [row(3, { bytesDown: 1000 })] }));
+    expect(sorted.get(byBytes, "").map((r) => r.id)).toEqual([3, 2, 1]);
+  });
+});
+
 describe("the graph's range", () => {
   it("keeps the points of the last minutes", () => {
     const history: [number, number, number][] = [
@@ -136,27 +163,5 @@ describe("the graph's range", () => {
     expect(pointsWithin(history, 1, 90_000).map((p) => p[0])).toEqual([30_000, 60_000, 90_000]);
     expect(pointsWithin(history, 5, 90_000)).toHaveLength(4);
     expect(pointsWithin([], 5, 90_000)).toEqual([]);
-  });
-});
-
-describe("formatting", () => {
-  it("writes bytes and rates in decimal units, as the tray does", () => {
-    expect(formatBytes(0)).toBe("0 B");
-    expect(formatBytes(999)).toBe("999 B");
-    expect(formatBytes(1000)).toBe("1.0 kB");
-    expect(formatBytes(1260)).toBe("1.3 kB");
-    expect(formatBytes(34_000_000)).toBe("34 MB");
-    expect(formatBytes(999_999)).toBe("1.0 MB");
-    expect(formatRate(1_200_000)).toBe("1.2 MB/s");
-    expect(formatBytes(-5)).toBe("0 B");
-  });
-
-  it("writes durations", () => {
-    expect(formatDuration(0)).toBe("0 s");
-    expect(formatDuration(45_900)).toBe("45 s");
-    expect(formatDuration(185_000)).toBe("3 min 05 s");
-    expect(formatDuration(2 * 3600_000 + 7 * 60_000)).toBe("2 h 07 min");
-    expect(formatDuration(76 * 3600_000)).toBe("3 d 04 h");
-    expect(formatDuration(-10)).toBe("0 s");
   });
 });

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { Settings, Status } from "../src/ipc";
 import { mountSettings, renderUpstreamReport } from "../src/views/settings";
+import { checkFieldText, policyOf, settingsFrom, valuesOf } from "../src/views/settings/model";
 import { flush } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
@@ -255,5 +256,34 @@ describe("renderUpstreamReport", () => {
     expect(box.textContent).toContain("The chain works");
     expect(box.textContent).toContain("under 1 ms");
     expect(box.textContent).toContain("UDP: OK, 30 ms");
+  });
+});
+
+describe("the settings model", () => {
+  it("turns settings into the form's values and back", () => {
+    const values = valuesOf({ ...SETTINGS, allowedRanges: ["10.0.0.0/8", "fd00::/8"], clientPolicy: "custom" });
+    expect(values.port).toBe("1080");
+    expect(values.allowedRanges).toBe("10.0.0.0/8\nfd00::/8");
+    expect(values.timeouts.udpIdle).toBe("120");
+    expect(settingsFrom(values, SETTINGS)).toEqual({ ...SETTINGS, allowedRanges: ["10.0.0.0/8", "fd00::/8"], clientPolicy: "custom" });
+  });
+
+  it("gives no settings while a value is wrong", () => {
+    const values = valuesOf(SETTINGS);
+    expect(settingsFrom({ ...values, port: "0" }, SETTINGS)).toBeNull();
+    expect(settingsFrom({ ...values, timeouts: { ...values.timeouts, idle: "x" } }, SETTINGS)).toBeNull();
+    expect(settingsFrom({ ...values, clientPolicy: "custom", allowedRanges: "" }, SETTINGS)).toBeNull();
+  });
+
+  it("checks one field by its id, with the hints that depend on the value", () => {
+    expect(checkFieldText("port", "80", "loopback")).toEqual({ error: null, hint: expect.stringContaining("administrator") as string });
+    expect(checkFieldText("port", "2080", "loopback")).toEqual({ error: null, hint: null });
+    expect(checkFieldText("port", "70000", "loopback")).toEqual({ error: "Enter a port between 1 and 65535.", hint: null });
+    expect(checkFieldText("timeout-connect", "0", "loopback").error).toContain("between 1 and 86400");
+    expect(checkFieldText("allowed-ranges", "", "custom").error).toContain("at least one");
+    expect(checkFieldText("allowed-ranges", "", "lan").error).toBeNull();
+    expect(checkFieldText("client-policy", "everyone", "loopback").error).toBe("Choose who may connect.");
+    expect(checkFieldText("notifications", "on", "loopback")).toEqual({ error: null });
+    expect(policyOf("everyone")).toBe("loopback");
   });
 });

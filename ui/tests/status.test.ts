@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { Status } from "../src/ipc";
 import { OPEN_WARNING_TEXT, mountStatus, type StatusView } from "../src/views/status";
+import { ServerStatus, stateLabel } from "../src/views/status/model";
 import { $, flush, text } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
@@ -52,9 +53,9 @@ async function mount(initial: Status = STOPPED): Promise<StatusView> {
 beforeEach(() => {
   vi.resetAllMocks();
   statusHandler = null;
-  vi.mocked(ipc.onStatusChanged).mockImplementation(async (handler) => {
+  vi.mocked(ipc.onStatusChanged).mockImplementation((handler) => {
     statusHandler = handler;
-    return () => {};
+    return Promise.resolve(() => {});
   });
   vi.mocked(ipc.qrCode).mockResolvedValue(QR_SVG);
   vi.mocked(ipc.copyText).mockResolvedValue(undefined);
@@ -69,7 +70,7 @@ describe("status view rendering", () => {
     await mount(STOPPED);
     expect(text("#server-state")).toBe("Stopped");
     expect(text("#server-toggle")).toBe("Start");
-    expect(($("#server-toggle") as HTMLButtonElement).disabled).toBe(false);
+    expect($<HTMLButtonElement>("#server-toggle").disabled).toBe(false);
     expect(visible("#server-error")).toBe(false);
     expect(visible("#open-warning")).toBe(false);
     expect(visible("#listening")).toBe(false);
@@ -199,7 +200,7 @@ describe("status view updates", () => {
     await mount(STOPPED);
     let finish: (s: Status) => void = () => {};
     vi.mocked(ipc.startServer).mockReturnValue(new Promise<Status>((resolve) => (finish = resolve)));
-    const toggle = $("#server-toggle") as HTMLButtonElement;
+    const toggle = $<HTMLButtonElement>("#server-toggle");
     toggle.click();
     expect(ipc.startServer).toHaveBeenCalledTimes(1);
     expect(ipc.stopServer).not.toHaveBeenCalled();
@@ -216,7 +217,7 @@ describe("status view updates", () => {
   it("stops a running server", async () => {
     await mount(RUNNING);
     vi.mocked(ipc.stopServer).mockResolvedValue(STOPPED);
-    ($("#server-toggle") as HTMLButtonElement).click();
+    $<HTMLButtonElement>("#server-toggle").click();
     await flush();
     expect(ipc.stopServer).toHaveBeenCalledTimes(1);
     expect(ipc.startServer).not.toHaveBeenCalled();
@@ -228,12 +229,12 @@ describe("status view updates", () => {
   it("offers Start again after a failed start, with the reason shown", async () => {
     await mount(STOPPED);
     vi.mocked(ipc.startServer).mockResolvedValue(FAILED);
-    ($("#server-toggle") as HTMLButtonElement).click();
+    $<HTMLButtonElement>("#server-toggle").click();
     await flush();
     expect(text("#server-toggle")).toBe("Start");
     expect(text("#server-error")).toBe(FAILED.error);
     vi.mocked(ipc.startServer).mockResolvedValue(RUNNING);
-    ($("#server-toggle") as HTMLButtonElement).click();
+    $<HTMLButtonElement>("#server-toggle").click();
     await flush();
     expect(ipc.startServer).toHaveBeenCalledTimes(2);
     expect(visible("#server-error")).toBe(false);
@@ -242,11 +243,11 @@ describe("status view updates", () => {
   it("shows an unexpected rejection in words", async () => {
     await mount(STOPPED);
     vi.mocked(ipc.startServer).mockRejectedValue("Command start_server not found");
-    ($("#server-toggle") as HTMLButtonElement).click();
+    $<HTMLButtonElement>("#server-toggle").click();
     await flush();
     expect(text("#server-error")).toBe("Command start_server not found");
     expect(text("#server-state")).toBe("Stopped");
-    expect(($("#server-toggle") as HTMLButtonElement).disabled).toBe(false);
+    expect($<HTMLButtonElement>("#server-toggle").disabled).toBe(false);
   });
 
   it("prefers an event that arrives while the first status is being read", async () => {
@@ -268,5 +269,38 @@ describe("status view updates", () => {
     document.body.replaceChildren(section);
     await mountStatus(section).ready;
     expect(text("#server-error")).toContain("no IPC");
+  });
+});
+
+describe("the status model", () => {
+  it("takes a status, and says whether it differs from the one on screen", () => {
+    const model = new ServerStatus();
+    expect(model.canToggle()).toBe(false);
+    model.callError = "no IPC";
+    expect(model.take(RUNNING)).toBe(true);
+    expect(model.callError).toBeNull();
+    expect(model.canToggle()).toBe(true);
+    expect(model.running()).toBe(true);
+    expect(model.take(structuredClone(RUNNING))).toBe(false);
+    expect(model.take(STOPPED)).toBe(true);
+    model.busy = true;
+    expect(model.canToggle()).toBe(false);
+  });
+
+  it("shows the status's own error first, then a failed call's, and never a blank one", () => {
+    const model = new ServerStatus();
+    expect(model.errorText()).toBeNull();
+    model.take(FAILED);
+    model.callError = "the call failed";
+    expect(model.errorText()).toBe(FAILED.error);
+    model.take(STOPPED);
+    model.callError = "the call failed";
+    expect(model.errorText()).toBe("the call failed");
+    model.callError = "  ";
+    expect(model.errorText()).toBeNull();
+  });
+
+  it("names each state", () => {
+    expect([stateLabel("stopped"), stateLabel("running"), stateLabel("failed")]).toEqual(["Stopped", "Running", "Failed"]);
   });
 });

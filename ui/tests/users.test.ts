@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { UsersView } from "../src/ipc";
 import { mountUsers } from "../src/views/users";
+import { UserList, editProblem, passwordProblem, userNameProblem } from "../src/views/users/model";
 import { $ as el, flush, text } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
@@ -220,5 +221,37 @@ describe("users view", () => {
     answerList(structuredClone(TWO));
     await flush();
     expect(el<HTMLInputElement>('tr[data-user="alice"] .enabled').checked).toBe(false);
+  });
+});
+
+describe("the users model", () => {
+  const users = TWO.users;
+
+  it("refuses a taken name, except the one being renamed", () => {
+    expect(userNameProblem("carol", users)).toBeNull();
+    expect(userNameProblem("alice", users)).toBe("There is already a user named “alice”.");
+    expect(userNameProblem("alice", users, "alice")).toBeNull();
+    expect(userNameProblem("", users)).toContain("Enter a user name.");
+    expect(editProblem({ kind: "rename", name: "alice" }, "bob", users)).toContain("already a user named");
+    expect(editProblem({ kind: "rename", name: "alice" }, "alice", users)).toBeNull();
+  });
+
+  it("checks passwords", () => {
+    expect(passwordProblem("")).toBe("Enter a password.");
+    expect(passwordProblem("correct horse")).toBeNull();
+    expect(editProblem({ kind: "password", name: "alice" }, "", users)).toBe("Enter a password.");
+  });
+
+  it("knows the latest request, and whether an answer changes the list", () => {
+    const list = new UserList();
+    const first = list.ticket();
+    expect(first()).toBe(true);
+    const second = list.ticket();
+    expect(first()).toBe(false);
+    expect(second()).toBe(true);
+    expect(list.take(structuredClone(TWO))).toBe(true);
+    expect(list.take(structuredClone(TWO))).toBe(false);
+    expect(list.users).toEqual(TWO.users);
+    expect(list.take({ users: [], keyringError: null })).toBe(true);
   });
 });

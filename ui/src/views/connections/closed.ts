@@ -1,0 +1,54 @@
+// The recently closed sessions, newest first, under the same filter as the
+// open ones. Redrawn only when the list or the filter changed.
+
+import { byId, cellsOf } from "../../dom";
+import { formatBytes, formatDuration, formatTimeOfDay } from "../../format";
+import type { ClosedRow } from "../../ipc";
+import { matcher, userLabel, type LiveModel } from "../../live";
+
+function closedRowHtml(c: ClosedRow): string {
+  const cells = cellsOf(
+    [
+      formatTimeOfDay(c.endedAt),
+      c.client,
+      userLabel(c.user),
+      c.command,
+      c.target,
+      c.route,
+      formatDuration(c.durationMs),
+      formatBytes(c.bytesUp),
+      formatBytes(c.bytesDown),
+    ],
+    6,
+  );
+  return `<tr data-id="${c.id}" data-bytes-up="${c.bytesUp}" data-bytes-down="${c.bytesDown}">${cells}</tr>`;
+}
+
+export class ClosedTable {
+  /** What is on screen: the model's closedVersion and the filter it was drawn under. */
+  private drawn = { version: -1, filter: "" };
+  private readonly body: HTMLElement;
+  private readonly empty: HTMLElement;
+
+  constructor(
+    section: HTMLElement,
+    private readonly model: LiveModel,
+  ) {
+    this.body = byId("closed-body", section);
+    this.empty = byId("closed-empty", section);
+  }
+
+  /** Draws the list when it or the filter changed since the last drawing. */
+  update(filter: string): void {
+    if (this.drawn.version === this.model.closedVersion && this.drawn.filter === filter) return;
+    this.draw(filter);
+    this.drawn = { version: this.model.closedVersion, filter };
+  }
+
+  private draw(filter: string): void {
+    const rows = this.model.closed.filter(matcher(filter));
+    this.body.innerHTML = rows.map(closedRowHtml).join("");
+    this.empty.hidden = rows.length > 0;
+    this.empty.textContent = this.model.closed.length > 0 ? "No closed connection matches the filter." : "None yet.";
+  }
+}

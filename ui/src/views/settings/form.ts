@@ -1,0 +1,128 @@
+// The settings form on the page: writes Settings into the fields, reads them
+// back, and checks a field as the user types, its message next to it.
+
+import { byId, setFieldError, showText } from "../../dom";
+import { SETTINGS_FIELD_IDS } from "../../errors";
+import type { Settings } from "../../ipc";
+import { TIMEOUT_KEYS, type ClientPolicy, type TimeoutKey } from "../../validate";
+import {
+  TIMEOUT_IDS,
+  checkFieldText,
+  policyOf,
+  settingsFrom,
+  valuesOf,
+  type FormValues,
+  type SettingsState,
+} from "./model";
+
+type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+
+export class SettingsForm {
+  readonly element: HTMLFormElement;
+  readonly shareOnLan: HTMLInputElement;
+  readonly passwordRequired: HTMLInputElement;
+  readonly policy: HTMLSelectElement;
+  readonly upstream: HTMLTextAreaElement;
+  readonly target: HTMLInputElement;
+  private readonly ranges: HTMLTextAreaElement;
+
+  constructor(
+    private readonly section: HTMLElement,
+    private readonly state: SettingsState,
+  ) {
+    this.element = byId<HTMLFormElement>("settings-form", section);
+    this.shareOnLan = this.input("share-on-lan");
+    this.passwordRequired = this.input("password-required");
+    this.policy = byId<HTMLSelectElement>("client-policy", section);
+    this.ranges = byId<HTMLTextAreaElement>("allowed-ranges", section);
+    this.upstream = byId<HTMLTextAreaElement>("upstream", section);
+    this.target = this.input("test-target");
+  }
+
+  /** The policy chosen. */
+  currentPolicy(): ClientPolicy {
+    return policyOf(this.policy.value);
+  }
+
+  /** Checks one field, shows its message (and hint), and answers the message. */
+  checkField(id: string): string | null {
+    const text = this.section.querySelector<Field>(`#${id}`)?.value ?? "";
+    const check = checkFieldText(id, text, this.currentPolicy());
+    // The port and upstream hints depend on the value; the other hints are fixed.
+    if (check.hint !== undefined) showText(byId(`hint-${id}`, this.section), check.hint);
+    this.showError(id, check.error);
+    return check.error;
+  }
+
+  /** Shows a field's message next to it (null clears it). */
+  showError(id: string, message: string | null): void {
+    setFieldError(id, message, this.section);
+  }
+
+  /** The ranges are for the custom policy only. */
+  syncRangesEnabled(): void {
+    this.ranges.disabled = this.currentPolicy() !== "custom";
+  }
+
+  /** Shows these settings, checked, as the form's unedited state. */
+  fill(settings: Settings): void {
+    this.state.loaded = settings;
+    this.write(valuesOf(settings));
+    this.syncRangesEnabled();
+    for (const id of SETTINGS_FIELD_IDS) this.checkField(id);
+    this.state.dirty = false;
+  }
+
+  /** The settings the form describes, or null after showing what is wrong (focus on the first). */
+  collect(): Settings | null {
+    const problems = SETTINGS_FIELD_IDS.filter((id) => this.checkField(id) !== null);
+    const first = problems[0];
+    if (first) {
+      this.focus(first);
+      return null;
+    }
+    return settingsFrom(this.read(), this.state.loaded);
+  }
+
+  focus(id: string): void {
+    this.section.querySelector<HTMLElement>(`#${id}`)?.focus();
+  }
+
+  private input(id: string): HTMLInputElement {
+    return byId<HTMLInputElement>(id, this.section);
+  }
+
+  private timeout(key: TimeoutKey): HTMLInputElement {
+    return this.input(TIMEOUT_IDS[key]);
+  }
+
+  private write(values: FormValues): void {
+    this.input("port").value = values.port;
+    this.shareOnLan.checked = values.shareOnLan;
+    this.passwordRequired.checked = values.passwordRequired;
+    this.policy.value = values.clientPolicy;
+    this.ranges.value = values.allowedRanges;
+    for (const key of TIMEOUT_KEYS) this.timeout(key).value = values.timeouts[key];
+    this.upstream.value = values.upstream;
+    this.input("start-on-launch").checked = values.startServerOnLaunch;
+    this.input("launch-at-login").checked = values.launchAtLogin;
+    this.input("notifications").checked = values.notifications;
+  }
+
+  private read(): FormValues {
+    const timeouts = {} as Record<TimeoutKey, string>;
+    for (const key of TIMEOUT_KEYS) timeouts[key] = this.timeout(key).value;
+    return {
+      port: this.input("port").value,
+      shareOnLan: this.shareOnLan.checked,
+      passwordRequired: this.passwordRequired.checked,
+      clientPolicy: this.policy.value,
+      allowedRanges: this.ranges.value,
+      timeouts,
+      upstream: this.upstream.value,
+      startServerOnLaunch: this.input("start-on-launch").checked,
+      launchAtLogin: this.input("launch-at-login").checked,
+      notifications: this.input("notifications").checked,
+    };
+  }
+}

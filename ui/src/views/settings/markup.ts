@@ -1,0 +1,126 @@
+// The settings view's markup: one form for every setting, the upstream
+// chain test and the "share without a password?" question. The parts, the
+// save errors (errors.ts) and the app's WebDriver tests find these ids:
+// keep them.
+
+import { errorIdFor } from "../../errors";
+import { TIMEOUT_KEYS, timeoutMax, type TimeoutKey } from "../../validate";
+import { TIMEOUT_IDS } from "./model";
+
+const TIMEOUT_LABELS: Record<TimeoutKey, [string, string]> = {
+  handshake: ["Handshake", "Time a client has to greet, sign in and ask."],
+  connect: ["Connect", "Time to reach a destination."],
+  idle: ["Idle connection", "A connection with no traffic for this long is closed (up to a week)."],
+  bind: ["BIND wait", "Time a BIND request waits for its peer."],
+  udpIdle: ["Idle UDP", "A UDP association with no traffic for this long is closed."],
+};
+
+/** The markup around one field: label, control, hint and error slot. */
+function fieldRow(id: string, label: string, control: string, hint = ""): string {
+  return `
+    <div class="field">
+      <label for="${id}">${label}</label>
+      ${control}
+      <p id="hint-${id}" class="hint"${hint ? "" : " hidden"}>${hint}</p>
+      <p id="${errorIdFor(id)}" class="field-error" hidden></p>
+    </div>`;
+}
+
+function checkRow(id: string, label: string, hint = ""): string {
+  return `
+    <div class="field check">
+      <input type="checkbox" id="${id}" aria-describedby="hint-${id} ${errorIdFor(id)}">
+      <label for="${id}">${label}</label>
+      <p id="hint-${id}" class="hint"${hint ? "" : " hidden"}>${hint}</p>
+      <p id="${errorIdFor(id)}" class="field-error" hidden></p>
+    </div>`;
+}
+
+function described(id: string): string {
+  return `aria-describedby="hint-${id} ${errorIdFor(id)}"`;
+}
+
+function timeoutRow(key: TimeoutKey): string {
+  const id = TIMEOUT_IDS[key];
+  const [label, hint] = TIMEOUT_LABELS[key];
+  return fieldRow(
+    id,
+    `${label} (seconds)`,
+    `<input type="number" id="${id}" min="1" max="${timeoutMax(key)}" step="1" inputmode="numeric" required ${described(id)}>`,
+    hint,
+  );
+}
+
+export const MARKUP = `
+  <h2>Settings</h2>
+  <p id="settings-warning" class="message warning" role="alert" hidden></p>
+  <form id="settings-form" novalidate>
+    <fieldset>
+      <legend>Network</legend>
+      ${fieldRow(
+        "port",
+        "Port",
+        `<input type="number" id="port" min="1" max="65535" step="1" inputmode="numeric" required ${described("port")}>`,
+      )}
+      ${checkRow("share-on-lan", "Share on my network", "Other devices on your local network can use the proxy.")}
+      ${checkRow("password-required", "Require a user name and password", "Add the users on the Users page.")}
+      ${fieldRow(
+        "client-policy",
+        "Who may connect",
+        `<select id="client-policy" ${described("client-policy")}>
+          <option value="loopback">Only this computer</option>
+          <option value="lan">This computer and my local network</option>
+          <option value="custom">Only the addresses listed below</option>
+        </select>`,
+      )}
+      ${fieldRow(
+        "allowed-ranges",
+        "Allowed addresses and ranges (one a line)",
+        `<textarea id="allowed-ranges" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("allowed-ranges")}></textarea>`,
+        "For example 192.168.1.0/24, 10.0.0.7 or fd00::/8. Used when “Only the addresses listed below” is chosen.",
+      )}
+    </fieldset>
+    <fieldset>
+      <legend>Time limits</legend>
+      <div class="grid">${TIMEOUT_KEYS.map(timeoutRow).join("")}</div>
+    </fieldset>
+    <fieldset>
+      <legend>Upstream proxies</legend>
+      ${fieldRow(
+        "upstream",
+        "Send traffic through these proxies, nearest first (one URL a line)",
+        `<textarea id="upstream" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" placeholder="socks5://user@host:1080" ${described("upstream")}></textarea>`,
+      )}
+      <div class="field">
+        <label for="test-target">Test destination</label>
+        <div class="inline-controls">
+          <input type="text" id="test-target" value="example.org:443" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("test-target")}>
+          <button type="button" id="test-upstream">Test the saved chain</button>
+        </div>
+        <p id="hint-test-target" class="hint" hidden></p>
+        <p id="${errorIdFor("test-target")}" class="field-error" hidden></p>
+      </div>
+      <div id="upstream-report" class="report" aria-live="polite"></div>
+    </fieldset>
+    <fieldset>
+      <legend>App</legend>
+      ${checkRow("start-on-launch", "Start the proxy when the app starts")}
+      ${checkRow("launch-at-login", "Start the app when I log in")}
+      ${checkRow("notifications", "Show notifications")}
+    </fieldset>
+    <div class="actions">
+      <button type="submit" id="save-settings" class="primary">Save settings</button>
+      <span id="settings-saved" class="saved" role="status"></span>
+    </div>
+    <p id="settings-error" class="message error" role="alert" hidden></p>
+  </form>
+  <dialog id="confirm-share" aria-labelledby="confirm-share-title" aria-describedby="confirm-share-text">
+    <h2 id="confirm-share-title">Share without a password?</h2>
+    <p id="confirm-share-text">No password is required and there is no enabled user, so anyone on your
+      network could use this proxy and reach the internet as you.</p>
+    <div class="actions">
+      <button type="button" id="confirm-share-no" class="primary">Keep it off</button>
+      <button type="button" id="confirm-share-yes">Share anyway</button>
+    </div>
+  </dialog>
+`;

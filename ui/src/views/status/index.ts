@@ -1,0 +1,77 @@
+// The status view: the server's state, a start/stop button, the addresses it
+// listens on and, while sharing, the addresses (and QR codes) for other
+// devices. It redraws only when the Status it is given differs from the last.
+//
+// The parts: model.ts (the Status on screen and the button's state, no DOM),
+// screen.ts (drawing), addresses.ts and qr.ts (the lists), markup.ts.
+
+import * as ipc from "../../ipc";
+import type { Status } from "../../ipc";
+import { messageOf } from "../../errors";
+import { MARKUP } from "./markup";
+import { ServerStatus } from "./model";
+import { StatusScreen } from "./screen";
+
+export { OPEN_WARNING_TEXT } from "./markup";
+
+export interface StatusView {
+  /** Shows a Status (from a call or the status-changed event); does nothing when unchanged. */
+  apply(status: Status): void;
+  /** The Status on screen, or null before the first one. */
+  current(): Status | null;
+  /** Resolves once the first status has been asked for and the event subscribed. */
+  ready: Promise<void>;
+}
+
+export function mountStatus(section: HTMLElement): StatusView {
+  section.innerHTML = MARKUP;
+  const model = new ServerStatus();
+  const screen = new StatusScreen(section, model);
+
+  function apply(status: Status): void {
+    if (model.take(status)) screen.draw(status);
+    else screen.drawError();
+  }
+
+  function failed(message: string): void {
+    model.callError = message;
+    screen.drawError();
+  }
+
+  screen.toggle.addEventListener("click", () => {
+    if (!model.canToggle()) return;
+    const call = model.running() ? ipc.stopServer : ipc.startServer;
+    model.busy = true;
+    screen.drawToggle();
+    call()
+      .then(apply, (reason: unknown) => failed(messageOf(reason)))
+      .finally(() => {
+        model.busy = false;
+        screen.drawToggle();
+      });
+  });
+
+  async function start(): Promise<void> {
+    try {
+      await ipc.onStatusChanged((status) => {
+        model.eventsSeen += 1;
+        apply(status);
+      });
+    } catch (reason) {
+      // Outside the app (a plain browser) there are no events; the calls say why.
+      console.warn("status events unavailable:", messageOf(reason));
+    }
+    const seenBefore = model.eventsSeen;
+    try {
+      const status = await ipc.serverStatus();
+      // An event that arrived meanwhile is newer than this answer.
+      if (model.eventsSeen === seenBefore && status) apply(status);
+    } catch (reason) {
+      failed(`The server's state cannot be read: ${messageOf(reason)}`);
+    }
+    model.loaded = true;
+    screen.drawToggle();
+  }
+
+  return { apply, current: () => model.current, ready: start() };
+}

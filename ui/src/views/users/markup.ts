@@ -1,0 +1,57 @@
+// The users view's markup: the add form, the users table, the rename /
+// set-password dialog and the delete question. The parts and the app's
+// WebDriver tests find these ids and classes: keep them.
+
+export const MARKUP = `
+  <h2>Users</h2>
+  <p class="muted">When “Require a user name and password” is on in Settings, clients sign in
+    as one of the enabled users. Passwords are kept in the system keyring.</p>
+  <p id="keyring-error" class="message error" role="alert" hidden></p>
+  <form id="add-user-form" class="add-user" novalidate>
+    <h3>Add a user</h3>
+    <div class="row">
+      <div class="field">
+        <label for="new-user-name">Name</label>
+        <input type="text" id="new-user-name" autocomplete="off" spellcheck="false" autocapitalize="off" aria-describedby="users-error">
+      </div>
+      <div class="field">
+        <label for="new-user-password">Password</label>
+        <input type="password" id="new-user-password" autocomplete="new-password" aria-describedby="users-error">
+      </div>
+      <button type="submit" id="add-user" class="primary">Add user</button>
+    </div>
+    <p id="users-error" class="field-error" role="alert" hidden></p>
+  </form>
+  <table id="users-table">
+    <caption>Users</caption>
+    <thead>
+      <tr><th scope="col">Name</th><th scope="col">Enabled</th><th scope="col">Actions</th></tr>
+    </thead>
+    <tbody></tbody>
+  </table>
+  <p id="users-empty" class="muted" hidden>There are no users yet.</p>
+
+  <dialog id="edit-user-dialog" aria-labelledby="edit-user-title">
+    <form id="edit-user-form" novalidate>
+      <h2 id="edit-user-title">Rename user</h2>
+      <div class="field">
+        <label for="edit-user-input" id="edit-user-label">New name</label>
+        <input type="text" id="edit-user-input" autocomplete="off" spellcheck="false" autocapitalize="off" aria-describedby="error-edit-user-input">
+        <p id="error-edit-user-input" class="field-error" role="alert" hidden></p>
+      </div>
+      <div class="actions">
+        <button type="submit" id="edit-user-ok" class="primary">Rename</button>
+        <button type="button" id="edit-user-cancel">Cancel</button>
+      </div>
+    </form>
+  </dialog>
+
+  <dialog id="confirm-delete" aria-labelledby="confirm-delete-title" aria-describedby="confirm-delete-text">
+    <h2 id="confirm-delete-title">Delete user?</h2>
+    <p id="confirm-delete-text"></p>
+    <div class="actions">
+      <button type="button" id="confirm-delete-no" class="primary">Cancel</button>
+      <button type="button" id="confirm-delete-yes" class="danger">Delete</button>
+    </div>
+  </dialog>
+`;

@@ -1,0 +1,62 @@
+// The users view's model: the list as last answered, which answer is the
+// latest, and what is wrong with a name or a password. No DOM.
+
+import type { User, UsersView as UsersResult } from "../../ipc";
+import { validatePassword, validateUserName } from "../../validate";
+
+export type EditKind = "rename" | "password";
+
+/** The dialog's task: rename a user, or give it a new password. */
+export interface Editing {
+  kind: EditKind;
+  name: string;
+}
+
+export class UserList {
+  /** The users as last answered. */
+  users: User[] = [];
+  /** The list on screen, as JSON, to redraw only when it changes. */
+  private shown = "";
+  private requests = 0;
+
+  /**
+   * Numbers a new request; the function answers, when the answer comes,
+   * whether that request is still the latest. Answers can arrive out of
+   * order (the list asked for when the view opened may come back after a
+   * change made since): only the latest one counts, so an old list never
+   * undoes a newer change.
+   */
+  ticket(): () => boolean {
+    const mine = ++this.requests;
+    return () => mine === this.requests;
+  }
+
+  /** Takes an answer's users; true when they differ from the list on screen. */
+  take(result: UsersResult): boolean {
+    const list = Array.isArray(result.users) ? result.users : [];
+    this.users = list;
+    const key = JSON.stringify(list);
+    if (key === this.shown) return false;
+    this.shown = key;
+    return true;
+  }
+}
+
+/** What is wrong with a new user name, or null; except is a name it may keep (the one being renamed). */
+export function userNameProblem(name: string, users: readonly User[], except?: string): string | null {
+  const check = validateUserName(name);
+  if (!check.ok) return check.error;
+  if (name !== except && users.some((u) => u.name === name)) return `There is already a user named “${name}”.`;
+  return null;
+}
+
+/** What is wrong with a password, or null. */
+export function passwordProblem(password: string): string | null {
+  const check = validatePassword(password);
+  return check.ok ? null : check.error;
+}
+
+/** What is wrong with the dialog's value for its task, or null. */
+export function editProblem(editing: Editing, value: string, users: readonly User[]): string | null {
+  return editing.kind === "rename" ? userNameProblem(value, users, editing.name) : passwordProblem(value);
+}
