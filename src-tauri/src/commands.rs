@@ -1,22 +1,63 @@
-//! The IPC surface: thin commands that call the actions in `app` and the
-//! stores in `settings` and `users`. Errors come back as values the front
-//! end shows next to the field or on the page.
+//! The IPC surface: thin commands that call the actions and the stores,
+//! each declared in the contract below (see `contract`). Errors come back as
+//! typed values the front end tells apart: field errors for the settings,
+//! a kind and a message for the users, a message for the rest.
 
 use std::time::Duration;
 
-use proxy_core::outbound::{UpstreamChain, UpstreamHop};
+use proxy_core::outbound::chain::{StepReport, UdpReport};
+use proxy_core::outbound::UpstreamChain;
 use proxy_core::protocol::TargetAddr;
-use serde::Serialize;
-use tauri::ipc::Channel;
-use tauri::{AppHandle, Manager, State};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::{Channel, JavaScriptChannelId};
+use tauri::{AppHandle, Emitter, Manager, Webview};
+use tokio::sync::watch;
+use ts_rs::TS;
 
-use crate::app::{self, AppState, Status};
+use crate::actions::{self, AppState};
+use crate::clipboard::Clipboard;
+use crate::contract::{ipc_contract, Args, NoArgs};
 use crate::live::{Live, LiveMessage};
+use crate::logs;
 use crate::settings::{AppSettings, FieldError, UserEntry};
-use crate::{logs, users};
+use crate::status::ServerStatus;
+use crate::users::{self, UserRefusal};
+
+ipc_contract! {
+    server_status(NoArgs) -> ServerStatus, ();
+    start_server(NoArgs) -> ServerStatus, ();
+    stop_server(NoArgs) -> ServerStatus, ();
+    get_settings(NoArgs) -> SettingsView, ();
+    save_settings(SaveSettingsArgs) -> Saved, SaveRefused;
+    list_users(NoArgs) -> UsersView, ();
+    add_user(AddUserArgs) -> UsersView, UserRefusal;
+    rename_user(RenameUserArgs) -> UsersView, UserRefusal;
+    set_password(SetPasswordArgs) -> UsersView, UserRefusal;
+    set_user_enabled(SetUserEnabledArgs) -> UsersView, UserRefusal;
+    delete_user(UserNameArgs) -> UsersView, UserRefusal;
+    read_logs(ReadLogsArgs) -> Vec<String>, ();
+    qr_code(TextArgs) -> String, Refused;
+    copy_text(TextArgs) -> (), Refused;
+    test_upstream(TestUpstreamArgs) -> UpstreamTest, Refused;
+    watch_live(WatchLiveArgs) -> (), ();
+    unwatch_live(UnwatchLiveArgs) -> (), ();
+    close_session(SessionIdArgs) -> bool, ();
+    close_all_sessions(NoArgs) -> u32, ();
+}
+
+/// The event every status change is announced with, to the window.
+pub const STATUS_EVENT: &str = "status-changed";
+
+/// Announces every status change to the window as [`STATUS_EVENT`].
+pub async fn announce_status(app: AppHandle, mut status: watch::Receiver<ServerStatus>) {
+    while status.changed().await.is_ok() {
+        let current = status.borrow_and_update().clone();
+        let _ = app.emit(STATUS_EVENT, current);
+    }
+}
 
 /// The settings and the warning from loading them.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
     settings: AppSettings,
@@ -24,21 +65,27 @@ pub struct SettingsView {
 }
 
 /// Saved settings and the server's status after applying them.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Saved {
     settings: AppSettings,
-    status: Status,
+    status: ServerStatus,
 }
 
-/// Why settings were not saved.
-#[derive(Serialize)]
+/// Why settings were not saved: each error names its field.
+#[derive(Serialize, TS)]
 pub struct SaveRefused {
     errors: Vec<FieldError>,
 }
 
+impl SaveRefused {
+    fn one(field: &str, message: String) -> Self {
+        SaveRefused { errors: vec![FieldError { field: field.to_owned(), message }] }
+    }
+}
+
 /// The users and whether the keyring answers.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct UsersView {
     users: Vec<UserEntry>,
@@ -46,7 +93,7 @@ pub struct UsersView {
 }
 
 /// A refusal with a message for the page.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct Refused {
     message: String,
 }
@@ -57,180 +104,76 @@ impl Refused {
     }
 }
 
-#[tauri::command]
-pub async fn server_status(state: State<'_, AppState>) -> Result<Status, ()> {
-    // The page asks for the status first thing: that is when the window is
-    // ready, which scripts/measure-app times.
-    static READY: std::sync::Once = std::sync::Once::new();
-    READY.call_once(|| tracing::info!("window ready"));
-    Ok(state.inner.lock().await.status.clone())
+#[derive(Deserialize, TS)]
+pub struct SaveSettingsArgs {
+    settings: AppSettings,
 }
 
-#[tauri::command]
-pub async fn start_server(app: AppHandle) -> Result<Status, ()> {
-    Ok(app::start(&app).await)
-}
-
-#[tauri::command]
-pub async fn stop_server(app: AppHandle) -> Result<Status, ()> {
-    Ok(app::stop(&app).await)
-}
-
-#[tauri::command]
-pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, ()> {
-    let inner = state.inner.lock().await;
-    Ok(SettingsView { settings: inner.settings.clone(), warning: inner.settings_warning.clone() })
-}
-
-#[tauri::command]
-pub async fn save_settings(app: AppHandle, settings: AppSettings) -> Result<Saved, SaveRefused> {
-    let mut settings = settings;
-    let errors = settings.validate();
-    if !errors.is_empty() {
-        return Err(SaveRefused { errors });
-    }
-    // Hop passwords typed into a URL go to the keyring; the file keeps the
-    // URL without them.
-    let mut upstream = Vec::with_capacity(settings.upstream.len());
-    for url in &settings.upstream {
-        let mut hop: UpstreamHop =
-            url.trim().parse().map_err(|e: proxy_core::outbound::hop::HopParseError| {
-                SaveRefused {
-                    errors: vec![FieldError { field: "upstream".into(), message: e.to_string() }],
-                }
-            })?;
-        let (credentials, secret) = hop.credentials.clone().take_password();
-        hop.credentials = credentials;
-        if let Some(secret) = secret {
-            users::set_hop_password(&hop, &secret).map_err(|e| SaveRefused {
-                errors: vec![FieldError { field: "upstream".into(), message: e.to_string() }],
-            })?;
-        }
-        upstream.push(hop.to_url_with_secret());
-    }
-    settings.upstream = upstream;
-    set_autostart(&app, settings.launch_at_login);
-    let status = app::apply_settings(&app, settings.clone()).await.map_err(|message| {
-        SaveRefused { errors: vec![FieldError { field: "general".into(), message }] }
-    })?;
-    Ok(Saved { settings, status })
-}
-
-#[tauri::command]
-pub async fn list_users(state: State<'_, AppState>) -> Result<UsersView, ()> {
-    let users = state.inner.lock().await.settings.users.clone();
-    Ok(UsersView { users, keyring_error: users::probe().err().map(|e| e.to_string()) })
-}
-
-#[tauri::command]
-pub async fn add_user(
-    app: AppHandle,
+#[derive(Deserialize, TS)]
+pub struct AddUserArgs {
     name: String,
     password: String,
-) -> Result<UsersView, Refused> {
-    check_name(&name)?;
-    check_password(&password)?;
-    change_users(&app, |list| {
-        if list.iter().any(|u| u.name == name) {
-            return Err(Refused::new(format!("There is already a user named \"{name}\".")));
-        }
-        users::set_user_password(&name, &password).map_err(|e| Refused::new(e.to_string()))?;
-        list.push(UserEntry { name: name.clone(), enabled: true });
-        Ok(None)
-    })
-    .await
 }
 
-#[tauri::command]
-pub async fn rename_user(app: AppHandle, from: String, to: String) -> Result<UsersView, Refused> {
-    check_name(&to)?;
-    change_users(&app, |list| {
-        if list.iter().any(|u| u.name == to) {
-            return Err(Refused::new(format!("There is already a user named \"{to}\".")));
-        }
-        let Some(user) = list.iter_mut().find(|u| u.name == from) else {
-            return Err(Refused::new(format!("There is no user named \"{from}\".")));
-        };
-        let password =
-            users::user_password(&from).map_err(|e| Refused::new(e.to_string()))?.ok_or_else(
-                || Refused::new(format!("The keyring holds no password for \"{from}\".")),
-            )?;
-        users::set_user_password(&to, &password).map_err(|e| Refused::new(e.to_string()))?;
-        user.name = to.clone();
-        // The old name's password goes once the new list is saved.
-        Ok(Some(from.clone()))
-    })
-    .await
+#[derive(Deserialize, TS)]
+pub struct RenameUserArgs {
+    from: String,
+    to: String,
 }
 
-#[tauri::command]
-pub async fn set_password(
-    app: AppHandle,
+#[derive(Deserialize, TS)]
+pub struct SetPasswordArgs {
     name: String,
     password: String,
-) -> Result<UsersView, Refused> {
-    check_password(&password)?;
-    change_users(&app, |list| {
-        if !list.iter().any(|u| u.name == name) {
-            return Err(Refused::new(format!("There is no user named \"{name}\".")));
-        }
-        users::set_user_password(&name, &password).map_err(|e| Refused::new(e.to_string()))?;
-        Ok(None)
-    })
-    .await
 }
 
-#[tauri::command]
-pub async fn set_user_enabled(
-    app: AppHandle,
+#[derive(Deserialize, TS)]
+pub struct SetUserEnabledArgs {
     name: String,
     enabled: bool,
-) -> Result<UsersView, Refused> {
-    change_users(&app, |list| match list.iter_mut().find(|u| u.name == name) {
-        Some(user) => {
-            user.enabled = enabled;
-            Ok(None)
-        }
-        None => Err(Refused::new(format!("There is no user named \"{name}\"."))),
-    })
-    .await
 }
 
-#[tauri::command]
-pub async fn delete_user(app: AppHandle, name: String) -> Result<UsersView, Refused> {
-    change_users(&app, |list| {
-        let before = list.len();
-        list.retain(|u| u.name != name);
-        if list.len() == before {
-            return Err(Refused::new(format!("There is no user named \"{name}\".")));
-        }
-        Ok(Some(name.clone()))
-    })
-    .await
+#[derive(Deserialize, TS)]
+pub struct UserNameArgs {
+    name: String,
 }
 
-#[tauri::command]
-pub async fn read_logs(state: State<'_, AppState>, level: String) -> Result<Vec<String>, ()> {
-    Ok(logs::tail(&state.log_dir, &level))
+#[derive(Deserialize, TS)]
+pub struct ReadLogsArgs {
+    #[ts(type = "\"error\" | \"warn\" | \"info\" | \"debug\"")]
+    level: String,
 }
 
-#[tauri::command]
-pub fn qr_code(text: String) -> Result<String, Refused> {
-    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| Refused::new(e.to_string()))?;
-    Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(160, 160).build())
+#[derive(Deserialize, TS)]
+pub struct TextArgs {
+    text: String,
 }
 
-#[tauri::command]
-pub fn copy_text(app: AppHandle, text: String) -> Result<(), Refused> {
-    if copy_to_clipboard(&app, &text) {
-        Ok(())
-    } else {
-        Err(Refused::new("The clipboard cannot be reached."))
-    }
+#[derive(Deserialize, TS)]
+pub struct TestUpstreamArgs {
+    target: String,
+}
+
+#[derive(Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchLiveArgs {
+    #[ts(type = "Channel<LiveMessage>")]
+    on_message: JavaScriptChannelId,
+}
+
+#[derive(Deserialize, TS)]
+pub struct UnwatchLiveArgs {
+    /// The id of the channel that watched.
+    channel: u32,
+}
+
+#[derive(Deserialize, TS)]
+pub struct SessionIdArgs {
+    id: u64,
 }
 
 /// One step of an upstream test, for the page.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct Step {
     name: String,
     ok: bool,
@@ -239,15 +182,16 @@ pub struct Step {
 }
 
 /// The UDP part of an upstream test.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct UdpStep {
+    #[ts(type = "\"ok\" | \"failed\" | \"unsupported\"")]
     status: &'static str,
     millis: Option<f64>,
     detail: Option<String>,
 }
 
 /// The result of an upstream test.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct UpstreamTest {
     hops: Vec<Step>,
     target: Step,
@@ -255,26 +199,139 @@ pub struct UpstreamTest {
 }
 
 #[tauri::command]
-pub async fn test_upstream(
-    state: State<'_, AppState>,
-    target: String,
+async fn server_status(app: AppHandle, _: Args<NoArgs>) -> Result<ServerStatus, ()> {
+    // The page asks for the status first thing: that is when the window is
+    // ready, which scripts/measure-app times.
+    static READY: std::sync::Once = std::sync::Once::new();
+    READY.call_once(|| tracing::info!("window ready"));
+    Ok(app.state::<AppState>().status())
+}
+
+#[tauri::command]
+async fn start_server(app: AppHandle, _: Args<NoArgs>) -> Result<ServerStatus, ()> {
+    Ok(actions::start(&app).await)
+}
+
+#[tauri::command]
+async fn stop_server(app: AppHandle, _: Args<NoArgs>) -> Result<ServerStatus, ()> {
+    Ok(actions::stop(&app).await)
+}
+
+#[tauri::command]
+async fn get_settings(app: AppHandle, _: Args<NoArgs>) -> Result<SettingsView, ()> {
+    let state = app.state::<AppState>();
+    let inner = state.inner.lock().await;
+    Ok(SettingsView { settings: inner.settings.clone(), warning: inner.settings_warning.clone() })
+}
+
+#[tauri::command]
+async fn save_settings(
+    app: AppHandle,
+    Args(args): Args<SaveSettingsArgs>,
+) -> Result<Saved, SaveRefused> {
+    let mut settings = args.settings;
+    let errors = settings.validate();
+    if !errors.is_empty() {
+        return Err(SaveRefused { errors });
+    }
+    settings.upstream = users::store_hop_passwords(&settings.upstream)
+        .map_err(|e| SaveRefused { errors: vec![e] })?;
+    set_autostart(&app, settings.launch_at_login);
+    let status = actions::apply_settings(&app, settings.clone())
+        .await
+        .map_err(|message| SaveRefused::one("general", message))?;
+    Ok(Saved { settings, status })
+}
+
+#[tauri::command]
+async fn list_users(app: AppHandle, _: Args<NoArgs>) -> Result<UsersView, ()> {
+    let users = app.state::<AppState>().inner.lock().await.settings.users.clone();
+    Ok(UsersView { users, keyring_error: users::probe().err().map(|e| e.to_string()) })
+}
+
+#[tauri::command]
+async fn add_user(app: AppHandle, Args(args): Args<AddUserArgs>) -> Result<UsersView, UserRefusal> {
+    users_view(
+        actions::change_users(&app, |list| users::add(list, &args.name, &args.password)).await,
+    )
+}
+
+#[tauri::command]
+async fn rename_user(
+    app: AppHandle,
+    Args(args): Args<RenameUserArgs>,
+) -> Result<UsersView, UserRefusal> {
+    users_view(actions::change_users(&app, |list| users::rename(list, &args.from, &args.to)).await)
+}
+
+#[tauri::command]
+async fn set_password(
+    app: AppHandle,
+    Args(args): Args<SetPasswordArgs>,
+) -> Result<UsersView, UserRefusal> {
+    let change =
+        |list: &mut Vec<UserEntry>| users::change_password(list, &args.name, &args.password);
+    users_view(actions::change_users(&app, change).await)
+}
+
+#[tauri::command]
+async fn set_user_enabled(
+    app: AppHandle,
+    Args(args): Args<SetUserEnabledArgs>,
+) -> Result<UsersView, UserRefusal> {
+    let change = |list: &mut Vec<UserEntry>| users::set_enabled(list, &args.name, args.enabled);
+    users_view(actions::change_users(&app, change).await)
+}
+
+#[tauri::command]
+async fn delete_user(
+    app: AppHandle,
+    Args(args): Args<UserNameArgs>,
+) -> Result<UsersView, UserRefusal> {
+    users_view(actions::change_users(&app, |list| users::delete(list, &args.name)).await)
+}
+
+#[tauri::command]
+async fn read_logs(app: AppHandle, Args(args): Args<ReadLogsArgs>) -> Result<Vec<String>, ()> {
+    Ok(logs::tail(&app.state::<AppState>().log_dir, &args.level))
+}
+
+#[tauri::command]
+async fn qr_code(_app: AppHandle, Args(args): Args<TextArgs>) -> Result<String, Refused> {
+    let code =
+        qrcode::QrCode::new(args.text.as_bytes()).map_err(|e| Refused::new(e.to_string()))?;
+    Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(160, 160).build())
+}
+
+#[tauri::command]
+async fn copy_text(app: AppHandle, Args(args): Args<TextArgs>) -> Result<(), Refused> {
+    if app.state::<Clipboard>().copy(&args.text) {
+        Ok(())
+    } else {
+        Err(Refused::new("The clipboard cannot be reached."))
+    }
+}
+
+#[tauri::command]
+async fn test_upstream(
+    app: AppHandle,
+    Args(args): Args<TestUpstreamArgs>,
 ) -> Result<UpstreamTest, Refused> {
     let target: TargetAddr =
-        target.parse().map_err(|_| Refused::new("Enter the test target as host:port."))?;
-    let settings = state.inner.lock().await.settings.clone();
+        args.target.parse().map_err(|_| Refused::new("Enter the test target as host:port."))?;
+    let settings = app.state::<AppState>().inner.lock().await.settings.clone();
     let config = settings.to_config(|hop| users::hop_password(hop).ok().flatten());
     if config.upstream.chain.is_empty() {
         return Err(Refused::new("There is no upstream proxy to test."));
     }
     let report =
         UpstreamChain::new(config.upstream.chain).check(&target, Duration::from_secs(10)).await;
-    let step = |s: &proxy_core::outbound::chain::StepReport| Step {
+    let step = |s: &StepReport| Step {
         name: s.name.clone(),
         ok: s.outcome.is_ok(),
         millis: s.outcome.as_ref().ok().map(|d| d.as_secs_f64() * 1000.0),
         error: s.outcome.as_ref().err().cloned(),
     };
-    use proxy_core::outbound::chain::UdpReport;
     let udp = match &report.udp {
         UdpReport::Ok(d) => {
             UdpStep { status: "ok", millis: Some(d.as_secs_f64() * 1000.0), detail: None }
@@ -291,55 +348,45 @@ pub async fn test_upstream(
     })
 }
 
-/// Puts `text` on the clipboard; `false` when there is none.
-pub fn copy_to_clipboard(app: &AppHandle, text: &str) -> bool {
-    let state = app.state::<AppState>();
-    let Ok(mut slot) = state.clipboard.lock() else {
-        return false;
-    };
-    if slot.is_none() {
-        *slot = arboard::Clipboard::new().ok();
-    }
-    slot.as_mut().is_some_and(|c| c.set_text(text.to_owned()).is_ok())
-}
-
-/// Changes the user list and saves it. `change` may name a user whose
-/// password to forget: that happens only once the new list is saved, so a
-/// failed save never leaves a listed user without a password.
-async fn change_users(
-    app: &AppHandle,
-    change: impl FnOnce(&mut Vec<UserEntry>) -> Result<Option<String>, Refused>,
-) -> Result<UsersView, Refused> {
-    let state = app.state::<AppState>();
-    let mut inner = state.inner.lock().await;
-    let mut settings = inner.settings.clone();
-    let forget = change(&mut settings.users)?;
-    state
-        .file
-        .save(&settings)
-        .map_err(|e| Refused::new(format!("The users could not be saved: {e}")))?;
-    if let Some(name) = forget {
-        if let Err(e) = users::delete_user_password(&name) {
-            tracing::warn!(user = %name, "an unused password stays in the keyring: {e}");
-        }
-    }
-    inner.settings = settings;
-    app::refresh_server(app, &mut inner).await;
-    Ok(UsersView { users: inner.settings.users.clone(), keyring_error: None })
-}
-
-fn check_name(name: &str) -> Result<(), Refused> {
-    if name.is_empty() || name.len() > 255 {
-        return Err(Refused::new("A user name is 1 to 255 bytes long."));
-    }
+/// The Connections view starts watching: a full reset comes at once on
+/// `onMessage`, then what changed, once a second, while the window shows.
+#[tauri::command]
+async fn watch_live(
+    app: AppHandle,
+    webview: Webview,
+    Args(args): Args<WatchLiveArgs>,
+) -> Result<(), ()> {
+    let channel: Channel<LiveMessage> = args.on_message.channel_on(webview);
+    app.state::<Live>().watch(channel);
     Ok(())
 }
 
-fn check_password(password: &str) -> Result<(), Refused> {
-    if password.is_empty() || password.len() > 255 {
-        return Err(Refused::new("A password is 1 to 255 bytes long."));
-    }
+/// The view that watches on `channel` stops (it is hidden, or another view
+/// is shown).
+#[tauri::command]
+async fn unwatch_live(app: AppHandle, Args(args): Args<UnwatchLiveArgs>) -> Result<(), ()> {
+    app.state::<Live>().unwatch(args.channel);
     Ok(())
+}
+
+/// Ends one session; `false` when it had already ended.
+#[tauri::command]
+async fn close_session(app: AppHandle, Args(args): Args<SessionIdArgs>) -> Result<bool, ()> {
+    let closed = app.state::<AppState>().monitor.close(args.id);
+    tracing::info!(id = args.id, closed, "session closed from the window");
+    Ok(closed)
+}
+
+/// Ends every open session; returns how many there were.
+#[tauri::command]
+async fn close_all_sessions(app: AppHandle, _: Args<NoArgs>) -> Result<u32, ()> {
+    let count = app.state::<AppState>().monitor.close_all();
+    tracing::info!(count, "all sessions closed from the window");
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
+fn users_view(changed: Result<Vec<UserEntry>, users::UserError>) -> Result<UsersView, UserRefusal> {
+    changed.map(|users| UsersView { users, keyring_error: None }).map_err(UserRefusal::from)
 }
 
 fn set_autostart(app: &AppHandle, on: bool) {
@@ -351,34 +398,51 @@ fn set_autostart(app: &AppHandle, on: bool) {
     }
 }
 
-/// The Connections view starts watching: a full reset comes at once on
-/// `on_message`, then what changed, once a second, while the window shows.
-#[tauri::command]
-pub async fn watch_live(live: State<'_, Live>, on_message: Channel<LiveMessage>) -> Result<(), ()> {
-    live.watch(on_message);
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::Declarations;
 
-/// The view that watches on `channel` stops (it is hidden, or another view
-/// is shown).
-#[tauri::command]
-pub async fn unwatch_live(live: State<'_, Live>, channel: u32) -> Result<(), ()> {
-    live.unwatch(channel);
-    Ok(())
-}
+    const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
 
-/// Ends one session; `false` when it had already ended.
-#[tauri::command]
-pub async fn close_session(live: State<'_, Live>, id: u64) -> Result<bool, ()> {
-    let closed = live.monitor().close(id);
-    tracing::info!(id, closed, "session closed from the window");
-    Ok(closed)
-}
+    /// The whole of ui/src/bindings.ts, from the contract.
+    fn bindings() -> String {
+        let mut decls = Declarations::new();
+        let commands = contract_typescript(&mut decls);
+        decls.add::<ServerStatus>();
+        // What the live view's channel carries (WatchLiveArgs names it).
+        decls.add::<LiveMessage>();
+        let events = format!(
+            "export type Events = {{\n  \"{STATUS_EVENT}\": {};\n}};\n",
+            <ServerStatus as TS>::name(decls.cfg())
+        );
+        let mut out = String::from(
+            "// Generated from src-tauri (src/commands.rs, the IPC contract) by\n\
+             // `UPDATE_BINDINGS=1 cargo test -p socksbox-app bindings`. Do not edit.\n\n\
+             import type { Channel } from \"@tauri-apps/api/core\";\n\n",
+        );
+        for decl in decls.finish() {
+            out.push_str(&decl);
+            out.push_str("\n\n");
+        }
+        out.push_str(&commands);
+        out.push('\n');
+        out.push_str(&events);
+        out
+    }
 
-/// Ends every open session; returns how many there were.
-#[tauri::command]
-pub async fn close_all_sessions(live: State<'_, Live>) -> Result<usize, ()> {
-    let count = live.monitor().close_all();
-    tracing::info!(count, "all sessions closed from the window");
-    Ok(count)
+    #[test]
+    fn bindings_are_current() {
+        let wanted = bindings();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(BINDINGS, &wanted).unwrap();
+            return;
+        }
+        let current = std::fs::read_to_string(BINDINGS).unwrap_or_default();
+        assert!(
+            current == wanted,
+            "ui/src/bindings.ts is not what the Rust types say: run \
+             `UPDATE_BINDINGS=1 cargo test -p socksbox-app bindings` and commit it"
+        );
+    }
 }

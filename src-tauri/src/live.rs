@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use proxy_core::monitor::{ClosedSession, Protocol, Route, CLOSED_KEPT};
 use proxy_core::protocol::socks5::Command;
@@ -20,9 +20,12 @@ use proxy_core::{Monitor, MonitorSnapshot, SessionSnapshot, Totals, UserTotals};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager};
+use tokio::sync::watch;
+use ts_rs::TS;
 
-use crate::app::{self, Status};
-use crate::tray;
+use crate::format::{epoch_ms, rate};
+use crate::notify::Notifier;
+use crate::status::{ServerStatus, Summary};
 
 /// How often the task samples.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -39,13 +42,14 @@ pub type Point = (u64, u64, u64);
 pub type Change = (u64, u64, u64, u64, u64);
 
 /// An open session, as the view shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Row {
     pub id: u64,
     pub client: String,
     pub user: Option<String>,
     pub protocol: &'static str,
+    #[ts(type = "\"CONNECT\" | \"BIND\" | \"UDP\"")]
     pub command: &'static str,
     pub target: String,
     pub route: String,
@@ -58,7 +62,7 @@ pub struct Row {
 }
 
 /// A closed session with its totals (its rates are 0).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ClosedRow {
     pub seq: u64,
@@ -68,17 +72,51 @@ pub struct ClosedRow {
     pub session: Row,
 }
 
-/// Totals since the app started: the monitor's, and when counting began.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Totals since the app started, and when counting began.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct TotalsRow {
-    #[serde(flatten)]
-    pub totals: Totals,
+    /// Bytes up, of sessions open and closed.
+    pub bytes_up: u64,
+    /// Bytes down, of sessions open and closed.
+    pub bytes_down: u64,
+    /// Sessions open now.
+    pub active_sessions: u64,
+    /// Sessions ever registered.
+    pub sessions: u64,
+    /// Connections closed because the client's address is not allowed.
+    pub refused_clients: u64,
+    /// Failed username/password attempts.
+    pub auth_failures: u64,
     /// When counting began, in milliseconds since the Unix epoch.
     pub since: u64,
 }
 
+/// One user's figures (`user` is `None` for the sessions without one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRow {
+    pub user: Option<String>,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub sessions: u64,
+    pub active: u64,
+}
+
+impl From<&UserTotals> for UserRow {
+    fn from(u: &UserTotals) -> Self {
+        UserRow {
+            user: u.user.clone(),
+            bytes_up: u.bytes_up,
+            bytes_down: u.bytes_down,
+            sessions: u.sessions,
+            active: u.active,
+        }
+    }
+}
+
 /// Everything the view needs to draw from nothing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Reset {
     pub at: u64,
@@ -87,13 +125,13 @@ pub struct Reset {
     /// How many closed sessions the view keeps.
     pub closed_limit: usize,
     pub totals: TotalsRow,
-    pub users: Vec<UserTotals>,
+    pub users: Vec<UserRow>,
     /// The graph's points, oldest first.
     pub history: Vec<Point>,
 }
 
 /// What changed since the previous message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Tick {
     pub at: u64,
@@ -103,22 +141,17 @@ pub struct Tick {
     pub closed: Vec<ClosedRow>,
     pub totals: TotalsRow,
     /// Only when some user's figures changed.
-    pub users: Option<Vec<UserTotals>>,
+    pub users: Option<Vec<UserRow>>,
     /// The graph's new point.
     pub point: Point,
 }
 
 /// A message on the view's channel.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum LiveMessage {
     Reset(Reset),
     Tick(Tick),
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn epoch_ms(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 fn command_name(command: Command) -> &'static str {
@@ -173,17 +206,19 @@ fn closed_row(closed: &ClosedSession) -> ClosedRow {
 }
 
 fn totals_row(totals: &Totals, since: SystemTime) -> TotalsRow {
-    TotalsRow { totals: *totals, since: epoch_ms(since) }
+    TotalsRow {
+        bytes_up: totals.bytes_up,
+        bytes_down: totals.bytes_down,
+        active_sessions: totals.active_sessions,
+        sessions: totals.sessions,
+        refused_clients: totals.refused_clients,
+        auth_failures: totals.auth_failures,
+        since: epoch_ms(since),
+    }
 }
 
-/// The bytes-per-second rate of a counter that went from `before` to
-/// `after` in `elapsed`; 0 when no time passed or the counter went back.
-pub fn rate(before: u64, after: u64, elapsed: Duration) -> u64 {
-    let seconds = elapsed.as_secs_f64();
-    if seconds <= 0.0 {
-        return 0;
-    }
-    (after.saturating_sub(before) as f64 / seconds).round() as u64
+fn user_rows(users: &[UserTotals]) -> Vec<UserRow> {
+    users.iter().map(UserRow::from).collect()
 }
 
 /// Remembers what the view was last sent and turns the next snapshot into
@@ -231,7 +266,7 @@ impl Differ {
             closed: closed.iter().map(closed_row).collect(),
             closed_limit: CLOSED_KEPT,
             totals: totals_row(&snapshot.totals, since),
-            users: self.users.clone(),
+            users: user_rows(&self.users),
             history,
         })
     }
@@ -277,8 +312,8 @@ impl Differ {
         let users = if snapshot.users == self.users {
             None
         } else {
-            self.users = snapshot.users.clone();
-            Some(snapshot.users)
+            self.users = snapshot.users;
+            Some(user_rows(&self.users))
         };
         LiveMessage::Tick(Tick {
             at: epoch_ms(now),
@@ -332,8 +367,13 @@ struct LiveInner {
     history: VecDeque<Point>,
     last: Option<(Instant, Totals)>,
     watcher: Option<Watcher>,
-    status: Status,
-    summary: String,
+}
+
+/// The tray's text: its menu's first line and its tooltip.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrayText {
+    pub line: String,
+    pub tooltip: String,
 }
 
 /// The sampler's state, managed by Tauri.
@@ -341,11 +381,14 @@ pub struct Live {
     monitor: Monitor,
     since: SystemTime,
     inner: Mutex<LiveInner>,
+    status: watch::Receiver<ServerStatus>,
+    tray_text: watch::Sender<TrayText>,
 }
 
 impl Live {
-    /// A sampler over `monitor`, which the server is started with.
-    pub fn new(monitor: Monitor) -> Self {
+    /// A sampler over `monitor`, which the server is started with,
+    /// following the server's `status`.
+    pub fn new(monitor: Monitor, status: watch::Receiver<ServerStatus>) -> Self {
         Live {
             monitor,
             since: SystemTime::now(),
@@ -353,15 +396,15 @@ impl Live {
                 history: VecDeque::with_capacity(HISTORY_POINTS),
                 last: None,
                 watcher: None,
-                status: Status::stopped(),
-                summary: String::new(),
             }),
+            status,
+            tray_text: watch::Sender::new(TrayText::default()),
         }
     }
 
-    /// The monitor every server of this app registers its sessions in.
-    pub fn monitor(&self) -> &Monitor {
-        &self.monitor
+    /// The tray's text, whenever it changes.
+    pub fn tray_text(&self) -> watch::Receiver<TrayText> {
+        self.tray_text.subscribe()
     }
 
     fn lock(&self) -> MutexGuard<'_, LiveInner> {
@@ -394,19 +437,31 @@ impl Live {
         self.lock().watcher.is_some()
     }
 
-    /// Takes a new status for the tray's summary.
-    pub fn set_status(&self, app: &AppHandle, status: &Status) {
+    /// The server's status changed: the tray's text follows at once.
+    fn status_changed(&self) {
         let totals = self.monitor.totals();
-        let changed = {
-            let mut inner = self.lock();
-            inner.status = status.clone();
-            let point = inner.history.back().copied().unwrap_or_default();
-            summary_change(&mut inner, &totals, point)
+        let point = self.lock().history.back().copied().unwrap_or_default();
+        self.publish_tray_text(&totals, point);
+    }
+
+    /// Publishes the tray's text when it changed (the tray follows the
+    /// channel on its own task; the sampler never calls the tray).
+    fn publish_tray_text(&self, totals: &Totals, point: Point) {
+        let status = self.status.borrow().clone();
+        let summary = Summary {
+            status: &status,
+            connections: totals.active_sessions,
+            rate_up: point.1,
+            rate_down: point.2,
         };
-        // The tray runs on the main thread: never call it holding the lock.
-        if let Some((line, tooltip)) = changed {
-            tray::show_summary(app, &line, &tooltip);
-        }
+        let text = TrayText { line: summary.line(), tooltip: summary.tooltip() };
+        self.tray_text.send_if_modified(|current| {
+            let changed = *current != text;
+            if changed {
+                *current = text;
+            }
+            changed
+        });
     }
 
     /// One tick: history, tray, refused passwords, and the view when it
@@ -417,7 +472,7 @@ impl Live {
         // the counters alone.
         let snapshot = visible.then(|| self.monitor.snapshot());
         let totals = snapshot.as_ref().map_or_else(|| self.monitor.totals(), |s| s.totals);
-        let (changed, refused) = {
+        let (point, refused) = {
             let mut inner = self.lock();
             let point = match inner.last {
                 Some((then, before)) => {
@@ -436,7 +491,6 @@ impl Live {
                 inner.history.pop_front();
             }
             inner.history.push_back(point);
-            let changed = summary_change(&mut inner, &totals, point);
             match (snapshot, inner.watcher.as_mut()) {
                 (Some(snapshot), Some(_)) => self.send(&mut inner, snapshot, Some(point)),
                 (None, Some(watcher)) => {
@@ -447,13 +501,11 @@ impl Live {
                 }
                 (_, None) => {}
             }
-            (changed, refused)
+            (point, refused)
         };
-        if let Some((line, tooltip)) = changed {
-            tray::show_summary(app, &line, &tooltip);
-        }
+        self.publish_tray_text(&totals, point);
         if refused {
-            app::refused_passwords(app, totals.auth_failures);
+            app.state::<Notifier>().refused_passwords(totals.auth_failures);
         }
     }
 
@@ -474,38 +526,27 @@ impl Live {
     }
 }
 
-/// The tray's summary line and tooltip, when they differ from the last
-/// ones shown.
-fn summary_change(
-    inner: &mut LiveInner,
-    totals: &Totals,
-    point: Point,
-) -> Option<(String, String)> {
-    let summary = tray::Summary {
-        status: &inner.status,
-        connections: totals.active_sessions,
-        rate_up: point.1,
-        rate_down: point.2,
-    };
-    let tooltip = summary.tooltip();
-    if tooltip == inner.summary {
-        return None;
-    }
-    let line = summary.line();
-    inner.summary.clone_from(&tooltip);
-    Some((line, tooltip))
-}
-
 /// Samples once a second for the life of the app.
+/// A change of the server's status refreshes the tray's text at once.
 pub async fn run(app: AppHandle) {
     let mut interval = tokio::time::interval(TICK);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut status = app.state::<Live>().status.clone();
     loop {
-        interval.tick().await;
-        let live = app.state::<Live>();
-        // Asked outside the lock: the window answers from the main thread.
-        let visible = live.watched() && window_shown(&app);
-        live.tick(&app, visible);
+        tokio::select! {
+            _ = interval.tick() => {
+                let live = app.state::<Live>();
+                // Asked outside the lock: the window answers from the main thread.
+                let visible = live.watched() && window_shown(&app);
+                live.tick(&app, visible);
+            }
+            changed = status.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                app.state::<Live>().status_changed();
+            }
+        }
     }
 }
 
@@ -515,31 +556,12 @@ fn window_shown(app: &AppHandle) -> bool {
     })
 }
 
-/// Byte rates and sizes in decimal units, as the view writes them:
-/// "0 B", "950 B", "1.2 kB", "34 MB".
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 999.5 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if value < 9.95 {
-        format!("{value:.1} {}", UNITS[unit])
-    } else {
-        format!("{value:.0} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::SocketAddr;
     use std::sync::Arc;
+    use std::time::UNIX_EPOCH;
 
     fn session(id: u64, up: u64, down: u64) -> SessionSnapshot {
         SessionSnapshot {
@@ -667,14 +689,6 @@ mod tests {
     }
 
     #[test]
-    fn rates_divide_by_the_real_interval() {
-        assert_eq!(rate(0, 3_000, Duration::from_millis(1_500)), 2_000);
-        assert_eq!(rate(100, 100, Duration::from_secs(1)), 0);
-        assert_eq!(rate(500, 100, Duration::from_secs(1)), 0, "a counter never goes back");
-        assert_eq!(rate(0, 100, Duration::ZERO), 0);
-    }
-
-    #[test]
     fn messages_are_tagged_for_the_view() {
         let mut differ = Differ::default();
         let reset = differ.reset(snapshot(1, vec![session(1, 2, 3)]), &[], vec![], T, T);
@@ -699,17 +713,6 @@ mod tests {
         let chain = Route::Chain(vec!["socks5://a:1".into(), "socks4://b:2".into()]);
         assert_eq!(route_text(&chain), "via socks5://a:1 → socks4://b:2");
         assert_eq!(route_text(&Route::Refused), "refused");
-    }
-
-    #[test]
-    fn bytes_read_in_decimal_units() {
-        assert_eq!(format_bytes(0), "0 B");
-        assert_eq!(format_bytes(999), "999 B");
-        assert_eq!(format_bytes(1_000), "1.0 kB");
-        assert_eq!(format_bytes(1_260), "1.3 kB");
-        assert_eq!(format_bytes(34_000_000), "34 MB");
-        assert_eq!(format_bytes(999_999), "1.0 MB");
-        assert_eq!(format_bytes(5_000_000_000_000_000_000), "5000 PB");
     }
 
     /// A session through a real server on `monitor`, closed again; waits
@@ -775,7 +778,7 @@ mod tests {
             panic!("expected a reset")
         };
         assert_eq!(again.closed.len(), 2);
-        assert_eq!(again.totals.totals.sessions, 2);
+        assert_eq!(again.totals.sessions, 2);
         server.stop(Duration::ZERO).await;
     }
 
@@ -791,7 +794,8 @@ mod tests {
 
     #[test]
     fn a_late_stop_from_an_older_view_leaves_the_newer_one_watching() {
-        let live = Live::new(Monitor::new());
+        let (_status, status_rx) = watch::channel(ServerStatus::Stopped);
+        let live = Live::new(Monitor::new(), status_rx);
         let (old, old_count) = counting_channel();
         let (new, new_count) = counting_channel();
         let (old_id, new_id) = (old.id(), new.id());

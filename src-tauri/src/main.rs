@@ -1,13 +1,26 @@
 //! SocksBox, the desktop app: a window and a tray icon around the
 //! proxy-core SOCKS server.
+//!
+//! This file wires the parts; nothing lower imports anything higher:
+//! - leaves: `status` (the server's status and the tray's summary of it),
+//!   `format`, `clipboard`, `notify`, `logs`, `settings`, `users`;
+//! - `actions` (the app's state and what the window and the tray both do;
+//!   it publishes the status on a watch channel) and `live` (the sampler,
+//!   which follows that channel and publishes the tray's text);
+//! - `tray` and `commands` (the IPC surface, declared in `contract`), which
+//!   call the actions and follow the channels.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod app;
+mod actions;
+mod clipboard;
 mod commands;
+mod contract;
+mod format;
 mod live;
 mod logs;
 mod notify;
 mod settings;
+mod status;
 mod tray;
 mod users;
 
@@ -15,8 +28,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tauri::{Manager, WindowEvent};
 
-use crate::app::AppState;
+use crate::actions::AppState;
+use crate::clipboard::Clipboard;
 use crate::live::Live;
+use crate::notify::Notifier;
 use crate::settings::SettingsFile;
 
 /// Set by the first exit request, which stops the server before exiting.
@@ -38,6 +53,14 @@ fn main() {
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
 
+    let monitor = proxy_core::Monitor::new();
+    let state = AppState::new(file, log_dir, monitor.clone());
+    let (notifications, start_on_launch) = {
+        let inner = state.inner.blocking_lock();
+        (inner.settings.notifications, inner.settings.start_server_on_launch)
+    };
+    let live = Live::new(monitor, state.subscribe());
+
     let built = tauri::Builder::default()
         // First: a second launch only brings the running app forward.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| tray::show_window(app)))
@@ -45,30 +68,12 @@ fn main() {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
         ))
-        .manage(AppState::new(file, log_dir))
-        .manage(Live::new(proxy_core::Monitor::new()))
-        .invoke_handler(tauri::generate_handler![
-            commands::server_status,
-            commands::start_server,
-            commands::stop_server,
-            commands::get_settings,
-            commands::save_settings,
-            commands::list_users,
-            commands::add_user,
-            commands::rename_user,
-            commands::set_password,
-            commands::set_user_enabled,
-            commands::delete_user,
-            commands::read_logs,
-            commands::qr_code,
-            commands::copy_text,
-            commands::test_upstream,
-            commands::watch_live,
-            commands::unwatch_live,
-            commands::close_session,
-            commands::close_all_sessions,
-        ])
-        .setup(|app| {
+        .manage(state)
+        .manage(live)
+        .manage(Notifier::new(notifications))
+        .manage(Clipboard::default())
+        .invoke_handler(commands::handler())
+        .setup(move |app| {
             let handle = app.handle().clone();
             let has_tray = tray::create(&handle);
             if let Some(window) = app.get_webview_window("main") {
@@ -83,15 +88,15 @@ fn main() {
                     }
                 });
             }
-            tauri::async_runtime::spawn(live::run(app.handle().clone()));
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
-                let start =
-                    handle.state::<AppState>().inner.lock().await.settings.start_server_on_launch;
-                if start {
-                    app::start(&handle).await;
-                }
-            });
+            let status = handle.state::<AppState>().subscribe();
+            let tray_text = handle.state::<Live>().tray_text();
+            tauri::async_runtime::spawn(tray::follow(handle.clone(), status.clone(), tray_text));
+            tauri::async_runtime::spawn(commands::announce_status(handle.clone(), status));
+            tauri::async_runtime::spawn(live::run(handle.clone()));
+            if start_on_launch {
+                tauri::async_runtime::spawn(async move { actions::start(&handle).await });
+            }
             Ok(())
         })
         .build(tauri::generate_context!("../tauri.conf.json"));
@@ -105,7 +110,7 @@ fn main() {
                     api.prevent_exit();
                     let handle = handle.clone();
                     tauri::async_runtime::spawn(async move {
-                        app::stop(&handle).await;
+                        actions::stop(&handle).await;
                         handle.exit(code.unwrap_or(0));
                     });
                 }

@@ -1,9 +1,55 @@
-//! Desktop notifications. A desktop without a notification service (or
-//! without a D-Bus session) only gets a log line.
+//! Desktop notifications, when the user wants them. A desktop without a
+//! notification service (or without a D-Bus session) only gets a log line.
 
-/// Shows `message` as a notification, off the calling thread (D-Bus calls
-/// block); failures are logged.
-pub fn show(message: &str) {
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// At most one notice about refused passwords this often.
+const AUTH_NOTICE_EVERY: Duration = Duration::from_secs(60);
+
+/// Shows notifications while the setting allows them.
+pub struct Notifier {
+    enabled: AtomicBool,
+    last_auth_notice: Mutex<Option<Instant>>,
+}
+
+impl Notifier {
+    /// A notifier, on or off.
+    pub fn new(enabled: bool) -> Self {
+        Notifier { enabled: AtomicBool::new(enabled), last_auth_notice: Mutex::new(None) }
+    }
+
+    /// Follows the user's setting.
+    pub fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Shows `message` when notifications are on.
+    pub fn show(&self, message: &str) {
+        if self.enabled.load(Ordering::Relaxed) {
+            show(message);
+        }
+    }
+
+    /// Clients were refused for a wrong password (the count rose to
+    /// `failures`): logged always, notified at most once a minute.
+    pub fn refused_passwords(&self, failures: u64) {
+        tracing::warn!(failures, "clients refused for a wrong password");
+        let Ok(mut last) = self.last_auth_notice.lock() else {
+            return;
+        };
+        let quiet = last.is_none_or(|t| t.elapsed() > AUTH_NOTICE_EVERY);
+        if quiet && self.enabled.load(Ordering::Relaxed) {
+            *last = Some(Instant::now());
+            show("A client was refused: wrong username or password.");
+        }
+    }
+}
+
+/// Shows `message` off the calling thread (D-Bus calls block); failures
+/// are logged.
+fn show(message: &str) {
     let message = message.to_owned();
     std::thread::spawn(move || {
         let shown = notify_rust::Notification::new()

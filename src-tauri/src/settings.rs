@@ -15,9 +15,10 @@ use proxy_core::outbound::UpstreamHop;
 use proxy_core::policy::ClientRule;
 use proxy_core::Config;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// What the user can set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AppSettings {
     /// The port to listen on.
@@ -63,7 +64,7 @@ impl Default for AppSettings {
 }
 
 /// The client-address policy as the settings page offers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientPolicyChoice {
     /// This machine only.
@@ -75,7 +76,7 @@ pub enum ClientPolicyChoice {
 }
 
 /// Time limits, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TimeoutSettings {
     /// Greeting, authentication and request.
@@ -104,7 +105,7 @@ impl Default for TimeoutSettings {
 }
 
 /// A user, by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct UserEntry {
     /// The name the client sends.
@@ -114,7 +115,7 @@ pub struct UserEntry {
 }
 
 /// A setting with a value that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct FieldError {
     /// The field, as the front end names it (`port`, `timeouts.connect`).
     pub field: String,

@@ -4,14 +4,19 @@
 //! server, shows the window, copies the proxy address, quits. Where the
 //! desktop has no tray host the icon is simply not shown and the app works
 //! from its window.
+//!
+//! The tray follows two channels: the server's status (from the actions)
+//! and its text (from the sampler). It calls only the actions.
 
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager};
+use tokio::sync::watch;
 
-use crate::app::{self, AppState, Status};
-use crate::live::format_bytes;
+use crate::actions;
+use crate::live::TrayText;
+use crate::status::{ServerStatus, Summary};
 
 const ICON_ON: &[u8] = include_bytes!("../../icons/tray-on.png");
 const ICON_OFF: &[u8] = include_bytes!("../../icons/tray-off.png");
@@ -28,8 +33,44 @@ pub fn create(app: &AppHandle) -> bool {
     }
 }
 
+/// Keeps the tray's look and text in step with the status and the
+/// sampler's text, for the life of the app.
+pub async fn follow(
+    app: AppHandle,
+    mut status: watch::Receiver<ServerStatus>,
+    mut text: watch::Receiver<TrayText>,
+) {
+    loop {
+        tokio::select! {
+            changed = status.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let status = status.borrow_and_update().clone();
+                show_status(&app, &status);
+            }
+            changed = text.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let text = text.borrow_and_update().clone();
+                show_text(&app, &text);
+            }
+        }
+    }
+}
+
+/// Brings the main window forward.
+pub fn show_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
 fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
-    let stopped = Status::stopped();
+    let stopped = ServerStatus::Stopped;
     let idle = Summary { status: &stopped, connections: 0, rate_up: 0, rate_down: 0 };
     let summary = MenuItem::with_id(app, "summary", idle.line(), false, None::<&str>)?;
     let toggle = MenuItem::with_id(app, "toggle", "Start the proxy", true, None::<&str>)?;
@@ -45,22 +86,11 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
         .on_menu_event(|app, event| match event.id().as_ref() {
             "toggle" => {
                 let app = app.clone();
-                tauri::async_runtime::spawn(async move { app::toggle(&app).await });
+                tauri::async_runtime::spawn(async move { actions::toggle(&app).await });
             }
             "show" => show_window(app),
             "copy" => {
-                let app = app.clone();
-                tauri::async_runtime::spawn(async move {
-                    let status = app.state::<AppState>().inner.lock().await.status.clone();
-                    let address = status
-                        .share_addresses
-                        .first()
-                        .or(status.listening.first())
-                        .map(|a| format!("socks5://{a}"));
-                    if let Some(address) = address {
-                        crate::commands::copy_to_clipboard(&app, &address);
-                    }
-                });
+                actions::copy_proxy_address(app);
             }
             "quit" => app.exit(0),
             _ => {}
@@ -68,66 +98,12 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
         .build(app)
 }
 
-/// Brings the main window forward.
-pub fn show_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
-}
-
-/// What the tray says about the server.
-pub struct Summary<'a> {
-    pub status: &'a Status,
-    pub connections: u64,
-    /// Bytes per second.
-    pub rate_up: u64,
-    pub rate_down: u64,
-}
-
-impl Summary<'_> {
-    /// One line: "Running · 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s".
-    pub fn line(&self) -> String {
-        match self.status.state {
-            "running" => format!(
-                "Running · {} · ↓ {}/s ↑ {}/s",
-                match self.connections {
-                    1 => "1 connection".to_owned(),
-                    n => format!("{n} connections"),
-                },
-                format_bytes(self.rate_down),
-                format_bytes(self.rate_up),
-            ),
-            "failed" => "Failed".to_owned(),
-            _ => "Stopped".to_owned(),
-        }
-    }
-
-    /// The tooltip: the line, and where it listens or why it failed.
-    pub fn tooltip(&self) -> String {
-        match self.status.state {
-            "running" => {
-                format!(
-                    "SocksBox: {}\nListening on {}",
-                    self.line(),
-                    self.status.listening.join(", ")
-                )
-            }
-            "failed" => {
-                format!("SocksBox: failed: {}", self.status.error.as_deref().unwrap_or(""))
-            }
-            _ => "SocksBox: stopped".to_owned(),
-        }
-    }
-}
-
 /// Shows the server's state in the tray's icon and menu.
-pub fn show_status(app: &AppHandle, status: &Status) {
+fn show_status(app: &AppHandle, status: &ServerStatus) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let running = status.state == "running";
+    let running = status.is_running();
     if let Ok(icon) = Image::from_bytes(if running { ICON_ON } else { ICON_OFF }) {
         let _ = tray.set_icon(Some(icon));
     }
@@ -136,14 +112,14 @@ pub fn show_status(app: &AppHandle, status: &Status) {
     }
 }
 
-/// Shows a [`Summary`]'s line in the menu's first entry and its tooltip.
-pub fn show_summary(app: &AppHandle, line: &str, tooltip: &str) {
+/// Shows the sampler's text in the menu's first entry and the tooltip.
+fn show_text(app: &AppHandle, text: &TrayText) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let _ = tray.set_tooltip(Some(tooltip));
+    let _ = tray.set_tooltip(Some(&text.tooltip));
     if let Some(items) = app.try_state::<TrayItems>() {
-        let _ = items.summary.set_text(line);
+        let _ = items.summary.set_text(&text.line);
     }
 }
 
@@ -151,34 +127,4 @@ pub fn show_summary(app: &AppHandle, line: &str, tooltip: &str) {
 struct TrayItems {
     toggle: MenuItem<tauri::Wry>,
     summary: MenuItem<tauri::Wry>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn status(state: &'static str) -> Status {
-        Status {
-            state,
-            listening: vec!["127.0.0.1:1080".into()],
-            share_addresses: vec![],
-            error: Some("Port 1080 is in use by another program.".into()),
-            open_warning: false,
-        }
-    }
-
-    #[test]
-    fn the_summary_names_state_connections_and_rates() {
-        let running = status("running");
-        let summary =
-            Summary { status: &running, connections: 3, rate_up: 40_000, rate_down: 1_200_000 };
-        assert_eq!(summary.line(), "Running · 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s");
-        assert!(summary.tooltip().ends_with("Listening on 127.0.0.1:1080"));
-        let one = Summary { connections: 1, rate_up: 0, rate_down: 0, ..summary };
-        assert_eq!(one.line(), "Running · 1 connection · ↓ 0 B/s ↑ 0 B/s");
-        let failed = status("failed");
-        let summary = Summary { status: &failed, ..one };
-        assert_eq!(summary.line(), "Failed");
-        assert_eq!(summary.tooltip(), "SocksBox: failed: Port 1080 is in use by another program.");
-    }
 }

@@ -1,15 +1,18 @@
 //! Users and upstream passwords in the OS keyring (Secret Service on Linux,
-//! Keychain on macOS, Credential Manager on Windows). The settings file holds
-//! user names only. When the keyring cannot be reached, every call says so
-//! and nothing is written anywhere else.
+//! Keychain on macOS, Credential Manager on Windows), and the changes to the
+//! user list. The settings file holds user names only. When the keyring
+//! cannot be reached, every call says so and nothing is written anywhere
+//! else.
 
 use std::sync::Arc;
 
 use proxy_core::config::User;
 use proxy_core::outbound::UpstreamHop;
 use proxy_core::{Authenticator, UserTable};
+use serde::Serialize;
+use ts_rs::TS;
 
-use crate::settings::UserEntry;
+use crate::settings::{FieldError, UserEntry};
 
 /// The keyring service name under which every secret is stored.
 const SERVICE: &str = "socksbox";
@@ -19,27 +22,150 @@ const SERVICE: &str = "socksbox";
 #[error("The system keyring cannot be reached ({0}); nothing was saved.")]
 pub struct KeyringError(String);
 
-/// Stores `password` for user `name`.
-pub fn set_user_password(name: &str, password: &str) -> Result<(), KeyringError> {
-    entry(&user_account(name))?.set_password(password).map_err(describe)
+/// Why a change to the users was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UserError {
+    #[error("{0}")]
+    Keyring(#[from] KeyringError),
+    #[error("There is no user named \"{0}\".")]
+    UnknownUser(String),
+    #[error("There is already a user named \"{0}\".")]
+    DuplicateName(String),
+    #[error("The keyring holds no password for \"{0}\".")]
+    NoPassword(String),
+    #[error("A user name is 1 to 255 bytes long.")]
+    BadName,
+    #[error("A password is 1 to 255 bytes long.")]
+    BadPassword,
+    #[error("The users could not be saved: {0}")]
+    NotSaved(String),
 }
 
-/// The password of user `name`, if one is stored.
-pub fn user_password(name: &str) -> Result<Option<String>, KeyringError> {
-    read(&user_account(name))
+/// What the window can tell apart in a refusal of a change to the users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum UserErrorKind {
+    /// The keyring cannot be reached or is locked.
+    Keyring,
+    UnknownUser,
+    DuplicateName,
+    NoPassword,
+    BadName,
+    BadPassword,
+    NotSaved,
 }
 
-/// Forgets the password of user `name`.
-pub fn delete_user_password(name: &str) -> Result<(), KeyringError> {
-    match entry(&user_account(name))?.delete_credential() {
-        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-        Err(e) => Err(describe(e)),
+/// A refused change to the users, as the window gets it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct UserRefusal {
+    pub kind: UserErrorKind,
+    pub message: String,
+}
+
+impl From<UserError> for UserRefusal {
+    fn from(error: UserError) -> Self {
+        let kind = match &error {
+            UserError::Keyring(_) => UserErrorKind::Keyring,
+            UserError::UnknownUser(_) => UserErrorKind::UnknownUser,
+            UserError::DuplicateName(_) => UserErrorKind::DuplicateName,
+            UserError::NoPassword(_) => UserErrorKind::NoPassword,
+            UserError::BadName => UserErrorKind::BadName,
+            UserError::BadPassword => UserErrorKind::BadPassword,
+            UserError::NotSaved(_) => UserErrorKind::NotSaved,
+        };
+        UserRefusal { kind, message: error.to_string() }
     }
 }
 
-/// Stores the password of an upstream hop (keyed by its user, host and port).
-pub fn set_hop_password(hop: &UpstreamHop, password: &str) -> Result<(), KeyringError> {
-    entry(&hop_account(hop))?.set_password(password).map_err(describe)
+/// A user whose password is to be forgotten once the changed list is
+/// saved: never before, so a failed save leaves no listed user without
+/// its password.
+#[must_use = "forget the password once the list is saved"]
+pub struct Forget(Option<String>);
+
+impl Forget {
+    /// Forgets the password, now that the list without its user is saved.
+    pub fn now(self) {
+        if let Some(name) = self.0 {
+            if let Err(e) = delete_user_password(&name) {
+                tracing::warn!(user = %name, "an unused password stays in the keyring: {e}");
+            }
+        }
+    }
+}
+
+/// Adds a user with its password.
+pub fn add(list: &mut Vec<UserEntry>, name: &str, password: &str) -> Result<Forget, UserError> {
+    check_name(name)?;
+    check_password(password)?;
+    if list.iter().any(|u| u.name == name) {
+        return Err(UserError::DuplicateName(name.to_owned()));
+    }
+    set_user_password(name, password)?;
+    list.push(UserEntry { name: name.to_owned(), enabled: true });
+    Ok(Forget(None))
+}
+
+/// Renames a user: its password is stored under the new name; the old
+/// name's goes once the list is saved.
+pub fn rename(list: &mut [UserEntry], from: &str, to: &str) -> Result<Forget, UserError> {
+    check_name(to)?;
+    if list.iter().any(|u| u.name == to) {
+        return Err(UserError::DuplicateName(to.to_owned()));
+    }
+    let user = find(list, from)?;
+    let password = user_password(from)?.ok_or_else(|| UserError::NoPassword(from.to_owned()))?;
+    set_user_password(to, &password)?;
+    user.name = to.to_owned();
+    Ok(Forget(Some(from.to_owned())))
+}
+
+/// Changes a user's password.
+pub fn change_password(
+    list: &mut [UserEntry],
+    name: &str,
+    password: &str,
+) -> Result<Forget, UserError> {
+    check_password(password)?;
+    find(list, name)?;
+    set_user_password(name, password)?;
+    Ok(Forget(None))
+}
+
+/// Lets a user log in, or not.
+pub fn set_enabled(list: &mut [UserEntry], name: &str, enabled: bool) -> Result<Forget, UserError> {
+    find(list, name)?.enabled = enabled;
+    Ok(Forget(None))
+}
+
+/// Deletes a user; its password goes once the list is saved.
+pub fn delete(list: &mut Vec<UserEntry>, name: &str) -> Result<Forget, UserError> {
+    let before = list.len();
+    list.retain(|u| u.name != name);
+    if list.len() == before {
+        return Err(UserError::UnknownUser(name.to_owned()));
+    }
+    Ok(Forget(Some(name.to_owned())))
+}
+
+/// Moves the passwords typed into upstream URLs to the keyring: the URLs
+/// come back without them, as the settings file keeps them.
+pub fn store_hop_passwords(urls: &[String]) -> Result<Vec<String>, FieldError> {
+    let refused = |message: String| FieldError { field: "upstream".into(), message };
+    urls.iter()
+        .map(|url| {
+            let mut hop: UpstreamHop = url
+                .trim()
+                .parse()
+                .map_err(|e: proxy_core::outbound::hop::HopParseError| refused(e.to_string()))?;
+            let (credentials, secret) = hop.credentials.clone().take_password();
+            hop.credentials = credentials;
+            if let Some(secret) = secret {
+                set_hop_password(&hop, &secret).map_err(|e| refused(e.to_string()))?;
+            }
+            Ok(hop.to_url_with_secret())
+        })
+        .collect()
 }
 
 /// The stored password of an upstream hop, if any.
@@ -62,6 +188,43 @@ pub fn authenticator(users: &[UserEntry]) -> Result<Arc<dyn Authenticator>, Keyr
 /// Checks that the keyring answers, without changing anything.
 pub fn probe() -> Result<(), KeyringError> {
     read("probe").map(|_| ())
+}
+
+fn find<'a>(list: &'a mut [UserEntry], name: &str) -> Result<&'a mut UserEntry, UserError> {
+    list.iter_mut().find(|u| u.name == name).ok_or_else(|| UserError::UnknownUser(name.to_owned()))
+}
+
+fn check_name(name: &str) -> Result<(), UserError> {
+    if name.is_empty() || name.len() > 255 {
+        return Err(UserError::BadName);
+    }
+    Ok(())
+}
+
+fn check_password(password: &str) -> Result<(), UserError> {
+    if password.is_empty() || password.len() > 255 {
+        return Err(UserError::BadPassword);
+    }
+    Ok(())
+}
+
+fn set_user_password(name: &str, password: &str) -> Result<(), KeyringError> {
+    entry(&user_account(name))?.set_password(password).map_err(describe)
+}
+
+fn user_password(name: &str) -> Result<Option<String>, KeyringError> {
+    read(&user_account(name))
+}
+
+fn delete_user_password(name: &str) -> Result<(), KeyringError> {
+    match entry(&user_account(name))?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(describe(e)),
+    }
+}
+
+fn set_hop_password(hop: &UpstreamHop, password: &str) -> Result<(), KeyringError> {
+    entry(&hop_account(hop))?.set_password(password).map_err(describe)
 }
 
 fn user_account(name: &str) -> String {
@@ -87,4 +250,46 @@ fn read(account: &str) -> Result<Option<String>, KeyringError> {
 
 fn describe(error: keyring::Error) -> KeyringError {
     KeyringError(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users(names: &[&str]) -> Vec<UserEntry> {
+        names.iter().map(|n| UserEntry { name: (*n).to_owned(), enabled: true }).collect()
+    }
+
+    #[test]
+    fn list_changes_that_need_no_keyring_are_checked() {
+        let mut list = users(&["alice", "bob"]);
+        assert!(
+            matches!(set_enabled(&mut list, "carol", false), Err(UserError::UnknownUser(n)) if n == "carol")
+        );
+        set_enabled(&mut list, "bob", false).map(|_| ()).unwrap();
+        assert!(!list[1].enabled);
+        assert!(matches!(delete(&mut list, "carol"), Err(UserError::UnknownUser(_))));
+        let forget = delete(&mut list, "alice").unwrap();
+        assert_eq!(forget.0.as_deref(), Some("alice"));
+        assert_eq!(list.len(), 1);
+        assert!(matches!(add(&mut list, "", "pw"), Err(UserError::BadName)));
+        assert!(matches!(add(&mut list, "x", ""), Err(UserError::BadPassword)));
+        assert!(matches!(add(&mut list, "bob", "pw"), Err(UserError::DuplicateName(_))));
+        assert!(matches!(rename(&mut list, "bob", "bob"), Err(UserError::DuplicateName(_))));
+        assert!(matches!(rename(&mut list, "zed", "y"), Err(UserError::UnknownUser(_))));
+    }
+
+    #[test]
+    fn refusals_carry_a_kind_the_window_can_tell_apart() {
+        let refusal = UserRefusal::from(UserError::Keyring(KeyringError("locked".into())));
+        let json = serde_json::to_value(&refusal).unwrap();
+        assert_eq!(json["kind"], "keyring");
+        assert!(json["message"].as_str().unwrap().contains("locked"));
+        let json =
+            serde_json::to_value(UserRefusal::from(UserError::UnknownUser("x".into()))).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "kind": "unknownUser", "message": "There is no user named \"x\"." })
+        );
+    }
 }

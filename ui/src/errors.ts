@@ -1,7 +1,7 @@
 // Pure helpers for what a rejected call carries, and for placing the errors
 // of save_settings next to the right field.
 
-import type { FieldError } from "./ipc";
+import type { FieldError, UserErrorKind } from "./ipc";
 
 /** Settings key paths (as the Rust side names them) -> form element ids. */
 const FIELD_IDS: Readonly<Record<string, string>> = {
@@ -72,9 +72,10 @@ export function messageOf(reason: unknown): string {
   return "Something went wrong, and the app gave no reason.";
 }
 
-/** True for a message about the system keyring (shown in the keyring banner). */
-export function isKeyringMessage(message: string): boolean {
-  return /keyring/i.test(message);
+/** True for a users-call refusal because of the system keyring (shown in the keyring banner). */
+export function isKeyringRefusal(reason: unknown): boolean {
+  const kind: UserErrorKind | undefined = isObject(reason) ? (reason.kind as UserErrorKind) : undefined;
+  return kind === "keyring";
 }
 
 /** Groups save_settings errors by form field; those without a field come back under null. */

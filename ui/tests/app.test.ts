@@ -9,13 +9,7 @@ const sources = import.meta.glob<string>("../src/**/*.ts", { query: "?raw", impo
 vi.mock("../src/ipc");
 
 beforeAll(async () => {
-  vi.mocked(ipc.serverStatus).mockResolvedValue({
-    state: "stopped",
-    listening: [],
-    shareAddresses: [],
-    error: null,
-    openWarning: false,
-  });
+  vi.mocked(ipc.serverStatus).mockResolvedValue({ state: "stopped" });
   vi.mocked(ipc.onStatusChanged).mockResolvedValue(() => {});
   vi.mocked(ipc.getSettings).mockResolvedValue({
     settings: {
@@ -29,6 +23,7 @@ beforeAll(async () => {
       startServerOnLaunch: false,
       launchAtLogin: false,
       notifications: true,
+      users: [],
     },
     warning: null,
   });

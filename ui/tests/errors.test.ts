@@ -4,7 +4,7 @@ import {
   errorIdFor,
   fieldErrorsOf,
   fieldPathToId,
-  isKeyringMessage,
+  isKeyringRefusal,
   messageOf,
   placeFieldErrors,
 } from "../src/errors";
@@ -83,9 +83,11 @@ describe("rejections", () => {
     expect(messageOf({})).toMatch(/\.$/);
   });
 
-  it("recognises keyring messages", () => {
-    expect(isKeyringMessage("The system keyring cannot be reached: locked; nothing was saved.")).toBe(true);
-    expect(isKeyringMessage("Keyring locked")).toBe(true);
-    expect(isKeyringMessage("A user named alice already exists.")).toBe(false);
+  it("recognises keyring refusals by their kind, not their words", () => {
+    expect(isKeyringRefusal({ kind: "keyring", message: "The system keyring cannot be reached: locked." })).toBe(true);
+    expect(isKeyringRefusal({ kind: "keyring", message: "Secret Service is locked" })).toBe(true);
+    expect(isKeyringRefusal({ kind: "duplicateName", message: "There is already a user named \"keyring\"." })).toBe(false);
+    expect(isKeyringRefusal({ message: "The system keyring cannot be reached" })).toBe(false);
+    expect(isKeyringRefusal("keyring")).toBe(false);
   });
 });

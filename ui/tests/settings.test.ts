@@ -18,8 +18,9 @@ const SETTINGS: Settings = {
   startServerOnLaunch: false,
   launchAtLogin: false,
   notifications: true,
+  users: [],
 };
-const RUNNING: Status = { state: "running", listening: ["127.0.0.1:1080"], shareAddresses: [], error: null, openWarning: false };
+const RUNNING: Status = { state: "running", listening: ["127.0.0.1:1080"], shareAddresses: [], openWarning: false };
 
 function field<T extends HTMLElement = HTMLInputElement>(id: string): T {
   const el = document.getElementById(id);

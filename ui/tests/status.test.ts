@@ -7,28 +7,23 @@ import { $, flush, text } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
 
-const STOPPED: Status = { state: "stopped", listening: [], shareAddresses: [], error: null, openWarning: false };
-const RUNNING: Status = {
+const STOPPED: Status = { state: "stopped" };
+const RUNNING = {
   state: "running",
   listening: ["127.0.0.1:1080", "[::1]:1080"],
   shareAddresses: [],
-  error: null,
   openWarning: false,
-};
-const FAILED: Status = {
+} satisfies Status;
+const FAILED = {
   state: "failed",
-  listening: [],
-  shareAddresses: [],
   error: "port 1080 is in use by another program",
-  openWarning: false,
-};
-const SHARING_OPEN: Status = {
+} satisfies Status;
+const SHARING_OPEN = {
   state: "running",
   listening: ["0.0.0.0:1080"],
   shareAddresses: ["192.168.1.5:1080", "[fd00::5]:1080"],
-  error: null,
   openWarning: true,
-};
+} satisfies Status;
 
 const QR_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)"><script>alert(2)</script><rect width="10" height="10"/></svg>';
 

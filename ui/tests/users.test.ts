@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
-import type { UsersView } from "../src/ipc";
+import type { UserRefusal, UsersView } from "../src/ipc";
 import { mountUsers } from "../src/views/users";
 import { UserList, editProblem, passwordProblem, userNameProblem } from "../src/views/users/model";
 import { $ as el, flush, text } from "./fixtures/dom";
@@ -87,7 +87,7 @@ describe("users view", () => {
 
   it("shows a keyring refusal in the banner", async () => {
     await mount();
-    vi.mocked(ipc.addUser).mockRejectedValue({ message: KEYRING });
+    vi.mocked(ipc.addUser).mockRejectedValue({ kind: "keyring", message: KEYRING } satisfies UserRefusal);
     type("#new-user-name", "carol");
     type("#new-user-password", "pw");
     el<HTMLButtonElement>("#add-user").click();
@@ -98,12 +98,16 @@ describe("users view", () => {
 
   it("shows other refusals next to the form", async () => {
     await mount();
-    vi.mocked(ipc.addUser).mockRejectedValue({ message: "A user named carol already exists." });
+    // The words alone never decide: a refusal naming a user "keyring" is not a keyring failure.
+    vi.mocked(ipc.addUser).mockRejectedValue({
+      kind: "duplicateName",
+      message: "A user named carol already exists (keyring).",
+    } satisfies UserRefusal);
     type("#new-user-name", "carol");
     type("#new-user-password", "pw");
     el<HTMLButtonElement>("#add-user").click();
     await flush();
-    expect(text("#users-error")).toBe("A user named carol already exists.");
+    expect(text("#users-error")).toBe("A user named carol already exists (keyring).");
     expect(el("#keyring-error").hidden).toBe(true);
   });
 
@@ -123,7 +127,10 @@ describe("users view", () => {
     expect(ipc.setUserEnabled).toHaveBeenCalledWith("bob", true);
     expect(el<HTMLInputElement>('tr[data-user="bob"] .enabled').checked).toBe(true);
 
-    vi.mocked(ipc.setUserEnabled).mockRejectedValue({ message: "The users could not be saved: disk full" });
+    vi.mocked(ipc.setUserEnabled).mockRejectedValue({
+      kind: "notSaved",
+      message: "The users could not be saved: disk full",
+    } satisfies UserRefusal);
     const aliceBox = el<HTMLInputElement>('tr[data-user="alice"] .enabled');
     aliceBox.checked = false;
     aliceBox.dispatchEvent(new Event("change", { bubbles: true }));

@@ -128,6 +128,7 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
     allowedRanges: ranges.value,
     timeouts,
     upstream: upstream.value,
+    users: loaded?.users ?? [],
     startServerOnLaunch: values.startServerOnLaunch,
     launchAtLogin: values.launchAtLogin,
     notifications: values.notifications,

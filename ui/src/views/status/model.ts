@@ -50,7 +50,8 @@ export class ServerStatus {
 
   /** The reason to show, or null when there is none. */
   errorText(): string | null {
-    const reason = this.current?.error ?? this.callError;
+    const own = this.current?.state === "failed" ? this.current.error : null;
+    const reason = own ?? this.callError;
     return reason && reason.trim() !== "" ? reason : null;
   }
 }

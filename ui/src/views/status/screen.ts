@@ -30,11 +30,9 @@ export class StatusScreen {
     if (this.stateText.dataset.state !== status.state) this.stateText.dataset.state = status.state;
     this.drawToggle();
     this.drawError();
-    setHidden(this.warningBlock, !status.openWarning);
-    this.addresses.draw(
-      Array.isArray(status.listening) ? status.listening : [],
-      Array.isArray(status.shareAddresses) ? status.shareAddresses : [],
-    );
+    const running = status.state === "running" ? status : null;
+    setHidden(this.warningBlock, !running?.openWarning);
+    this.addresses.draw(running?.listening ?? [], running?.shareAddresses ?? []);
   }
 
   drawToggle(): void {

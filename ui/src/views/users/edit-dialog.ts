@@ -4,7 +4,7 @@
 
 import * as ipc from "../../ipc";
 import { byId, closeDialog, openDialog, setFieldError, showText } from "../../dom";
-import { isKeyringMessage, messageOf } from "../../errors";
+import { isKeyringRefusal, messageOf } from "../../errors";
 import { editProblem, type EditKind, type Editing } from "./model";
 import type { UsersPage } from "./page";
 import { editButtonClass, type UsersTable } from "./table";
@@ -109,7 +109,7 @@ export class EditDialog {
       this.finish(kind === "rename" ? value : name, editButtonClass(kind));
     } catch (reason) {
       const message = messageOf(reason);
-      if (isKeyringMessage(message)) showText(this.page.banner, message);
+      if (isKeyringRefusal(reason)) showText(this.page.banner, message);
       setFieldError(FIELD, message, this.section);
     } finally {
       this.ok.disabled = false;

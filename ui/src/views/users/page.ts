@@ -2,7 +2,7 @@
 // and the one way a change's answer reaches the screen.
 
 import { showText } from "../../dom";
-import { isKeyringMessage, messageOf } from "../../errors";
+import { isKeyringRefusal, messageOf } from "../../errors";
 import type { UsersView as UsersResult } from "../../ipc";
 import type { UserList } from "./model";
 
@@ -34,7 +34,7 @@ export function createPage(
     },
     refuse(reason, slot) {
       const message = messageOf(reason);
-      if (isKeyringMessage(message)) {
+      if (isKeyringRefusal(reason)) {
         showText(banner, message);
         showText(slot, null);
       } else {

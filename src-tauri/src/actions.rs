@@ -1,63 +1,40 @@
 //! The app's state and the actions the window and the tray share: start,
-//! stop, apply settings. Every change of the server's state is announced
-//! once, here: an event to the window, the tray's look, a notification.
+//! stop, toggle, apply settings, change the users, copy the proxy address.
+//! Every change of the server's state is published once, here, on the
+//! status channel (a `tokio::sync::watch`), which the window's event, the
+//! tray and the sampler follow; and logged and notified.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use proxy_core::{Authenticator, Config, Monitor, Server, StartError};
-use serde::Serialize;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
+use tokio::sync::watch;
 use tokio::sync::Mutex as AsyncMutex;
 
-use crate::live::Live;
-use crate::settings::{AppSettings, SettingsFile};
-use crate::{notify, tray, users};
+use crate::clipboard::Clipboard;
+use crate::notify::Notifier;
+use crate::settings::{AppSettings, SettingsFile, UserEntry};
+use crate::status::ServerStatus;
+use crate::users::{self, Forget, UserError};
 
 /// How long open sessions may finish on their own when the server stops.
 const STOP_GRACE: Duration = Duration::from_millis(500);
-
-/// The server's state as the window shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Status {
-    /// "stopped", "running" or "failed".
-    pub state: &'static str,
-    /// The addresses the server listens on.
-    pub listening: Vec<String>,
-    /// The addresses other devices use, while sharing on the LAN.
-    pub share_addresses: Vec<String>,
-    /// Why the server failed, in words.
-    pub error: Option<String>,
-    /// Sharing on the LAN without passwords.
-    pub open_warning: bool,
-}
-
-impl Status {
-    /// The status of a server not running.
-    pub fn stopped() -> Self {
-        Status {
-            state: "stopped",
-            listening: Vec::new(),
-            share_addresses: Vec::new(),
-            error: None,
-            open_warning: false,
-        }
-    }
-}
 
 /// Everything the app keeps.
 pub struct AppState {
     /// Where the settings are saved.
     pub file: SettingsFile,
     /// The directory of the log files.
-    pub log_dir: std::path::PathBuf,
-    /// The settings, the server and its status, changed by one action at a
-    /// time.
+    pub log_dir: PathBuf,
+    /// The settings and the server, changed by one action at a time.
     pub inner: AsyncMutex<Inner>,
-    /// The clipboard, kept open: on X11 a copy lives as long as its owner.
-    pub clipboard: Mutex<Option<arboard::Clipboard>>,
+    /// The monitor every server of this app registers its sessions in, so
+    /// that totals and closed sessions outlive a restart.
+    pub monitor: Monitor,
+    status: watch::Sender<ServerStatus>,
 }
 
 /// The part of the state the actions change.
@@ -67,16 +44,13 @@ pub struct Inner {
     /// Why the settings file could not be used at start, if it could not.
     pub settings_warning: Option<String>,
     /// The running server.
-    pub server: Option<Server>,
-    /// What the window shows.
-    pub status: Status,
-    /// When a bad-password notification was last shown.
-    pub last_auth_notice: Option<Instant>,
+    server: Option<Server>,
 }
 
 impl AppState {
-    /// The state with the settings loaded from `file`.
-    pub fn new(file: SettingsFile, log_dir: std::path::PathBuf) -> Self {
+    /// The state with the settings loaded from `file`, its sessions
+    /// registered in `monitor`.
+    pub fn new(file: SettingsFile, log_dir: PathBuf, monitor: Monitor) -> Self {
         let loaded = file.load();
         AppState {
             file,
@@ -85,53 +59,62 @@ impl AppState {
                 settings: loaded.settings,
                 settings_warning: loaded.warning,
                 server: None,
-                status: Status::stopped(),
-                last_auth_notice: None,
             }),
-            clipboard: Mutex::new(None),
+            monitor,
+            status: watch::Sender::new(ServerStatus::Stopped),
         }
+    }
+
+    /// The status now.
+    pub fn status(&self) -> ServerStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Every status from now on.
+    pub fn subscribe(&self) -> watch::Receiver<ServerStatus> {
+        self.status.subscribe()
     }
 }
 
 /// Starts the server with the settings in force (a no-op when it runs).
-pub async fn start(app: &AppHandle) -> Status {
+pub async fn start(app: &AppHandle) -> ServerStatus {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
     if inner.server.is_none() {
         let launched = match prepare(&inner.settings).await {
-            Ok((config, authenticator)) => launch(config, authenticator, monitor(app)).await,
+            Ok((config, authenticator)) => {
+                launch(config, authenticator, state.monitor.clone()).await
+            }
             Err(reason) => Err(reason),
         };
-        inner.status = match launched {
+        let status = match launched {
             Ok(server) => {
                 let status = running_status(&server, &inner.settings);
                 inner.server = Some(server);
                 status
             }
-            Err(reason) => Status { state: "failed", error: Some(reason), ..Status::stopped() },
+            Err(error) => ServerStatus::Failed { error },
         };
-        announce(app, &inner);
+        publish(app, status);
     }
-    inner.status.clone()
+    state.status()
 }
 
 /// Stops the server (a no-op when it is stopped).
-pub async fn stop(app: &AppHandle) -> Status {
+pub async fn stop(app: &AppHandle) -> ServerStatus {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
     if let Some(server) = inner.server.take() {
         server.stop(STOP_GRACE).await;
-        inner.status = Status::stopped();
-        announce(app, &inner);
-    } else if inner.status.state == "failed" {
-        inner.status = Status::stopped();
-        announce(app, &inner);
+        publish(app, ServerStatus::Stopped);
+    } else if matches!(state.status(), ServerStatus::Failed { .. }) {
+        publish(app, ServerStatus::Stopped);
     }
-    inner.status.clone()
+    state.status()
 }
 
 /// Starts a stopped server, stops a running one.
-pub async fn toggle(app: &AppHandle) -> Status {
+pub async fn toggle(app: &AppHandle) -> ServerStatus {
     let running = app.state::<AppState>().inner.lock().await.server.is_some();
     if running {
         stop(app).await
@@ -140,10 +123,23 @@ pub async fn toggle(app: &AppHandle) -> Status {
     }
 }
 
+/// Copies the address a program should use (`socks5://ADDRESS`) to the
+/// clipboard; `false` when the server is not running or there is no
+/// clipboard.
+pub fn copy_proxy_address(app: &AppHandle) -> bool {
+    let status = app.state::<AppState>().status();
+    status
+        .proxy_address()
+        .is_some_and(|address| app.state::<Clipboard>().copy(&format!("socks5://{address}")))
+}
+
 /// Puts new settings in force: saved first, then applied to the running
 /// server (live where the server allows, by a restart when the listen
 /// addresses change).
-pub async fn apply_settings(app: &AppHandle, settings: AppSettings) -> Result<Status, String> {
+pub async fn apply_settings(
+    app: &AppHandle,
+    settings: AppSettings,
+) -> Result<ServerStatus, String> {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
     // The user list is edited on its own page: keep the one in force, read
@@ -152,14 +148,33 @@ pub async fn apply_settings(app: &AppHandle, settings: AppSettings) -> Result<St
     state.file.save(&settings).map_err(|e| {
         format!("The settings could not be saved to {}: {e}", state.file.path().display())
     })?;
+    app.state::<Notifier>().set_enabled(settings.notifications);
     inner.settings = settings;
     refresh_server(app, &mut inner).await;
-    Ok(inner.status.clone())
+    Ok(state.status())
+}
+
+/// Changes the user list with `change` (one of the `users` functions),
+/// saves it, forgets a password the change freed, and puts the users in
+/// force; the list after the change comes back.
+pub async fn change_users(
+    app: &AppHandle,
+    change: impl FnOnce(&mut Vec<UserEntry>) -> Result<Forget, UserError>,
+) -> Result<Vec<UserEntry>, UserError> {
+    let state = app.state::<AppState>();
+    let mut inner = state.inner.lock().await;
+    let mut settings = inner.settings.clone();
+    let forget = change(&mut settings.users)?;
+    state.file.save(&settings).map_err(|e| UserError::NotSaved(e.to_string()))?;
+    forget.now();
+    inner.settings = settings;
+    refresh_server(app, &mut inner).await;
+    Ok(inner.settings.users.clone())
 }
 
 /// Re-reads users from the keyring and the settings into the running
 /// server; restarts it when that is the only way.
-pub async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
+async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
     let Some(server) = &inner.server else {
         return;
     };
@@ -174,46 +189,25 @@ pub async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
                 if let Some(old) = inner.server.take() {
                     old.stop(STOP_GRACE).await;
                 }
-                launch(config, authenticator, monitor(app)).await.map(|server| {
+                let monitor = app.state::<AppState>().monitor.clone();
+                launch(config, authenticator, monitor).await.map(|server| {
                     inner.server = Some(server);
                 })
             }
             Err(e) => Err(e.to_string()),
         },
     };
-    inner.status = match (&outcome, &inner.server) {
+    let status = match (outcome, &inner.server) {
         (Ok(()), Some(server)) => running_status(server, &inner.settings),
-        (Err(reason), _) => {
+        (Err(error), _) => {
             if let Some(old) = inner.server.take() {
                 old.stop(STOP_GRACE).await;
             }
-            Status { state: "failed", error: Some(reason.clone()), ..Status::stopped() }
+            ServerStatus::Failed { error }
         }
-        (Ok(()), None) => Status::stopped(),
+        (Ok(()), None) => ServerStatus::Stopped,
     };
-    announce(app, inner);
-}
-
-/// Clients were refused for a wrong password (the sampler saw the count
-/// rise to `failures`): tells the user, at most once a minute.
-pub fn refused_passwords(app: &AppHandle, failures: u64) {
-    tracing::warn!(failures, "clients refused for a wrong password");
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let state = app.state::<AppState>();
-        let mut inner = state.inner.lock().await;
-        let quiet = inner.last_auth_notice.is_none_or(|t| t.elapsed() > Duration::from_secs(60));
-        if quiet && inner.settings.notifications {
-            inner.last_auth_notice = Some(Instant::now());
-            notify::show("A client was refused: wrong username or password.");
-        }
-    });
-}
-
-/// The monitor every server of this app registers its sessions in, so that
-/// totals and closed sessions outlive a restart.
-fn monitor(app: &AppHandle) -> Monitor {
-    app.state::<Live>().monitor().clone()
+    publish(app, status);
 }
 
 /// The server's configuration and its users' passwords, read from the
@@ -269,16 +263,14 @@ fn describe(error: &StartError) -> String {
     }
 }
 
-fn running_status(server: &Server, settings: &AppSettings) -> Status {
+fn running_status(server: &Server, settings: &AppSettings) -> ServerStatus {
     let listening: Vec<String> = server.local_addrs().iter().map(ToString::to_string).collect();
     let share_addresses =
         if settings.share_on_lan { lan_addresses(settings.port) } else { Vec::new() };
     let any_user = settings.users.iter().any(|u| u.enabled);
-    Status {
-        state: "running",
+    ServerStatus::Running {
         listening,
         share_addresses,
-        error: None,
         open_warning: settings.share_on_lan && !(settings.password_required && any_user),
     }
 }
@@ -301,24 +293,21 @@ fn lan_addresses(port: u16) -> Vec<String> {
         .collect()
 }
 
-fn announce(app: &AppHandle, inner: &Inner) {
-    let status = &inner.status;
-    let _ = app.emit("status-changed", status);
-    tray::show_status(app, status);
-    app.state::<Live>().set_status(app, status);
-    tracing::info!(
-        state = status.state,
-        error = status.error.as_deref().unwrap_or(""),
-        "server state"
-    );
-    if inner.settings.notifications {
-        let message = match status.state {
-            "running" => format!("The proxy is running on {}.", status.listening.join(", ")),
-            "failed" => {
-                format!("The proxy could not start: {}", status.error.as_deref().unwrap_or(""))
-            }
-            _ => "The proxy is stopped.".to_owned(),
-        };
-        notify::show(&message);
-    }
+/// Publishes a new status: the channel's followers (window, tray,
+/// sampler) see it; the log and the notifications hear of it here.
+fn publish(app: &AppHandle, status: ServerStatus) {
+    let error = match &status {
+        ServerStatus::Failed { error } => error.as_str(),
+        _ => "",
+    };
+    tracing::info!(state = status.word(), error, "server state");
+    let message = match &status {
+        ServerStatus::Running { listening, .. } => {
+            format!("The proxy is running on {}.", listening.join(", "))
+        }
+        ServerStatus::Failed { error } => format!("The proxy could not start: {error}"),
+        ServerStatus::Stopped => "The proxy is stopped.".to_owned(),
+    };
+    app.state::<Notifier>().show(&message);
+    app.state::<AppState>().status.send_replace(status);
 }

@@ -1,0 +1,86 @@
+//! How figures are written for people, in the tray and the notifications:
+//! sizes and rates in decimal units (kB = 1000 B, as the window's
+//! `ui/src/format.ts` writes them, with tests for the same cases), counts
+//! with their noun, and times as the window reads them.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A size in decimal units: "0 B", "950 B", "1.2 kB", "34 MB".
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.5 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 9.95 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// "1 connection", "3 connections".
+pub fn plural(count: u64, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
+/// The bytes-per-second rate of a counter that went from `before` to
+/// `after` in `elapsed`; 0 when no time passed or the counter went back.
+pub fn rate(before: u64, after: u64, elapsed: Duration) -> u64 {
+    let seconds = elapsed.as_secs_f64();
+    if seconds <= 0.0 {
+        return 0;
+    }
+    (after.saturating_sub(before) as f64 / seconds).round() as u64
+}
+
+/// Milliseconds since the Unix epoch, as the window's clocks count.
+pub fn epoch_ms(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_read_in_decimal_units() {
+        assert_eq!(format_bytes(0), "0 B");
+        assert_eq!(format_bytes(999), "999 B");
+        assert_eq!(format_bytes(1_000), "1.0 kB");
+        assert_eq!(format_bytes(1_260), "1.3 kB");
+        assert_eq!(format_bytes(34_000_000), "34 MB");
+        assert_eq!(format_bytes(999_999), "1.0 MB");
+        assert_eq!(format_bytes(5_000_000_000_000_000_000), "5000 PB");
+    }
+
+    #[test]
+    fn rates_divide_by_the_real_interval() {
+        assert_eq!(rate(0, 3_000, Duration::from_millis(1_500)), 2_000);
+        assert_eq!(rate(100, 100, Duration::from_secs(1)), 0);
+        assert_eq!(rate(500, 100, Duration::from_secs(1)), 0, "a counter never goes back");
+        assert_eq!(rate(0, 100, Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn counts_take_their_noun() {
+        assert_eq!(plural(1, "connection", "connections"), "1 connection");
+        assert_eq!(plural(0, "connection", "connections"), "0 connections");
+        assert_eq!(plural(12, "user", "users"), "12 users");
+    }
+
+    #[test]
+    fn epoch_milliseconds() {
+        assert_eq!(epoch_ms(UNIX_EPOCH + Duration::from_millis(1_234)), 1_234);
+        assert_eq!(epoch_ms(UNIX_EPOCH - Duration::from_secs(1)), 0);
+    }
+}

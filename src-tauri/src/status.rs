@@ -1,0 +1,154 @@
+//! The server's status: one typed value, published on a watch channel by
+//! the actions and read by the window, the tray and the sampler; and the
+//! summary line the tray shows for it.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::format::{format_bytes, plural};
+
+/// What the server is doing, as the window, the tray and the sampler see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "lowercase", rename_all_fields = "camelCase")]
+pub enum ServerStatus {
+    /// Not running.
+    Stopped,
+    /// Serving.
+    Running {
+        /// The addresses it listens on.
+        listening: Vec<String>,
+        /// The addresses other devices use, while sharing on the LAN.
+        share_addresses: Vec<String>,
+        /// Sharing on the LAN without passwords.
+        open_warning: bool,
+    },
+    /// It could not start, or failed while running.
+    Failed {
+        /// Why, in words.
+        error: String,
+    },
+}
+
+impl ServerStatus {
+    /// Whether the server serves.
+    pub fn is_running(&self) -> bool {
+        matches!(self, ServerStatus::Running { .. })
+    }
+
+    /// The address to give a program: the first LAN address while sharing,
+    /// else the first listening address.
+    pub fn proxy_address(&self) -> Option<&str> {
+        match self {
+            ServerStatus::Running { listening, share_addresses, .. } => {
+                share_addresses.first().or(listening.first()).map(String::as_str)
+            }
+            _ => None,
+        }
+    }
+
+    /// The state in one word, for the log.
+    pub fn word(&self) -> &'static str {
+        match self {
+            ServerStatus::Stopped => "stopped",
+            ServerStatus::Running { .. } => "running",
+            ServerStatus::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// What the tray says about the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'a> {
+    pub status: &'a ServerStatus,
+    pub connections: u64,
+    /// Bytes per second.
+    pub rate_up: u64,
+    pub rate_down: u64,
+}
+
+impl Summary<'_> {
+    /// One line: "Running · 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s".
+    pub fn line(&self) -> String {
+        match self.status {
+            ServerStatus::Running { .. } => format!(
+                "Running · {} · ↓ {}/s ↑ {}/s",
+                plural(self.connections, "connection", "connections"),
+                format_bytes(self.rate_down),
+                format_bytes(self.rate_up),
+            ),
+            ServerStatus::Failed { .. } => "Failed".to_owned(),
+            ServerStatus::Stopped => "Stopped".to_owned(),
+        }
+    }
+
+    /// The tooltip: the line, and where it listens or why it failed.
+    pub fn tooltip(&self) -> String {
+        match self.status {
+            ServerStatus::Running { listening, .. } => {
+                format!("SocksBox: {}\nListening on {}", self.line(), listening.join(", "))
+            }
+            ServerStatus::Failed { error } => format!("SocksBox: failed: {error}"),
+            ServerStatus::Stopped => "SocksBox: stopped".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running() -> ServerStatus {
+        ServerStatus::Running {
+            listening: vec!["127.0.0.1:1080".into()],
+            share_addresses: vec![],
+            open_warning: false,
+        }
+    }
+
+    #[test]
+    fn the_summary_names_state_connections_and_rates() {
+        let running = running();
+        let summary =
+            Summary { status: &running, connections: 3, rate_up: 40_000, rate_down: 1_200_000 };
+        assert_eq!(summary.line(), "Running · 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s");
+        assert!(summary.tooltip().ends_with("Listening on 127.0.0.1:1080"));
+        let one = Summary { connections: 1, rate_up: 0, rate_down: 0, ..summary };
+        assert_eq!(one.line(), "Running · 1 connection · ↓ 0 B/s ↑ 0 B/s");
+        let failed =
+            ServerStatus::Failed { error: "Port 1080 is in use by another program.".into() };
+        let summary = Summary { status: &failed, ..one };
+        assert_eq!(summary.line(), "Failed");
+        assert_eq!(summary.tooltip(), "SocksBox: failed: Port 1080 is in use by another program.");
+        let stopped = ServerStatus::Stopped;
+        assert_eq!(Summary { status: &stopped, ..one }.tooltip(), "SocksBox: stopped");
+    }
+
+    #[test]
+    fn the_status_is_tagged_by_its_state() {
+        let json = serde_json::to_value(running()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "state": "running",
+                "listening": ["127.0.0.1:1080"],
+                "shareAddresses": [],
+                "openWarning": false,
+            })
+        );
+        let json = serde_json::to_value(ServerStatus::Failed { error: "x".into() }).unwrap();
+        assert_eq!(json, serde_json::json!({ "state": "failed", "error": "x" }));
+        assert_eq!(serde_json::to_value(ServerStatus::Stopped).unwrap()["state"], "stopped");
+    }
+
+    #[test]
+    fn the_proxy_address_prefers_the_lan() {
+        assert_eq!(running().proxy_address(), Some("127.0.0.1:1080"));
+        let sharing = ServerStatus::Running {
+            listening: vec!["0.0.0.0:1080".into()],
+            share_addresses: vec!["192.168.1.5:1080".into()],
+            open_warning: true,
+        };
+        assert_eq!(sharing.proxy_address(), Some("192.168.1.5:1080"));
+        assert_eq!(ServerStatus::Stopped.proxy_address(), None);
+    }
+}

@@ -1,0 +1,252 @@
+// Generated from src-tauri (src/commands.rs, the IPC contract) by
+// `UPDATE_BINDINGS=1 cargo test -p socksbox-app bindings`. Do not edit.
+
+import type { Channel } from "@tauri-apps/api/core";
+
+export type AddUserArgs = { name: string, password: string, };
+
+export type AppSettings = { 
+/**
+ * The port to listen on.
+ */
+port: number, 
+/**
+ * Listen on every interface and admit LAN clients.
+ */
+shareOnLan: boolean, 
+/**
+ * Require a username and password.
+ */
+passwordRequired: boolean, 
+/**
+ * Which clients may connect.
+ */
+clientPolicy: ClientPolicyChoice, 
+/**
+ * The ranges of the custom policy.
+ */
+allowedRanges: Array<string>, 
+/**
+ * Time limits in seconds.
+ */
+timeouts: TimeoutSettings, 
+/**
+ * Upstream hops, as URLs without passwords.
+ */
+upstream: Array<string>, 
+/**
+ * Start the server when the app starts.
+ */
+startServerOnLaunch: boolean, 
+/**
+ * Start the app at login.
+ */
+launchAtLogin: boolean, 
+/**
+ * Show desktop notifications.
+ */
+notifications: boolean, 
+/**
+ * The users (names only) and whether each may log in.
+ */
+users: Array<UserEntry>, };
+
+export type ClientPolicyChoice = "loopback" | "lan" | "custom";
+
+export type ClosedRow = { seq: number, endedAt: number, durationMs: number, id: number, client: string, user: string | null, protocol: string, command: "CONNECT" | "BIND" | "UDP", target: string, route: string, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+startedAt: number, bytesUp: number, bytesDown: number, rateUp: number, rateDown: number, };
+
+export type FieldError = { 
+/**
+ * The field, as the front end names it (`port`, `timeouts.connect`).
+ */
+field: string, 
+/**
+ * What is wrong, in words.
+ */
+message: string, };
+
+export type LiveMessage = { "kind": "reset" } & Reset | { "kind": "tick" } & Tick;
+
+export type ReadLogsArgs = { level: "error" | "warn" | "info" | "debug", };
+
+export type Refused = { message: string, };
+
+export type RenameUserArgs = { from: string, to: string, };
+
+export type Reset = { at: number, sessions: Array<Row>, closed: Array<ClosedRow>, 
+/**
+ * How many closed sessions the view keeps.
+ */
+closedLimit: number, totals: TotalsRow, users: Array<UserRow>, 
+/**
+ * The graph's points, oldest first.
+ */
+history: Array<[number, number, number]>, };
+
+export type Row = { id: number, client: string, user: string | null, protocol: string, command: "CONNECT" | "BIND" | "UDP", target: string, route: string, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+startedAt: number, bytesUp: number, bytesDown: number, rateUp: number, rateDown: number, };
+
+export type SaveRefused = { errors: Array<FieldError>, };
+
+export type SaveSettingsArgs = { settings: AppSettings, };
+
+export type Saved = { settings: AppSettings, status: ServerStatus, };
+
+export type ServerStatus = { "state": "stopped" } | { "state": "running", 
+/**
+ * The addresses it listens on.
+ */
+listening: Array<string>, 
+/**
+ * The addresses other devices use, while sharing on the LAN.
+ */
+shareAddresses: Array<string>, 
+/**
+ * Sharing on the LAN without passwords.
+ */
+openWarning: boolean, } | { "state": "failed", 
+/**
+ * Why, in words.
+ */
+error: string, };
+
+export type SessionIdArgs = { id: number, };
+
+export type SetPasswordArgs = { name: string, password: string, };
+
+export type SetUserEnabledArgs = { name: string, enabled: boolean, };
+
+export type SettingsView = { settings: AppSettings, warning: string | null, };
+
+export type Step = { name: string, ok: boolean, millis: number | null, error: string | null, };
+
+export type TestUpstreamArgs = { target: string, };
+
+export type TextArgs = { text: string, };
+
+export type Tick = { at: number, added: Array<Row>, changed: Array<[number, number, number, number, number]>, removed: Array<number>, closed: Array<ClosedRow>, totals: TotalsRow, 
+/**
+ * Only when some user's figures changed.
+ */
+users: Array<UserRow> | null, 
+/**
+ * The graph's new point.
+ */
+point: [number, number, number], };
+
+export type TimeoutSettings = { 
+/**
+ * Greeting, authentication and request.
+ */
+handshake: number, 
+/**
+ * Reaching a target.
+ */
+connect: number, 
+/**
+ * An idle relay.
+ */
+idle: number, 
+/**
+ * A BIND's wait for its peer.
+ */
+bind: number, 
+/**
+ * An idle UDP association.
+ */
+udpIdle: number, };
+
+export type TotalsRow = { 
+/**
+ * Bytes up, of sessions open and closed.
+ */
+bytesUp: number, 
+/**
+ * Bytes down, of sessions open and closed.
+ */
+bytesDown: number, 
+/**
+ * Sessions open now.
+ */
+activeSessions: number, 
+/**
+ * Sessions ever registered.
+ */
+sessions: number, 
+/**
+ * Connections closed because the client's address is not allowed.
+ */
+refusedClients: number, 
+/**
+ * Failed username/password attempts.
+ */
+authFailures: number, 
+/**
+ * When counting began, in milliseconds since the Unix epoch.
+ */
+since: number, };
+
+export type UdpStep = { status: "ok" | "failed" | "unsupported", millis: number | null, detail: string | null, };
+
+export type UnwatchLiveArgs = { 
+/**
+ * The id of the channel that watched.
+ */
+channel: number, };
+
+export type UpstreamTest = { hops: Array<Step>, target: Step, udp: UdpStep, };
+
+export type UserEntry = { 
+/**
+ * The name the client sends.
+ */
+name: string, 
+/**
+ * Whether the user may log in.
+ */
+enabled: boolean, };
+
+export type UserErrorKind = "keyring" | "unknownUser" | "duplicateName" | "noPassword" | "badName" | "badPassword" | "notSaved";
+
+export type UserNameArgs = { name: string, };
+
+export type UserRefusal = { kind: UserErrorKind, message: string, };
+
+export type UserRow = { user: string | null, bytesUp: number, bytesDown: number, sessions: number, active: number, };
+
+export type UsersView = { users: Array<UserEntry>, keyringError: string | null, };
+
+export type WatchLiveArgs = { onMessage: Channel<LiveMessage>, };
+
+export type Commands = {
+  server_status: { args: Record<string, never>; result: ServerStatus; error: null };
+  start_server: { args: Record<string, never>; result: ServerStatus; error: null };
+  stop_server: { args: Record<string, never>; result: ServerStatus; error: null };
+  get_settings: { args: Record<string, never>; result: SettingsView; error: null };
+  save_settings: { args: SaveSettingsArgs; result: Saved; error: SaveRefused };
+  list_users: { args: Record<string, never>; result: UsersView; error: null };
+  add_user: { args: AddUserArgs; result: UsersView; error: UserRefusal };
+  rename_user: { args: RenameUserArgs; result: UsersView; error: UserRefusal };
+  set_password: { args: SetPasswordArgs; result: UsersView; error: UserRefusal };
+  set_user_enabled: { args: SetUserEnabledArgs; result: UsersView; error: UserRefusal };
+  delete_user: { args: UserNameArgs; result: UsersView; error: UserRefusal };
+  read_logs: { args: ReadLogsArgs; result: Array<string>; error: null };
+  qr_code: { args: TextArgs; result: string; error: Refused };
+  copy_text: { args: TextArgs; result: null; error: Refused };
+  test_upstream: { args: TestUpstreamArgs; result: UpstreamTest; error: Refused };
+  watch_live: { args: WatchLiveArgs; result: null; error: null };
+  unwatch_live: { args: UnwatchLiveArgs; result: null; error: null };
+  close_session: { args: SessionIdArgs; result: boolean; error: null };
+  close_all_sessions: { args: Record<string, never>; result: number; error: null };
+};
+
+export type Events = {
+  "status-changed": ServerStatus;
+};
