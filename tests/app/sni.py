@@ -15,7 +15,7 @@ import asyncio
 import threading
 from concurrent.futures import Future
 
-from dbus_fast import BusType, PropertyAccess, Variant
+from dbus_fast import BusType, Message, MessageType, PropertyAccess, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import ServiceInterface, dbus_property, method, signal
 
@@ -187,6 +187,42 @@ class Panel:
         service = self.bus.get_proxy_object(name, path, introspection).get_interface("org.freedesktop.Secret.Service")
         collection = await service.call_read_alias("default")
         await service.call_lock([collection])
+
+    def unlock_keyring(self, password: str) -> None:
+        """Unlocks the login keyring again with its password, without a
+        prompt (gnome-keyring's own interface for that), and checks it."""
+        self._run(self._unlock(password))
+
+    async def _unlock(self, password: str):
+        name, path = "org.freedesktop.secrets", "/org/freedesktop/secrets"
+
+        async def call(interface, member, signature, body, on=path):
+            reply = await self.bus.call(
+                Message(destination=name, path=on, interface=interface, member=member, signature=signature, body=body)
+            )
+            if reply.message_type == MessageType.ERROR:
+                raise AssertionError(f"{member}: {reply.error_name} {reply.body}")
+            return reply.body
+
+        service = "org.freedesktop.Secret.Service"
+        _, session = await call(service, "OpenSession", "sv", ["plain", Variant("s", "")])
+        (collection,) = await call(service, "ReadAlias", "s", ["default"])
+        secret = [session, b"", password.encode(), "text/plain"]
+        await call(
+            "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
+            "UnlockWithMasterPassword",
+            "o(oayays)",
+            [collection, secret],
+        )
+        (locked,) = await call(
+            "org.freedesktop.DBus.Properties",
+            "Get",
+            "ss",
+            ["org.freedesktop.Secret.Collection", "Locked"],
+            on=collection,
+        )
+        if locked.value:
+            raise AssertionError("the keyring is still locked after unlocking it")
 
     def notices(self) -> list[str]:
         """The bodies of the notifications shown so far."""
