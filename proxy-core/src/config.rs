@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::outbound::{RouteAction, RouteRule, UpstreamHop};
-use crate::policy::{ClientRule, TargetRule};
+use crate::policy::{ClientRule, RemoteReach, TargetRule};
 
 /// Everything the server needs to run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +33,10 @@ pub struct Config {
     pub upstream: UpstreamConfig,
     /// Which requests use the upstream chain.
     pub routing: RoutingConfig,
+    /// UDP ASSOCIATE.
+    pub udp: UdpConfig,
+    /// Name resolution.
+    pub dns: DnsConfig,
 }
 
 impl Default for Config {
@@ -46,6 +50,8 @@ impl Default for Config {
             limits: Limits::default(),
             upstream: UpstreamConfig::default(),
             routing: RoutingConfig::default(),
+            udp: UdpConfig::default(),
+            dns: DnsConfig::default(),
         }
     }
 }
@@ -58,6 +64,10 @@ pub struct UpstreamConfig {
     /// `socks4a://host:port`, `socks4://host:port`. Empty: everything goes
     /// direct.
     pub chain: Vec<UpstreamHop>,
+    /// Accept a UDP relay a hop names at an address other than its own.
+    /// Off by default: a hostile upstream could otherwise send the
+    /// client's datagrams to any host.
+    pub udp_relay_anywhere: bool,
 }
 
 /// Routing between direct connections and the chain.
@@ -93,6 +103,76 @@ pub struct AuthConfig {
     /// The users of the built-in authenticator. The desktop app keeps its
     /// users in the OS keyring and supplies its own authenticator instead.
     pub users: Vec<User>,
+    /// How password guessing is slowed down and stopped.
+    pub throttle: ThrottleConfig,
+}
+
+/// Failed logins are counted per source (an IPv4 address, an IPv6 /64).
+/// Every failure is answered only after a delay, which doubles with each
+/// failure of the source within `window`; after `block_after` failures the
+/// source is refused for `block_for` (even with the right password), while
+/// every other source logs in as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleConfig {
+    /// The delay before the first failure reply.
+    #[serde(with = "humantime_serde")]
+    pub delay: Duration,
+    /// The longest delay.
+    #[serde(with = "humantime_serde")]
+    pub max_delay: Duration,
+    /// Failures of one source, within `window`, that block it.
+    pub block_after: u32,
+    /// How long failures are remembered.
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+    /// How long a blocked source is refused.
+    #[serde(with = "humantime_serde")]
+    pub block_for: Duration,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig {
+            delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            block_after: 10,
+            window: Duration::from_secs(10 * 60),
+            block_for: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// UDP ASSOCIATE.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UdpConfig {
+    /// Accept a UDP ASSOCIATE that names port 0 (the client's port is then
+    /// taken from its first datagram) while passwords are required. Off by
+    /// default: another program on the client's host could send first and
+    /// take over the association of an authenticated user.
+    pub allow_unbound_port: bool,
+}
+
+/// Name resolution (an asynchronous resolver: a lookup that times out is
+/// dropped, and never holds a thread).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsConfig {
+    /// DNS servers to ask (`ADDR` or `ADDR:PORT`); empty: the system's
+    /// (/etc/resolv.conf), with the hosts file.
+    pub servers: Vec<SocketAddr>,
+    /// How long one lookup may take (within the connect time limit).
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Lookups at once; more wait for a free one within their time limit.
+    pub max_lookups: usize,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig { servers: Vec::new(), timeout: Duration::from_secs(5), max_lookups: 256 }
+    }
 }
 
 /// A user name and password.
@@ -140,6 +220,31 @@ pub struct TargetsConfig {
     /// addresses (services that listen on 127.0.0.1 only). Off by default:
     /// sharing a connection must not expose local-only services to the LAN.
     pub remote_clients_reach_loopback: bool,
+    /// Let clients from other machines reach link-local addresses
+    /// (169.254.0.0/16, fe80::/10: a cloud's metadata service, a router's
+    /// zero-configuration services). Off by default.
+    pub remote_clients_reach_link_local: bool,
+    /// Let clients from other machines reach multicast addresses and the
+    /// broadcast address. Off by default.
+    pub remote_clients_reach_multicast: bool,
+    /// Send a name that a client from another machine asks for through the
+    /// upstream chain as it is, for the upstream to resolve. Off by
+    /// default: the name is resolved here first and checked like a direct
+    /// request (a name for 127.0.0.1 in this machine's hosts file must not
+    /// reach this machine's services by way of a hop on this machine), at
+    /// the cost of a DNS query from this machine.
+    pub trust_upstream_dns: bool,
+}
+
+impl TargetsConfig {
+    /// What clients from other machines may reach.
+    pub fn remote_reach(&self) -> RemoteReach {
+        RemoteReach {
+            loopback: self.remote_clients_reach_loopback,
+            link_local: self.remote_clients_reach_link_local,
+            multicast: self.remote_clients_reach_multicast,
+        }
+    }
 }
 
 /// Time limits. Written as human durations in TOML: `"10s"`, `"2m"`, `"1h"`.
@@ -176,18 +281,47 @@ impl Default for Timeouts {
     }
 }
 
-/// Resource limits.
+/// Resource limits. Over a limit a connection is refused at once (with the
+/// protocol's refusal where it has one, then closed) and one line a minute
+/// says how many were; the server never stops accepting, so no client waits
+/// because of another. A client is an IPv4 address or an IPv6 /64.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Client connections served at once, handshakes included. Beyond it,
-    /// new connections wait in the listen queue.
+    /// Client connections served at once, handshakes included.
     pub max_sessions: usize,
+    /// Connections still in their handshake, of all clients together.
+    pub max_handshakes: usize,
+    /// Connections still in their handshake, per client.
+    pub max_handshakes_per_client: usize,
+    /// Connections served at once, per client.
+    pub max_sessions_per_client: usize,
+    /// UDP associations at once, per client.
+    pub max_udp_per_client: usize,
+    /// BIND listeners at once, per client.
+    pub max_bind_per_client: usize,
+    /// Datagrams per second a UDP association relays from its client; more
+    /// are dropped.
+    pub udp_datagrams_per_second: u32,
+    /// Hold this machine's own programs (loopback clients) to the
+    /// per-client limits too. Off by default: a browser on this machine may
+    /// keep hundreds of connections, and a program here can do worse than
+    /// use up the proxy.
+    pub per_client_limits_for_loopback: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_sessions: 4096 }
+        Limits {
+            max_sessions: 4096,
+            max_handshakes: 512,
+            max_handshakes_per_client: 32,
+            max_sessions_per_client: 512,
+            max_udp_per_client: 32,
+            max_bind_per_client: 16,
+            udp_datagrams_per_second: 20_000,
+            per_client_limits_for_loopback: false,
+        }
     }
 }
 
@@ -296,8 +430,40 @@ impl Config {
                 ));
             }
         }
-        if self.limits.max_sessions == 0 {
-            return Err(invalid("limits.max_sessions", "0", "must be at least 1"));
+        let l = &self.limits;
+        for (field, value) in [
+            ("limits.max_sessions", l.max_sessions),
+            ("limits.max_handshakes", l.max_handshakes),
+            ("limits.max_handshakes_per_client", l.max_handshakes_per_client),
+            ("limits.max_sessions_per_client", l.max_sessions_per_client),
+            ("limits.max_udp_per_client", l.max_udp_per_client),
+            ("limits.max_bind_per_client", l.max_bind_per_client),
+            ("limits.udp_datagrams_per_second", l.udp_datagrams_per_second as usize),
+            ("dns.max_lookups", self.dns.max_lookups),
+        ] {
+            if value == 0 {
+                return Err(invalid(field, "0", "must be at least 1"));
+            }
+        }
+        let th = &self.auth.throttle;
+        if th.block_after == 0 {
+            return Err(invalid("auth.throttle.block_after", "0", "must be at least 1"));
+        }
+        if th.max_delay < th.delay {
+            return Err(invalid(
+                "auth.throttle.max_delay",
+                humantime::format_duration(th.max_delay),
+                "must not be shorter than auth.throttle.delay",
+            ));
+        }
+        for (field, value) in [
+            ("auth.throttle.window", th.window),
+            ("auth.throttle.block_for", th.block_for),
+            ("dns.timeout", self.dns.timeout),
+        ] {
+            if value.is_zero() {
+                return Err(invalid(field, "0s", "must be longer than zero"));
+            }
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod logsafe;
 pub mod monitor;
 pub mod outbound;
 pub mod policy;

@@ -130,18 +130,41 @@ impl ClientPolicy {
     }
 }
 
+/// What clients from other machines may reach beyond the open internet:
+/// each is off by default, so sharing a connection never exposes this
+/// machine's own services, the LAN's link-local services (a cloud's
+/// metadata service at 169.254.169.254) or multicast and broadcast.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemoteReach {
+    /// This machine's loopback addresses and the unspecified address.
+    pub loopback: bool,
+    /// Link-local addresses: 169.254.0.0/16 and fe80::/10.
+    pub link_local: bool,
+    /// Multicast (224.0.0.0/4, ff00::/8) and the broadcast address
+    /// 255.255.255.255.
+    pub multicast: bool,
+}
+
 /// The destination policy in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetPolicy {
     deny: Vec<TargetRule>,
-    remote_clients_reach_loopback: bool,
+    remote: RemoteReach,
 }
 
 impl TargetPolicy {
-    /// A policy refusing `deny`, and loopback for remote clients unless
-    /// `remote_clients_reach_loopback`.
-    pub fn new(deny: Vec<TargetRule>, remote_clients_reach_loopback: bool) -> Self {
-        TargetPolicy { deny, remote_clients_reach_loopback }
+    /// A policy refusing `deny` to every client, and to clients from other
+    /// machines what `remote` does not open.
+    pub fn new(deny: Vec<TargetRule>, remote: RemoteReach) -> Self {
+        TargetPolicy { deny, remote }
+    }
+
+    /// A policy that refuses nothing (for tests and tools).
+    pub fn open() -> Self {
+        TargetPolicy::new(
+            Vec::new(),
+            RemoteReach { loopback: true, link_local: true, multicast: true },
+        )
     }
 
     /// Whether a client at `client` may reach `target`.
@@ -150,9 +173,39 @@ impl TargetPolicy {
         if self.deny.iter().any(|rule| rule.matches(target)) {
             return false;
         }
+        if client.to_canonical().is_loopback() {
+            return true;
+        }
+        let remote = self.remote;
         // Connecting to the unspecified address reaches this machine too.
         let local_only = target.is_loopback() || target.is_unspecified();
-        !local_only || self.remote_clients_reach_loopback || client.to_canonical().is_loopback()
+        (remote.loopback || !local_only)
+            && (remote.link_local || !is_link_local(target))
+            && (remote.multicast || !is_multicast_or_broadcast(target))
+    }
+
+    /// Whether some address could be refused to a client at `client`: then
+    /// a name it asks for must be checked as the addresses it stands for.
+    pub fn may_refuse(&self, client: IpAddr) -> bool {
+        let remote = self.remote;
+        let all_open = remote.loopback && remote.link_local && remote.multicast;
+        !self.deny.is_empty() || (!client.to_canonical().is_loopback() && !all_open)
+    }
+}
+
+/// 169.254.0.0/16 and fe80::/10 (callers pass canonical addresses).
+fn is_link_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => ip.is_link_local(),
+        IpAddr::V6(ip) => (ip.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+/// 224.0.0.0/4, ff00::/8 and 255.255.255.255.
+fn is_multicast_or_broadcast(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(ip) => ip.is_multicast() || ip.is_broadcast(),
+        IpAddr::V6(ip) => ip.is_multicast(),
     }
 }
 
@@ -182,12 +235,26 @@ impl<'de> Deserialize<'de> for TargetRule {
     }
 }
 
-/// A CIDR, or a bare address as a one-address range.
+/// A CIDR, or a bare address as a one-address range; an IPv4-mapped range
+/// means its IPv4 range ([`unmapped`]).
 fn parse_net(text: &str) -> Result<IpNet, ()> {
     if let Ok(net) = text.parse::<IpNet>() {
-        return Ok(net.trunc());
+        return Ok(unmapped(net.trunc()));
     }
-    text.parse::<IpAddr>().map(IpNet::from).map_err(|_| ())
+    text.parse::<IpAddr>().map(|ip| unmapped(IpNet::from(ip))).map_err(|_| ())
+}
+
+/// A range written as IPv4-mapped IPv6 (`::ffff:127.0.0.0/104`) as the IPv4
+/// range it stands for (`127.0.0.0/8`): addresses are compared in their
+/// canonical form, so the mapped spelling would otherwise match nothing.
+pub fn unmapped(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).map_or(net, IpNet::V4),
+            None => net,
+        },
+        other => other,
+    }
 }
 
 fn lan_ranges() -> [IpNet; 8] {
@@ -320,6 +387,19 @@ mod tests {
     }
 
     #[test]
+    fn mapped_rules_mean_their_ipv4_addresses() {
+        let rule: TargetRule = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(rule.to_string(), "127.0.0.1/32");
+        assert!(rule.matches(ip("127.0.0.1")) && rule.matches(ip("::ffff:127.0.0.1")));
+        let range: TargetRule = "::ffff:10.0.0.0/104".parse().unwrap();
+        assert_eq!(range.to_string(), "10.0.0.0/8");
+        let client: ClientRule = "::ffff:192.168.1.0/120".parse().unwrap();
+        assert!(client.admits(ip("192.168.1.9")));
+        let wide: TargetRule = "::/0".parse().unwrap();
+        assert_eq!(wide.to_string(), "::/0", "a range wider than the mapped block stays IPv6");
+    }
+
+    #[test]
     fn public_ranges_are_recognised() {
         assert!(ClientRule::Any.admits_public_addresses());
         assert!("0.0.0.0/0".parse::<ClientRule>().unwrap().admits_public_addresses());
@@ -336,8 +416,44 @@ mod tests {
     }
 
     #[test]
+    fn remote_clients_are_kept_from_link_local_multicast_and_broadcast() {
+        let policy = TargetPolicy::new(Vec::new(), RemoteReach::default());
+        let (local, remote) = (ip("127.0.0.1"), ip("192.168.1.20"));
+        for refused in [
+            "169.254.169.254",
+            "169.254.0.1",
+            "fe80::1",
+            "224.0.0.251",
+            "239.255.255.250",
+            "ff02::1",
+            "255.255.255.255",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(!policy.admits(remote, ip(refused)), "{refused} for a remote client");
+            assert!(policy.admits(local, ip(refused)), "{refused} for this machine");
+        }
+        for admitted in ["192.168.1.1", "8.8.8.8", "2001:db8::1", "10.255.255.255"] {
+            assert!(policy.admits(remote, ip(admitted)), "{admitted}");
+        }
+        let opened = TargetPolicy::new(
+            Vec::new(),
+            RemoteReach { loopback: false, link_local: true, multicast: true },
+        );
+        assert!(
+            opened.admits(remote, ip("169.254.169.254")) && opened.admits(remote, ip("ff02::1"))
+        );
+        assert!(!opened.admits(remote, ip("127.0.0.1")));
+        assert!(policy.may_refuse(remote) && !policy.may_refuse(local));
+        assert!(!TargetPolicy::open().may_refuse(remote));
+        let denying =
+            TargetPolicy::new(vec!["10.0.0.0/8".parse().unwrap()], RemoteReach::default());
+        assert!(denying.may_refuse(local), "deny rules apply to every client");
+    }
+
+    #[test]
     fn target_policy_denies_listed_ranges_and_guards_loopback() {
-        let policy = TargetPolicy::new(vec!["127.0.0.9/32".parse().unwrap()], false);
+        let policy =
+            TargetPolicy::new(vec!["127.0.0.9/32".parse().unwrap()], RemoteReach::default());
         let local = ip("127.0.0.1");
         let remote = ip("192.168.1.20");
         assert!(!policy.admits(local, ip("127.0.0.9")));
@@ -346,7 +462,6 @@ mod tests {
         assert!(!policy.admits(remote, ip("::1")));
         assert!(!policy.admits(remote, ip("0.0.0.0")));
         assert!(policy.admits(remote, ip("192.168.1.1")));
-        let open = TargetPolicy::new(Vec::new(), true);
-        assert!(open.admits(remote, ip("127.0.0.1")));
+        assert!(TargetPolicy::open().admits(remote, ip("127.0.0.1")));
     }
 }

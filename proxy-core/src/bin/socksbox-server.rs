@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Parser;
 use proxy_core::config::User;
-use proxy_core::outbound::{RouteRule, UpstreamChain, UpstreamHop};
+use proxy_core::outbound::{Resolver, RouteRule, UpstreamChain, UpstreamHop};
 use proxy_core::policy::{ClientRule, TargetRule};
 use proxy_core::protocol::TargetAddr;
 use proxy_core::{Config, Server};
@@ -163,7 +163,9 @@ async fn check_upstream(config: &Config, target: &str) -> ExitCode {
         eprintln!("error: no upstream chain to check (--upstream or [upstream] chain)");
         return ExitCode::from(2);
     }
-    let chain = UpstreamChain::new(config.upstream.chain.clone());
+    let resolver = std::sync::Arc::new(Resolver::new(&config.dns));
+    let chain = UpstreamChain::with_resolver(config.upstream.chain.clone(), resolver)
+        .with_udp_relay_anywhere(config.upstream.udp_relay_anywhere);
     let report = chain.check(&target, config.timeouts.connect).await;
     print!("{report}");
     if report.all_ok() {

@@ -13,6 +13,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -21,15 +22,25 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::task::JoinSet;
 
 use super::hop::{HopError, UpstreamHop};
+use super::resolver::Resolver;
 use crate::protocol::socks5::Command;
 use crate::protocol::udp::{UdpHeader, FRAG_NONE};
 use crate::protocol::TargetAddr;
 use crate::refusal::RefusalKind;
 
-/// An ordered list of upstream proxies, nearest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// An ordered list of upstream proxies, nearest first, and the resolver
+/// that finds them (and the names a SOCKS4 hop needs as addresses).
+#[derive(Debug, Clone)]
 pub struct UpstreamChain {
     hops: Vec<UpstreamHop>,
+    resolver: Arc<Resolver>,
+    udp_relay_anywhere: bool,
+}
+
+impl Default for UpstreamChain {
+    fn default() -> Self {
+        UpstreamChain::new(Vec::new())
+    }
 }
 
 /// A failure at one hop of a chain.
@@ -52,9 +63,14 @@ impl ChainError {
 }
 
 impl UpstreamChain {
-    /// A chain of these hops.
+    /// A chain of these hops, found with the system's resolver.
     pub fn new(hops: Vec<UpstreamHop>) -> Self {
-        UpstreamChain { hops }
+        UpstreamChain::with_resolver(hops, Resolver::system())
+    }
+
+    /// A chain of these hops, found with `resolver`.
+    pub fn with_resolver(hops: Vec<UpstreamHop>, resolver: Arc<Resolver>) -> Self {
+        UpstreamChain { hops, resolver, udp_relay_anywhere: false }
     }
 
     /// The hops, nearest first.
@@ -94,7 +110,8 @@ impl UpstreamChain {
         let work = async {
             let mut stream = self.reach(last, &mut at, limit, |_| {}).await?;
             at = last;
-            let bound = self.hops[last].request(&mut stream, command, target).await?;
+            let target = self.carried(&self.hops[last], target, limit).await?;
+            let bound = self.hops[last].request(&mut stream, command, &target).await?;
             Ok::<_, HopError>((stream, bound))
         };
         match tokio::time::timeout(limit, work).await {
@@ -118,12 +135,27 @@ impl UpstreamChain {
         let work = async {
             let mut relays = Vec::with_capacity(self.hops.len());
             let mut controls = JoinSet::new();
+            let mut socket = None;
             for k in 0..self.hops.len() {
                 let mut stream = self.reach(k, &mut at, limit, |_| {}).await?;
                 at = k;
-                let any = TargetAddr::unspecified();
-                let bound = self.hops[k].request(&mut stream, Command::UdpAssociate, &any).await?;
-                relays.push(self.relay_address(k, bound, &stream)?);
+                // Hop 1 learns the port datagrams will come from (a hop that
+                // requires passwords may refuse port 0, which another
+                // program could take over); later hops hear from the hop
+                // before them, whose port nobody here knows: RFC 1928's
+                // all zeros.
+                let sender = if k == 0 {
+                    let any = unspecified_like(stream.local_addr()?.ip());
+                    let bound = UdpSocket::bind(SocketAddr::new(any, 0)).await?;
+                    let port = bound.local_addr()?.port();
+                    socket = Some(bound);
+                    TargetAddr::Ip(SocketAddr::new(any, port))
+                } else {
+                    TargetAddr::unspecified()
+                };
+                let bound =
+                    self.hops[k].request(&mut stream, Command::UdpAssociate, &sender).await?;
+                relays.push(self.relay_address(k, bound, &stream, limit).await?);
                 controls.spawn(wait_for_close(stream));
             }
             let first = match &relays[0] {
@@ -132,12 +164,11 @@ impl UpstreamChain {
                     return Err(HopError::Unsupported("the first hop named its relay by a name"))
                 }
             };
-            let any: IpAddr = if first.is_ipv4() {
-                Ipv4Addr::UNSPECIFIED.into()
-            } else {
-                Ipv6Addr::UNSPECIFIED.into()
+            let socket = match socket {
+                Some(socket) if socket.local_addr()?.is_ipv4() == first.is_ipv4() => socket,
+                // A relay of the other family than the control connection.
+                _ => UdpSocket::bind(SocketAddr::new(unspecified_like(first.ip()), 0)).await?,
             };
-            let socket = UdpSocket::bind(SocketAddr::new(any, 0)).await?;
             Ok::<_, HopError>(UdpChain {
                 path: UdpRelayPath { socket, first, relays },
                 controls: UpstreamControls(controls),
@@ -196,7 +227,10 @@ impl UpstreamChain {
         };
         if let (Some(mut s), Some(last)) = (stream, self.hops.last()) {
             let started = Instant::now();
-            let step = last.request(&mut s, Command::Connect, target);
+            let step = async {
+                let target = self.carried(last, target, limit).await?;
+                last.request(&mut s, Command::Connect, &target).await
+            };
             report_target.outcome = match tokio::time::timeout(limit, step).await {
                 Ok(Ok(_)) => Ok(started.elapsed()),
                 Ok(Err(e)) => Err(e.to_string()),
@@ -224,12 +258,12 @@ impl UpstreamChain {
         mut reached: impl FnMut(usize),
     ) -> Result<TcpStream, HopError> {
         *at = 0;
-        let mut stream = connect_first(&self.hops[0], limit).await?;
+        let mut stream = self.connect_first(limit).await?;
         self.hops[0].authenticate(&mut stream).await?;
         reached(0);
         for k in 1..=upto {
             *at = k - 1;
-            let next = self.hops[k].address();
+            let next = self.carried(&self.hops[k - 1], &self.hops[k].address(), limit).await?;
             if let Err(e) = self.hops[k - 1].request(&mut stream, Command::Connect, &next).await {
                 // A refusal of the CONNECT to hop k says hop k is down.
                 if let HopError::Refused(code) = e {
@@ -247,12 +281,27 @@ impl UpstreamChain {
 
     /// Where hop `k`'s relay is: the address it named, or, if it named the
     /// unspecified address, the hop's own address with the port it named.
-    fn relay_address(
+    /// A relay at another address than the hop's own is refused unless
+    /// `udp_relay_anywhere`: a hostile upstream could otherwise send the
+    /// client's datagrams to any host, as if from this machine.
+    async fn relay_address(
         &self,
         k: usize,
         bound: TargetAddr,
         control: &TcpStream,
+        limit: Duration,
     ) -> Result<TargetAddr, HopError> {
+        // The hop's own addresses: the one hop 1 was reached at; for a later
+        // hop, what its configured host stands for.
+        let hop_ips: Vec<IpAddr> = if k == 0 {
+            vec![control.peer_addr()?.ip().to_canonical()]
+        } else {
+            let address = self.hops[k].address();
+            match self.resolver.lookup(&address, limit).await {
+                Ok(addrs) => addrs.iter().map(|a| a.ip().to_canonical()).collect(),
+                Err(_) => Vec::new(),
+            }
+        };
         match bound {
             TargetAddr::Ip(addr) if addr.ip().is_unspecified() => {
                 if k == 0 {
@@ -266,8 +315,53 @@ impl UpstreamChain {
                     })
                 }
             }
+            TargetAddr::Ip(addr)
+                if !self.udp_relay_anywhere && !hop_ips.contains(&addr.ip().to_canonical()) =>
+            {
+                Err(HopError::ForeignRelay(addr))
+            }
+            TargetAddr::Domain(..) if !self.udp_relay_anywhere => {
+                Err(HopError::Unsupported("the hop named its UDP relay by a name"))
+            }
             other => Ok(other),
         }
+    }
+
+    /// Accept UDP relays that hops name at other addresses than their own
+    /// (`upstream.udp_relay_anywhere`).
+    pub fn with_udp_relay_anywhere(mut self, anywhere: bool) -> Self {
+        self.udp_relay_anywhere = anywhere;
+        self
+    }
+
+    /// `target` as `hop` can carry it: a name resolved here for a SOCKS4
+    /// hop (its first IPv4 address; no destination policy: the hops are the
+    /// administrator's, and a session resolves its client's names with its
+    /// policy before they reach the chain), else unchanged.
+    async fn carried(
+        &self,
+        hop: &UpstreamHop,
+        target: &TargetAddr,
+        limit: Duration,
+    ) -> Result<TargetAddr, HopError> {
+        if !hop.needs_address() || !matches!(target, TargetAddr::Domain(..)) {
+            return Ok(target.clone());
+        }
+        let addrs = self.resolver.lookup(target, limit).await.map_err(HopError::Resolve)?;
+        addrs.into_iter().find(SocketAddr::is_ipv4).map(TargetAddr::Ip).ok_or_else(|| {
+            HopError::Resolve(crate::refusal::Refusal::new(
+                RefusalKind::HostUnreachable,
+                format!("{target} has no IPv4 address"),
+            ))
+        })
+    }
+
+    /// Connects to the first hop: its addresses (no destination policy: the
+    /// hops are the administrator's) tried in turn, sharing `limit`.
+    async fn connect_first(&self, limit: Duration) -> Result<TcpStream, HopError> {
+        let address = self.hops[0].address();
+        let addrs = self.resolver.lookup(&address, limit).await?;
+        Ok(super::connect_any(&address, &addrs, limit).await?)
     }
 
     fn error_at(&self, at: usize, error: HopError) -> ChainError {
@@ -333,9 +427,12 @@ impl UdpRelayPath {
         source.map(|s| (s, rest))
     }
 
-    /// Sends a wrapped datagram to the first hop's relay.
-    pub async fn send(&self, wrapped: &[u8]) -> std::io::Result<usize> {
-        self.socket.send_to(wrapped, self.first).await
+    /// Sends a wrapped datagram to the first hop's relay, if the socket can
+    /// take it now (a datagram that would wait is dropped, as UDP may).
+    pub fn try_send(&self, wrapped: &[u8]) -> std::io::Result<usize> {
+        // A non-blocking sendto on the socket itself: the runtime may not
+        // have heard yet that a new socket is writable.
+        socket2::SockRef::from(&self.socket).send_to(wrapped, &self.first.into())
     }
 }
 
@@ -421,12 +518,13 @@ fn millis(took: Duration) -> String {
     format!("{:.1}ms", took.as_secs_f64() * 1000.0)
 }
 
-/// Connects to the first hop: its addresses (no destination policy: the
-/// hops are the administrator's) tried in turn, sharing `limit`.
-async fn connect_first(hop: &UpstreamHop, limit: Duration) -> Result<TcpStream, HopError> {
-    let address = hop.address();
-    let addrs = super::lookup(&address, limit).await?;
-    Ok(super::connect_any(&address, &addrs, limit).await?)
+/// The unspecified address of `ip`'s family.
+fn unspecified_like(ip: IpAddr) -> IpAddr {
+    if ip.is_ipv4() {
+        Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        Ipv6Addr::UNSPECIFIED.into()
+    }
 }
 
 /// Reads and discards until the stream ends: the life of an association's

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -236,7 +235,7 @@ impl UpstreamHop {
                     Command::Bind => socks4::Command::Bind,
                     Command::UdpAssociate => return Err(HopError::NoUdp),
                 };
-                let target = self.socks4_target(target).await?;
+                let target = self.socks4_target(target)?;
                 let user_id = self.credentials.user().map(str::as_bytes).unwrap_or(b"");
                 // Parsing refuses such a USERID; a hop built in code may not.
                 if user_id.contains(&0) {
@@ -268,8 +267,10 @@ impl UpstreamHop {
     }
 
     /// The target as this hop can carry it: SOCKS4a takes names and IPv4,
-    /// SOCKS4 only IPv4 (a name is looked up here), neither takes IPv6.
-    async fn socks4_target(&self, target: &TargetAddr) -> Result<TargetAddr, HopError> {
+    /// SOCKS4 only IPv4 (a name is resolved before, by the chain or the
+    /// session, where the destination policy can see its addresses),
+    /// neither takes IPv6.
+    fn socks4_target(&self, target: &TargetAddr) -> Result<TargetAddr, HopError> {
         match target {
             TargetAddr::Ip(addr) => match addr.ip().to_canonical() {
                 IpAddr::V4(ip) => Ok(TargetAddr::Ip(SocketAddr::new(ip.into(), addr.port()))),
@@ -281,19 +282,16 @@ impl UpstreamHop {
                 Err(HopError::Unsupported("SOCKS4 cannot carry a name holding NUL"))
             }
             TargetAddr::Domain(..) if self.protocol == HopProtocol::Socks4a => Ok(target.clone()),
-            TargetAddr::Domain(name, _) => {
-                // No limit of its own: every request runs within the
-                // chain's connect limit.
-                let addrs =
-                    super::lookup(target, Duration::MAX).await.map_err(HopError::Resolve)?;
-                addrs.into_iter().find(SocketAddr::is_ipv4).map(TargetAddr::Ip).ok_or_else(|| {
-                    HopError::Resolve(Refusal::new(
-                        RefusalKind::HostUnreachable,
-                        format!("{name} has no IPv4 address"),
-                    ))
-                })
-            }
+            TargetAddr::Domain(..) => Err(HopError::Unsupported(
+                "a SOCKS4 hop takes an address; the name was not resolved",
+            )),
         }
+    }
+
+    /// Whether a name sent to this hop must be resolved on this machine
+    /// first (SOCKS4 carries IPv4 addresses only).
+    pub fn needs_address(&self) -> bool {
+        self.protocol == HopProtocol::Socks4
     }
 }
 
@@ -440,6 +438,9 @@ pub enum HopError {
     /// The first hop could not be looked up or connected to.
     #[error("{0}")]
     Outbound(#[from] Refusal),
+    /// The hop named a UDP relay at an address other than its own.
+    #[error("named its UDP relay at {0}, not at its own address (upstream.udp_relay_anywhere allows it)")]
+    ForeignRelay(SocketAddr),
     /// The hop has a user whose password was never given.
     #[error("has a username but no password was given for it")]
     NoPassword,
@@ -463,6 +464,7 @@ impl HopError {
                 RefusalKind::from_socks5(*code)
             }
             HopError::Unsupported(_) => RefusalKind::AddressTypeNotSupported,
+            HopError::ForeignRelay(_) => RefusalKind::NotAllowed,
             HopError::NoUdp => RefusalKind::CommandNotSupported,
             HopError::TimedOut => RefusalKind::TimedOut,
             HopError::Resolve(e) | HopError::Outbound(e) => e.kind,

@@ -149,7 +149,7 @@ impl Matcher {
                 let dotted = format!(".{suffix}");
                 (suffix, dotted)
             }),
-            cidr: rule.cidr,
+            cidr: rule.cidr.map(crate::policy::unmapped),
             ports: rule.ports,
             action: rule.action,
         }

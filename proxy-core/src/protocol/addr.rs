@@ -26,6 +26,23 @@ pub enum TargetAddr {
 }
 
 impl TargetAddr {
+    /// The target as this server treats it: a name that is really an
+    /// address becomes that address ([`ip_literal`]: every `inet_aton`
+    /// form such as `127.1`, `2130706433` or `0x7f.0.0.1`, and IPv6
+    /// literals, bare or bracketed), and an IPv4-mapped IPv6 address
+    /// becomes the IPv4 address it carries. Routing rules, the destination
+    /// policy and the monitor then see what a resolver or an upstream would
+    /// connect to, not a spelling that dodges them.
+    pub fn normalized(self) -> TargetAddr {
+        match self {
+            TargetAddr::Ip(addr) => TargetAddr::Ip(canonical(addr)),
+            TargetAddr::Domain(name, port) => match ip_literal(&name) {
+                Some(ip) => TargetAddr::Ip(canonical(SocketAddr::new(ip, port))),
+                None => TargetAddr::Domain(name, port),
+            },
+        }
+    }
+
     /// The port of the target.
     pub fn port(&self) -> u16 {
         match self {
@@ -131,8 +148,11 @@ impl std::str::FromStr for TargetAddr {
         }
         let (host, port) = text.rsplit_once(':').ok_or(ProtocolError::EmptyDomain)?;
         let port = port.parse().map_err(|_| ProtocolError::EmptyDomain)?;
-        if host.is_empty() || host.len() > MAX_DOMAIN_LEN || host.contains([':', '\0']) {
+        if host.is_empty() || host.len() > MAX_DOMAIN_LEN || host.contains(':') {
             return Err(ProtocolError::EmptyDomain);
+        }
+        if let Some(&control) = host.as_bytes().iter().find(|&&b| is_control(b)) {
+            return Err(ProtocolError::DomainHasControl(control));
         }
         Ok(TargetAddr::Domain(host.to_owned(), port))
     }
@@ -153,17 +173,87 @@ impl fmt::Display for TargetAddr {
     }
 }
 
+/// The address a name spells, if it is one: IPv4 in every form
+/// `inet_aton(3)` accepts (one to four parts, each decimal, octal with a
+/// leading `0` or hexadecimal with `0x`; the last part fills the remaining
+/// bytes), IPv6 bare or in brackets (a `%zone` is dropped), with one final
+/// dot allowed. Resolvers and upstream servers read these names as
+/// addresses, so this server must too.
+pub fn ip_literal(name: &str) -> Option<IpAddr> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if let Some(v4) = inet_aton(name) {
+        return Some(IpAddr::V4(v4));
+    }
+    let bare = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).unwrap_or(name);
+    let without_zone = bare.split_once('%').map_or(bare, |(addr, _zone)| addr);
+    without_zone.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+}
+
+/// `inet_aton(3)`: `a`, `a.b`, `a.b.c` or `a.b.c.d`, each part decimal,
+/// octal (leading 0) or hexadecimal (0x); the last part is 32, 24, 16 or 8
+/// bits wide.
+fn inet_aton(text: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let values: Vec<u64> = parts.iter().map(|p| aton_part(p)).collect::<Option<_>>()?;
+    let (leading, last) = values.split_at(values.len() - 1);
+    let last_bits = 32 - 8 * leading.len() as u32;
+    if leading.iter().any(|&v| v > 0xff) || last[0] >= 1u64 << last_bits {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for (i, &v) in leading.iter().enumerate() {
+        value |= v << (24 - 8 * i as u32);
+    }
+    value |= last[0];
+    u32::try_from(value).ok().map(Ipv4Addr::from)
+}
+
+/// One part of an `inet_aton` address (any number of digits, as glibc
+/// reads them); at most 32 bits.
+fn aton_part(part: &str) -> Option<u64> {
+    let (digits, radix) = if let Some(hex) = part.strip_prefix("0x").or(part.strip_prefix("0X")) {
+        (hex, 16)
+    } else if part.len() > 1 && part.starts_with('0') {
+        (&part[1..], 8)
+    } else {
+        (part, 10)
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for c in digits.chars() {
+        value = value * u64::from(radix) + u64::from(c.to_digit(radix)?);
+        if value > u64::from(u32::MAX) {
+            return None;
+        }
+    }
+    Some(value)
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it carries.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
 /// Checks a received domain name: not empty, at most 255 bytes, valid text
-/// without NUL. A NUL would let `x.blocked.test\0` pass a suffix rule and
-/// then reach a SOCKS4a hop, which ends the name at the NUL.
+/// without control bytes or spaces (see [`ProtocolError::DomainHasControl`]).
 pub(crate) fn domain_from_bytes(bytes: &[u8]) -> Result<String, ProtocolError> {
     if bytes.is_empty() {
         return Err(ProtocolError::EmptyDomain);
     }
-    if bytes.contains(&0) {
-        return Err(ProtocolError::DomainHasNul);
+    if let Some(&control) = bytes.iter().find(|&&b| is_control(b)) {
+        return Err(ProtocolError::DomainHasControl(control));
     }
     std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| ProtocolError::DomainNotText)
+}
+
+/// A byte no host name holds: a control byte, a space, or DEL.
+fn is_control(byte: u8) -> bool {
+    byte < 0x21 || byte == 0x7f
 }
 
 #[cfg(test)]
@@ -231,18 +321,116 @@ mod tests {
         let mut buf = vec![ATYP_DOMAIN, 15];
         buf.extend_from_slice(b"x.blocked.test\0");
         buf.extend_from_slice(&[0, 80]);
-        assert_eq!(TargetAddr::decode(&buf), Err(ProtocolError::DomainHasNul));
-        assert_eq!(domain_from_bytes(b"\0"), Err(ProtocolError::DomainHasNul));
+        assert_eq!(TargetAddr::decode(&buf), Err(ProtocolError::DomainHasControl(0)));
+        assert_eq!(domain_from_bytes(b"\0"), Err(ProtocolError::DomainHasControl(0)));
         // The reply a lookup of such a name always gave.
         assert_eq!(
-            ProtocolError::DomainHasNul.socks5_reply(),
+            ProtocolError::DomainHasControl(0).socks5_reply(),
             crate::protocol::socks5::Reply::HostUnreachable
         );
     }
 
     #[test]
+    fn names_with_control_bytes_or_spaces_are_refused() {
+        for bad in
+            [&b"a\nERROR forged"[..], b"esc\x1b[31m", b"tab\there", b"sp ace", b"del\x7f", b"\x01"]
+        {
+            let control = *bad.iter().find(|&&b| b < 0x21 || b == 0x7f).unwrap();
+            assert_eq!(
+                domain_from_bytes(bad),
+                Err(ProtocolError::DomainHasControl(control)),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(domain_from_bytes("bücher.example".as_bytes()), Ok("bücher.example".into()));
+        assert_eq!(domain_from_bytes(b"a-b_c.d~e!"), Ok("a-b_c.d~e!".into()));
+        assert!("bad\nname:80".parse::<TargetAddr>().is_err());
+    }
+
+    #[test]
     fn unknown_address_type_is_named() {
         assert_eq!(TargetAddr::decode(&[0x02, 1, 2]), Err(ProtocolError::UnknownAddressType(2)));
+    }
+
+    #[test]
+    fn names_that_are_addresses_become_addresses() {
+        let v4 = |s: &str| ip_literal(s).map(|ip| ip.to_string());
+        for spelling in [
+            "127.0.0.1",
+            "127.1",
+            "127.0.1",
+            "2130706433",
+            "0x7f000001",
+            "0x7f.0.0.1",
+            "0x7F.1",
+            "0177.0.0.1",
+            "0177.0.0.01",
+            "127.0.0.1.",
+            "017700000001",
+        ] {
+            assert_eq!(v4(spelling).as_deref(), Some("127.0.0.1"), "{spelling}");
+        }
+        assert_eq!(v4("0").as_deref(), Some("0.0.0.0"));
+        assert_eq!(v4("1.2.3").as_deref(), Some("1.2.0.3"));
+        assert_eq!(v4("::1").as_deref(), Some("::1"));
+        assert_eq!(v4("[::1]").as_deref(), Some("::1"));
+        assert_eq!(v4("fe80::1%eth0").as_deref(), Some("fe80::1"));
+        assert_eq!(v4("::ffff:127.0.0.1").as_deref(), Some("::ffff:127.0.0.1"));
+        for name in [
+            "example.org",
+            "127.0.0.1.example",
+            "256.0.0.1",
+            "1.2.3.4.5",
+            "08.1.1.1",
+            "1..2",
+            ".1",
+            "127.16777216",
+            "4294967296",
+            "1.2.3.256",
+            "",
+            "::g",
+            "[::1",
+        ] {
+            assert_eq!(ip_literal(name), None, "{name}");
+        }
+        // What glibc's inet_aton answers for the corners.
+        for (spelling, address) in [
+            ("00", Some("0.0.0.0")),
+            ("0x0", Some("0.0.0.0")),
+            ("0xffffffff", Some("255.255.255.255")),
+            ("037777777777", Some("255.255.255.255")),
+            ("1.2.0xffff", Some("1.2.255.255")),
+            ("1.0xffffff", Some("1.255.255.255")),
+            ("1.2.3.04", Some("1.2.3.4")),
+            ("1.2.3.0x4", Some("1.2.3.4")),
+            ("00000000000000000001", Some("0.0.0.1")),
+            ("0x00000000001", Some("0.0.0.1")),
+            ("0x.1", None),
+            ("1.0x", None),
+            ("0x", None),
+            ("040000000000", None),
+            ("0x100000000", None),
+            ("1.2.0x10000", None),
+            ("0xg", None),
+            ("1.2..3", None),
+        ] {
+            assert_eq!(v4(spelling).as_deref(), address, "{spelling}");
+        }
+        let target = TargetAddr::Domain("0x7f.1".into(), 22).normalized();
+        assert_eq!(target, TargetAddr::Ip("127.0.0.1:22".parse().unwrap()));
+        let mapped = TargetAddr::Ip("[::ffff:10.0.0.1]:80".parse().unwrap()).normalized();
+        assert_eq!(mapped, TargetAddr::Ip("10.0.0.1:80".parse().unwrap()));
+        let name = TargetAddr::Domain("example.org".into(), 80);
+        assert_eq!(name.clone().normalized(), name);
+    }
+
+    proptest! {
+        #[test]
+        fn ip_literal_agrees_with_the_standard_parser(ip in any::<Ipv4Addr>()) {
+            prop_assert_eq!(ip_literal(&ip.to_string()), Some(IpAddr::V4(ip)));
+            prop_assert_eq!(ip_literal(&u32::from(ip).to_string()), Some(IpAddr::V4(ip)));
+            prop_assert_eq!(ip_literal(&format!("{:#x}", u32::from(ip))), Some(IpAddr::V4(ip)));
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod userpass;
 
 mod addr;
 
-pub use addr::{TargetAddr, MAX_DOMAIN_LEN};
+pub use addr::{ip_literal, TargetAddr, MAX_DOMAIN_LEN};
 
 /// The result of a decoder: a message and the number of bytes it took, or
 /// `None` when more bytes are needed.
@@ -53,11 +53,13 @@ pub enum ProtocolError {
     /// A domain name that is not valid UTF-8, so it cannot be looked up.
     #[error("domain name is not valid text")]
     DomainNotText,
-    /// A domain name holding a NUL byte: no resolver can look it up, and a
-    /// SOCKS4a hop would cut it there (`x.blocked.test\0.ok` would pass a
-    /// rule for `blocked.test` and reach `x.blocked.test`).
-    #[error("domain name contains a NUL byte")]
-    DomainHasNul,
+    /// A domain name holding a control byte or a space (below 0x21, or
+    /// 0x7f): no host has such a name. A NUL would let a SOCKS4a hop cut
+    /// the name (`x.blocked.test\0.ok` would pass a rule for
+    /// `blocked.test` and reach `x.blocked.test`); a newline or an ESC
+    /// would forge log lines and reach terminals.
+    #[error("domain name contains the control byte {0:#04x}")]
+    DomainHasControl(u8),
     /// A SOCKS4 USERID (or SOCKS4a domain) with no terminating NUL within the limit.
     #[error("SOCKS4 {field} is longer than {max} bytes without a terminating NUL")]
     Socks4FieldTooLong {
@@ -80,7 +82,7 @@ impl ProtocolError {
             ProtocolError::UnknownCommand(_) => socks5::Reply::CommandNotSupported,
             ProtocolError::UnknownAddressType(_) => socks5::Reply::AddressTypeNotSupported,
             // What resolving such a name has always answered.
-            ProtocolError::DomainHasNul => socks5::Reply::HostUnreachable,
+            ProtocolError::DomainHasControl(_) => socks5::Reply::HostUnreachable,
             _ => socks5::Reply::GeneralFailure,
         }
     }

@@ -17,7 +17,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::handler::{Context, Failure, Outcome, SessionEnd};
-use crate::outbound::{self, RouteAction};
+use crate::outbound::RouteAction;
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
 use crate::refusal::{Refusal, RefusalKind};
@@ -212,7 +212,10 @@ async fn expected_peers(
         }
     }
     let timeouts = &ctx.settings.config.timeouts;
-    let addrs =
-        outbound::resolve(target, ctx.peer.ip(), &ctx.settings.targets, timeouts.connect).await?;
+    let addrs = ctx
+        .settings
+        .resolver
+        .resolve(target, ctx.peer.ip(), &ctx.settings.targets, timeouts.connect)
+        .await?;
     Ok(Some(addrs.into_iter().map(|a| a.ip().to_canonical()).collect()))
 }

@@ -3,7 +3,7 @@
 //! says. Every protocol front hands its requests to the same handlers.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
@@ -14,7 +14,7 @@ use crate::monitor::ByteCounters;
 use crate::outbound::{self, RouteAction};
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
-use crate::refusal::Refusal;
+use crate::refusal::{Refusal, RefusalKind};
 use crate::relay::RelayEnd;
 
 /// What a command handler needs from its session.
@@ -63,17 +63,77 @@ impl From<Refusal> for Failure {
 /// What a handler returns.
 pub(super) type Outcome = Result<SessionEnd, Failure>;
 
+/// The local address this machine would send from to reach `peer` (a UDP
+/// socket "connected" to it asks the routing table; no packet is sent):
+/// where a BIND listener or a UDP relay of `peer`'s family must be for
+/// `peer` to reach it.
+pub(super) fn local_ip_towards(peer: IpAddr) -> std::io::Result<IpAddr> {
+    let any: IpAddr = match peer {
+        IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    let probe = std::net::UdpSocket::bind(SocketAddr::new(any, 0))?;
+    probe.connect(SocketAddr::new(peer, 9))?;
+    Ok(probe.local_addr()?.ip().to_canonical())
+}
+
 impl Context<'_> {
-    /// The destination policy for a request the upstream chain carries: an
-    /// address target must be one the policy admits for this client. A name
-    /// goes to the last hop unresolved, so there is no address to check
-    /// here. For BIND the unspecified address names no destination but "any
-    /// peer" (as for a direct BIND), and passes.
-    pub fn chain_admits(&self, command: Command, target: &TargetAddr) -> bool {
+    /// What the upstream chain is asked for, so that the destination policy
+    /// holds as on the direct path:
+    /// - an address must be one the policy admits for this client (for
+    ///   BIND the unspecified address names no destination but "any peer",
+    ///   and passes);
+    /// - a name for a SOCKS4 last hop, which carries addresses only, is
+    ///   resolved here with the policy and becomes its first allowed IPv4
+    ///   address (a hop never resolves a client's name on this machine);
+    /// - a name from a client the policy may refuse something to (a client
+    ///   from another machine, or any client while deny rules are set) is
+    ///   resolved here first, unless `targets.trust_upstream_dns`: refused
+    ///   when none of its addresses is allowed, sent as its first allowed
+    ///   address when only some are, sent as the name when all are. A name
+    ///   this machine cannot resolve goes to the chain as it is: it stands
+    ///   for no local address.
+    pub async fn chain_target(
+        &self,
+        command: Command,
+        target: &TargetAddr,
+    ) -> Result<TargetAddr, Refusal> {
+        let settings = self.settings;
+        let (client, policy) = (self.peer.ip(), &settings.targets);
+        let limit = settings.config.timeouts.connect;
+        let not_allowed =
+            || Refusal::not_allowed(format!("{target} is not allowed by the destination policy"));
+        let socks4_last = settings.chain.hops().last().is_some_and(|h| h.needs_address());
         match target {
-            TargetAddr::Domain(..) => true,
-            TargetAddr::Ip(addr) if command == Command::Bind && addr.ip().is_unspecified() => true,
-            TargetAddr::Ip(addr) => self.settings.targets.admits(self.peer.ip(), addr.ip()),
+            TargetAddr::Ip(addr) if command == Command::Bind && addr.ip().is_unspecified() => {
+                Ok(target.clone())
+            }
+            TargetAddr::Ip(addr) if policy.admits(client, addr.ip()) => Ok(target.clone()),
+            TargetAddr::Ip(_) => Err(not_allowed()),
+            TargetAddr::Domain(..) if socks4_last => {
+                let addrs = settings.resolver.resolve(target, client, policy, limit).await?;
+                addrs.into_iter().find(SocketAddr::is_ipv4).map(TargetAddr::Ip).ok_or_else(|| {
+                    Refusal::new(
+                        RefusalKind::HostUnreachable,
+                        format!("{target} has no IPv4 address for the SOCKS4 upstream"),
+                    )
+                })
+            }
+            TargetAddr::Domain(..)
+                if policy.may_refuse(client) && !settings.config.targets.trust_upstream_dns =>
+            {
+                let Ok(addrs) = settings.resolver.lookup(target, limit).await else {
+                    return Ok(target.clone());
+                };
+                let admitted: Vec<SocketAddr> =
+                    addrs.iter().copied().filter(|a| policy.admits(client, a.ip())).collect();
+                match admitted.first() {
+                    None => Err(not_allowed()),
+                    Some(_) if admitted.len() == addrs.len() => Ok(target.clone()),
+                    Some(first) => Ok(TargetAddr::Ip(*first)),
+                }
+            }
+            TargetAddr::Domain(..) => Ok(target.clone()),
         }
     }
 
@@ -92,20 +152,18 @@ impl Context<'_> {
                 Err(Refusal::not_allowed(format!("{target} is refused by a routing rule")))
             }
             RouteAction::Chain => {
-                if !self.chain_admits(command, target) {
-                    return Err(Refusal::not_allowed(format!(
-                        "{target} is not allowed by the destination policy"
-                    )));
-                }
+                let carried = self.chain_target(command, target).await?;
                 settings
                     .chain
-                    .open(command, target, limit)
+                    .open(command, &carried, limit)
                     .await
                     .map_err(|e| Refusal::new(e.kind(), format!("via the upstream chain: {e}")))
             }
             RouteAction::Direct => {
-                let addrs =
-                    outbound::resolve(target, self.peer.ip(), &settings.targets, limit).await?;
+                let addrs = settings
+                    .resolver
+                    .resolve(target, self.peer.ip(), &settings.targets, limit)
+                    .await?;
                 let stream = outbound::connect_any(target, &addrs, limit).await?;
                 let local = stream
                     .local_addr()

@@ -18,6 +18,7 @@ use super::reply::{self, ReplyStyle};
 use super::settings::Settings;
 use super::wire::{Wire, WireError};
 use super::{bind, connect, udp};
+use crate::logsafe::Escaped;
 use crate::monitor::{Monitor, NewSession, Route};
 use crate::outbound::RouteAction;
 use crate::protocol::socks5::Command;
@@ -104,6 +105,8 @@ impl Session {
     /// Registers the session and runs its command's handler.
     async fn serve(&self, wire: Wire, request: Request) {
         let Wire { stream: mut client, buf: early } = wire;
+        // A name that is an address is that address for everything after.
+        let request = Request { target: request.target.normalized(), ..request };
         let route = self.settings.route_request(request.command, &request.target);
         let handle = self.monitor.register(
             NewSession {
@@ -124,7 +127,9 @@ impl Session {
         );
         let id = handle.id();
         let Request { command, target, user, protocol } = request;
-        debug!(id, peer = %self.peer, %command, %target, "session started");
+        let target_text = target.to_string();
+        let shown_target = Escaped(&target_text);
+        debug!(id, peer = %self.peer, %command, target = %shown_target, "session started");
         let ctx = Context {
             settings: &self.settings,
             route,
@@ -137,26 +142,29 @@ impl Session {
             Command::Bind => bind::run(&ctx, &mut client, &target, early).await,
             Command::UdpAssociate => udp::run(&ctx, &mut client, &target).await,
         };
-        let user = user.name().unwrap_or("-");
+        let user = Escaped(user.name().unwrap_or("-"));
         match outcome {
             Ok(end) => {
                 let (up, down) = handle.counters().load();
                 let elapsed = handle.elapsed();
                 info!(
-                    id, peer = %self.peer, user, %command, %target, up, down, ?elapsed,
-                    "session ended: {end}"
+                    id, peer = %self.peer, %user, %command, target = %shown_target, up, down,
+                    ?elapsed, "session ended: {end}"
                 );
             }
             Err(Failure::Refused(refusal)) => {
                 reply::refuse(&mut client, &ctx.style.failure(refusal.kind)).await;
                 let code = refusal.kind.socks5_reply();
                 info!(
-                    id, peer = %self.peer, user, %command, %target,
-                    "request failed: {} ({code})", refusal.reason
+                    id, peer = %self.peer, %user, %command, target = %shown_target,
+                    "request failed: {} ({code})", Escaped(&refusal.reason)
                 );
             }
             Err(Failure::Broken(why)) => {
-                info!(id, peer = %self.peer, user, %command, %target, "request failed: {why}");
+                info!(
+                    id, peer = %self.peer, %user, %command, target = %shown_target,
+                    "request failed: {}", Escaped(&why)
+                );
             }
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::auth::{Authenticator, UserTable};
 use crate::config::Config;
-use crate::outbound::{RouteAction, Router, UpstreamChain};
+use crate::outbound::{Resolver, RouteAction, Router, UpstreamChain};
 use crate::policy::{ClientPolicy, TargetPolicy};
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
@@ -40,37 +40,51 @@ pub(super) struct Settings {
     pub targets: TargetPolicy,
     pub chain: UpstreamChain,
     pub router: Router,
+    pub resolver: Arc<Resolver>,
     users: Users,
 }
 
 impl Settings {
     pub fn new(config: Config, users: Users) -> Self {
+        let resolver = Arc::new(Resolver::new(&config.dns));
+        Settings::with_resolver(config, users, resolver)
+    }
+
+    fn with_resolver(config: Config, users: Users, resolver: Arc<Resolver>) -> Self {
         Settings {
             clients: ClientPolicy::new(config.clients.allow.clone()),
-            targets: TargetPolicy::new(
-                config.targets.deny.clone(),
-                config.targets.remote_clients_reach_loopback,
+            targets: TargetPolicy::new(config.targets.deny.clone(), config.targets.remote_reach()),
+            chain: UpstreamChain::with_resolver(
+                config.upstream.chain.clone(),
+                Arc::clone(&resolver),
             ),
-            chain: UpstreamChain::new(config.upstream.chain.clone()),
             router: Router::new(
                 config.routing.rules.clone(),
                 config.routing.private_direct,
                 config.routing.default,
             ),
             config,
+            resolver,
             users,
         }
     }
 
-    /// Settings for a new configuration, keeping where users come from.
+    /// Settings for a new configuration, keeping where users come from (and
+    /// the resolver, with its cache, while the DNS settings stay the same).
     pub fn with_config(&self, config: Config) -> Self {
         let users = self.users.for_config(&config);
-        Settings::new(config, users)
+        if config.dns == self.config.dns {
+            let resolver = Arc::clone(&self.resolver);
+            Settings::with_resolver(config, users, resolver)
+        } else {
+            Settings::new(config, users)
+        }
     }
 
     /// Settings with passwords checked by `authenticator` from now on.
     pub fn with_users(&self, authenticator: Arc<dyn Authenticator>) -> Self {
-        Settings::new(self.config.clone(), Users::Supplied(authenticator))
+        let users = Users::Supplied(authenticator);
+        Settings::with_resolver(self.config.clone(), users, Arc::clone(&self.resolver))
     }
 
     /// What checks passwords.

@@ -1,20 +1,33 @@
 //! UDP ASSOCIATE (RFC 1928 sections 4 and 7).
 //!
-//! Each association has its own relay socket on the address of the
-//! interface the client came in on, and outgoing sockets (one per address
-//! family, made when first needed). Datagrams are accepted only from the
-//! client's IP address, and from the port the request named; when it named
-//! port 0, the port of the first well-formed datagram is kept. Replies are
-//! relayed only from addresses the client has sent to, wrapped in the RFC
-//! header naming their real source. Fragments (FRAG != 0) are dropped: this
-//! server does not reassemble. The association ends when its TCP connection
-//! closes or after the UDP idle time.
+//! Each association has its own relay socket and outgoing sockets (one per
+//! address family, made when first needed). The relay follows the family
+//! of the address the request names (RFC 1928: DST.ADDR of UDP ASSOCIATE
+//! is where the client will send from), on the local address that reaches
+//! it. Datagrams are accepted only from the client's own host: its TCP
+//! address, or for a client on this machine either loopback address; a
+//! client on another machine that names an address of the other family is
+//! refused (0x02), since nothing proves that address is its own and it
+//! would open a relay for another host. The port is the one the request
+//! named; port 0 takes the port of the first well-formed datagram, which
+//! passwords forbid (see [`crate::config::UdpConfig`]). Replies are relayed
+//! only from addresses the client has sent to, wrapped in the RFC header
+//! naming their real source. Fragments (FRAG != 0) are dropped: this server
+//! does not reassemble. The association ends when its TCP connection closes
+//! or after the UDP idle time.
+//!
+//! Buffers: a datagram is read into the worker thread's own buffer and sent
+//! on before the task yields (`try_send_to`: a datagram that would block is
+//! dropped, as UDP allows), so an idle association holds no buffer and a
+//! datagram costs no allocation. Only a datagram that waits for a name to
+//! resolve is copied.
 //!
 //! With an upstream chain, datagrams the routing rules send through it leave
 //! through the upstreams' UDP relays (see `outbound::chain`), and replies
 //! from there come back to the client with the real source in the header.
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::pending;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -25,11 +38,10 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::Instant;
 use tracing::debug;
 
-use super::handler::{Context, Failure, Outcome, SessionEnd};
+use super::handler::{local_ip_towards, Context, Failure, Outcome, SessionEnd};
 use crate::monitor::ByteCounters;
 use crate::outbound::chain::{UdpRelayPath, UpstreamControls};
-use crate::outbound::{self, RouteAction};
-use crate::protocol::socks5::Command;
+use crate::outbound::RouteAction;
 use crate::protocol::udp::{UdpHeader, FRAG_NONE};
 use crate::protocol::TargetAddr;
 use crate::refusal::Refusal;
@@ -44,21 +56,58 @@ const MAX_CACHED_NAMES: usize = 256;
 /// How long resolving a datagram's domain may take.
 const RESOLVE_LIMIT: Duration = Duration::from_secs(5);
 
+thread_local! {
+    /// The worker thread's datagram buffers: one to receive into, one to
+    /// build a wrapped datagram in. Used only between a readiness event and
+    /// the send, never across an await.
+    static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
+}
+
+#[derive(Default)]
+struct Buffers {
+    received: Vec<u8>,
+    wrapped: Vec<u8>,
+}
+
+impl Buffers {
+    fn received(&mut self) -> &mut [u8] {
+        if self.received.len() < DATAGRAM_BUFFER {
+            self.received.resize(DATAGRAM_BUFFER, 0);
+        }
+        &mut self.received
+    }
+}
+
 pub(super) async fn run(
     ctx: &Context<'_>,
     client: &mut TcpStream,
     requested: &TargetAddr,
 ) -> Outcome {
+    let settings = ctx.settings;
+    let peer_ip = ctx.peer.ip().to_canonical();
+    if requested.port() == 0
+        && settings.config.auth.required
+        && !settings.config.udp.allow_unbound_port
+    {
+        return Err(Refusal::not_allowed(
+            "UDP ASSOCIATE without the client's port while passwords are required \
+             (another program on the client's host could take the association over; \
+             udp.allow_unbound_port allows it)",
+        )
+        .into());
+    }
+    let client_ip = client_address(peer_ip, requested)?;
     let local_ip = match client.local_addr() {
-        Ok(local) => local.ip().to_canonical(),
-        Err(e) => return Err(Failure::Broken(format!("the client's connection failed: {e}"))),
+        Ok(local) if local.is_ipv4() == client_ip.is_ipv4() => local.ip().to_canonical(),
+        Ok(_) | Err(_) => local_ip_towards(client_ip).map_err(|e| {
+            Refusal::general(format!("no local address reaches the client's {client_ip}: {e}"))
+        })?,
     };
     let relay = UdpSocket::bind(SocketAddr::new(local_ip, 0))
         .await
         .map_err(|e| Refusal::general(format!("cannot open a UDP socket on {local_ip}: {e}")))?;
     let relay_addr =
         relay.local_addr().map_err(|e| Refusal::general(format!("UDP socket failed: {e}")))?;
-    let settings = ctx.settings;
     let mut chain_path = None;
     let mut controls = None;
     if ctx.route == RouteAction::Chain {
@@ -80,23 +129,23 @@ pub(super) async fn run(
         .await
         .map_err(|e| Failure::Broken(format!("cannot send the reply: {e}")))?;
 
+    let rate = settings.config.limits.udp_datagrams_per_second;
     let mut association = Association {
         ctx,
         relay,
-        client_ip: ctx.peer.ip().to_canonical(),
+        client_ip,
         client_port,
         out4: None,
         out6: None,
         contacted: Contacted::default(),
         chain_path,
         names: HashMap::new(),
-        buf: vec![0u8; DATAGRAM_BUFFER],
-        wrapped: Vec::with_capacity(DATAGRAM_BUFFER),
+        budget: DatagramBudget::new(rate),
     };
-    let idle_limit = ctx.settings.config.timeouts.udp_idle;
+    let idle_limit = settings.config.timeouts.udp_idle;
     let idle = tokio::time::sleep(idle_limit);
     tokio::pin!(idle);
-    let mut control = [0u8; 512];
+    let mut control = [0u8; 64];
     loop {
         let moved = tokio::select! {
             read = client.read(&mut control) => match read {
@@ -110,15 +159,15 @@ pub(super) async fn run(
                 Err(e) => return Err(Failure::Broken(format!("UDP relay socket failed: {e}"))),
             },
             ready = readable(association.out4.as_ref()) => match ready {
-                Ok(()) => association.relay_from_target(Family::V4).await,
+                Ok(()) => association.relay_from_target(Family::V4),
                 Err(e) => return Err(Failure::Broken(format!("outgoing UDP socket failed: {e}"))),
             },
             ready = readable(association.out6.as_ref()) => match ready {
-                Ok(()) => association.relay_from_target(Family::V6).await,
+                Ok(()) => association.relay_from_target(Family::V6),
                 Err(e) => return Err(Failure::Broken(format!("outgoing UDP socket failed: {e}"))),
             },
             ready = readable(association.chain_path.as_ref().map(UdpRelayPath::socket)) => match ready {
-                Ok(()) => association.relay_from_chain().await,
+                Ok(()) => association.relay_from_chain(),
                 Err(e) => return Err(Failure::Broken(format!("upstream UDP socket failed: {e}"))),
             },
             () = upstream_closed(controls.as_mut()) => {
@@ -130,6 +179,29 @@ pub(super) async fn run(
             idle.as_mut().reset(Instant::now() + idle_limit);
         }
     }
+}
+
+/// The address the client's datagrams come from: the TCP client's own, or
+/// for a client on this machine the loopback address the request names;
+/// for a client elsewhere, an address of the other family is refused.
+fn client_address(peer_ip: IpAddr, requested: &TargetAddr) -> Result<IpAddr, Failure> {
+    let named = match requested {
+        TargetAddr::Ip(addr) => addr.ip().to_canonical(),
+        TargetAddr::Domain(..) => return Ok(peer_ip),
+    };
+    if named.is_unspecified() || named.is_ipv4() == peer_ip.is_ipv4() {
+        // Another address of the same family is the client's word only: the
+        // TCP client's address is what counts.
+        return Ok(peer_ip);
+    }
+    if peer_ip.is_loopback() && named.is_loopback() {
+        return Ok(named);
+    }
+    Err(Refusal::not_allowed(format!(
+        "the request names {named} as the client's address, of another family than its \
+         connection from {peer_ip}: nothing proves it is the same host"
+    ))
+    .into())
 }
 
 #[derive(Clone, Copy)]
@@ -149,85 +221,170 @@ struct Association<'a> {
     chain_path: Option<UdpRelayPath>,
     /// Domain targets (name and port) and the address each was sent to.
     names: HashMap<TargetAddr, SocketAddr>,
-    buf: Vec<u8>,
-    wrapped: Vec<u8>,
+    budget: DatagramBudget,
+}
+
+/// Where a datagram from the client goes, once its header is read.
+enum Next {
+    /// Dropped (logged where it was decided).
+    Drop,
+    /// Sent on; `true` when it was relayed.
+    Done(bool),
+    /// Its target is a name that must be resolved first: the datagram is
+    /// kept (the one copy a datagram can cost) until it is.
+    Resolve { target: TargetAddr, payload: Vec<u8>, chain: bool },
 }
 
 impl Association<'_> {
     /// Handles one datagram from the client side of the relay socket;
     /// `true` if it was relayed.
     async fn relay_from_client(&mut self) -> bool {
-        let (len, source) = match self.relay.try_recv_from(&mut self.buf) {
+        let next = BUFFERS.with_borrow_mut(|buffers| self.take_from_client(buffers));
+        match next {
+            Next::Drop => false,
+            Next::Done(relayed) => relayed,
+            Next::Resolve { target, payload, chain } => {
+                let Some(destination) = self.destination(&target).await else {
+                    return false;
+                };
+                BUFFERS.with_borrow_mut(|buffers| {
+                    if chain {
+                        self.send_to_chain(&TargetAddr::Ip(destination), &payload, buffers)
+                    } else {
+                        self.send_direct(destination, &payload)
+                    }
+                })
+            }
+        }
+    }
+
+    /// Reads one datagram from the client and sends it on if it can go at
+    /// once.
+    fn take_from_client(&mut self, buffers: &mut Buffers) -> Next {
+        let (len, source) = match self.relay.try_recv_from(buffers.received()) {
             Ok(received) => received,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Drop,
             Err(e) => {
                 debug!("UDP relay receive failed: {e}");
-                return false;
+                return Next::Drop;
             }
         };
         if source.ip().to_canonical() != self.client_ip {
             debug!(%source, "datagram from a foreign address dropped");
-            return false;
+            return Next::Drop;
         }
         if self.client_port.is_some_and(|port| port != source.port()) {
             debug!(%source, "datagram from a port other than the client's dropped");
-            return false;
+            return Next::Drop;
         }
-        let (header, used) = match UdpHeader::decode(&self.buf[..len]) {
+        let datagram = &buffers.received[..len];
+        let (header, used) = match UdpHeader::decode(datagram) {
             Ok(Some(decoded)) => decoded,
             Ok(None) => {
                 debug!(%source, "truncated UDP header dropped");
-                return false;
+                return Next::Drop;
             }
             Err(e) => {
                 debug!(%source, "datagram with a bad header dropped: {e}");
-                return false;
+                return Next::Drop;
             }
         };
         if header.frag != FRAG_NONE {
             debug!(%source, frag = header.frag, "fragment dropped (no reassembly)");
-            return false;
+            return Next::Drop;
+        }
+        if !self.budget.take() {
+            debug!(%source, "datagram over the association's rate dropped");
+            return Next::Drop;
         }
         // Port 0 in the request: the first well-formed datagram names the
         // client's port (a malformed one must not lock the real client out).
         self.client_port.get_or_insert(source.port());
+        let target = header.target.normalized();
         let settings = self.ctx.settings;
-        match settings.route(&header.target) {
+        let chain = match settings.route(&target) {
             RouteAction::Refuse => {
-                debug!(target = %header.target, "datagram refused by a routing rule dropped");
-                return false;
+                debug!(%target, "datagram refused by a routing rule dropped");
+                return Next::Drop;
             }
-            RouteAction::Chain => {
-                let Some(path) = &self.chain_path else {
-                    return false;
-                };
-                if !self.ctx.chain_admits(Command::UdpAssociate, &header.target) {
-                    debug!(target = %header.target, "datagram to a destination the policy refuses dropped");
-                    return false;
+            RouteAction::Chain => true,
+            RouteAction::Direct => false,
+        };
+        let payload_range = used..len;
+        let (client, policy) = (self.client_ip, &settings.targets);
+        match &target {
+            TargetAddr::Ip(addr) if !policy.admits(client, addr.ip()) => {
+                debug!(%addr, "datagram to a destination the policy refuses dropped");
+                Next::Drop
+            }
+            TargetAddr::Ip(_) if chain => {
+                let (received, rest) = (&buffers.received, &mut buffers.wrapped);
+                Next::Done(self.send_wrapped(&target, &received[payload_range], rest))
+            }
+            TargetAddr::Ip(addr) => {
+                Next::Done(self.send_direct(*addr, &buffers.received[payload_range]))
+            }
+            // Through the chain a name goes as it is, unless this client's
+            // names must be checked here first (as for a CONNECT).
+            TargetAddr::Domain(..)
+                if chain
+                    && (settings.config.targets.trust_upstream_dns
+                        || !policy.may_refuse(client)) =>
+            {
+                let (received, rest) = (&buffers.received, &mut buffers.wrapped);
+                Next::Done(self.send_wrapped(&target, &received[payload_range], rest))
+            }
+            TargetAddr::Domain(..) => match self.names.get(&target) {
+                Some(&destination) if chain => {
+                    let (received, rest) = (&buffers.received, &mut buffers.wrapped);
+                    let destination_target = TargetAddr::Ip(destination);
+                    Next::Done(self.send_wrapped(
+                        &destination_target,
+                        &received[payload_range],
+                        rest,
+                    ))
                 }
-                let payload = &self.buf[used..len];
-                path.wrap(&header.target, payload, &mut self.wrapped);
-                return match path.send(&self.wrapped).await {
-                    Ok(_) => {
-                        self.ctx.counters.add_up(payload.len() as u64);
-                        true
-                    }
-                    Err(e) => {
-                        debug!("UDP send to the upstream relay failed: {e}");
-                        false
-                    }
-                };
-            }
-            RouteAction::Direct => {}
+                Some(&destination) => {
+                    Next::Done(self.send_direct(destination, &buffers.received[payload_range]))
+                }
+                None => Next::Resolve {
+                    payload: buffers.received[payload_range].to_vec(),
+                    target,
+                    chain,
+                },
+            },
         }
-        let Some(destination) = self.destination(&header.target).await else {
+    }
+
+    /// Sends a payload through the chain, wrapped in `wrapped` (the
+    /// thread's buffer).
+    fn send_wrapped(&self, target: &TargetAddr, payload: &[u8], wrapped: &mut Vec<u8>) -> bool {
+        let Some(path) = &self.chain_path else {
             return false;
         };
+        path.wrap(target, payload, wrapped);
+        match path.try_send(wrapped) {
+            Ok(_) => {
+                self.ctx.counters.add_up(payload.len() as u64);
+                true
+            }
+            Err(e) => {
+                debug!("UDP send to the upstream relay failed: {e}");
+                false
+            }
+        }
+    }
+
+    fn send_to_chain(&self, target: &TargetAddr, payload: &[u8], buffers: &mut Buffers) -> bool {
+        self.send_wrapped(target, payload, &mut buffers.wrapped)
+    }
+
+    /// Sends a payload straight to `destination`.
+    fn send_direct(&mut self, destination: SocketAddr, payload: &[u8]) -> bool {
         let Some(socket) = outgoing(&mut self.out4, &mut self.out6, destination) else {
             return false;
         };
-        let payload = &self.buf[used..len];
-        match socket.send_to(payload, destination).await {
+        match send_now(socket, payload, destination) {
             Ok(_) => {
                 self.contacted.insert(destination);
                 self.ctx.counters.add_up(payload.len() as u64);
@@ -242,7 +399,7 @@ impl Association<'_> {
 
     /// Handles one datagram arriving from a target; `true` if it was
     /// relayed to the client.
-    async fn relay_from_target(&mut self, family: Family) -> bool {
+    fn relay_from_target(&self, family: Family) -> bool {
         let socket = match family {
             Family::V4 => self.out4.as_ref(),
             Family::V6 => self.out6.as_ref(),
@@ -250,92 +407,91 @@ impl Association<'_> {
         let Some(socket) = socket else {
             return false;
         };
-        let (len, source) = match socket.try_recv_from(&mut self.buf) {
-            Ok(received) => received,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
-            Err(e) => {
-                debug!("UDP receive failed: {e}");
+        BUFFERS.with_borrow_mut(|buffers| {
+            let (len, source) = match socket.try_recv_from(buffers.received()) {
+                Ok(received) => received,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) => {
+                    debug!("UDP receive failed: {e}");
+                    return false;
+                }
+            };
+            let source = SocketAddr::new(source.ip().to_canonical(), source.port());
+            if !self.contacted.contains(&source) {
+                debug!(%source, "datagram from an address the client never sent to dropped");
                 return false;
             }
-        };
-        let source = SocketAddr::new(source.ip().to_canonical(), source.port());
-        if !self.contacted.contains(&source) {
-            debug!(%source, "datagram from an address the client never sent to dropped");
-            return false;
-        }
-        let Some(client_port) = self.client_port else {
-            return false;
-        };
-        let client = SocketAddr::new(self.client_ip, client_port);
-        let reply = ClientDatagram { source: TargetAddr::Ip(source), payload: &self.buf[..len] };
-        reply.send(&self.relay, &mut self.wrapped, client, &self.ctx.counters).await
+            let Some(client) = self.client() else {
+                return false;
+            };
+            let Buffers { received, wrapped } = buffers;
+            let reply =
+                ClientDatagram { source: TargetAddr::Ip(source), payload: &received[..len] };
+            reply.send(&self.relay, wrapped, client, &self.ctx.counters)
+        })
     }
 
     /// Handles one datagram from the upstream chain's relay; `true` if it
     /// was relayed to the client.
-    async fn relay_from_chain(&mut self) -> bool {
+    fn relay_from_chain(&self) -> bool {
         let Some(path) = &self.chain_path else {
             return false;
         };
-        let (len, source) = match path.socket().try_recv_from(&mut self.buf) {
-            Ok(received) => received,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
-            Err(e) => {
-                debug!("upstream UDP receive failed: {e}");
+        BUFFERS.with_borrow_mut(|buffers| {
+            let (len, source) = match path.socket().try_recv_from(buffers.received()) {
+                Ok(received) => received,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) => {
+                    debug!("upstream UDP receive failed: {e}");
+                    return false;
+                }
+            };
+            if !path.is_from_relay(source) {
+                debug!(%source, "datagram from outside the upstream relay dropped");
                 return false;
             }
-        };
-        if !path.is_from_relay(source) {
-            debug!(%source, "datagram from outside the upstream relay dropped");
-            return false;
-        }
-        let Some((origin, payload)) = path.unwrap(&self.buf[..len]) else {
-            debug!(%source, "malformed datagram from the upstream relay dropped");
-            return false;
-        };
-        let Some(client_port) = self.client_port else {
-            return false;
-        };
-        let client = SocketAddr::new(self.client_ip, client_port);
-        let reply = ClientDatagram { source: origin, payload };
-        reply.send(&self.relay, &mut self.wrapped, client, &self.ctx.counters).await
+            let Buffers { received, wrapped } = buffers;
+            let Some((origin, payload)) = path.unwrap(&received[..len]) else {
+                debug!(%source, "malformed datagram from the upstream relay dropped");
+                return false;
+            };
+            let Some(client) = self.client() else {
+                return false;
+            };
+            let reply = ClientDatagram { source: origin, payload };
+            reply.send(&self.relay, wrapped, client, &self.ctx.counters)
+        })
     }
 
-    /// Where a datagram goes: its address, or the first allowed address of
-    /// its name (remembered for the association's later datagrams).
+    /// Where replies go, once the client's port is known.
+    fn client(&self) -> Option<SocketAddr> {
+        self.client_port.map(|port| SocketAddr::new(self.client_ip, port))
+    }
+
+    /// The first allowed address of a name (remembered for the
+    /// association's later datagrams).
     async fn destination(&mut self, target: &TargetAddr) -> Option<SocketAddr> {
+        if let Some(addr) = self.names.get(target) {
+            return Some(*addr);
+        }
         let settings = self.ctx.settings;
-        match target {
-            TargetAddr::Ip(addr) => {
+        match settings
+            .resolver
+            .resolve(target, self.client_ip, &settings.targets, RESOLVE_LIMIT)
+            .await
+        {
+            Ok(addrs) => {
+                let addr = addrs[0];
                 let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
-                if settings.targets.admits(self.client_ip, addr.ip()) {
-                    Some(addr)
-                } else {
-                    debug!(%addr, "datagram to a destination the policy refuses dropped");
-                    None
+                if self.names.len() >= MAX_CACHED_NAMES {
+                    self.names.clear();
                 }
+                self.names.insert(target.clone(), addr);
+                Some(addr)
             }
-            TargetAddr::Domain(..) => {
-                if let Some(addr) = self.names.get(target) {
-                    return Some(*addr);
-                }
-                match outbound::resolve(target, self.client_ip, &settings.targets, RESOLVE_LIMIT)
-                    .await
-                {
-                    Ok(addrs) => {
-                        let addr = addrs[0];
-                        let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
-                        if self.names.len() >= MAX_CACHED_NAMES {
-                            self.names.clear();
-                        }
-                        self.names.insert(target.clone(), addr);
-                        Some(addr)
-                    }
-                    Err(e) => {
-                        debug!("datagram dropped: {e}");
-                        None
-                    }
-                }
+            Err(e) => {
+                debug!("datagram dropped: {e}");
+                None
             }
         }
     }
@@ -348,9 +504,9 @@ struct ClientDatagram<'p> {
 }
 
 impl ClientDatagram<'_> {
-    /// Wraps the payload in the RFC 1928 header (built in `wrapped`, reused
-    /// across datagrams) and sends it to the client; `true` if sent.
-    async fn send(
+    /// Wraps the payload in the RFC 1928 header (built in `wrapped`, the
+    /// thread's buffer) and sends it to the client; `true` if sent.
+    fn send(
         self,
         relay: &UdpSocket,
         wrapped: &mut Vec<u8>,
@@ -360,7 +516,7 @@ impl ClientDatagram<'_> {
         wrapped.clear();
         UdpHeader { frag: FRAG_NONE, target: self.source }.encode(wrapped);
         wrapped.extend_from_slice(self.payload);
-        match relay.send_to(wrapped, client).await {
+        match send_now(relay, wrapped, client) {
             Ok(_) => {
                 counters.add_down(self.payload.len() as u64);
                 true
@@ -369,6 +525,35 @@ impl ClientDatagram<'_> {
                 debug!(%client, "UDP send to the client failed: {e}");
                 false
             }
+        }
+    }
+}
+
+/// A token bucket of datagrams: `rate` a second, bursts of up to one
+/// second's worth.
+struct DatagramBudget {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl DatagramBudget {
+    fn new(rate: u32) -> Self {
+        let rate = f64::from(rate);
+        DatagramBudget { rate, tokens: rate, last: Instant::now() }
+    }
+
+    /// Takes one datagram's token; `false` when there is none.
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.saturating_duration_since(self.last).as_secs_f64() * self.rate;
+        self.last = now;
+        self.tokens = (self.tokens + refill).min(self.rate);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 }
@@ -400,7 +585,7 @@ fn outgoing<'s>(
 #[derive(Default)]
 struct Contacted {
     set: HashSet<SocketAddr>,
-    order: std::collections::VecDeque<SocketAddr>,
+    order: VecDeque<SocketAddr>,
 }
 
 impl Contacted {
@@ -420,6 +605,14 @@ impl Contacted {
     }
 }
 
+/// Sends a datagram at once, or not at all: a non-blocking `sendto` on the
+/// socket itself, whatever the runtime knows of its readiness (a new
+/// socket is writable before the runtime has heard so). A full send buffer
+/// drops the datagram, as UDP may.
+pub(crate) fn send_now(socket: &UdpSocket, datagram: &[u8], to: SocketAddr) -> io::Result<usize> {
+    socket2::SockRef::from(socket).send_to(datagram, &to.into())
+}
+
 fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket = std::net::UdpSocket::bind(addr)?;
     socket.set_nonblocking(true)?;
@@ -437,5 +630,46 @@ async fn readable(socket: Option<&UdpSocket>) -> io::Result<()> {
     match socket {
         Some(socket) => socket.readable().await,
         None => pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn named(s: &str) -> TargetAddr {
+        TargetAddr::Ip(SocketAddr::new(ip(s), 5000))
+    }
+
+    #[test]
+    fn the_client_address_is_its_own_host() {
+        let ok = |peer: &str, requested: &str| client_address(ip(peer), &named(requested)).ok();
+        // The TCP client's address counts, whatever the same family names.
+        assert_eq!(ok("192.168.1.5", "0.0.0.0"), Some(ip("192.168.1.5")));
+        assert_eq!(ok("192.168.1.5", "192.168.1.99"), Some(ip("192.168.1.5")));
+        assert_eq!(ok("192.168.1.5", "::"), Some(ip("192.168.1.5")));
+        // On this machine, either loopback address.
+        assert_eq!(ok("127.0.0.1", "::1"), Some(ip("::1")));
+        assert_eq!(ok("::1", "127.0.0.1"), Some(ip("127.0.0.1")));
+        // From elsewhere, another family proves nothing: refused.
+        assert!(ok("192.168.1.5", "fd00::5").is_none());
+        assert!(ok("fd00::5", "192.168.1.5").is_none());
+        assert!(ok("127.0.0.1", "fd00::5").is_none());
+        let name = TargetAddr::Domain("client.example".into(), 5000);
+        assert_eq!(client_address(ip("10.0.0.2"), &name).ok(), Some(ip("10.0.0.2")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_datagram_budget_refills_at_its_rate() {
+        let mut budget = DatagramBudget::new(100);
+        assert_eq!((0..150).filter(|_| budget.take()).count(), 100, "a second's burst");
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!((0..150).filter(|_| budget.take()).count(), 50);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!((0..150).filter(|_| budget.take()).count(), 100, "never more than a second's");
     }
 }
