@@ -21,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::{Authenticator, Credential};
 use crate::protocol::socks5::Command;
 
 /// Which protocol a session speaks.
@@ -253,6 +254,25 @@ impl Monitor {
         }
     }
 
+    /// Ends the sessions of verified users whose login `authenticator` no
+    /// longer admits (removed, disabled, or with another password); returns
+    /// how many.
+    pub fn close_revoked(&self, authenticator: &dyn Authenticator) -> usize {
+        let sessions = self.inner.lock();
+        let mut ended = 0;
+        for entry in sessions.values() {
+            if let (Some(name), Some(credential)) =
+                (entry.info.user.verified(), entry.info.credential)
+            {
+                if !authenticator.still_valid(name.as_bytes(), credential) {
+                    entry.cancel.cancel();
+                    ended += 1;
+                }
+            }
+        }
+        ended
+    }
+
     /// Ends every open session; returns how many there were.
     pub fn close_all(&self) -> usize {
         let sessions = self.inner.lock();
@@ -296,6 +316,8 @@ impl Monitor {
 pub(crate) struct NewSession {
     pub client: SocketAddr,
     pub user: SessionUser,
+    /// What a verified user proved, to end the session if it stops holding.
+    pub credential: Option<Credential>,
     pub protocol: Protocol,
     pub command: Command,
     pub target: String,
@@ -486,6 +508,7 @@ mod tests {
         NewSession {
             client: "127.0.0.1:5555".parse().unwrap(),
             user: SessionUser::Verified("alice".into()),
+            credential: None,
             protocol: Protocol::Socks5,
             command: Command::Connect,
             target: target.into(),

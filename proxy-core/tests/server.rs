@@ -291,18 +291,34 @@ async fn refused_clients_are_counted_and_get_no_reply() {
 }
 
 #[tokio::test]
-async fn session_limit_holds_extra_clients_in_the_queue() {
+async fn session_limit_refuses_extra_clients_at_once() {
     let echo = echo_server().await;
     let mut config = config();
     config.limits.max_sessions = 1;
     let server = Server::start(config).await.unwrap();
     let proxy = server.local_addrs()[0];
     let first = socks5_connect(proxy, echo, None).await.unwrap();
-    let waiting = tokio::spawn(socks5_connect(proxy, echo, None));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!waiting.is_finished(), "a second session was served beyond the limit");
+    // Beyond the limit: refused at once with SOCKS5's "no acceptable
+    // method", then closed; the server goes on accepting.
+    let started = Instant::now();
+    let mut extra = TcpStream::connect(proxy).await.unwrap();
+    extra.write_all(&[5, 1, 0]).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(LIMIT, extra.read_to_end(&mut answer)).await.unwrap().unwrap();
+    assert_eq!(answer, [5, 0xff], "the refusal of a session over the limit");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(server.load().sessions, 1);
     drop(first);
-    let mut second = tokio::time::timeout(LIMIT, waiting).await.unwrap().unwrap().unwrap();
+    // Once the first has ended, a new client is served.
+    let mut second = None;
+    for _ in 0..100 {
+        if server.load().sessions == 0 {
+            second = Some(socks5_connect(proxy, echo, None).await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut second = second.expect("the first session never ended");
     echo_round_trip(&mut second, b"served once the first ended").await;
     server.stop(Duration::ZERO).await;
 }

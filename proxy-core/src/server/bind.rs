@@ -16,6 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use super::guard::Kind;
 use super::handler::{Context, Failure, Outcome, SessionEnd};
 use crate::outbound::RouteAction;
 use crate::protocol::socks5::Command;
@@ -31,6 +32,7 @@ pub(super) async fn run(
     target: &TargetAddr,
     mut early: Vec<u8>,
 ) -> Outcome {
+    let _permit = ctx.take(Kind::Bind)?;
     match ctx.route {
         RouteAction::Refuse => {
             return Err(

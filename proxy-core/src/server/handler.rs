@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpStream;
 
+use super::guard::{Guard, Kind, Permit};
 use super::reply::ReplyStyle;
 use super::settings::Settings;
 use crate::monitor::ByteCounters;
@@ -25,6 +26,17 @@ pub(super) struct Context<'a> {
     pub peer: SocketAddr,
     pub style: ReplyStyle,
     pub counters: Arc<ByteCounters>,
+    /// The server's caps (UDP associations and BIND listeners per client).
+    pub guard: &'a Guard,
+}
+
+impl Context<'_> {
+    /// Counts one more `kind` for this client, or refuses the request.
+    pub fn take(&self, kind: Kind) -> Result<Permit, Refusal> {
+        self.guard
+            .take(self.peer.ip(), kind, &self.settings.config.limits)
+            .map_err(|over| Refusal::not_allowed(over.to_string()))
+    }
 }
 
 /// How a session that got its success reply ended.

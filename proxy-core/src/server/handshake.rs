@@ -4,11 +4,17 @@
 //! SOCKS4a request. A failure carries the answer the client gets before the
 //! session closes its connection; the session sends it.
 
-use tracing::{debug, info, warn};
+use std::net::SocketAddr;
+use std::time::Duration;
 
+use tracing::{debug, info};
+
+use super::guard::{Gate, Guard};
 use super::reply;
 use super::settings::Settings;
 use super::wire::{Wire, WireError};
+use crate::auth::Credential;
+use crate::logsafe::Escaped;
 use crate::monitor::{Monitor, Protocol, SessionUser};
 use crate::protocol::socks5::{self, method, Command, Greeting, ReplyMessage};
 use crate::protocol::userpass::{self, Credentials};
@@ -20,6 +26,8 @@ pub(super) struct Request {
     pub command: Command,
     pub target: TargetAddr,
     pub user: SessionUser,
+    /// What a verified user proved.
+    pub credential: Option<Credential>,
 }
 
 /// What ends a handshake early.
@@ -32,8 +40,9 @@ pub(super) enum HandshakeError {
     BadRequest { error: ProtocolError, protocol: Protocol },
     #[error("no acceptable authentication method offered (client offered {offered:?}, server needs {needed})")]
     NoAcceptableMethod { offered: Vec<u8>, needed: &'static str },
-    #[error("authentication failed for user {0:?}")]
-    AuthFailed(String),
+    /// The throttle's delay comes before the answer.
+    #[error("authentication failed for user \"{}\"", Escaped(user))]
+    AuthFailed { user: String, delay: Duration },
     #[error("SOCKS4 request refused: passwords are required and SOCKS4 cannot carry one")]
     Socks4NeedsPassword,
 }
@@ -52,26 +61,38 @@ impl HandshakeError {
             HandshakeError::NoAcceptableMethod { .. } => {
                 Some(socks5::encode_method_selection(method::NO_ACCEPTABLE).to_vec())
             }
-            HandshakeError::AuthFailed(_) => Some(userpass::encode_status(false).to_vec()),
+            HandshakeError::AuthFailed { .. } => Some(userpass::encode_status(false).to_vec()),
         }
     }
 
-    /// Logs the failure at the level it deserves.
-    pub fn log(&self, peer: std::net::SocketAddr) {
+    /// How long to wait before the answer (the login throttle's delay).
+    pub fn delay(&self) -> Duration {
+        match self {
+            HandshakeError::AuthFailed { delay, .. } => *delay,
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// Logs the failure at the level it deserves (failed logins are logged
+    /// by the throttle, aggregated per client and minute).
+    pub fn log(&self, peer: SocketAddr) {
         match self {
             HandshakeError::Wire(WireError::Closed) => debug!(%peer, "{self}"),
             HandshakeError::Wire(WireError::Io(_)) => debug!(%peer, "{self}"),
-            HandshakeError::AuthFailed(_) => warn!(%peer, "{self}"),
+            HandshakeError::AuthFailed { .. } => debug!(%peer, "{self}"),
             _ => info!(%peer, "{self}"),
         }
     }
 }
 
-/// Negotiates SOCKS5 up to and including the request.
+/// Negotiates SOCKS5 up to and including the request, for the client at
+/// `peer`.
 pub(super) async fn socks5(
     wire: &mut Wire,
     settings: &Settings,
     monitor: &Monitor,
+    guard: &Guard,
+    peer: SocketAddr,
 ) -> Result<Request, HandshakeError> {
     use tokio::io::AsyncWriteExt;
     let auth = &settings.config.auth;
@@ -91,22 +112,35 @@ pub(super) async fn socks5(
     wire.stream.write_all(&socks5::encode_method_selection(chosen)).await.map_err(WireError::Io)?;
 
     let mut user = SessionUser::Anonymous;
+    let mut credential = None;
     if chosen == method::USERNAME_PASSWORD {
         let authenticator = settings.authenticator();
-        let (name, valid) = wire
+        let throttle = &settings.config.auth.throttle;
+        // A blocked client's password is not even checked: guessing on
+        // teaches it nothing.
+        let gate = guard.throttle.gate(peer.ip(), throttle);
+        let (name, proved) = wire
             .read_message(|buf| {
                 Ok(Credentials::decode(buf)?.map(|(creds, used)| {
-                    let valid = authenticator.verify(creds.username, creds.password);
-                    ((String::from_utf8_lossy(creds.username).into_owned(), valid), used)
+                    let proved = match gate {
+                        Gate::Open => authenticator.verify(creds.username, creds.password),
+                        Gate::Blocked(_) => None,
+                    };
+                    ((String::from_utf8_lossy(creds.username).into_owned(), proved), used)
                 }))
             })
             .await?;
-        if !valid {
+        let Some(proved) = proved else {
             monitor.count_auth_failure();
-            return Err(HandshakeError::AuthFailed(name));
-        }
+            let delay = match gate {
+                Gate::Open => guard.throttle.failed(peer.ip(), &name, throttle),
+                Gate::Blocked(delay) => delay,
+            };
+            return Err(HandshakeError::AuthFailed { user: name, delay });
+        };
         wire.stream.write_all(&userpass::encode_status(true)).await.map_err(WireError::Io)?;
         user = SessionUser::Verified(name);
+        credential = Some(proved);
     }
 
     match wire.read_message(socks5::Request::decode).await {
@@ -115,6 +149,7 @@ pub(super) async fn socks5(
             command: request.command,
             target: request.target,
             user,
+            credential,
         }),
         // The request stage has a reply for every malformed request.
         Err(WireError::Protocol(error)) => {
@@ -159,5 +194,5 @@ pub(super) async fn socks4(
         socks4::Command::Connect => Command::Connect,
         socks4::Command::Bind => Command::Bind,
     };
-    Ok(Request { protocol, command, target, user })
+    Ok(Request { protocol, command, target, user, credential: None })
 }

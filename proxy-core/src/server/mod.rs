@@ -12,6 +12,7 @@
 
 mod bind;
 mod connect;
+mod guard;
 mod handler;
 mod handshake;
 mod reply;
@@ -27,13 +28,14 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
+use self::guard::{Guard, Kind, Source};
 use self::settings::{Settings, Users};
 use crate::auth::{Authenticator, UserTable};
 use crate::config::{Config, ConfigError};
@@ -81,6 +83,28 @@ pub enum ApplyError {
     /// was applied.
     #[error("changing {0} needs a restart of the server")]
     NeedsRestart(&'static str),
+}
+
+/// What a server holds at one moment: for a status line, and for the tests
+/// and the soak that check nothing is left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Load {
+    /// Connections in their handshake.
+    pub handshakes: usize,
+    /// Connections served (handshakes included).
+    pub sessions: usize,
+    /// UDP associations.
+    pub udp_associations: usize,
+    /// BIND listeners (or BINDs waiting at an upstream).
+    pub bind_listeners: usize,
+    /// Clients (addresses, IPv6 /64s) holding any of the above.
+    pub clients: usize,
+    /// Clients blocked by the login throttle.
+    pub blocked_clients: usize,
+    /// Tasks alive on the runtime the server runs on (the server's and any
+    /// other's).
+    pub tasks: usize,
 }
 
 /// What a running server is doing.
@@ -136,14 +160,25 @@ impl Server {
             bound.push((listener, local));
         }
         let shared = Arc::new(Shared {
-            permits: Arc::new(Semaphore::new(config.limits.max_sessions)),
             settings: ArcSwap::from_pointee(Settings::new(config, users)),
             monitor,
+            guard: Guard::default(),
         });
         let accepting = CancellationToken::new();
         let sessions = CancellationToken::new();
         let tasks = TaskTracker::new();
         let local_addrs: Vec<SocketAddr> = bound.iter().map(|(_, local)| *local).collect();
+        let tally = shared.guard.tally.clone();
+        let flushing = accepting.clone();
+        tokio::spawn(async move {
+            let mut minutes = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    () = flushing.cancelled() => return,
+                    _ = minutes.tick() => tally.flush(),
+                }
+            }
+        });
         let listeners = bound
             .into_iter()
             .map(|(listener, local)| {
@@ -175,35 +210,61 @@ impl Server {
         ServerState { listening: self.local_addrs.clone(), totals: self.shared.monitor.totals() }
     }
 
+    /// What the server holds now, by the counts of its caps.
+    pub fn load(&self) -> Load {
+        let guard = &self.shared.guard;
+        Load {
+            handshakes: guard.limiter.count(Kind::Handshake),
+            sessions: guard.limiter.count(Kind::Session),
+            udp_associations: guard.limiter.count(Kind::Udp),
+            bind_listeners: guard.limiter.count(Kind::Bind),
+            clients: guard.limiter.sources(),
+            blocked_clients: guard.throttle.blocked(),
+            tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
+        }
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> Config {
         self.shared.settings.load().config.clone()
     }
 
     /// Applies a new configuration to the running server: passwords, users,
-    /// client and destination policy, time limits, the upstream chain and
-    /// the routing rules take effect for every new session; sessions already running keep what they started with.
-    /// A change of listen addresses or session limit needs a restart and is
-    /// refused as a whole.
+    /// client and destination policy, time limits, limits, the upstream
+    /// chain and the routing rules take effect for every new session;
+    /// sessions already running keep what they started with, except that
+    /// the sessions of a user who is gone or whose password changed end at
+    /// once. A change of listen addresses needs a restart and is refused as
+    /// a whole.
     pub fn apply(&self, config: Config) -> Result<(), ApplyError> {
         config.validate()?;
         let current = self.shared.settings.load();
         if config.listen != current.config.listen {
             return Err(ApplyError::NeedsRestart("the listen addresses"));
         }
-        if config.limits.max_sessions != current.config.limits.max_sessions {
-            return Err(ApplyError::NeedsRestart("limits.max_sessions"));
-        }
-        self.shared.settings.store(Arc::new(current.with_config(config)));
+        let settings = Arc::new(current.with_config(config));
+        self.shared.settings.store(Arc::clone(&settings));
+        self.revoke(&settings);
         info!("configuration applied");
         Ok(())
     }
 
     /// Replaces the authenticator for new sessions (the desktop app calls
-    /// this when its users change).
+    /// this when its users change); the sessions of users it no longer
+    /// admits with the password they logged in with end at once.
     pub fn set_authenticator(&self, authenticator: Arc<dyn Authenticator>) {
         let current = self.shared.settings.load();
-        self.shared.settings.store(Arc::new(current.with_users(authenticator)));
+        let settings = Arc::new(current.with_users(authenticator));
+        self.shared.settings.store(Arc::clone(&settings));
+        self.revoke(&settings);
+    }
+
+    /// Ends the sessions whose user `settings` no longer admits.
+    fn revoke(&self, settings: &Settings) {
+        let ended = self.shared.monitor.close_revoked(settings.authenticator());
+        if ended > 0 {
+            info!(ended, "sessions of users removed, disabled or given a new password ended");
+        }
     }
 
     /// Stops the server: stops accepting at once, lets open sessions finish
@@ -239,7 +300,7 @@ impl Drop for Server {
 struct Shared {
     settings: ArcSwap<Settings>,
     monitor: Monitor,
-    permits: Arc<Semaphore>,
+    guard: Guard,
 }
 
 /// Binds with the options a server wants: address reuse, so a restart does
@@ -282,16 +343,26 @@ async fn accept_loop(
     sessions: CancellationToken,
     tasks: TaskTracker,
 ) {
+    let mut reserve = Reserve::open();
     loop {
         let (stream, peer) = tokio::select! {
             () = accepting.cancelled() => return,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
+                Err(e) if is_out_of_resources(&e) => {
+                    // Out of file descriptors or memory: the connections
+                    // waiting in the listen queue would hang. The reserve
+                    // descriptor makes room to take one and close it, so
+                    // its client hears at once, then the loop backs off
+                    // until something frees up.
+                    shared.guard.tally.refused(Source::of(std::net::Ipv4Addr::UNSPECIFIED.into()), &format!("cannot accept: {e}"));
+                    reserve.refuse_one(&listener).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                // A connection reset or aborted before it was accepted.
                 Err(e) => {
-                    // Out of file descriptors or a connection reset before
-                    // accept: neither is fatal. A short pause stops a busy loop.
-                    warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    debug!("accept failed: {e}");
                     continue;
                 }
             },
@@ -299,32 +370,128 @@ async fn accept_loop(
         let settings = shared.settings.load_full();
         if !settings.clients.admits(peer.ip()) {
             shared.monitor.count_refused_client();
-            info!(%peer, "client refused: its address is not in the allowed client ranges");
+            shared.guard.tally.refused(
+                Source::of(peer.ip()),
+                "client refused: its address is not in the allowed client ranges",
+            );
             refuse(stream);
             continue;
         }
-        // Over the session limit, this listener holds the one connection it
-        // accepted until a slot frees, and accepts nothing more: the rest
-        // wait in the listen queue. (Taking the slot before accepting would
-        // let an idle listener sit on a slot another listener needs.)
-        let permit = tokio::select! {
-            () = accepting.cancelled() => return,
-            permit = Arc::clone(&shared.permits).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => return,
-            },
+        // The caps are checked here, so that the server never stops
+        // accepting and nobody waits because of someone else: a connection
+        // over a cap is refused at once.
+        let limits = &settings.config.limits;
+        let permits = shared.guard.take(peer.ip(), Kind::Session, limits).and_then(|session| {
+            Ok((session, shared.guard.take(peer.ip(), Kind::Handshake, limits)?))
+        });
+        let Ok((session_permit, handshake_permit)) = permits else {
+            answer_busy(stream);
+            continue;
         };
         let cancel = sessions.child_token();
         let monitor = shared.monitor.clone();
+        let guard = shared.guard.clone();
         tasks.spawn(async move {
-            let _permit = permit;
-            let session = session::Session { settings, monitor, cancel: cancel.clone(), peer };
+            let _session_permit = session_permit;
+            let session = session::Session {
+                settings,
+                monitor,
+                guard,
+                cancel: cancel.clone(),
+                peer,
+                handshake: Some(handshake_permit),
+            };
             tokio::select! {
                 () = cancel.cancelled() => debug!(%peer, "session cancelled"),
                 () = session.run(stream) => {}
             }
         });
     }
+}
+
+/// Whether an accept failed for want of descriptors or memory (which
+/// frees up) rather than because of one connection.
+fn is_out_of_resources(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        matches!(
+            error.raw_os_error(),
+            Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        error.kind() == io::ErrorKind::OutOfMemory
+    }
+}
+
+/// A descriptor held in reserve, given up when descriptors run out so that
+/// one waiting connection can be accepted and closed.
+struct Reserve(Option<std::fs::File>);
+
+impl Reserve {
+    fn open() -> Self {
+        Reserve(Self::file())
+    }
+
+    #[cfg(unix)]
+    fn file() -> Option<std::fs::File> {
+        std::fs::File::open("/dev/null").ok()
+    }
+
+    #[cfg(not(unix))]
+    fn file() -> Option<std::fs::File> {
+        None
+    }
+
+    /// Frees the reserve, accepts one connection and resets it, then takes
+    /// the reserve back (when a descriptor is free again).
+    async fn refuse_one(&mut self, listener: &TcpListener) {
+        if self.0.take().is_some() {
+            if let Ok(Ok((stream, _))) =
+                tokio::time::timeout(Duration::from_millis(10), listener.accept()).await
+            {
+                refuse(stream);
+            }
+        }
+        self.0 = Self::file();
+    }
+}
+
+/// Refusal answers sent at once, at most: beyond, a refused connection is
+/// just reset.
+const BUSY_ANSWERS: usize = 64;
+static BUSY_ANSWERING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Refuses a connection over a cap with the answer its protocol has, read
+/// from its first byte (SOCKS5: no acceptable method; SOCKS4: 91), within
+/// half a second; a connection that says nothing, or beyond the answers
+/// sent at once, is reset.
+fn answer_busy(stream: TcpStream) {
+    use std::sync::atomic::Ordering;
+    if BUSY_ANSWERING.fetch_add(1, Ordering::Relaxed) >= BUSY_ANSWERS {
+        BUSY_ANSWERING.fetch_sub(1, Ordering::Relaxed);
+        refuse(stream);
+        return;
+    }
+    tokio::spawn(async move {
+        let mut stream = stream;
+        let mut first = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_millis(500), stream.read(&mut first)).await;
+        match (read, first[0]) {
+            (Ok(Ok(1)), crate::protocol::socks5::VERSION) => {
+                let answer = crate::protocol::socks5::encode_method_selection(
+                    crate::protocol::socks5::method::NO_ACCEPTABLE,
+                );
+                reply::refuse(&mut stream, &answer).await;
+            }
+            (Ok(Ok(1)), crate::protocol::socks4::VERSION) => {
+                reply::refuse(&mut stream, &reply::socks4_rejected()).await;
+            }
+            _ => refuse(stream),
+        }
+        BUSY_ANSWERING.fetch_sub(1, Ordering::Relaxed);
+    });
 }
 
 /// Closes a refused client's connection with a reset, so the client sees

@@ -12,6 +12,7 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
+use super::guard::{Guard, Permit};
 use super::handler::{Context, Failure};
 use super::handshake::{self, HandshakeError, Request};
 use super::reply::{self, ReplyStyle};
@@ -27,8 +28,12 @@ use crate::protocol::{socks4, socks5};
 pub(super) struct Session {
     pub settings: Arc<Settings>,
     pub monitor: Monitor,
+    pub guard: Guard,
     pub cancel: CancellationToken,
     pub peer: SocketAddr,
+    /// Counts the connection among those in their handshake until the
+    /// handshake is over.
+    pub handshake: Option<Permit>,
 }
 
 /// The protocol a client speaks, told apart by its first byte.
@@ -63,7 +68,7 @@ impl From<HandshakeError> for Unserved {
 }
 
 impl Session {
-    pub async fn run(self, stream: TcpStream) {
+    pub async fn run(mut self, stream: TcpStream) {
         let _ = stream.set_nodelay(true);
         let mut wire = Wire::new(stream);
         let limit = self.settings.config.timeouts.handshake;
@@ -71,6 +76,8 @@ impl Session {
             Ok(Ok(request)) => request,
             Ok(Err(Unserved::Handshake(error))) => {
                 error.log(self.peer);
+                // A failed login waits before it hears so (the throttle).
+                tokio::time::sleep(error.delay()).await;
                 if let Some(answer) = error.answer() {
                     reply::refuse(&mut wire.stream, &answer).await;
                 }
@@ -85,6 +92,7 @@ impl Session {
                 return;
             }
         };
+        self.handshake = None;
         self.serve(wire, request).await;
     }
 
@@ -95,7 +103,8 @@ impl Session {
         }
         match Front::detect(wire.buf[0]) {
             Some(Front::Socks5) => {
-                Ok(handshake::socks5(wire, &self.settings, &self.monitor).await?)
+                Ok(handshake::socks5(wire, &self.settings, &self.monitor, &self.guard, self.peer)
+                    .await?)
             }
             Some(Front::Socks4) => Ok(handshake::socks4(wire, &self.settings).await?),
             None => Err(Unserved::Foreign(describe_foreign(&wire.buf))),
@@ -112,6 +121,7 @@ impl Session {
             NewSession {
                 client: self.peer,
                 user: request.user.clone(),
+                credential: request.credential,
                 protocol: request.protocol,
                 command: request.command,
                 target: request.target.to_string(),
@@ -126,7 +136,7 @@ impl Session {
             self.cancel.clone(),
         );
         let id = handle.id();
-        let Request { command, target, user, protocol } = request;
+        let Request { command, target, user, protocol, .. } = request;
         let target_text = target.to_string();
         let shown_target = Escaped(&target_text);
         debug!(id, peer = %self.peer, %command, target = %shown_target, "session started");
@@ -136,6 +146,7 @@ impl Session {
             peer: self.peer,
             style: ReplyStyle::of(protocol),
             counters: handle.counters(),
+            guard: &self.guard,
         };
         let outcome = match command {
             Command::Connect => connect::run(&ctx, &mut client, &target, early).await,

@@ -38,6 +38,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::Instant;
 use tracing::debug;
 
+use super::guard::Kind;
 use super::handler::{local_ip_towards, Context, Failure, Outcome, SessionEnd};
 use crate::monitor::ByteCounters;
 use crate::outbound::chain::{UdpRelayPath, UpstreamControls};
@@ -96,6 +97,7 @@ pub(super) async fn run(
         )
         .into());
     }
+    let _permit = ctx.take(Kind::Udp)?;
     let client_ip = client_address(peer_ip, requested)?;
     let local_ip = match client.local_addr() {
         Ok(local) if local.is_ipv4() == client_ip.is_ipv4() => local.ip().to_canonical(),
