@@ -188,10 +188,36 @@ def test_socks4_bind_timeout_replies_91_and_closes(socksbox):
     )
 
 
-def test_socks4_bind_from_an_ipv6_client_replies_91_and_closes(server):
-    # docs/ARCHITECTURE.md, "BIND address": SOCKS4 cannot name the IPv6
-    # address the listening socket would take.
+def test_socks4_bind_from_an_ipv6_client_listens_on_ipv4(server):
+    # SOCKS4 replies name IPv4 only: a client that came in over IPv6 gets an
+    # IPv4 listening address (the loopback one, for a client on this machine).
     client = rs.tcp_connect(server.addr6)
     with client:
         client.sendall(rs.request4(rs.S4_BIND, "127.0.0.1", 21, b"binder"))
-        rs.assert_closed(client, CLOSE_WITHIN, "SOCKS4 BIND over the IPv6 listener", expect=rs.REJECTED4)
+        first = rs.read_reply4(client, what="first SOCKS4 BIND reply over IPv6")
+        assert (first.cd, first.ip) == (rs.S4_GRANTED, "127.0.0.1") and first.port != 0, first
+        peer = peer_from((first.ip, first.port))
+        with peer:
+            second = rs.read_reply4(client, what="second SOCKS4 BIND reply over IPv6")
+            assert (second.cd, (second.ip, second.port)) == (rs.S4_GRANTED, peer.getsockname()), second
+            data_both_ways(client, peer, "bind4-over-v6")
+
+
+@pytest.mark.parametrize(("over", "expected", "listens"), [("v4", "::1", "::1"), ("v6", "127.0.0.1", "127.0.0.1")])
+def test_socks5_bind_listens_in_the_family_of_the_expected_peer(server, over, expected, listens):
+    # RFC 1928: DST.ADDR of a BIND is the peer expected. Asked over one
+    # family for a peer of the other, the server listens where that peer
+    # can reach it, and admits it.
+    proxy = server.addr4 if over == "v4" else server.addr6
+    client, first = bind5(proxy, expected)
+    with client:
+        assert first.rep == 0, f"first BIND reply for a peer at {expected} over {over}: {first}"
+        assert rs.canon(first.host) == listens and first.port != 0, (
+            f"BIND for a peer at {expected} asked over {over} listens on {first.host}, expected {listens}"
+        )
+        peer = peer_from((first.host, first.port))
+        with peer:
+            second = rs.read_reply5(client, what="second BIND reply")
+            assert second.rep == 0, f"the expected peer at {expected} was refused: {second}"
+            assert rs.canon(second.host) == expected, second
+            data_both_ways(client, peer, f"bind5-{over}-for-{expected}")

@@ -109,7 +109,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => return refuse_arguments(e),
+    };
     let filter = match EnvFilter::try_new(&args.log_level) {
         Ok(filter) => filter,
         Err(e) => {
@@ -152,6 +155,31 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Options whose values may hold a password: a rejected value is never
+/// repeated (clap's own message quotes it).
+const SECRET_OPTIONS: [&str; 2] = ["--user", "--upstream"];
+
+/// Reports a command-line error; for the options that carry passwords, in
+/// words that name the option and the problem but not the value.
+fn refuse_arguments(error: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let option = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(option)) => Some(option.clone()),
+        _ => None,
+    };
+    let secret = option.as_deref().is_some_and(|o| SECRET_OPTIONS.iter().any(|s| o.starts_with(s)));
+    let invalid_value =
+        matches!(error.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue);
+    if !(secret && invalid_value) {
+        error.exit();
+    }
+    let why = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+    let option = option.unwrap_or_default();
+    eprintln!("error: invalid value for '{option}' (not repeated: it may hold a password): {why}");
+    eprintln!("\nFor more information, try '--help'.");
+    ExitCode::from(2)
 }
 
 async fn check_upstream(config: &Config, target: &str) -> ExitCode {
@@ -396,6 +424,23 @@ mod tests {
         let config = build(&["--config", path, "--user", "alice:pw"]).unwrap();
         assert_eq!(config.clients.allow, vec![ClientRule::Any]);
         assert!(config.auth.required);
+    }
+
+    #[test]
+    fn rejected_secret_values_are_not_repeated() {
+        for (option, value) in
+            [("--user", "alice:"), ("--user", "hunter2"), ("--upstream", "socks5://u:hunter2@h:0")]
+        {
+            let error = Args::try_parse_from(["socksbox-server", option, value]).unwrap_err();
+            use clap::error::{ContextKind, ContextValue};
+            let Some(ContextValue::String(named)) = error.get(ContextKind::InvalidArg) else {
+                panic!("{option}: no option named in {error}");
+            };
+            assert!(named.starts_with(option), "{named}");
+            let why =
+                std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+            assert!(!why.contains("hunter2") && !why.contains("alice"), "{why}");
+        }
     }
 
     #[test]

@@ -3,21 +3,25 @@
 //!
 //! The listening socket takes the address of the interface the client came
 //! in on, so the first reply names an address the target can reach (an
-//! unspecified address would be useless to a peer on another machine). The
-//! second reply names the peer that connected. A peer whose address is not
+//! unspecified address would be useless to a peer on another machine),
+//! unless the expected peer is of the other family: then it listens on this
+//! machine's address of that family that reaches the peer (see
+//! `listen_address`). A SOCKS4 BIND listens on IPv4 whatever the client came
+//! in on, since its replies name IPv4 only. The second reply names the peer
+//! that connected. A peer whose address is not
 //! the one the request named is refused, and both connections close, as the
 //! SOCKS4 document says; a request naming the unspecified address accepts
 //! any peer.
 
 use std::fmt;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::guard::Kind;
-use super::handler::{Context, Failure, Outcome, SessionEnd};
+use super::handler::{local_ip_towards, Context, Failure, Outcome, SessionEnd};
 use crate::outbound::RouteAction;
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
@@ -47,15 +51,7 @@ pub(super) async fn run(
         Ok(local) => local.ip().to_canonical(),
         Err(e) => return Err(Failure::Broken(format!("the client's connection failed: {e}"))),
     };
-    if !ctx.style.can_name(local_ip) {
-        return Err(Refusal::new(
-            RefusalKind::AddressTypeNotSupported,
-            format!(
-                "a SOCKS4 BIND reply cannot name {local_ip}, the IPv6 address the client came in on"
-            ),
-        )
-        .into());
-    }
+    let local_ip = listen_address(ctx, local_ip, expected.as_deref())?;
     let listener = TcpListener::bind(SocketAddr::new(local_ip, 0))
         .await
         .map_err(|e| Refusal::general(format!("cannot listen on {local_ip}: {e}")))?;
@@ -199,6 +195,43 @@ async fn wait_keeping_early<T>(
             },
         }
     }
+}
+
+/// Where to listen: on the interface the client came in on when the peer
+/// can be of that family; else (RFC 1928: DST.ADDR of a BIND is the peer
+/// expected) on this machine's address of the peer's family that reaches
+/// it, the loopback one for a client on this machine. A SOCKS4 reply names
+/// IPv4 only, so a SOCKS4 BIND always listens on IPv4.
+fn listen_address(
+    ctx: &Context<'_>,
+    local: IpAddr,
+    expected: Option<&[IpAddr]>,
+) -> Result<IpAddr, Refusal> {
+    let same_family = |ip: &IpAddr| ip.is_ipv4() == local.is_ipv4();
+    let other = match expected {
+        _ if !ctx.style.can_name(local) => {
+            // SOCKS4 over IPv6: an IPv4 peer, or any.
+            expected.and_then(|addrs| addrs.iter().find(|ip| ip.is_ipv4()).copied())
+        }
+        None => return Ok(local),
+        Some(addrs) if addrs.iter().any(same_family) => return Ok(local),
+        Some(addrs) => addrs.first().copied(),
+    };
+    let client_here = ctx.peer.ip().to_canonical().is_loopback();
+    let wanted_v4 = other.is_none_or(|ip| ip.is_ipv4());
+    let chosen = match other {
+        _ if client_here && wanted_v4 => Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        _ if client_here => Ok(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        Some(peer) => local_ip_towards(peer),
+        // Any IPv4 peer: the address of the default route.
+        None => local_ip_towards(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))),
+    };
+    chosen.map_err(|e| {
+        Refusal::new(
+            RefusalKind::AddressTypeNotSupported,
+            format!("no local address of the peer's family to listen on ({e})"),
+        )
+    })
 }
 
 /// The addresses the peer may come from: `None` for any (the request named

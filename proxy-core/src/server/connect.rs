@@ -16,7 +16,9 @@ pub(super) async fn run(
     target: &TargetAddr,
     early: Vec<u8>,
 ) -> Outcome {
-    let (upstream, bound) = ctx.open(Command::Connect, target).await?;
+    // Boxed: reaching the target (through a chain, perhaps) takes more
+    // state than the relay that follows, for as long as the session lasts.
+    let (upstream, bound) = Box::pin(ctx.open(Command::Connect, target)).await?;
     ctx.style
         .succeed(client, bound)
         .await

@@ -95,7 +95,7 @@ pub(super) async fn refuse(stream: &mut TcpStream, answer: &[u8]) {
         return;
     }
     let drain = async {
-        let mut sink = [0u8; 1024];
+        let mut sink = [0u8; 256];
         let mut budget = DRAIN_LIMIT;
         while budget > 0 {
             match stream.read(&mut sink).await {

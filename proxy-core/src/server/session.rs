@@ -72,15 +72,21 @@ impl Session {
         let _ = stream.set_nodelay(true);
         let mut wire = Wire::new(stream);
         let limit = self.settings.config.timeouts.handshake;
-        let request = match tokio::time::timeout(limit, self.handshake(&mut wire)).await {
+        let handshake = Box::pin(self.handshake(&mut wire));
+        let request = match tokio::time::timeout(limit, handshake).await {
             Ok(Ok(request)) => request,
             Ok(Err(Unserved::Handshake(error))) => {
                 error.log(self.peer);
                 // A failed login waits before it hears so (the throttle).
-                tokio::time::sleep(error.delay()).await;
-                if let Some(answer) = error.answer() {
-                    reply::refuse(&mut wire.stream, &answer).await;
-                }
+                // Boxed, as every failure path here: a task keeps the size
+                // of its largest state for its whole life.
+                Box::pin(async {
+                    tokio::time::sleep(error.delay()).await;
+                    if let Some(answer) = error.answer() {
+                        reply::refuse(&mut wire.stream, &answer).await;
+                    }
+                })
+                .await;
                 return;
             }
             Ok(Err(Unserved::Foreign(what))) => {
@@ -93,7 +99,8 @@ impl Session {
             }
         };
         self.handshake = None;
-        self.serve(wire, request).await;
+        // Boxed: the handshake's state is not kept for the session's life.
+        Box::pin(self.serve(wire, request)).await;
     }
 
     /// The first bytes, then the front's handshake.
@@ -113,7 +120,7 @@ impl Session {
 
     /// Registers the session and runs its command's handler.
     async fn serve(&self, wire: Wire, request: Request) {
-        let Wire { stream: mut client, buf: early } = wire;
+        let (mut client, early) = wire.into_parts();
         // A name that is an address is that address for everything after.
         let request = Request { target: request.target.normalized(), ..request };
         let route = self.settings.route_request(request.command, &request.target);
@@ -148,10 +155,12 @@ impl Session {
             counters: handle.counters(),
             guard: &self.guard,
         };
+        // Each handler's state lives in a box of its own size: a session's
+        // task weighs what its own command needs, not the largest command.
         let outcome = match command {
-            Command::Connect => connect::run(&ctx, &mut client, &target, early).await,
-            Command::Bind => bind::run(&ctx, &mut client, &target, early).await,
-            Command::UdpAssociate => udp::run(&ctx, &mut client, &target).await,
+            Command::Connect => Box::pin(connect::run(&ctx, &mut client, &target, early)).await,
+            Command::Bind => Box::pin(bind::run(&ctx, &mut client, &target, early)).await,
+            Command::UdpAssociate => Box::pin(udp::run(&ctx, &mut client, &target)).await,
         };
         let user = Escaped(user.name().unwrap_or("-"));
         match outcome {
@@ -164,12 +173,13 @@ impl Session {
                 );
             }
             Err(Failure::Refused(refusal)) => {
-                reply::refuse(&mut client, &ctx.style.failure(refusal.kind)).await;
+                // Logged first: the refusal lingers up to a second.
                 let code = refusal.kind.socks5_reply();
                 info!(
                     id, peer = %self.peer, %user, %command, target = %shown_target,
                     "request failed: {} ({code})", Escaped(&refusal.reason)
                 );
+                Box::pin(reply::refuse(&mut client, &ctx.style.failure(refusal.kind))).await;
             }
             Err(Failure::Broken(why)) => {
                 info!(

@@ -57,7 +57,8 @@ impl Settings {
             chain: UpstreamChain::with_resolver(
                 config.upstream.chain.clone(),
                 Arc::clone(&resolver),
-            ),
+            )
+            .with_udp_relay_anywhere(config.upstream.udp_relay_anywhere),
             router: Router::new(
                 config.routing.rules.clone(),
                 config.routing.private_direct,

@@ -115,10 +115,11 @@ pub(super) async fn run(
     if ctx.route == RouteAction::Chain {
         // A chain with a SOCKS4/4a hop is refused here with 0x07: the client
         // cannot be told per datagram that UDP is impossible.
-        let chain =
-            settings.chain.associate_udp(settings.config.timeouts.connect).await.map_err(|e| {
-                Refusal::new(e.kind(), format!("UDP ASSOCIATE via the upstream chain: {e}"))
-            })?;
+        // Boxed: setting up the chain takes more state than the relay loop.
+        let associating = Box::pin(settings.chain.associate_udp(settings.config.timeouts.connect));
+        let chain = associating.await.map_err(|e| {
+            Refusal::new(e.kind(), format!("UDP ASSOCIATE via the upstream chain: {e}"))
+        })?;
         chain_path = Some(chain.path);
         controls = Some(chain.controls);
     }
@@ -156,7 +157,7 @@ pub(super) async fn run(
                 Ok(0) | Err(_) => return Ok(SessionEnd::Udp("the client closed its TCP connection")),
                 Ok(_) => false,
             },
-            ready = association.relay.readable() => match ready {
+            ready = readable(Some(&association.relay)) => match ready {
                 Ok(()) => association.relay_from_client().await,
                 Err(e) => return Err(Failure::Broken(format!("UDP relay socket failed: {e}"))),
             },
@@ -246,7 +247,8 @@ impl Association<'_> {
             Next::Drop => false,
             Next::Done(relayed) => relayed,
             Next::Resolve { target, payload, chain } => {
-                let Some(destination) = self.destination(&target).await else {
+                // Boxed: a lookup's state weighs on the task only while it runs.
+                let Some(destination) = Box::pin(self.destination(&target)).await else {
                     return false;
                 };
                 BUFFERS.with_borrow_mut(|buffers| {
@@ -628,11 +630,14 @@ async fn upstream_closed(controls: Option<&mut UpstreamControls>) {
     }
 }
 
-async fn readable(socket: Option<&UdpSocket>) -> io::Result<()> {
-    match socket {
-        Some(socket) => socket.readable().await,
-        None => pending().await,
-    }
+/// Waits until `socket` has a datagram (never, for a socket not opened).
+/// Polled readiness, not `readable()`: it keeps no waiter of its own, so an
+/// idle association's task stays small.
+fn readable(socket: Option<&UdpSocket>) -> impl std::future::Future<Output = io::Result<()>> + '_ {
+    std::future::poll_fn(move |cx| match socket {
+        Some(socket) => socket.poll_recv_ready(cx),
+        None => std::task::Poll::Pending,
+    })
 }
 
 #[cfg(test)]

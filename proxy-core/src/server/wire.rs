@@ -55,18 +55,28 @@ impl Wire {
         }
     }
 
-    /// Reads what the client sent next into the buffer.
+    /// Reads what the client sent next into the buffer (straight into it:
+    /// no buffer on the stack, which would weigh on every session's task
+    /// for its whole life).
     pub async fn fill(&mut self) -> Result<(), WireError> {
-        let room = HANDSHAKE_BUFFER.saturating_sub(self.buf.len());
+        let start = self.buf.len();
+        let room = HANDSHAKE_BUFFER.saturating_sub(start);
         if room == 0 {
             return Err(WireError::Oversized);
         }
-        let mut chunk = [0u8; HANDSHAKE_BUFFER];
-        let n = self.stream.read(&mut chunk[..room]).await?;
-        if n == 0 {
-            return Err(WireError::Closed);
+        self.buf.resize(start + room, 0);
+        let read = self.stream.read(&mut self.buf[start..]).await;
+        self.buf.truncate(start + *read.as_ref().unwrap_or(&0));
+        match read? {
+            0 => Err(WireError::Closed),
+            _ => Ok(()),
         }
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(())
+    }
+
+    /// The socket, and the bytes the client sent after its request (none
+    /// kept when there are none).
+    pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
+        let early = if self.buf.is_empty() { Vec::new() } else { self.buf };
+        (self.stream, early)
     }
 }
