@@ -19,6 +19,7 @@ mod format;
 mod live;
 mod logs;
 mod notify;
+mod private;
 mod settings;
 mod status;
 mod tray;
