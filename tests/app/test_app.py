@@ -421,6 +421,60 @@ def test_settings_and_users_survive_a_restart(launch, proxy_port, web, home):
     app.shot("logs")
 
 
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_apps_files_are_the_users_alone(launch, home):
+    """Settings and logs: folders 0700 and files 0600, even where the folder
+    and the file were left readable to others (as the fixture leaves them,
+    and as an older version did)."""
+    config = home / "config" / "socksbox"
+    settings = config / "settings.json"
+    config.chmod(0o755)
+    settings.chmod(0o644)
+    app = launch()
+    app.go("settings")
+    app.save_settings()
+    logs = home / "data" / "socksbox" / "logs"
+    log_files = wait_for("a log file", lambda: sorted(logs.glob("socksbox.*.log")))
+    found = {str(p.relative_to(home)): oct(mode(p)) for p in [config, settings, logs, *log_files]}
+    wanted = {name: oct(0o700 if (home / name).is_dir() else 0o600) for name in found}
+    assert found == wanted, f"modes on disk {found}, wanted {wanted}"
+    assert not (config / "settings.json.tmp").exists(), "the temporary file was left behind"
+
+
+def test_without_a_home_the_app_refuses_to_start():
+    """A user with no HOME and no entry in the password database: the app
+    says why and exits, and writes nothing to the temporary folder it once
+    fell back to. Needs root, to run as such a user."""
+    import pwd
+
+    if os.geteuid() != 0:
+        if os.environ.get("SOCKSBOX_REQUIRE_ALL", "") not in ("", "0"):
+            pytest.fail("running as a user without a home needs root")
+        pytest.skip("running as a user without a home needs root")
+    uid = next(u for u in range(47000, 48000) if not any(p.pw_uid == u for p in pwd.getpwall()))
+    # A shared temporary folder that user can write to (pytest's own is
+    # root's alone).
+    shared_tmp = Path(tempfile.mkdtemp(prefix="socksbox-shared-tmp-"))
+    try:
+        shared_tmp.chmod(0o1777)
+        started = subprocess.run(
+            ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", str(APP)],
+            env={"PATH": os.environ["PATH"], "TMPDIR": str(shared_tmp)},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert started.returncode == 1, f"exit {started.returncode}: {started.stderr[-2000:]}"
+        assert "no home directory" in started.stderr and "/tmp" in started.stderr, started.stderr
+        left = list(shared_tmp.iterdir())
+        assert not left, f"the app wrote to the shared temporary folder: {left}"
+    finally:
+        shutil.rmtree(shared_tmp, ignore_errors=True)
+
+
 def test_a_damaged_settings_file_gives_a_warning_and_defaults(launch, home):
     path = home / "config" / "socksbox" / "settings.json"
     path.write_text('{"port": 10')
