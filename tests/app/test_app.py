@@ -421,6 +421,30 @@ def test_settings_and_users_survive_a_restart(launch, proxy_port, web, home):
     app.shot("logs")
 
 
+INVOKE = """
+const [command, args, done] = arguments;
+window.__TAURI_INTERNALS__.invoke(command, args).then(
+  (value) => done({ ok: true, value }),
+  (error) => done({ ok: false, error: String(error) }),
+);
+"""
+
+
+def test_the_page_is_refused_what_it_is_not_granted(launch, home):
+    """The page calls Tauri's IPC itself: a granted command answers, and
+    commands its capability does not grant (plugins', the window's) are
+    refused, with no effect (no autostart entry)."""
+    app = launch()
+    app.text_becomes("#server-state", "Stopped", "a fresh app")
+    granted = app.driver.execute_async_script(INVOKE, "server_status", {})
+    assert granted == {"ok": True, "value": {"state": "stopped"}}, granted
+    for command in ("plugin:autostart|enable", "plugin:window|close", "plugin:app|version"):
+        refused = app.driver.execute_async_script(INVOKE, command, {})
+        assert not refused["ok"] and "not allowed" in refused["error"], (command, refused)
+    assert not (home / "home" / ".config" / "autostart").exists(), "a refused command had an effect"
+    app.text_becomes("#server-state", "Stopped", "the window after the refusals")
+
+
 def mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
 
