@@ -399,6 +399,57 @@ def add_user_and_require_passwords(app: App, name: str, password: str):
     app.save_settings()
 
 
+def test_a_generated_password_works_through_the_proxy(launch, proxy_port, web, home):
+    """Generate fills in a password, shown so it can be copied; a short one
+    is refused; the user added with the generated one (and then given
+    another from the dialog's Generate) gets through the proxy with it."""
+    app = launch()
+    app.go("users")
+    app.el("#new-user-name").send_keys("erin")
+    app.el("#new-user-password").send_keys("1234567")
+    app.el("#add-user").click()
+    app.text_becomes("#users-error", "at least 8 characters", "a 7-character password")
+    assert not app.driver.find_elements(By.CSS_SELECTOR, 'tr[data-user="erin"]'), "a short password was taken"
+    app.el("#generate-password").click()
+    field = app.el("#new-user-password")
+    generated = field.get_property("value")
+    assert len(generated) == 16 and generated.isalnum(), f"generated {generated!r}"
+    assert field.get_attribute("type") == "text", "the generated password is not shown"
+    app.shot("users-generated")
+    app.el("#add-user").click()
+    app.el('tr[data-user="erin"]')
+    assert app.el("#new-user-password").get_attribute("type") == "password", "the next password would show"
+    app.go("settings")
+    app.set_checkbox("#password-required", True)
+    app.save_settings()
+    app.go("status")
+    app.start_server()
+    fetched = curl(proxy_port, web, f"erin:{generated}")
+    assert fetched.returncode == 0 and fetched.stdout == "hello through the app\n", (
+        f"curl with the generated password: exit {fetched.returncode} {fetched.stderr}"
+    )
+
+    app.go("users")
+    app.click('tr[data-user="erin"] .set-password')
+    app.visible("#edit-user-generate").click()
+    dialog_field = app.el("#edit-user-input")
+    renewed = dialog_field.get_property("value")
+    assert len(renewed) == 16 and renewed != generated, f"generated {renewed!r}"
+    assert dialog_field.get_attribute("type") == "text"
+    app.el("#edit-user-ok").click()
+    WebDriverWait(app.driver, WAIT).until(
+        lambda d: not d.find_element(By.CSS_SELECTOR, "#edit-user-dialog").get_attribute("open"),
+        "the dialog did not close after setting the password",
+    )
+    deadline = time.monotonic() + WAIT
+    while curl(proxy_port, web, f"erin:{renewed}").returncode != 0:
+        assert time.monotonic() < deadline, "the password generated in the dialog does not work"
+        time.sleep(0.2)
+    assert curl(proxy_port, web, f"erin:{generated}").returncode != 0, "the old password still works"
+    saved = (home / "config" / "socksbox" / "settings.json").read_text()
+    assert generated not in saved and renewed not in saved, "a password was written into the settings"
+
+
 def test_settings_and_users_survive_a_restart(launch, proxy_port, web, home):
     first = launch()
     add_user_and_require_passwords(first, USER, PASSWORD)
