@@ -1004,6 +1004,59 @@ def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port
         slow.close()
 
 
+def test_a_socks4_userid_shows_as_unverified(launch, proxy_port):
+    """curl over SOCKS4 naming the USERID bob: its rows, open and closed,
+    say "bob (unverified)" with the reason in the title, and bob gets no
+    per-user totals (the name is the client's word)."""
+    slow = SlowServer(1)
+    download = None
+    try:
+        app = launch()
+        app.start_server()
+        app.go("connections")
+        target = f"127.0.0.1:{slow.ports[0]}"
+        download = subprocess.Popen(
+            ["curl", "-sS", "--max-time", "30", "-x", f"socks4://bob@127.0.0.1:{proxy_port}", "-o", "/dev/null"]
+            + [f"http://{target}/slow"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"PATH": os.environ["PATH"]},
+        )
+        user_cell = """
+            for (const tr of document.querySelectorAll(arguments[0])) {
+              if (tr.cells[arguments[1]].textContent === arguments[2]) {
+                const td = tr.cells[arguments[3]];
+                return { text: td.textContent, title: td.title };
+              }
+            }
+            return null;
+        """
+        unverified = {
+            "text": "bob (unverified)",
+            "title": "SOCKS4 USERID, not checked: the name the client sent, with no password",
+        }
+        shown = wait_for(
+            "the SOCKS4 download's row", lambda: app.driver.execute_script(user_cell, "#conn-body tr.row", 3, target, 1)
+        )
+        assert shown == unverified, shown
+        app.shot("connections-unverified", scroll_to="#per-user-title")
+        _, err = download.communicate(timeout=30)
+        assert download.returncode == 0, f"the SOCKS4 download failed: {err}"
+        closed = wait_for(
+            "the closed SOCKS4 session", lambda: app.driver.execute_script(user_cell, "#closed-body tr", 4, target, 2)
+        )
+        assert closed == unverified, closed
+        users = app.driver.execute_script(
+            "return Array.from(document.querySelectorAll('#user-totals tbody tr')).map((tr) => tr.dataset.user);"
+        )
+        assert "bob" not in users, f"an unverified name has totals of its own: {users}"
+    finally:
+        if download and download.poll() is None:
+            download.kill()
+        slow.close()
+
+
 def test_close_all_ends_every_download_and_the_tray_counts_them(launch, proxy_port):
     from sni import Panel
 
