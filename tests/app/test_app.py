@@ -80,6 +80,35 @@ def app_pids(home: Path) -> list[int]:
     return [pid for _, pid in sorted(found)]
 
 
+# The D-Bus name the single-instance plugin holds (the app's identifier).
+SINGLE_INSTANCE = "org.socksbox.desktop.SingleInstance"
+
+
+def single_instance_held() -> bool:
+    """Whether an app holds the single-instance name on the tests' session
+    bus: a launch now would hand over to it and exit."""
+    answer = subprocess.run(
+        ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"]
+        + ["org.freedesktop.DBus.NameHasOwner", f"string:{SINGLE_INSTANCE}"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    return "boolean true" in answer.stdout
+
+
+def wait_single_instance_free(what: str):
+    """Waits until no app holds the single-instance name. An app that is
+    exiting can still hold it after its process stopped showing its
+    environment (so app_pids no longer finds it): a launch then asks it to
+    take over, it leaves without answering, the launch fails, and WebDriver
+    waits for a window that never comes."""
+    deadline = time.monotonic() + WAIT
+    while single_instance_held():
+        assert time.monotonic() < deadline, f"{what}: an app still holds {SINGLE_INSTANCE} after {WAIT} s"
+        time.sleep(0.1)
+
+
 def read_line(proc: subprocess.Popen, timeout: float) -> str:
     """The first line proc writes to its stdout pipe, or what it wrote
     before it stopped or `timeout` ran out (a silent process cannot hold the
@@ -194,6 +223,7 @@ class App:
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(APP)})
+        wait_single_instance_free("before a launch")
         # tauri-driver answers on its port before WebKitWebDriver behind it
         # is ready; on a busy machine the first session can be cut off.
         for attempt in range(3):
@@ -219,6 +249,7 @@ class App:
                         os.kill(pid, signal.SIGKILL)
                 break
             time.sleep(0.1)
+        wait_single_instance_free("after closing the app")
 
     def save_settings(self):
         """Saves the settings form and waits for the page to confirm it."""
@@ -227,8 +258,20 @@ class App:
 
     def start_server(self, what: str = "after Start"):
         """Starts the server from the status view and waits until it runs."""
-        self.el("#server-toggle").click()
+        self.toggle_server()
         self.text_becomes("#server-state", "Running", what)
+
+    def toggle_server(self):
+        """Clicks Start or Stop once it can be clicked: the button is
+        disabled until the page has the server's status, and while a start
+        or stop is under way; a click on it then does nothing."""
+        try:
+            button = WebDriverWait(self.driver, WAIT).until(
+                lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, "#server-toggle") if b.is_enabled()), None)
+            )
+        except Exception:
+            raise AssertionError(f"#server-toggle stayed disabled for {WAIT} s") from None
+        button.click()
 
     def checkbox_becomes(self, css: str, on: bool, what: str):
         """Waits until the checkbox shows `on` and is usable again (the
@@ -331,7 +374,7 @@ def test_start_and_stop_from_the_window(launch, proxy_port, web):
         f"curl through the app's server: exit {fetched.returncode}, {fetched.stdout!r} {fetched.stderr}"
     )
     app.shot("status")
-    app.el("#server-toggle").click()
+    app.toggle_server()
     app.text_becomes("#server-state", "Stopped", "after Stop")
     deadline = time.monotonic() + 5
     while port_open(proxy_port) and time.monotonic() < deadline:
@@ -346,13 +389,13 @@ def test_a_port_in_use_is_explained_and_start_works_again(launch, proxy_port):
     blocker.listen()
     app = launch()
     try:
-        app.el("#server-toggle").click()
+        app.toggle_server()
         app.text_becomes("#server-state", "Failed", "starting on a port another program holds")
         app.text_becomes("#server-error", f"Port {proxy_port} is in use by another program", "the reason")
     finally:
         blocker.close()
     app.start_server("starting again once the port is free")
-    app.el("#server-toggle").click()
+    app.toggle_server()
     app.text_becomes("#server-state", "Stopped", "stopping")
 
 
@@ -629,7 +672,7 @@ def test_sharing_on_the_network_asks_first_and_warns(launch, proxy_port):
     app.save_settings()
     app.go("status")
     if app.el("#server-state").text != "Running":
-        app.el("#server-toggle").click()
+        app.toggle_server()
     app.text_becomes("#server-state", "Running", "sharing on the network")
     app.text_becomes("#listening", f"0.0.0.0:{proxy_port}", "listening on every interface")
     warning = app.visible("#open-warning")
