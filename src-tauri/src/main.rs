@@ -3,7 +3,8 @@
 //!
 //! This file wires the parts; nothing lower imports anything higher:
 //! - leaves: `status` (the server's status and the tray's summary of it),
-//!   `format`, `clipboard`, `notify`, `logs`, `settings`, `users`;
+//!   `format`, `clipboard`, `notify`, `logs`, `settings`, `users`, and
+//!   `private` (folders and files only this user can read);
 //! - `actions` (the app's state and what the window and the tray both do;
 //!   it publishes the status on a watch channel) and `live` (the sampler,
 //!   which follows that channel and publishes the tray's text);
