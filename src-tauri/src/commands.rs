@@ -23,6 +23,8 @@ use crate::settings::{AppSettings, FieldError, UserEntry};
 use crate::status::ServerStatus;
 use crate::users::{self, UserRefusal};
 
+// Every command here must be in commands.list too, or the window is refused
+// it (see build.rs); a test checks the two lists are the same.
 ipc_contract! {
     server_status(NoArgs) -> ServerStatus, ();
     start_server(NoArgs) -> ServerStatus, ();
@@ -429,6 +431,63 @@ mod tests {
         out.push('\n');
         out.push_str(&events);
         out
+    }
+
+    /// The commands build.rs grants the window, in the contract's order.
+    const COMMANDS: &[&str] = &include!("commands.list");
+
+    #[test]
+    fn the_granted_commands_are_the_contracts() {
+        assert_eq!(
+            COMMANDS, CONTRACT_COMMANDS,
+            "src-tauri/src/commands.list must list the ipc_contract! commands, in order"
+        );
+    }
+
+    /// The capability in tauri.conf.json grants the events and each command
+    /// by name: nothing more, nothing less.
+    #[test]
+    fn the_window_capability_names_each_command() {
+        let conf: serde_json::Value = serde_json::from_str(include_str!("../../tauri.conf.json"))
+            .expect("tauri.conf.json is JSON");
+        let capabilities = conf["app"]["security"]["capabilities"].as_array().unwrap();
+        assert_eq!(capabilities.len(), 1, "one capability, the main window's");
+        assert_eq!(capabilities[0]["windows"], serde_json::json!(["main"]));
+        let granted: Vec<&str> = capabilities[0]["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let mut wanted = vec!["core:event:default".to_owned()];
+        wanted.extend(COMMANDS.iter().map(|c| format!("allow-{}", c.replace('_', "-"))));
+        assert_eq!(granted, wanted);
+    }
+
+    /// The access control list built into the app (tauri-build's output,
+    /// as `generate_context!` embeds it) allows the main window each
+    /// command and the events, from the app's own pages only, and nothing
+    /// else: not a plugin's commands, not another window, not a remote page.
+    #[test]
+    fn the_built_acl_allows_the_window_its_commands_alone() {
+        use tauri::ipc::Origin;
+        let mut context: tauri::Context<tauri::Wry> =
+            tauri::generate_context!("../tauri.conf.json");
+        let acl = context.runtime_authority_mut();
+        let allowed = |command: &str, window: &str, origin: &Origin| {
+            acl.resolve_access(command, window, window, origin).is_some()
+        };
+        for command in COMMANDS {
+            assert!(allowed(command, "main", &Origin::Local), "{command} is refused to the window");
+        }
+        assert!(allowed("plugin:event|listen", "main", &Origin::Local), "the page's events");
+        let remote = Origin::Remote { url: "http://127.0.0.1:8000/".parse().unwrap() };
+        assert!(!allowed("close_all_sessions", "main", &remote), "a remote page");
+        assert!(!allowed("close_all_sessions", "other", &Origin::Local), "another window");
+        for command in ["plugin:autostart|enable", "plugin:window|close", "plugin:app|version"] {
+            assert!(!allowed(command, "main", &Origin::Local), "{command} is allowed");
+        }
+        assert!(!allowed("not_in_the_contract", "main", &Origin::Local));
     }
 
     #[test]

@@ -130,6 +130,11 @@ macro_rules! ipc_contract {
             tauri::generate_handler![$($name),*]
         }
 
+        /// The commands' names, in the contract's order (tests hold
+        /// `commands.list`, which build.rs grants, to them).
+        #[cfg(test)]
+        pub const CONTRACT_COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
         /// Each command's signature is the contract's; this never runs.
         #[allow(dead_code)]
         fn signatures_are_the_contract() {

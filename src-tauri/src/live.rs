@@ -47,7 +47,12 @@ pub type Change = (u64, u64, u64, u64, u64);
 pub struct Row {
     pub id: u64,
     pub client: String,
+    /// The name the session goes by: a user whose password the server
+    /// checked, or a SOCKS4 USERID, which is only the client's word.
     pub user: Option<String>,
+    /// Whether `user` was checked (a SOCKS5 password); false for a SOCKS4
+    /// USERID and when there is no user.
+    pub user_verified: bool,
     pub protocol: &'static str,
     #[ts(type = "\"CONNECT\" | \"BIND\" | \"UDP\"")]
     pub command: &'static str,
@@ -184,6 +189,7 @@ fn row(session: &SessionSnapshot, rate_up: u64, rate_down: u64) -> Row {
         id: session.id,
         client: session.client.to_string(),
         user: session.user.name().map(str::to_owned),
+        user_verified: session.user.verified().is_some(),
         protocol: protocol_name(session.protocol),
         command: command_name(session.command),
         target: session.target.clone(),
@@ -705,6 +711,39 @@ mod tests {
         assert_eq!(json["kind"], "tick");
         assert_eq!(json["changed"][0], serde_json::json!([1, 2, 4, 0, 1]));
         assert_eq!(json["point"], serde_json::json!([9, 8, 7]));
+    }
+
+    #[test]
+    fn a_socks4_userid_is_told_apart_from_a_checked_user() {
+        use proxy_core::SessionUser;
+        let with = |user: SessionUser| SessionSnapshot { user, ..session(1, 0, 0) };
+        let checked = row(&with(SessionUser::Verified("alice".into())), 0, 0);
+        assert_eq!((checked.user.as_deref(), checked.user_verified), (Some("alice"), true));
+        let claimed = row(&with(SessionUser::Unverified("bob".into())), 0, 0);
+        assert_eq!((claimed.user.as_deref(), claimed.user_verified), (Some("bob"), false));
+        let nobody = row(&with(SessionUser::Anonymous), 0, 0);
+        assert_eq!((nobody.user, nobody.user_verified), (None, false));
+
+        // The view gets it in both tables.
+        let closed = ClosedSession {
+            seq: 1,
+            session: with(SessionUser::Unverified("bob".into())),
+            ended_at: UNIX_EPOCH,
+        };
+        let mut differ = Differ::default();
+        let reset = differ.reset(
+            snapshot(1, vec![with(SessionUser::Unverified("bob".into()))]),
+            &[closed],
+            vec![],
+            T,
+            T,
+        );
+        let json = serde_json::to_value(&reset).unwrap();
+        assert_eq!(json["sessions"][0]["user"], "bob");
+        assert_eq!(json["sessions"][0]["userVerified"], false);
+        assert_eq!(json["closed"][0]["userVerified"], false);
+        let json = serde_json::to_value(checked).unwrap();
+        assert_eq!(json["userVerified"], true);
     }
 
     #[test]

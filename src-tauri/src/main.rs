@@ -3,7 +3,8 @@
 //!
 //! This file wires the parts; nothing lower imports anything higher:
 //! - leaves: `status` (the server's status and the tray's summary of it),
-//!   `format`, `clipboard`, `notify`, `logs`, `settings`, `users`;
+//!   `format`, `clipboard`, `notify`, `logs`, `settings`, `users`, and
+//!   `private` (folders and files only this user can read);
 //! - `actions` (the app's state and what the window and the tray both do;
 //!   it publishes the status on a watch channel) and `live` (the sampler,
 //!   which follows that channel and publishes the tray's text);
@@ -19,6 +20,7 @@ mod format;
 mod live;
 mod logs;
 mod notify;
+mod private;
 mod settings;
 mod status;
 mod tray;
@@ -37,13 +39,25 @@ use crate::settings::SettingsFile;
 /// Set by the first exit request, which stops the server before exiting.
 static STOPPING: AtomicBool = AtomicBool::new(false);
 
+/// Why the app does not start without a home directory.
+const NO_HOME: &str = "SocksBox cannot start: there is no home directory to keep its settings \
+    and logs in (HOME is not set, and the user has none in the password database). It does not \
+    fall back to a folder other users share, such as /tmp.";
+
 fn main() {
-    let dirs = directories::ProjectDirs::from("org", "SocksBox", "SocksBox");
-    let (config_dir, log_dir) = match &dirs {
-        Some(dirs) => (dirs.config_dir().to_path_buf(), dirs.data_local_dir().join("logs")),
-        None => (std::env::temp_dir().join("socksbox"), std::env::temp_dir().join("socksbox-logs")),
+    // Without a home there is no folder of this user's own: a shared one
+    // (/tmp) would let other local users read the logs, or plant settings.
+    let Some(dirs) = directories::ProjectDirs::from("org", "SocksBox", "SocksBox") else {
+        eprintln!("error: {NO_HOME}");
+        std::process::exit(1);
     };
+    let (config_dir, log_dir) =
+        (dirs.config_dir().to_path_buf(), dirs.data_local_dir().join("logs"));
     let _log_guard = logs::init(&log_dir);
+    // Settings saved by an older version may sit in a folder others can read.
+    if let Err(e) = private::create_dir(&config_dir) {
+        tracing::warn!("cannot make the settings folder {} private: {e}", config_dir.display());
+    }
     let file = SettingsFile::new(config_dir.join("settings.json"));
     tracing::info!(settings = %file.path().display(), logs = %log_dir.display(), "starting");
     // Each session holds two descriptors; the usual soft limit of 1024 would

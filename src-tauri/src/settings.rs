@@ -5,6 +5,8 @@
 //! defaults are used; it is never overwritten and never a crash.
 //!
 //! Passwords are not here: user names only (passwords are in the keyring).
+//! The folder is 0700 and the file 0600 (see `private`): user names and
+//! upstream hops are no business of other local users.
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -16,6 +18,8 @@ use proxy_core::policy::ClientRule;
 use proxy_core::Config;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+use crate::private;
 
 /// What the user can set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -267,14 +271,16 @@ impl SettingsFile {
         }
     }
 
-    /// Writes the settings atomically.
+    /// Writes the settings atomically, in a file 0600 in a folder 0700.
     pub fn save(&self, settings: &AppSettings) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
+        private::create_dir(dir)?;
         let text = serde_json::to_string_pretty(settings).expect("settings always serialize");
         let tmp = self.path.with_extension("json.tmp");
         {
-            let mut file = std::fs::File::create(&tmp)?;
+            let mut file = private::options().write(true).create(true).truncate(true).open(&tmp)?;
+            // A temporary file an interrupted save left keeps its mode.
+            private::restrict(&file)?;
             file.write_all(text.as_bytes())?;
             file.sync_all()?;
         }
@@ -290,10 +296,13 @@ impl SettingsFile {
         let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let aside = self.path.with_extension(format!("json.corrupt-{stamp}"));
         let warning = match std::fs::rename(&self.path, &aside) {
-            Ok(()) => format!(
+            Ok(()) => {
+                let _ = private::restrict_path(&aside);
+                format!(
                 "The settings file was damaged ({why}); it was set aside as {} and defaults are in use.",
                 aside.display()
-            ),
+                )
+            }
             Err(e) => format!(
                 "The settings file {} was damaged ({why}) and could not be set aside ({e}); defaults are in use.",
                 self.path.display()
@@ -348,6 +357,43 @@ mod tests {
             .collect();
         assert_eq!(aside.len(), 1, "the damaged file is kept for the user");
         assert_eq!(std::fs::read_to_string(aside[0].path()).unwrap(), "{ \"port\": 10");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_and_its_folder_are_the_users_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let file =
+            SettingsFile::new(root.path().join("config").join("socksbox").join("settings.json"));
+        file.save(&AppSettings::default()).unwrap();
+        assert_eq!(private::mode(file.path().parent().unwrap()), 0o700);
+        assert_eq!(private::mode(&root.path().join("config")), 0o700, "made on the way");
+        assert_eq!(private::mode(file.path()), 0o600);
+
+        // As an older version or a crash left them: readable to others.
+        let dir = file.path().parent().unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let tmp = file.path().with_extension("json.tmp");
+        std::fs::write(&tmp, "{}").unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o666)).unwrap();
+        // That temporary file is reused and renamed over the settings.
+        file.save(&AppSettings { port: 1090, ..AppSettings::default() }).unwrap();
+        assert_eq!(private::mode(dir), 0o700);
+        assert_eq!(private::mode(file.path()), 0o600);
+        assert!(!tmp.exists());
+        assert_eq!(file.load().settings.port, 1090);
+
+        std::fs::write(file.path(), "{ damaged").unwrap();
+        std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        file.load();
+        let aside = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|e| e.file_name().to_string_lossy().contains("corrupt"))
+            .unwrap();
+        assert_eq!(private::mode(&aside.path()), 0o600);
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub enum UserError {
     NoPassword(String),
     #[error("A user name is 1 to 255 bytes long.")]
     BadName,
-    #[error("A password is 1 to 255 bytes long.")]
+    #[error("A password has at least 8 characters and at most 255 bytes.")]
     BadPassword,
     #[error("The users could not be saved: {0}")]
     NotSaved(String),
@@ -201,8 +201,15 @@ fn check_name(name: &str) -> Result<(), UserError> {
     Ok(())
 }
 
+/// The fewest characters a user's password may have: a short one falls to
+/// guessing by anyone on the network the proxy is shared with.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// A new password (added or changed) has at least [`MIN_PASSWORD_CHARS`]
+/// characters and, as RFC 1929 carries it, at most 255 bytes. Passwords
+/// stored before the minimum keep working until they are changed.
 fn check_password(password: &str) -> Result<(), UserError> {
-    if password.is_empty() || password.len() > 255 {
+    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > 255 {
         return Err(UserError::BadPassword);
     }
     Ok(())
@@ -274,9 +281,28 @@ mod tests {
         assert_eq!(list.len(), 1);
         assert!(matches!(add(&mut list, "", "pw"), Err(UserError::BadName)));
         assert!(matches!(add(&mut list, "x", ""), Err(UserError::BadPassword)));
-        assert!(matches!(add(&mut list, "bob", "pw"), Err(UserError::DuplicateName(_))));
+        assert!(matches!(add(&mut list, "x", "1234567"), Err(UserError::BadPassword)));
+        assert!(matches!(change_password(&mut list, "bob", "pw"), Err(UserError::BadPassword)));
+        assert!(matches!(add(&mut list, "bob", "long enough"), Err(UserError::DuplicateName(_))));
         assert!(matches!(rename(&mut list, "bob", "bob"), Err(UserError::DuplicateName(_))));
         assert!(matches!(rename(&mut list, "zed", "y"), Err(UserError::UnknownUser(_))));
+    }
+
+    #[test]
+    fn a_password_has_8_characters_to_255_bytes() {
+        for short in ["", "pw", "1234567", "ééééééé", "😀😀😀😀😀😀😀"] {
+            assert!(matches!(check_password(short), Err(UserError::BadPassword)), "{short:?}");
+        }
+        // Characters, not bytes: 8 two-byte characters are enough.
+        for fine in ["12345678", "éééééééé", "correct horse", &"p".repeat(255)] {
+            assert!(check_password(fine).is_ok(), "{fine:?}");
+        }
+        assert!(matches!(check_password(&"p".repeat(256)), Err(UserError::BadPassword)));
+        assert!(matches!(check_password(&"😀".repeat(64)), Err(UserError::BadPassword)));
+        assert_eq!(
+            UserError::BadPassword.to_string(),
+            "A password has at least 8 characters and at most 255 bytes."
+        );
     }
 
     #[test]

@@ -80,6 +80,35 @@ def app_pids(home: Path) -> list[int]:
     return [pid for _, pid in sorted(found)]
 
 
+# The D-Bus name the single-instance plugin holds (the app's identifier).
+SINGLE_INSTANCE = "org.socksbox.desktop.SingleInstance"
+
+
+def single_instance_held() -> bool:
+    """Whether an app holds the single-instance name on the tests' session
+    bus: a launch now would hand over to it and exit."""
+    answer = subprocess.run(
+        ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"]
+        + ["org.freedesktop.DBus.NameHasOwner", f"string:{SINGLE_INSTANCE}"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    return "boolean true" in answer.stdout
+
+
+def wait_single_instance_free(what: str):
+    """Waits until no app holds the single-instance name. An app that is
+    exiting can still hold it after its process stopped showing its
+    environment (so app_pids no longer finds it): a launch then asks it to
+    take over, it leaves without answering, the launch fails, and WebDriver
+    waits for a window that never comes."""
+    deadline = time.monotonic() + WAIT
+    while single_instance_held():
+        assert time.monotonic() < deadline, f"{what}: an app still holds {SINGLE_INSTANCE} after {WAIT} s"
+        time.sleep(0.1)
+
+
 def read_line(proc: subprocess.Popen, timeout: float) -> str:
     """The first line proc writes to its stdout pipe, or what it wrote
     before it stopped or `timeout` ran out (a silent process cannot hold the
@@ -194,6 +223,7 @@ class App:
         options = ArgOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(APP)})
+        wait_single_instance_free("before a launch")
         # tauri-driver answers on its port before WebKitWebDriver behind it
         # is ready; on a busy machine the first session can be cut off.
         for attempt in range(3):
@@ -219,6 +249,7 @@ class App:
                         os.kill(pid, signal.SIGKILL)
                 break
             time.sleep(0.1)
+        wait_single_instance_free("after closing the app")
 
     def save_settings(self):
         """Saves the settings form and waits for the page to confirm it."""
@@ -227,8 +258,20 @@ class App:
 
     def start_server(self, what: str = "after Start"):
         """Starts the server from the status view and waits until it runs."""
-        self.el("#server-toggle").click()
+        self.toggle_server()
         self.text_becomes("#server-state", "Running", what)
+
+    def toggle_server(self):
+        """Clicks Start or Stop once it can be clicked: the button is
+        disabled until the page has the server's status, and while a start
+        or stop is under way; a click on it then does nothing."""
+        try:
+            button = WebDriverWait(self.driver, WAIT).until(
+                lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, "#server-toggle") if b.is_enabled()), None)
+            )
+        except Exception:
+            raise AssertionError(f"#server-toggle stayed disabled for {WAIT} s") from None
+        button.click()
 
     def checkbox_becomes(self, css: str, on: bool, what: str):
         """Waits until the checkbox shows `on` and is usable again (the
@@ -331,7 +374,7 @@ def test_start_and_stop_from_the_window(launch, proxy_port, web):
         f"curl through the app's server: exit {fetched.returncode}, {fetched.stdout!r} {fetched.stderr}"
     )
     app.shot("status")
-    app.el("#server-toggle").click()
+    app.toggle_server()
     app.text_becomes("#server-state", "Stopped", "after Stop")
     deadline = time.monotonic() + 5
     while port_open(proxy_port) and time.monotonic() < deadline:
@@ -346,13 +389,13 @@ def test_a_port_in_use_is_explained_and_start_works_again(launch, proxy_port):
     blocker.listen()
     app = launch()
     try:
-        app.el("#server-toggle").click()
+        app.toggle_server()
         app.text_becomes("#server-state", "Failed", "starting on a port another program holds")
         app.text_becomes("#server-error", f"Port {proxy_port} is in use by another program", "the reason")
     finally:
         blocker.close()
     app.start_server("starting again once the port is free")
-    app.el("#server-toggle").click()
+    app.toggle_server()
     app.text_becomes("#server-state", "Stopped", "stopping")
 
 
@@ -399,6 +442,57 @@ def add_user_and_require_passwords(app: App, name: str, password: str):
     app.save_settings()
 
 
+def test_a_generated_password_works_through_the_proxy(launch, proxy_port, web, home):
+    """Generate fills in a password, shown so it can be copied; a short one
+    is refused; the user added with the generated one (and then given
+    another from the dialog's Generate) gets through the proxy with it."""
+    app = launch()
+    app.go("users")
+    app.el("#new-user-name").send_keys("erin")
+    app.el("#new-user-password").send_keys("1234567")
+    app.el("#add-user").click()
+    app.text_becomes("#users-error", "at least 8 characters", "a 7-character password")
+    assert not app.driver.find_elements(By.CSS_SELECTOR, 'tr[data-user="erin"]'), "a short password was taken"
+    app.el("#generate-password").click()
+    field = app.el("#new-user-password")
+    generated = field.get_property("value")
+    assert len(generated) == 16 and generated.isalnum(), f"generated {generated!r}"
+    assert field.get_attribute("type") == "text", "the generated password is not shown"
+    app.shot("users-generated")
+    app.el("#add-user").click()
+    app.el('tr[data-user="erin"]')
+    assert app.el("#new-user-password").get_attribute("type") == "password", "the next password would show"
+    app.go("settings")
+    app.set_checkbox("#password-required", True)
+    app.save_settings()
+    app.go("status")
+    app.start_server()
+    fetched = curl(proxy_port, web, f"erin:{generated}")
+    assert fetched.returncode == 0 and fetched.stdout == "hello through the app\n", (
+        f"curl with the generated password: exit {fetched.returncode} {fetched.stderr}"
+    )
+
+    app.go("users")
+    app.click('tr[data-user="erin"] .set-password')
+    app.visible("#edit-user-generate").click()
+    dialog_field = app.el("#edit-user-input")
+    renewed = dialog_field.get_property("value")
+    assert len(renewed) == 16 and renewed != generated, f"generated {renewed!r}"
+    assert dialog_field.get_attribute("type") == "text"
+    app.el("#edit-user-ok").click()
+    WebDriverWait(app.driver, WAIT).until(
+        lambda d: not d.find_element(By.CSS_SELECTOR, "#edit-user-dialog").get_attribute("open"),
+        "the dialog did not close after setting the password",
+    )
+    deadline = time.monotonic() + WAIT
+    while curl(proxy_port, web, f"erin:{renewed}").returncode != 0:
+        assert time.monotonic() < deadline, "the password generated in the dialog does not work"
+        time.sleep(0.2)
+    assert curl(proxy_port, web, f"erin:{generated}").returncode != 0, "the old password still works"
+    saved = (home / "config" / "socksbox" / "settings.json").read_text()
+    assert generated not in saved and renewed not in saved, "a password was written into the settings"
+
+
 def test_settings_and_users_survive_a_restart(launch, proxy_port, web, home):
     first = launch()
     add_user_and_require_passwords(first, USER, PASSWORD)
@@ -419,6 +513,84 @@ def test_settings_and_users_survive_a_restart(launch, proxy_port, web, home):
     app.el("#log-refresh").click()
     app.text_becomes("#log-lines", "server state", "the logs view")
     app.shot("logs")
+
+
+INVOKE = """
+const [command, args, done] = arguments;
+window.__TAURI_INTERNALS__.invoke(command, args).then(
+  (value) => done({ ok: true, value }),
+  (error) => done({ ok: false, error: String(error) }),
+);
+"""
+
+
+def test_the_page_is_refused_what_it_is_not_granted(launch, home):
+    """The page calls Tauri's IPC itself: a granted command answers, and
+    commands its capability does not grant (plugins', the window's) are
+    refused, with no effect (no autostart entry)."""
+    app = launch()
+    app.text_becomes("#server-state", "Stopped", "a fresh app")
+    granted = app.driver.execute_async_script(INVOKE, "server_status", {})
+    assert granted == {"ok": True, "value": {"state": "stopped"}}, granted
+    for command in ("plugin:autostart|enable", "plugin:window|close", "plugin:app|version"):
+        refused = app.driver.execute_async_script(INVOKE, command, {})
+        assert not refused["ok"] and "not allowed" in refused["error"], (command, refused)
+    assert not (home / "home" / ".config" / "autostart").exists(), "a refused command had an effect"
+    app.text_becomes("#server-state", "Stopped", "the window after the refusals")
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_apps_files_are_the_users_alone(launch, home):
+    """Settings and logs: folders 0700 and files 0600, even where the folder
+    and the file were left readable to others (as the fixture leaves them,
+    and as an older version did)."""
+    config = home / "config" / "socksbox"
+    settings = config / "settings.json"
+    config.chmod(0o755)
+    settings.chmod(0o644)
+    app = launch()
+    app.go("settings")
+    app.save_settings()
+    logs = home / "data" / "socksbox" / "logs"
+    log_files = wait_for("a log file", lambda: sorted(logs.glob("socksbox.*.log")))
+    found = {str(p.relative_to(home)): oct(mode(p)) for p in [config, settings, logs, *log_files]}
+    wanted = {name: oct(0o700 if (home / name).is_dir() else 0o600) for name in found}
+    assert found == wanted, f"modes on disk {found}, wanted {wanted}"
+    assert not (config / "settings.json.tmp").exists(), "the temporary file was left behind"
+
+
+def test_without_a_home_the_app_refuses_to_start():
+    """A user with no HOME and no entry in the password database: the app
+    says why and exits, and writes nothing to the temporary folder it once
+    fell back to. Needs root, to run as such a user."""
+    import pwd
+
+    if os.geteuid() != 0:
+        if os.environ.get("SOCKSBOX_REQUIRE_ALL", "") not in ("", "0"):
+            pytest.fail("running as a user without a home needs root")
+        pytest.skip("running as a user without a home needs root")
+    uid = next(u for u in range(47000, 48000) if not any(p.pw_uid == u for p in pwd.getpwall()))
+    # A shared temporary folder that user can write to (pytest's own is
+    # root's alone).
+    shared_tmp = Path(tempfile.mkdtemp(prefix="socksbox-shared-tmp-"))
+    try:
+        shared_tmp.chmod(0o1777)
+        started = subprocess.run(
+            ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", str(APP)],
+            env={"PATH": os.environ["PATH"], "TMPDIR": str(shared_tmp)},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert started.returncode == 1, f"exit {started.returncode}: {started.stderr[-2000:]}"
+        assert "no home directory" in started.stderr and "/tmp" in started.stderr, started.stderr
+        left = list(shared_tmp.iterdir())
+        assert not left, f"the app wrote to the shared temporary folder: {left}"
+    finally:
+        shutil.rmtree(shared_tmp, ignore_errors=True)
 
 
 def test_a_damaged_settings_file_gives_a_warning_and_defaults(launch, home):
@@ -500,7 +672,7 @@ def test_sharing_on_the_network_asks_first_and_warns(launch, proxy_port):
     app.save_settings()
     app.go("status")
     if app.el("#server-state").text != "Running":
-        app.el("#server-toggle").click()
+        app.toggle_server()
     app.text_becomes("#server-state", "Running", "sharing on the network")
     app.text_becomes("#listening", f"0.0.0.0:{proxy_port}", "listening on every interface")
     warning = app.visible("#open-warning")
@@ -872,6 +1044,59 @@ def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port
         for proc in curls:
             if proc.poll() is None:
                 proc.kill()
+        slow.close()
+
+
+def test_a_socks4_userid_shows_as_unverified(launch, proxy_port):
+    """curl over SOCKS4 naming the USERID bob: its rows, open and closed,
+    say "bob (unverified)" with the reason in the title, and bob gets no
+    per-user totals (the name is the client's word)."""
+    slow = SlowServer(1)
+    download = None
+    try:
+        app = launch()
+        app.start_server()
+        app.go("connections")
+        target = f"127.0.0.1:{slow.ports[0]}"
+        download = subprocess.Popen(
+            ["curl", "-sS", "--max-time", "30", "-x", f"socks4://bob@127.0.0.1:{proxy_port}", "-o", "/dev/null"]
+            + [f"http://{target}/slow"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"PATH": os.environ["PATH"]},
+        )
+        user_cell = """
+            for (const tr of document.querySelectorAll(arguments[0])) {
+              if (tr.cells[arguments[1]].textContent === arguments[2]) {
+                const td = tr.cells[arguments[3]];
+                return { text: td.textContent, title: td.title };
+              }
+            }
+            return null;
+        """
+        unverified = {
+            "text": "bob (unverified)",
+            "title": "SOCKS4 USERID, not checked: the name the client sent, with no password",
+        }
+        shown = wait_for(
+            "the SOCKS4 download's row", lambda: app.driver.execute_script(user_cell, "#conn-body tr.row", 3, target, 1)
+        )
+        assert shown == unverified, shown
+        app.shot("connections-unverified", scroll_to="#per-user-title")
+        _, err = download.communicate(timeout=30)
+        assert download.returncode == 0, f"the SOCKS4 download failed: {err}"
+        closed = wait_for(
+            "the closed SOCKS4 session", lambda: app.driver.execute_script(user_cell, "#closed-body tr", 4, target, 2)
+        )
+        assert closed == unverified, closed
+        users = app.driver.execute_script(
+            "return Array.from(document.querySelectorAll('#user-totals tbody tr')).map((tr) => tr.dataset.user);"
+        )
+        assert "bob" not in users, f"an unverified name has totals of its own: {users}"
+    finally:
+        if download and download.poll() is None:
+            download.kill()
         slow.close()
 
 

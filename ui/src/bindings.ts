@@ -53,7 +53,17 @@ users: Array<UserEntry>, };
 
 export type ClientPolicyChoice = "loopback" | "lan" | "custom";
 
-export type ClosedRow = { seq: number, endedAt: number, durationMs: number, id: number, client: string, user: string | null, protocol: string, command: "CONNECT" | "BIND" | "UDP", target: string, route: string, 
+export type ClosedRow = { seq: number, endedAt: number, durationMs: number, id: number, client: string, 
+/**
+ * The name the session goes by: a user whose password the server
+ * checked, or a SOCKS4 USERID, which is only the client's word.
+ */
+user: string | null, 
+/**
+ * Whether `user` was checked (a SOCKS5 password); false for a SOCKS4
+ * USERID and when there is no user.
+ */
+userVerified: boolean, protocol: string, command: "CONNECT" | "BIND" | "UDP", target: string, route: string, 
 /**
  * Milliseconds since the Unix epoch.
  */
@@ -87,7 +97,17 @@ closedLimit: number, totals: TotalsRow, users: Array<UserRow>,
  */
 history: Array<[number, number, number]>, };
 
-export type Row = { id: number, client: string, user: string | null, protocol: string, command: "CONNECT" | "BIND" | "UDP", target: string, route: string, 
+export type Row = { id: number, client: string, 
+/**
+ * The name the session goes by: a user whose password the server
+ * checked, or a SOCKS4 USERID, which is only the client's word.
+ */
+user: string | null, 
+/**
+ * Whether `user` was checked (a SOCKS5 password); false for a SOCKS4
+ * USERID and when there is no user.
+ */
+userVerified: boolean, protocol: string, command: "CONNECT" | "BIND" | "UDP", target: string, route: string, 
 /**
  * Milliseconds since the Unix epoch.
  */

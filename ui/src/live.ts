@@ -149,7 +149,8 @@ export function matcher(filter: string): (row: LiveRow | ClosedRow) => boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return () => true;
   return (row) => {
-    const text = `${row.client} ${row.user ?? ""} ${row.command} ${row.target} ${row.route}`.toLowerCase();
+    const user = userLabel(row.user, row.userVerified);
+    const text = `${row.client} ${user} ${row.command} ${row.target} ${row.route}`.toLowerCase();
     return words.every((word) => text.includes(word));
   };
 }
@@ -187,7 +188,19 @@ export function pointsWithin(history: Point[], minutes: number, now: number): Po
   return history.slice(first);
 }
 
-/** The display name of a user: "(no user)" for sessions without one. */
-export function userLabel(user: string | null): string {
-  return user ?? "(no user)";
+/**
+ * The display name of a session's user: "(no user)" without one, and
+ * "bob (unverified)" for a name nobody checked (a SOCKS4 USERID).
+ */
+export function userLabel(user: string | null, verified: boolean): string {
+  if (user === null) return "(no user)";
+  return verified ? user : `${user} (unverified)`;
+}
+
+/** What an unverified name is, for its cell's title. */
+export const UNVERIFIED_TITLE = "SOCKS4 USERID, not checked: the name the client sent, with no password";
+
+/** The title of a row's user cell: why a name is unverified, or "". */
+export function userTitle(row: Pick<LiveRow, "user" | "userVerified">): string {
+  return row.user !== null && !row.userVerified ? UNVERIFIED_TITLE : "";
 }

@@ -302,9 +302,16 @@ export function validateUserName(name: string): Check<string> {
   return pass(name);
 }
 
+/** The fewest characters a user's password may have (src-tauri/src/users.rs says the same). */
+export const PASSWORD_MIN_CHARS = 8;
+
+/** A user's new password: at least 8 characters (code points), at most 255 bytes (RFC 1929). */
 export function validatePassword(password: string): Check<string> {
   const n = byteLength(password);
   if (n === 0) return fail("Enter a password.");
+  if ([...password].length < PASSWORD_MIN_CHARS) {
+    return fail(`The password is too short: use at least ${PASSWORD_MIN_CHARS} characters, or Generate one.`);
+  }
   if (n > 255) return fail("The password is too long: use at most 255 bytes.");
   return pass(password);
 }

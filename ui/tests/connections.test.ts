@@ -92,6 +92,43 @@ describe("the connections view", () => {
     expect($("#conn-empty").hidden).toBe(true);
   });
 
+  it("shows a SOCKS4 USERID as unverified, apart from a checked user", () => {
+    const claimed = { user: "bob", userVerified: false, protocol: "SOCKS4" };
+    send(
+      reset([row(1), row(2, claimed), row(4)], {
+        closed: [closedRow(1, { id: 7, ...claimed }), closedRow(2, { id: 8, user: "alice", userVerified: true })],
+      }),
+    );
+    view.render();
+    const cell = (id: number) => $<HTMLTableRowElement>(`#conn-body tr.row[data-id='${id}']`).cells[1] as HTMLTableCellElement;
+    expect(cell(2).textContent).toBe("bob (unverified)");
+    expect(cell(2).title).toBe("SOCKS4 USERID, not checked: the name the client sent, with no password");
+    expect(cell(2).classList.contains("unverified")).toBe(true);
+    expect([cell(1).textContent, cell(1).title, cell(1).className]).toEqual(["alice", "", "col-user"]);
+    expect([cell(4).textContent, cell(4).title]).toEqual(["(no user)", ""]);
+
+    const closedUser = (id: number) => $<HTMLTableRowElement>(`#closed-body tr[data-id='${id}']`).cells[2] as HTMLTableCellElement;
+    expect(closedUser(7).textContent).toBe("bob (unverified)");
+    expect(closedUser(7).title).toContain("SOCKS4 USERID, not checked");
+    expect(closedUser(7).classList.contains("unverified")).toBe(true);
+    expect([closedUser(8).textContent, closedUser(8).title]).toEqual(["alice", ""]);
+
+    // A pooled row refilled with a checked user loses the mark.
+    send(tick({ removed: [2], added: [row(3)] }));
+    view.render();
+    for (const tr of document.querySelectorAll<HTMLTableRowElement>("#conn-body tr.row")) {
+      expect(tr.cells[1]?.classList.contains("unverified"), tr.dataset.id).toBe(false);
+      expect(tr.cells[1]?.title, tr.dataset.id).toBe("");
+    }
+
+    // The filter finds them by the word too.
+    const filter = $<HTMLInputElement>("#conn-filter");
+    filter.value = "unverified";
+    filter.dispatchEvent(new Event("input"));
+    expect(rowIds()).toEqual([]);
+    expect(Array.from(document.querySelectorAll<HTMLElement>("#closed-body tr")).map((tr) => tr.dataset.id)).toEqual(["7"]);
+  });
+
   it("updates rows, adds and removes them as ticks come", () => {
     send(reset([row(1), row(2)]));
     send(tick({ changed: [[1, 5, 123_456, 0, 9_000]], added: [row(3)], removed: [2] }));

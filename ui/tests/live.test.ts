@@ -8,6 +8,8 @@ import {
   nextSort,
   pointsWithin,
   sortRows,
+  userLabel,
+  userTitle,
 } from "../src/live";
 import { closedRow, reset, row, tick } from "./fixtures/live";
 
@@ -121,6 +123,17 @@ describe("sorting and filtering", () => {
     expect(ids("connect")).toEqual([1, 2, 3]);
     expect(ids("nothing-like-this")).toEqual([]);
     expect(matcher("gone5")(closedRow(1, { id: 5 }))).toBe(true);
+  });
+});
+
+describe("user labels", () => {
+  it("tell a checked user from a SOCKS4 USERID and from no user", () => {
+    expect(userLabel("alice", true)).toBe("alice");
+    expect(userLabel("bob", false)).toBe("bob (unverified)");
+    expect(userLabel(null, false)).toBe("(no user)");
+    expect(userTitle({ user: "alice", userVerified: true })).toBe("");
+    expect(userTitle({ user: "bob", userVerified: false })).toContain("SOCKS4 USERID, not checked");
+    expect(userTitle({ user: null, userVerified: false })).toBe("");
   });
 });
 

@@ -2,7 +2,15 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { UserRefusal, UsersView } from "../src/ipc";
 import { mountUsers } from "../src/views/users";
-import { UserList, editProblem, passwordProblem, userNameProblem } from "../src/views/users/model";
+import {
+  GENERATED_LENGTH,
+  PASSWORD_ALPHABET,
+  UserList,
+  editProblem,
+  generatePassword,
+  passwordProblem,
+  userNameProblem,
+} from "../src/views/users/model";
 import { $ as el, flush, text } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
@@ -69,6 +77,40 @@ describe("users view", () => {
     expect(text("#users-error")).toContain("already a user named");
     type("#new-user-password", "x".repeat(256));
     expect(text("#users-error")).toContain("at most 255 bytes");
+    type("#new-user-password", "1234567");
+    expect(text("#users-error")).toContain("use at least 8 characters");
+    expect(el("#new-user-password").getAttribute("aria-invalid")).toBe("true");
+    type("#new-user-name", "carol");
+    el<HTMLButtonElement>("#add-user").click();
+    await flush();
+    expect(ipc.addUser).not.toHaveBeenCalled();
+    type("#new-user-password", "12345678");
+    expect(el("#users-error").hidden).toBe(true);
+  });
+
+  it("generates a password, shows it, and adds the user with it", async () => {
+    await mount();
+    vi.mocked(ipc.addUser).mockResolvedValue({ users: [...TWO.users, { name: "carol", enabled: true }], keyringError: null });
+    const field = el<HTMLInputElement>("#new-user-password");
+    expect(field.type).toBe("password");
+    type("#new-user-name", "carol");
+    el<HTMLButtonElement>("#generate-password").click();
+    const generated = field.value;
+    expect(generated).toHaveLength(GENERATED_LENGTH);
+    expect(field.type, "shown so it can be copied").toBe("text");
+    expect(document.activeElement).toBe(field);
+    expect([field.selectionStart, field.selectionEnd]).toEqual([0, GENERATED_LENGTH]);
+    expect(text("#new-password-hint")).toContain("copy it");
+    expect(el("#users-error").hidden).toBe(true);
+    el<HTMLButtonElement>("#generate-password").click();
+    const second = field.value;
+    expect(second, "a new one each time").not.toBe(generated);
+    el<HTMLButtonElement>("#add-user").click();
+    await flush();
+    expect(ipc.addUser).toHaveBeenCalledExactlyOnceWith("carol", second);
+    expect(field.value).toBe("");
+    expect(field.type, "hidden again for the next one").toBe("password");
+    expect(text("#new-password-hint")).toBe("At least 8 characters.");
   });
 
   it("adds a user and clears the form", async () => {
@@ -89,7 +131,7 @@ describe("users view", () => {
     await mount();
     vi.mocked(ipc.addUser).mockRejectedValue({ kind: "keyring", message: KEYRING } satisfies UserRefusal);
     type("#new-user-name", "carol");
-    type("#new-user-password", "pw");
+    type("#new-user-password", "correct horse");
     el<HTMLButtonElement>("#add-user").click();
     await flush();
     expect(text("#keyring-error")).toBe(KEYRING);
@@ -104,7 +146,7 @@ describe("users view", () => {
       message: "A user named carol already exists (keyring).",
     } satisfies UserRefusal);
     type("#new-user-name", "carol");
-    type("#new-user-password", "pw");
+    type("#new-user-password", "correct horse");
     el<HTMLButtonElement>("#add-user").click();
     await flush();
     expect(text("#users-error")).toBe("A user named carol already exists (keyring).");
@@ -171,6 +213,8 @@ describe("users view", () => {
     await flush();
     expect(ipc.setPassword).not.toHaveBeenCalled();
     expect(text("#error-edit-user-input")).toBe("Enter a password.");
+    type("#edit-user-input", "short");
+    expect(text("#error-edit-user-input")).toContain("use at least 8 characters");
     type("#edit-user-input", "new secret");
     el<HTMLButtonElement>("#edit-user-ok").click();
     await flush();
@@ -178,9 +222,34 @@ describe("users view", () => {
     expect(el<HTMLInputElement>("#edit-user-input").value).toBe("");
 
     el<HTMLButtonElement>('tr[data-user="bob"] .rename').click();
+    expect(el("#edit-user-generate").hidden, "no Generate for a name").toBe(true);
+    expect(el("#edit-user-hint").hidden).toBe(true);
     el<HTMLButtonElement>("#edit-user-cancel").click();
     expect(el<HTMLDialogElement>("#edit-user-dialog").hasAttribute("open")).toBe(false);
     expect(ipc.renameUser).not.toHaveBeenCalled();
+  });
+
+  it("generates a new password in the dialog and shows it", async () => {
+    await mount();
+    vi.mocked(ipc.setPassword).mockResolvedValue(TWO);
+    el<HTMLButtonElement>('tr[data-user="bob"] .set-password').click();
+    const field = el<HTMLInputElement>("#edit-user-input");
+    expect(el("#edit-user-generate").hidden).toBe(false);
+    expect(text("#edit-user-hint")).toBe("At least 8 characters.");
+    el<HTMLButtonElement>("#edit-user-generate").click();
+    const generated = field.value;
+    expect(generated).toHaveLength(GENERATED_LENGTH);
+    expect(field.type).toBe("text");
+    expect(text("#edit-user-hint")).toContain("copy it");
+    expect(el("#error-edit-user-input").hidden).toBe(true);
+    el<HTMLButtonElement>("#edit-user-ok").click();
+    await flush();
+    expect(ipc.setPassword).toHaveBeenCalledWith("bob", generated);
+    // Opened again, it hides what is typed once more.
+    el<HTMLButtonElement>('tr[data-user="bob"] .set-password').click();
+    expect(field.type).toBe("password");
+    expect(field.value).toBe("");
+    expect(text("#edit-user-hint")).toBe("At least 8 characters.");
   });
 
   it("deletes only after confirmation", async () => {
@@ -243,10 +312,51 @@ describe("the users model", () => {
     expect(editProblem({ kind: "rename", name: "alice" }, "alice", users)).toBeNull();
   });
 
-  it("checks passwords", () => {
+  it("checks passwords: 8 characters at least", () => {
     expect(passwordProblem("")).toBe("Enter a password.");
     expect(passwordProblem("correct horse")).toBeNull();
+    expect(passwordProblem("1234567")).toBe("The password is too short: use at least 8 characters, or Generate one.");
+    expect(passwordProblem("12345678")).toBeNull();
     expect(editProblem({ kind: "password", name: "alice" }, "", users)).toBe("Enter a password.");
+    expect(editProblem({ kind: "password", name: "alice" }, "pw", users)).toContain("too short");
+    expect(editProblem({ kind: "rename", name: "alice" }, "al", users), "names have no minimum").toBeNull();
+  });
+
+  it("generates 16 characters of the readable alphabet from the crypto generator", () => {
+    expect(PASSWORD_ALPHABET).toHaveLength(57);
+    for (const c of "0O1lI") expect(PASSWORD_ALPHABET).not.toContain(c);
+    const spy = vi.spyOn(crypto, "getRandomValues");
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const password = generatePassword();
+      expect(password).toMatch(/^[a-km-zA-HJ-NP-Z2-9]{16}$/);
+      expect(passwordProblem(password)).toBeNull();
+      seen.add(password);
+    }
+    expect(spy).toHaveBeenCalled();
+    spy.mockRestore();
+    expect(seen.size, "no repeats").toBe(200);
+  });
+
+  it("draws again rather than favour the alphabet's first characters", () => {
+    // 57 characters: bytes 228 to 255 would favour the first 28; they are
+    // skipped. A source giving 255 then 0, 1, 2, ...
+    let next = 0;
+    let calls = 0;
+    const fill = (bytes: Uint8Array): void => {
+      calls++;
+      bytes.forEach((_, i) => (bytes[i] = i % 2 === 0 ? 255 - (i % 28) : next++));
+    };
+    const password = generatePassword(fill);
+    expect(password).toBe(PASSWORD_ALPHABET.slice(0, 16));
+    expect(calls).toBe(1);
+    const always = (bytes: Uint8Array): void => {
+      calls++;
+      bytes.fill(calls > 3 ? 56 : 228);
+    };
+    calls = 0;
+    expect(generatePassword(always)).toBe("9".repeat(16));
+    expect(calls).toBe(4);
   });
 
   it("knows the latest request, and whether an answer changes the list", () => {

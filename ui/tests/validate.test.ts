@@ -264,10 +264,19 @@ describe("user names and passwords", () => {
     expect(validateUserName("é".repeat(127)).ok).toBe(true);
   });
 
-  it("needs a password of 1 to 255 bytes", () => {
+  it("needs a password of 8 characters to 255 bytes", () => {
     expect(validatePassword("correct horse")).toEqual({ ok: true, value: "correct horse" });
     expect(validatePassword("p".repeat(255)).ok).toBe(true);
     expect(validatePassword("")).toEqual({ ok: false, error: "Enter a password." });
+    expect(validatePassword("1234567")).toEqual({
+      ok: false,
+      error: "The password is too short: use at least 8 characters, or Generate one.",
+    });
+    expect(validatePassword("12345678").ok).toBe(true);
+    // Characters, not bytes or UTF-16 units: 7 emoji are 28 bytes and 14 units, still short.
+    expect(validatePassword("😀".repeat(7)).ok).toBe(false);
+    expect(validatePassword("😀".repeat(8)).ok).toBe(true);
+    expect(validatePassword("é".repeat(8)).ok).toBe(true);
     expect(validatePassword("p".repeat(256))).toEqual({
       ok: false,
       error: "The password is too long: use at most 255 bytes.",

@@ -1,26 +1,26 @@
 // The recently closed sessions, newest first, under the same filter as the
 // open ones. Redrawn only when the list or the filter changed.
 
-import { byId, cellsOf } from "../../dom";
+import { byId, cellsOf, escapeHtml } from "../../dom";
 import { formatBytes, formatDuration, formatTimeOfDay } from "../../format";
 import type { ClosedRow } from "../../ipc";
-import { matcher, userLabel, type LiveModel } from "../../live";
+import { matcher, userLabel, userTitle, type LiveModel } from "../../live";
+
+/** The user's cell: an unverified name says why in its title. */
+function userCellHtml(c: ClosedRow): string {
+  const title = userTitle(c);
+  const attrs = title ? ` class="unverified" title="${escapeHtml(title)}"` : "";
+  return `<td${attrs}>${escapeHtml(userLabel(c.user, c.userVerified))}</td>`;
+}
 
 function closedRowHtml(c: ClosedRow): string {
-  const cells = cellsOf(
-    [
-      formatTimeOfDay(c.endedAt),
-      c.client,
-      userLabel(c.user),
-      c.command,
-      c.target,
-      c.route,
-      formatDuration(c.durationMs),
-      formatBytes(c.bytesUp),
-      formatBytes(c.bytesDown),
-    ],
-    6,
-  );
+  const cells =
+    cellsOf([formatTimeOfDay(c.endedAt), c.client], 2) +
+    userCellHtml(c) +
+    cellsOf(
+      [c.command, c.target, c.route, formatDuration(c.durationMs), formatBytes(c.bytesUp), formatBytes(c.bytesDown)],
+      3,
+    );
   return `<tr data-id="${c.id}" data-bytes-up="${c.bytesUp}" data-bytes-down="${c.bytesDown}">${cells}</tr>`;
 }
 

@@ -6,7 +6,16 @@
 import { byId, setAttr, setHidden, setText } from "../../dom";
 import { formatBytes, formatDuration, formatRate } from "../../format";
 import type { LiveRow } from "../../ipc";
-import { DEFAULT_SORT, SortedRows, nextSort, userLabel, type LiveModel, type Sort, type SortKey } from "../../live";
+import {
+  DEFAULT_SORT,
+  SortedRows,
+  nextSort,
+  userLabel,
+  userTitle,
+  type LiveModel,
+  type Sort,
+  type SortKey,
+} from "../../live";
 import { COLUMNS } from "./markup";
 
 /** The height of one open-session row, in CSS pixels (fixed, see style.css). */
@@ -56,7 +65,12 @@ function fillRow(tr: HTMLTableRowElement, row: LiveRow, now: number): void {
   if (tr.dataset.bytesDown !== bytesDown) tr.dataset.bytesDown = bytesDown;
   const cells = tr.cells;
   setText(cells[0], row.client);
-  setText(cells[1], userLabel(row.user));
+  setText(cells[1], userLabel(row.user, row.userVerified));
+  const title = userTitle(row);
+  if (cells[1] && cells[1].title !== title) {
+    cells[1].title = title;
+    cells[1].classList.toggle("unverified", title !== "");
+  }
   setText(cells[2], row.command);
   setText(cells[3], row.target);
   if (cells[3] && cells[3].title !== row.target) cells[3].title = row.target;

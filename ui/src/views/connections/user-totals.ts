@@ -7,7 +7,8 @@ import type { UserRow } from "../../ipc";
 import { userLabel, type LiveModel } from "../../live";
 
 function userRowHtml(u: UserRow): string {
-  const label = escapeHtml(userLabel(u.user));
+  // Only checked users have totals of their own (a SOCKS4 USERID counts under no user).
+  const label = escapeHtml(userLabel(u.user, true));
   const cells = cellsOf([String(u.active), String(u.sessions), formatBytes(u.bytesUp), formatBytes(u.bytesDown)], 0);
   return `<tr data-user="${escapeHtml(u.user ?? "")}"><th scope="row">${label}</th>${cells}</tr>`;
 }

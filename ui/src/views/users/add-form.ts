@@ -1,9 +1,10 @@
 // The add form: a name and a password, checked as they are typed (only the
-// fields typed in) and again, all of them, before add_user.
+// fields typed in) and again, all of them, before add_user. Generate fills
+// in a random password and shows it, to be copied into the client.
 
 import * as ipc from "../../ipc";
-import { byId, markInvalid, showText } from "../../dom";
-import { passwordProblem, userNameProblem } from "./model";
+import { byId, markInvalid, setText, showText } from "../../dom";
+import { GENERATED_HINT, PASSWORD_HINT, generatePassword, passwordProblem, userNameProblem } from "./model";
 import type { UsersPage } from "./page";
 
 export class AddForm {
@@ -12,6 +13,7 @@ export class AddForm {
   private readonly name: HTMLInputElement;
   private readonly password: HTMLInputElement;
   private readonly button: HTMLButtonElement;
+  private readonly hint: HTMLElement;
 
   constructor(
     section: HTMLElement,
@@ -20,6 +22,8 @@ export class AddForm {
     this.name = page.home;
     this.password = byId<HTMLInputElement>("new-user-password", section);
     this.button = byId<HTMLButtonElement>("add-user", section);
+    this.hint = byId("new-password-hint", section);
+    byId<HTMLButtonElement>("generate-password", section).addEventListener("click", () => this.generate());
     for (const field of [this.name, this.password]) {
       field.addEventListener("input", () => {
         this.touched.add(field);
@@ -30,6 +34,18 @@ export class AddForm {
       event.preventDefault();
       void this.add();
     });
+  }
+
+  /** Fills in a generated password, shown as text and selected for copying. */
+  private generate(): void {
+    const { password } = this;
+    password.value = generatePassword();
+    password.type = "text";
+    this.touched.add(password);
+    showText(this.page.error, this.check(false));
+    setText(this.hint, GENERATED_HINT);
+    password.focus();
+    password.select();
   }
 
   /** The form's problems (of the touched fields, or of all when all is true), marking the fields. */
@@ -62,6 +78,8 @@ export class AddForm {
       showText(page.error, null);
       name.value = "";
       password.value = "";
+      password.type = "password";
+      setText(this.hint, PASSWORD_HINT);
       this.touched.clear();
       name.focus();
     } catch (reason) {

@@ -1,11 +1,12 @@
 // The dialog that renames a user or sets its password. The value is checked
 // as it is typed and before the call; afterwards focus returns to the button
-// that opened it (under the new name after a rename).
+// that opened it (under the new name after a rename). For a password,
+// Generate fills in a random one and shows it, to be copied into the client.
 
 import * as ipc from "../../ipc";
 import { byId, closeDialog, openDialog, setFieldError, showText } from "../../dom";
 import { isKeyringRefusal, messageOf } from "../../errors";
-import { editProblem, type EditKind, type Editing } from "./model";
+import { GENERATED_HINT, PASSWORD_HINT, editProblem, generatePassword, type EditKind, type Editing } from "./model";
 import type { UsersPage } from "./page";
 import { editButtonClass, type UsersTable } from "./table";
 
@@ -29,6 +30,8 @@ export class EditDialog {
   private readonly label: HTMLElement;
   private readonly input: HTMLInputElement;
   private readonly ok: HTMLButtonElement;
+  private readonly generate: HTMLButtonElement;
+  private readonly hint: HTMLElement;
 
   constructor(
     private readonly section: HTMLElement,
@@ -40,6 +43,17 @@ export class EditDialog {
     this.label = byId("edit-user-label", section);
     this.input = byId<HTMLInputElement>(FIELD, section);
     this.ok = byId<HTMLButtonElement>("edit-user-ok", section);
+    this.generate = byId<HTMLButtonElement>("edit-user-generate", section);
+    this.hint = byId("edit-user-hint", section);
+    this.generate.addEventListener("click", () => {
+      if (this.editing?.kind !== "password") return;
+      this.input.value = generatePassword();
+      this.input.type = "text";
+      showText(this.hint, GENERATED_HINT);
+      setFieldError(FIELD, this.check(), section);
+      this.input.focus();
+      this.input.select();
+    });
     this.input.addEventListener("input", () => setFieldError(FIELD, this.check(), section));
     byId<HTMLFormElement>("edit-user-form", section).addEventListener("submit", (event) => {
       event.preventDefault();
@@ -70,6 +84,8 @@ export class EditDialog {
     this.input.autocomplete = texts.autocomplete;
     this.input.value = kind === "rename" ? name : "";
     this.ok.textContent = texts.ok;
+    this.generate.hidden = kind !== "password";
+    showText(this.hint, kind === "password" ? PASSWORD_HINT : null);
     setFieldError(FIELD, null, this.section);
     openDialog(this.dialog);
     this.input.focus();

@@ -16,10 +16,14 @@ export const MARKUP = `
       </div>
       <div class="field">
         <label for="new-user-password">Password</label>
-        <input type="password" id="new-user-password" autocomplete="new-password" aria-describedby="users-error">
+        <div class="with-button">
+          <input type="password" id="new-user-password" autocomplete="new-password" aria-describedby="new-password-hint users-error">
+          <button type="button" id="generate-password">Generate</button>
+        </div>
       </div>
       <button type="submit" id="add-user" class="primary">Add user</button>
     </div>
+    <p id="new-password-hint" class="hint">At least 8 characters.</p>
     <p id="users-error" class="field-error" role="alert" hidden></p>
   </form>
   <table id="users-table">
@@ -36,7 +40,11 @@ export const MARKUP = `
       <h2 id="edit-user-title">Rename user</h2>
       <div class="field">
         <label for="edit-user-input" id="edit-user-label">New name</label>
-        <input type="text" id="edit-user-input" autocomplete="off" spellcheck="false" autocapitalize="off" aria-describedby="error-edit-user-input">
+        <div class="with-button">
+          <input type="text" id="edit-user-input" autocomplete="off" spellcheck="false" autocapitalize="off" aria-describedby="edit-user-hint error-edit-user-input">
+          <button type="button" id="edit-user-generate" hidden>Generate</button>
+        </div>
+        <p id="edit-user-hint" class="hint" hidden></p>
         <p id="error-edit-user-input" class="field-error" role="alert" hidden></p>
       </div>
       <div class="actions">

@@ -56,6 +56,40 @@ export function passwordProblem(password: string): string | null {
   return check.ok ? null : check.error;
 }
 
+/**
+ * The characters of generated passwords: letters and digits that cannot be
+ * mistaken for one another when read off the screen or typed into a client
+ * on another device (no 0/O, 1/l/I).
+ */
+export const PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+/** Characters in a generated password: 16 of 57 are some 93 bits. */
+export const GENERATED_LENGTH = 16;
+
+/**
+ * A random password from the system's cryptographic generator: each
+ * character uniform over the alphabet (random bytes past the last whole
+ * multiple of its length are drawn again, so none is favoured).
+ */
+export function generatePassword(fill: (bytes: Uint8Array) => void = (b) => crypto.getRandomValues(b)): string {
+  const n = PASSWORD_ALPHABET.length;
+  const limit = 256 - (256 % n);
+  const out: string[] = [];
+  const bytes = new Uint8Array(GENERATED_LENGTH * 2);
+  while (out.length < GENERATED_LENGTH) {
+    fill(bytes);
+    for (const b of bytes) {
+      if (b < limit && out.length < GENERATED_LENGTH) out.push(PASSWORD_ALPHABET.charAt(b % n));
+    }
+  }
+  return out.join("");
+}
+
+/** Under a password field. */
+export const PASSWORD_HINT = "At least 8 characters.";
+/** Under a password field once Generate filled it in (and showed it). */
+export const GENERATED_HINT =
+  "Generated and shown so you can copy it into the client: once saved it is kept only in the system keyring.";
+
 /** What is wrong with the dialog's value for its task, or null. */
 export function editProblem(editing: Editing, value: string, users: readonly User[]): string | null {
   return editing.kind === "rename" ? userNameProblem(value, users, editing.name) : passwordProblem(value);
