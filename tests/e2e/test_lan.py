@@ -240,3 +240,91 @@ def test_allow_cidr_admits_only_the_listed_hosts(lan):
         assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "00", "the host named by --allow was not served"
     finally:
         stop(proxy)
+
+
+# A raw SOCKS5 UDP ASSOCIATE from the client namespace, over IPv4, naming
+# the given address as the one datagrams will come from: prints the reply
+# code in hex.
+RAW_UDP = r"""
+import socket, sys
+proxy, named = sys.argv[1], sys.argv[2]
+s = socket.create_connection((proxy, 1080), timeout=5)
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+packed = socket.inet_pton(socket.AF_INET6 if ":" in named else socket.AF_INET, named)
+atyp = b"\x04" if ":" in named else b"\x01"
+s.sendall(b"\x05\x03\x00" + atyp + packed + (5000).to_bytes(2, "big"))
+print("%02x" % s.recv(4)[1])
+"""
+
+
+def hostname_on_loopback() -> str | None:
+    with open("/etc/hosts") as f:
+        for line in f:
+            fields = line.split("#")[0].split()
+            if len(fields) >= 2 and fields[0].startswith("127."):
+                for name in fields[1:]:
+                    if "localhost" not in name:
+                        return name
+    return None
+
+
+def test_lan_client_cannot_reach_loopback_services_through_the_chain_by_any_name(lan):
+    # The hop runs beside the proxy on the server's loopback, where a name
+    # it resolves to 127.0.0.1 would reach the server's loopback-only
+    # service. The proxy must check the names a LAN client sends to the
+    # chain the way it checks direct ones.
+    hop = subprocess.Popen(
+        ["ip", "netns", "exec", lan.server_ns, str(server_binary()), "--listen", "127.0.0.1:1081"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        wait_line(hop, "listening on", 1, "the hop on the server's loopback")
+        proxy = lan.start_proxy("--allow", "lan", "--upstream", "socks5://127.0.0.1:1081")
+        try:
+            names = ["127.1", "2130706433", "0x7f.0.0.1", "127.0.0.1", "localhost"]
+            hosts_name = hostname_on_loopback()
+            require(hosts_name is not None, "the hosts file maps no name but localhost to 127.x")
+            names.append(hosts_name)
+            for name in names:
+                code = lan.raw_connect(name, LOOPBACK_HTTP_PORT)
+                assert code == "02", f"a LAN client reached the server's loopback through the chain as {name!r}: {code}"
+            # A LAN address still goes through the chain and works.
+            assert lan.raw_connect(SERVER4, LAN_HTTP_PORT) == "00"
+        finally:
+            stop(proxy)
+    finally:
+        stop(hop)
+
+
+def test_lan_clients_cannot_reach_link_local_multicast_or_broadcast(lan):
+    proxy = lan.start_proxy("--allow", "lan")
+    try:
+        for host in ("169.254.169.254", "224.0.0.1", "239.255.255.250", "255.255.255.255", "fe80::1"):
+            code = lan.raw_connect(host, 80)
+            assert code == "02", f"a LAN client asking for {host} got {code}, not 02 (not allowed)"
+    finally:
+        stop(proxy)
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+        f.write("[targets]\nremote_clients_reach_link_local = true\n")
+    proxy = lan.start_proxy("--allow", "lan", "--config", f.name)
+    try:
+        code = lan.raw_connect("169.254.169.254", 80)
+        assert code != "02", f"remote_clients_reach_link_local did not open link-local: {code}"
+    finally:
+        stop(proxy)
+        os.unlink(f.name)
+
+
+def test_a_lan_client_cannot_open_a_udp_relay_for_an_address_of_the_other_family(lan):
+    proxy = lan.start_proxy("--allow", "lan")
+    try:
+        done = in_ns(lan.client_ns, "python3", "-c", RAW_UDP, SERVER4, CLIENT6)
+        assert done.stdout.strip() == "02", f"UDP ASSOCIATE naming {CLIENT6} over IPv4: {done.stdout} {done.stderr}"
+        done = in_ns(lan.client_ns, "python3", "-c", RAW_UDP, SERVER4, CLIENT4)
+        assert done.stdout.strip() == "00", f"UDP ASSOCIATE naming its own {CLIENT4}: {done.stdout} {done.stderr}"
+    finally:
+        stop(proxy)
