@@ -522,3 +522,70 @@ async fn bytes_sent_right_after_a_bind_request_reach_the_peer() {
     assert_eq!(got, b"sent with the request, then more");
     server.stop(Duration::ZERO).await;
 }
+
+/// The number of file descriptors this process has open.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|dir| dir.count()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_leaves_nothing_behind_and_the_port_is_free_at_once() {
+    let echo = echo_server().await;
+    let (udp_target, _) = udp_echo("127.0.0.1:0").await;
+    let fds_before = open_fds();
+    let tasks_before = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let mut config = config();
+    config.listen = vec!["127.0.0.1:0".parse().unwrap()];
+    let server = Server::start(config.clone()).await.unwrap();
+    let proxy = server.local_addrs()[0];
+    // One of each: a relaying CONNECT, a BIND waiting for its peer, a UDP
+    // association that has relayed a datagram.
+    let mut relay = socks5_connect(proxy, echo, None).await.unwrap();
+    echo_round_trip(&mut relay, b"before the stop").await;
+    let (_bind, first) = socks5_request(proxy, Command::Bind, ip_target("0.0.0.0:0"), b"").await;
+    let TargetAddr::Ip(listening) = first.bound else { panic!("{:?}", first.bound) };
+    let (_control, reply) =
+        socks5_request(proxy, Command::UdpAssociate, ip_target("127.0.0.1:0"), b"").await;
+    let TargetAddr::Ip(udp_relay) = reply.bound else { panic!("{:?}", reply.bound) };
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client.send_to(&datagram(FRAG_NONE, udp_target, b"ping"), udp_relay).await.unwrap();
+    assert_eq!(udp_reply(&client).await, b"ping");
+    let load = server.load();
+    assert_eq!((load.sessions, load.udp_associations, load.bind_listeners), (3, 1, 1), "{load:?}");
+
+    let started = Instant::now();
+    let monitor = server.monitor().clone();
+    server.stop(Duration::from_millis(100)).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "stop took {:?}", started.elapsed());
+    assert_eq!(monitor.active(), 0, "sessions left in the registry");
+    // The clients see their connections end.
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(LIMIT, relay.read_to_end(&mut rest)).await;
+    assert!(matches!(ended, Ok(Ok(_)) | Ok(Err(_))), "the relay stayed open after the stop");
+    assert!(TcpStream::connect(listening).await.is_err(), "the BIND listener outlived the stop");
+    // Starting again on the same port works at once.
+    config.listen = vec![proxy];
+    let again = Server::start(config).await.expect("the port is free again at once");
+    let mut served = socks5_connect(proxy, echo, None).await.unwrap();
+    echo_round_trip(&mut served, b"after the restart").await;
+    drop(served);
+    again.stop(Duration::ZERO).await;
+    // Nothing is left: descriptors and tasks are back where they were
+    // (the clients' own sockets above are closed first).
+    drop((relay, _bind, _control, client));
+    let mut settled = false;
+    for _ in 0..100 {
+        let tasks = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+        if open_fds() <= fds_before && tasks <= tasks_before {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        settled,
+        "left behind: {} descriptors (was {fds_before}), {} tasks (was {tasks_before})",
+        open_fds(),
+        tokio::runtime::Handle::current().metrics().num_alive_tasks()
+    );
+}

@@ -599,3 +599,76 @@ def test_the_udp_relay_follows_the_family_of_the_clients_address(socksbox, udp_e
             data, _ = rs.udp_recv(client, 5)
             assert data is not None, "no reply through the relay of the other family"
             assert rs.udp_unwrap(data).data == b"across families"
+
+
+# ---------------------------------------------------------------------------
+# running out of file descriptors
+# ---------------------------------------------------------------------------
+
+
+def test_out_of_descriptors_serves_what_it_has_refuses_cleanly_and_recovers(tmp_path, echo_target):
+    import subprocess
+
+    from support import clean_env, server_binary
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [str(server_binary()), "--listen", "127.0.0.1:0", "--log-level", "info"],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        env=clean_env(),
+        preexec_fn=low_limit,
+    )
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith("listening on "), line
+        proxy = ("127.0.0.1", int(line.rsplit(":", 1)[1]))
+        sessions = []
+        refused = 0
+        for n in range(60):
+            started = time.monotonic()
+            try:
+                sock, reply = rs.connect5(proxy, "127.0.0.1", echo_target.port, timeout=3)
+            except (ConnectionResetError, rs.ProtocolError, TimeoutError, OSError):
+                refused += 1
+                assert time.monotonic() - started < 3, "a connection over the limit was left hanging"
+                continue
+            if reply.rep != 0:
+                refused += 1
+                sock.close()
+                continue
+            sock.sendall(b"n%d" % n)
+            rs.recv_exact(sock, len(b"n%d" % n))
+            sessions.append(sock)
+        assert refused > 0, "64 descriptors held 60 sessions: the limit did not bite"
+        assert len(sessions) >= 10, f"only {len(sessions)} sessions fit in 64 descriptors"
+        # The sessions it has still relay.
+        for i, sock in enumerate(sessions):
+            sock.sendall(b"still %d" % i)
+            assert rs.recv_exact(sock, len(b"still %d" % i)) == b"still %d" % i
+        # Freed descriptors are used again.
+        for sock in sessions[: len(sessions) // 2]:
+            sock.close()
+        del sessions[: len(sessions) // 2]
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                sock, reply = rs.connect5(proxy, "127.0.0.1", echo_target.port, timeout=3)
+                if reply.rep == 0:
+                    sessions.append(sock)
+                    break
+                sock.close()
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "no new session was served after descriptors were freed"
+            time.sleep(0.1)
+        assert proc.poll() is None, "the server died when descriptors ran out"
+        for sock in sessions:
+            sock.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()

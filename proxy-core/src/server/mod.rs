@@ -444,18 +444,51 @@ impl Reserve {
         None
     }
 
-    /// Frees the reserve, accepts one connection and resets it, then takes
-    /// the reserve back (when a descriptor is free again).
+    /// When a connection is waiting (the listener is readable: with no
+    /// descriptor left, accept fails whether one waits or not), frees the
+    /// reserve, accepts the connection and resets it, then takes the
+    /// reserve back. A reserve another task took meanwhile is taken back
+    /// once a descriptor frees up.
     async fn refuse_one(&mut self, listener: &TcpListener) {
-        if self.0.take().is_some() {
-            if let Ok(Ok((stream, _))) =
-                tokio::time::timeout(Duration::from_millis(10), listener.accept()).await
-            {
-                refuse(stream);
+        if self.0.is_none() {
+            self.0 = Self::file();
+        }
+        if !waiting(listener) {
+            return;
+        }
+        if let Some(reserve) = self.0.take() {
+            drop(reserve);
+            // Accept now or not at all: the reserve must come back at once.
+            let now = std::future::poll_fn(|cx| std::task::Poll::Ready(listener.poll_accept(cx)));
+            match now.await {
+                std::task::Poll::Ready(Ok((stream, peer))) => {
+                    debug!(%peer, "out of descriptors: connection reset");
+                    refuse(stream);
+                }
+                std::task::Poll::Ready(Err(e)) => {
+                    debug!("out of descriptors, even with the reserve: {e}");
+                }
+                std::task::Poll::Pending => {}
             }
         }
         self.0 = Self::file();
     }
+}
+
+/// Whether a connection waits to be accepted on `listener`.
+#[cfg(unix)]
+fn waiting(listener: &TcpListener) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut poll = libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, for the length given, and no wait.
+    #[allow(unsafe_code)]
+    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+    ready > 0 && poll.revents & libc::POLLIN != 0
+}
+
+#[cfg(not(unix))]
+fn waiting(_listener: &TcpListener) -> bool {
+    false
 }
 
 /// Refusal answers sent at once, at most: beyond, a refused connection is
