@@ -589,3 +589,45 @@ async fn stop_leaves_nothing_behind_and_the_port_is_free_at_once() {
         tokio::runtime::Handle::current().metrics().num_alive_tasks()
     );
 }
+
+#[tokio::test]
+async fn a_new_authenticator_ends_the_sessions_of_users_it_no_longer_admits() {
+    // The desktop app hands the server a new authenticator whenever its users
+    // change: a user disabled, deleted or given a new password must lose its
+    // open sessions at once; everyone else keeps theirs.
+    let echo = echo_server().await;
+    let mut config = config();
+    config.auth.required = true;
+    let users = |list: &[(&str, &str)]| -> std::sync::Arc<dyn proxy_core::Authenticator> {
+        let users: Vec<User> =
+            list.iter().map(|(n, p)| User { name: (*n).into(), password: (*p).into() }).collect();
+        std::sync::Arc::new(proxy_core::UserTable::new(&users))
+    };
+    let server = Server::start_with_authenticator(
+        config,
+        users(&[("alice", "wonderland"), ("bob", "builder1"), ("carol", "carolina")]),
+    )
+    .await
+    .unwrap();
+    let proxy = server.local_addrs()[0];
+    let mut alice = socks5_connect(proxy, echo, Some(("alice", "wonderland"))).await.unwrap();
+    let mut bob = socks5_connect(proxy, echo, Some(("bob", "builder1"))).await.unwrap();
+    let mut carol = socks5_connect(proxy, echo, Some(("carol", "carolina"))).await.unwrap();
+    // The same users read again (the app rebuilds its table): nobody is cut off.
+    server.set_authenticator(users(&[
+        ("alice", "wonderland"),
+        ("bob", "builder1"),
+        ("carol", "carolina"),
+    ]));
+    echo_round_trip(&mut alice, b"still").await;
+    // bob deleted, carol's password changed, alice untouched.
+    server.set_authenticator(users(&[("alice", "wonderland"), ("carol", "a new one")]));
+    for (name, stream) in [("bob", &mut bob), ("carol", &mut carol)] {
+        let mut rest = Vec::new();
+        let ended =
+            tokio::time::timeout(Duration::from_secs(1), stream.read_to_end(&mut rest)).await;
+        assert!(ended.is_ok(), "{name}'s session was still open a second after the change");
+    }
+    echo_round_trip(&mut alice, b"alice keeps hers").await;
+    server.stop(Duration::ZERO).await;
+}

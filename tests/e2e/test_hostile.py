@@ -672,3 +672,14 @@ def test_out_of_descriptors_serves_what_it_has_refuses_cleanly_and_recovers(tmp_
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+def test_the_readmes_example_configuration_is_accepted(socksbox):
+    # The README documents every key with its default: the example must be a
+    # configuration the server takes as it is.
+    from support import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    example = readme[readme.index("The configuration file is TOML") :].split("```toml", 1)[1].split("```", 1)[0]
+    srv = socksbox(listen=("127.0.0.1:0",), config=example)
+    assert srv.alive()

@@ -221,6 +221,24 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
     let signal = loop {
         match signals.next().await {
             Signal::Stop(signal) => break signal,
+            Signal::Report => {
+                let load = server.load();
+                let totals = server.monitor().totals();
+                info!(
+                    sessions = load.sessions,
+                    handshakes = load.handshakes,
+                    udp = load.udp_associations,
+                    bind = load.bind_listeners,
+                    clients = load.clients,
+                    blocked = load.blocked_clients,
+                    tasks = load.tasks,
+                    served = totals.sessions,
+                    up = totals.bytes_up,
+                    down = totals.bytes_down,
+                    auth_failures = totals.auth_failures,
+                    "load"
+                );
+            }
             Signal::Reload => match build_config(args) {
                 Ok(config) => match server.apply(config) {
                     Ok(()) => info!("configuration reloaded"),
@@ -329,6 +347,8 @@ enum Signal {
     Stop(&'static str),
     /// SIGHUP: re-read the configuration file and apply it.
     Reload,
+    /// SIGUSR1: log what the server holds (a line `load sessions=...`).
+    Report,
 }
 
 /// The signals the server answers. They are registered before the server
@@ -341,6 +361,8 @@ struct Signals {
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
     hangup: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    user1: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -352,6 +374,7 @@ impl Signals {
                 terminate: signal(SignalKind::terminate())?,
                 interrupt: signal(SignalKind::interrupt())?,
                 hangup: signal(SignalKind::hangup())?,
+                user1: signal(SignalKind::user_defined1())?,
             })
         }
         #[cfg(not(unix))]
@@ -366,6 +389,7 @@ impl Signals {
                 _ = self.interrupt.recv() => Signal::Stop("interrupted"),
                 _ = self.terminate.recv() => Signal::Stop("terminated"),
                 _ = self.hangup.recv() => Signal::Reload,
+                _ = self.user1.recv() => Signal::Report,
             }
         }
         #[cfg(not(unix))]
