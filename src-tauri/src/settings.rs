@@ -13,8 +13,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use proxy_core::config::{Limits, TargetsConfig};
 use proxy_core::outbound::UpstreamHop;
-use proxy_core::policy::ClientRule;
+use proxy_core::policy::{ClientRule, TargetRule};
 use proxy_core::Config;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -37,6 +38,14 @@ pub struct AppSettings {
     pub allowed_ranges: Vec<String>,
     /// Time limits in seconds.
     pub timeouts: TimeoutSettings,
+    /// How many connections, handshakes, UDP associations and BIND
+    /// listeners the server serves at once, in all and per client.
+    pub limits: LimitSettings,
+    /// Destinations refused to every client (this machine's programs too),
+    /// one address or range each: proxy-core's `targets.deny`.
+    pub deny_targets: Vec<String>,
+    /// What clients from other machines may reach beyond the internet.
+    pub remote_reach: RemoteReachSettings,
     /// Upstream hops, as URLs without passwords.
     pub upstream: Vec<String>,
     /// Start the server when the app starts.
@@ -58,6 +67,9 @@ impl Default for AppSettings {
             client_policy: ClientPolicyChoice::Loopback,
             allowed_ranges: Vec::new(),
             timeouts: TimeoutSettings::default(),
+            limits: LimitSettings::default(),
+            deny_targets: TargetsConfig::default().deny.iter().map(ToString::to_string).collect(),
+            remote_reach: RemoteReachSettings::default(),
             upstream: Vec::new(),
             start_server_on_launch: false,
             launch_at_login: false,
@@ -105,6 +117,88 @@ impl Default for TimeoutSettings {
             bind: t.bind.as_secs(),
             udp_idle: t.udp_idle.as_secs(),
         }
+    }
+}
+
+/// Resource limits: proxy-core's `limits`, with its defaults. A client is
+/// an IPv4 address or an IPv6 /64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LimitSettings {
+    /// Client connections served at once, handshakes included.
+    pub max_sessions: usize,
+    /// Connections still in their handshake, of all clients together.
+    pub max_handshakes: usize,
+    /// Connections still in their handshake, per client.
+    pub max_handshakes_per_client: usize,
+    /// Connections served at once, per client.
+    pub max_sessions_per_client: usize,
+    /// UDP associations at once, per client.
+    pub max_udp_per_client: usize,
+    /// BIND listeners at once, per client.
+    pub max_bind_per_client: usize,
+    /// Datagrams a second a UDP association relays from its client.
+    pub udp_datagrams_per_second: u32,
+    /// Hold this machine's own programs to the per-client limits too.
+    pub per_client_limits_for_loopback: bool,
+}
+
+/// The largest number any limit may be set to.
+pub const LIMIT_MAX: usize = 1_000_000;
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings::from(Limits::default())
+    }
+}
+
+impl From<Limits> for LimitSettings {
+    fn from(l: Limits) -> Self {
+        LimitSettings {
+            max_sessions: l.max_sessions,
+            max_handshakes: l.max_handshakes,
+            max_handshakes_per_client: l.max_handshakes_per_client,
+            max_sessions_per_client: l.max_sessions_per_client,
+            max_udp_per_client: l.max_udp_per_client,
+            max_bind_per_client: l.max_bind_per_client,
+            udp_datagrams_per_second: l.udp_datagrams_per_second,
+            per_client_limits_for_loopback: l.per_client_limits_for_loopback,
+        }
+    }
+}
+
+impl From<LimitSettings> for Limits {
+    fn from(l: LimitSettings) -> Self {
+        Limits {
+            max_sessions: l.max_sessions,
+            max_handshakes: l.max_handshakes,
+            max_handshakes_per_client: l.max_handshakes_per_client,
+            max_sessions_per_client: l.max_sessions_per_client,
+            max_udp_per_client: l.max_udp_per_client,
+            max_bind_per_client: l.max_bind_per_client,
+            udp_datagrams_per_second: l.udp_datagrams_per_second,
+            per_client_limits_for_loopback: l.per_client_limits_for_loopback,
+        }
+    }
+}
+
+/// What clients from other machines may reach: proxy-core's
+/// `targets.remote_clients_reach_*` switches the app offers, with its
+/// defaults (both off). One object, as proxy-core's `RemoteReach`, so a
+/// partial one loads and a further switch joins it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RemoteReachSettings {
+    /// Link-local addresses: 169.254.0.0/16 and fe80::/10.
+    pub link_local: bool,
+    /// Multicast addresses and the broadcast address.
+    pub multicast: bool,
+}
+
+impl Default for RemoteReachSettings {
+    fn default() -> Self {
+        let reach = TargetsConfig::default().remote_reach();
+        RemoteReachSettings { link_local: reach.link_local, multicast: reach.multicast }
     }
 }
 
@@ -162,6 +256,38 @@ impl AppSettings {
                 err(field, format!("Enter a number of seconds between 1 and {max}."));
             }
         }
+        let l = &self.limits;
+        for (field, value, total) in [
+            ("limits.maxSessions", l.max_sessions, None),
+            ("limits.maxHandshakes", l.max_handshakes, None),
+            ("limits.maxHandshakesPerClient", l.max_handshakes_per_client, Some(l.max_handshakes)),
+            ("limits.maxSessionsPerClient", l.max_sessions_per_client, Some(l.max_sessions)),
+            ("limits.maxUdpPerClient", l.max_udp_per_client, None),
+            ("limits.maxBindPerClient", l.max_bind_per_client, None),
+            ("limits.udpDatagramsPerSecond", l.udp_datagrams_per_second as usize, None),
+        ] {
+            if value == 0 || value > LIMIT_MAX {
+                err(
+                    field,
+                    format!("{value} is out of range: enter a number from 1 to {LIMIT_MAX}."),
+                );
+            } else if let Some(total) = total.filter(|&t| (1..=LIMIT_MAX).contains(&t) && value > t)
+            {
+                // A per-client cap above the total would never take effect.
+                err(
+                    field,
+                    format!("{value} is more than the limit for all devices ({total}): enter at most {total}."),
+                );
+            }
+        }
+        for entry in &self.deny_targets {
+            if entry.trim().parse::<TargetRule>().is_err() {
+                err(
+                    "denyTargets",
+                    format!("\"{entry}\" is not an address or range like 10.0.0.0/8."),
+                );
+            }
+        }
         for url in &self.upstream {
             if let Err(e) = url.trim().parse::<UpstreamHop>() {
                 err("upstream", format!("{e}"));
@@ -203,6 +329,11 @@ impl AppSettings {
         config.timeouts.idle = Duration::from_secs(t.idle);
         config.timeouts.bind = Duration::from_secs(t.bind);
         config.timeouts.udp_idle = Duration::from_secs(t.udp_idle);
+        config.limits = self.limits.into();
+        config.targets.deny =
+            self.deny_targets.iter().filter_map(|r| r.trim().parse().ok()).collect();
+        config.targets.remote_clients_reach_link_local = self.remote_reach.link_local;
+        config.targets.remote_clients_reach_multicast = self.remote_reach.multicast;
         config.upstream.chain = self
             .upstream
             .iter()
@@ -416,6 +547,208 @@ mod tests {
         let fields: Vec<String> = settings.validate().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["port", "allowedRanges", "timeouts.connect", "upstream"]);
         assert!(AppSettings::default().validate().is_empty());
+    }
+
+    #[test]
+    fn limits_and_destinations_default_to_proxy_cores() {
+        let config = AppSettings::default().to_config(|_| None);
+        assert_eq!(config.limits, Limits::default());
+        assert_eq!(config.targets, TargetsConfig::default());
+        assert_eq!(Limits::from(LimitSettings::default()), Limits::default());
+        let reach = TargetsConfig::default().remote_reach();
+        let ours = RemoteReachSettings::default();
+        assert_eq!((ours.link_local, ours.multicast), (reach.link_local, reach.multicast));
+    }
+
+    #[test]
+    fn limits_and_destinations_are_camel_case_and_load_back() {
+        let (_dir, file) = file();
+        let settings = AppSettings {
+            limits: LimitSettings {
+                max_sessions: 100,
+                max_handshakes: 20,
+                max_handshakes_per_client: 3,
+                max_sessions_per_client: 50,
+                max_udp_per_client: 4,
+                max_bind_per_client: 2,
+                udp_datagrams_per_second: 500,
+                per_client_limits_for_loopback: true,
+            },
+            deny_targets: vec!["10.0.0.0/8".into(), "::ffff:192.168.1.1".into()],
+            remote_reach: RemoteReachSettings { link_local: true, multicast: true },
+            ..AppSettings::default()
+        };
+        let json = serde_json::to_value(&settings).unwrap();
+        assert_eq!(json["limits"]["maxHandshakesPerClient"], 3);
+        assert_eq!(json["limits"]["udpDatagramsPerSecond"], 500);
+        assert_eq!(json["limits"]["perClientLimitsForLoopback"], true);
+        assert_eq!(json["denyTargets"][0], "10.0.0.0/8");
+        assert_eq!(json["remoteReach"]["linkLocal"], true);
+        file.save(&settings).unwrap();
+        let loaded = file.load();
+        assert!(loaded.warning.is_none(), "{:?}", loaded.warning);
+        assert_eq!(loaded.settings, settings);
+    }
+
+    #[test]
+    fn an_older_file_without_limits_or_destinations_loads_with_the_defaults() {
+        let (_dir, file) = file();
+        // As the app wrote it before these settings existed.
+        std::fs::write(
+            file.path(),
+            r#"{"port": 1090, "shareOnLan": false, "passwordRequired": false,
+                "clientPolicy": "loopback", "allowedRanges": [],
+                "timeouts": {"handshake": 10, "connect": 10, "idle": 3600, "bind": 120, "udpIdle": 120},
+                "upstream": [], "startServerOnLaunch": false, "launchAtLogin": false,
+                "notifications": true, "users": []}"#,
+        )
+        .unwrap();
+        let loaded = file.load();
+        assert!(loaded.warning.is_none(), "{:?}", loaded.warning);
+        assert_eq!(loaded.settings, AppSettings { port: 1090, ..AppSettings::default() });
+        // A partial object keeps the defaults of what it leaves out.
+        std::fs::write(
+            file.path(),
+            r#"{"limits": {"maxSessions": 1000}, "remoteReach": {"multicast": true}}"#,
+        )
+        .unwrap();
+        let loaded = file.load().settings;
+        assert_eq!(loaded.limits, LimitSettings { max_sessions: 1000, ..LimitSettings::default() });
+        assert_eq!(
+            loaded.remote_reach,
+            RemoteReachSettings { multicast: true, ..RemoteReachSettings::default() }
+        );
+    }
+
+    #[test]
+    fn every_bad_limit_and_destination_is_named_with_its_value() {
+        let fields = [
+            "limits.maxSessions",
+            "limits.maxHandshakes",
+            "limits.maxHandshakesPerClient",
+            "limits.maxSessionsPerClient",
+            "limits.maxUdpPerClient",
+            "limits.maxBindPerClient",
+            "limits.udpDatagramsPerSecond",
+        ];
+        for (value, shown) in [(0, "0"), (LIMIT_MAX + 1, "1000001")] {
+            let limits = LimitSettings {
+                max_sessions: value,
+                max_handshakes: value,
+                max_handshakes_per_client: value,
+                max_sessions_per_client: value,
+                max_udp_per_client: value,
+                max_bind_per_client: value,
+                udp_datagrams_per_second: u32::try_from(value).unwrap(),
+                per_client_limits_for_loopback: false,
+            };
+            let errors = AppSettings { limits, ..AppSettings::default() }.validate();
+            let named: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(named, fields, "{value}");
+            for e in &errors {
+                assert_eq!(
+                    e.message,
+                    format!("{shown} is out of range: enter a number from 1 to 1000000."),
+                    "{}",
+                    e.field
+                );
+            }
+        }
+        let edges = LimitSettings {
+            max_sessions: LIMIT_MAX,
+            max_handshakes: 1,
+            max_handshakes_per_client: 1,
+            max_sessions_per_client: LIMIT_MAX,
+            max_udp_per_client: 1,
+            max_bind_per_client: LIMIT_MAX,
+            udp_datagrams_per_second: 1,
+            per_client_limits_for_loopback: true,
+        };
+        assert!(AppSettings { limits: edges, ..AppSettings::default() }.validate().is_empty());
+
+        let over = LimitSettings {
+            max_handshakes: 16,
+            max_handshakes_per_client: 17,
+            max_sessions: 100,
+            max_sessions_per_client: 101,
+            ..LimitSettings::default()
+        };
+        let errors = AppSettings { limits: over, ..AppSettings::default() }.validate();
+        let pairs: Vec<(&str, &str)> =
+            errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                (
+                    "limits.maxHandshakesPerClient",
+                    "17 is more than the limit for all devices (16): enter at most 16."
+                ),
+                (
+                    "limits.maxSessionsPerClient",
+                    "101 is more than the limit for all devices (100): enter at most 100."
+                ),
+            ]
+        );
+        // A bad total is named once, on its own field.
+        let bad_total = LimitSettings { max_handshakes: 0, ..LimitSettings::default() };
+        let errors = AppSettings { limits: bad_total, ..AppSettings::default() }.validate();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "limits.maxHandshakes");
+
+        let settings = AppSettings {
+            deny_targets: vec![
+                "10.0.0.0/8".into(),
+                "300.1.1.1/8".into(),
+                " 192.168.1.1 ".into(),
+                "example.org".into(),
+                "fe80::/129".into(),
+                String::new(),
+            ],
+            ..AppSettings::default()
+        };
+        let errors = settings.validate();
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(errors.iter().all(|e| e.field == "denyTargets"), "{errors:?}");
+        assert_eq!(
+            messages,
+            [
+                "\"300.1.1.1/8\" is not an address or range like 10.0.0.0/8.",
+                "\"example.org\" is not an address or range like 10.0.0.0/8.",
+                "\"fe80::/129\" is not an address or range like 10.0.0.0/8.",
+                "\"\" is not an address or range like 10.0.0.0/8.",
+            ]
+        );
+    }
+
+    #[test]
+    fn limits_and_destinations_reach_the_server_config() {
+        let settings = AppSettings {
+            limits: LimitSettings {
+                max_handshakes_per_client: 3,
+                udp_datagrams_per_second: 77,
+                per_client_limits_for_loopback: true,
+                ..LimitSettings::default()
+            },
+            deny_targets: vec![" 127.0.0.2 ".into(), "::ffff:10.0.0.0/104".into()],
+            remote_reach: RemoteReachSettings { link_local: true, multicast: false },
+            ..AppSettings::default()
+        };
+        let config = settings.to_config(|_| None);
+        config.validate().unwrap();
+        assert_eq!(
+            config.limits,
+            Limits {
+                max_handshakes_per_client: 3,
+                udp_datagrams_per_second: 77,
+                per_client_limits_for_loopback: true,
+                ..Limits::default()
+            }
+        );
+        let deny: Vec<String> = config.targets.deny.iter().map(ToString::to_string).collect();
+        assert_eq!(deny, ["127.0.0.2/32", "10.0.0.0/8"], "a mapped range means its IPv4 range");
+        assert!(config.targets.remote_clients_reach_link_local);
+        assert!(!config.targets.remote_clients_reach_multicast);
+        assert!(!config.targets.remote_clients_reach_loopback, "the app never opens loopback");
     }
 
     #[test]

@@ -32,6 +32,7 @@ import urllib3
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -163,9 +164,9 @@ def proxy_port(home) -> int:
     return port
 
 
-@pytest.fixture(scope="module")
-def web():
-    """A local page to fetch through the proxy."""
+@contextlib.contextmanager
+def page_server(host: str):
+    """An HTTP server on `host` serving one page; yields the page's URL."""
     root = Path(tempfile.mkdtemp(prefix="socksbox-web-"))
     (root / "page.html").write_text("hello through the app\n")
 
@@ -176,11 +177,29 @@ def web():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    server = http.server.ThreadingHTTPServer((host, 0), Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/page.html"
-    server.shutdown()
-    shutil.rmtree(root, ignore_errors=True)
+    try:
+        yield f"http://{host}:{server.server_address[1]}/page.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def web():
+    """A local page to fetch through the proxy."""
+    with page_server("127.0.0.1") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def web_elsewhere():
+    """The same page on another loopback address, 127.0.0.2: a destination a
+    deny rule can name without refusing `web` too."""
+    with page_server("127.0.0.2") as url:
+        yield url
 
 
 @pytest.fixture
@@ -334,6 +353,14 @@ class App:
         )
         self.driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
+    def fill_in(self, css: str, text: str):
+        """Replaces what a field holds with `text`, typed as a user would
+        (a line break as the Enter key: WebKitWebDriver types "\\n" as
+        nothing)."""
+        field = self.el(css)
+        field.clear()
+        field.send_keys(text.replace("\n", Keys.ENTER))
+
     def set_checkbox(self, css: str, on: bool):
         box = self.el(css)
         if box.is_selected() != on:
@@ -428,6 +455,122 @@ def test_users_and_required_password(launch, proxy_port, web):
     assert without.returncode != 0, "curl without a password succeeded although one is required"
     wrong = curl(proxy_port, web, f"{USER}:not-the-password")
     assert wrong.returncode != 0, "curl with a wrong password succeeded"
+
+
+def settings_file(home: Path) -> dict:
+    return json.loads((home / "config" / "socksbox" / "settings.json").read_text())
+
+
+def connect_from(source: str, port: int) -> socket.socket:
+    """A TCP connection to the proxy from the loopback address `source`: to
+    the server, another device than curl on 127.0.0.1."""
+    s = socket.socket()
+    s.bind((source, 0))
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def closed_within(s: socket.socket, seconds: float) -> float | None:
+    """How long the server took to close (or reset) a connection it was
+    sent nothing on, or None when it was still open after `seconds`."""
+    started = time.monotonic()
+    s.settimeout(seconds)
+    try:
+        data = s.recv(1)
+    except ConnectionResetError:
+        data = b""
+    except TimeoutError:
+        return None
+    assert data == b"", f"the server sent {data!r} to a client that said nothing"
+    return time.monotonic() - started
+
+
+def test_a_device_over_its_handshake_limit_is_refused_at_once(launch, proxy_port, web, home):
+    """Connections in their handshake, per device, set to 3 and held to
+    this computer's programs too: three idle connections from 127.0.0.2
+    stay open, a fourth is refused at once, while curl from 127.0.0.1 (a
+    device of its own) still gets through; once the three close, the
+    device is served again."""
+    held_limit = 3
+    app = launch()
+    app.go("settings")
+    app.fill_in("#limit-handshakes-per-client", str(held_limit))
+    app.set_checkbox("#limits-for-loopback", True)
+    app.save_settings()
+    app.shot("settings-limits", scroll_to="#limits-legend")
+    limits = settings_file(home)["limits"]
+    assert limits["maxHandshakesPerClient"] == held_limit and limits["perClientLimitsForLoopback"] is True, limits
+    assert limits["maxHandshakes"] == 512, f"a limit the form did not change was changed: {limits}"
+    app.go("status")
+    app.start_server()
+
+    held = []
+    try:
+        held = [connect_from("127.0.0.2", proxy_port) for _ in range(held_limit)]
+        extra = connect_from("127.0.0.2", proxy_port)
+        held.append(extra)
+        took = closed_within(extra, 3)
+        assert took is not None, f"connection {held_limit + 1} from one device was not refused within 3 s"
+        assert took < 1, f"connection {held_limit + 1} was refused only after {took:.2f} s"
+        for s in held[:held_limit]:
+            assert closed_within(s, 0.2) is None, "a connection within the limit was closed"
+        fetched = curl(proxy_port, web)
+        assert fetched.returncode == 0 and fetched.stdout == "hello through the app\n", (
+            f"curl from another device while one is at its limit: exit {fetched.returncode} {fetched.stderr}"
+        )
+    finally:
+        for s in held:
+            s.close()
+
+    def greeted():
+        # A SOCKS5 greeting offering "no authentication".
+        with connect_from("127.0.0.2", proxy_port) as s:
+            s.sendall(b"\x05\x01\x00")
+            try:
+                return s.recv(2) == b"\x05\x00"
+            except OSError:
+                return False
+
+    wait_for("the device served again once its idle connections closed", greeted)
+
+
+def test_a_refused_destination_is_refused_through_the_proxy(launch, proxy_port, web, web_elsewhere, home):
+    """A page on 127.0.0.2 works through the proxy; a bad line in Refused
+    destinations is named next to the field; with 127.0.0.2 listed, curl to
+    it is refused by the proxy (a deny rule holds for this computer's
+    programs too) while the page on 127.0.0.1 still works; without the rule
+    it works again."""
+    app = launch()
+    app.start_server()
+    before = curl(proxy_port, web_elsewhere)
+    assert before.returncode == 0 and before.stdout == "hello through the app\n", (
+        f"curl to 127.0.0.2 before any rule: exit {before.returncode} {before.stderr}"
+    )
+
+    app.go("settings")
+    app.fill_in("#deny-targets", "10.0.0.0/8\n300.1.1.1/8")
+    app.text_becomes(
+        "#error-deny-targets", '"300.1.1.1/8" is not an address or range like 10.0.0.0/8.', "a bad refused destination"
+    )
+    app.fill_in("#deny-targets", "127.0.0.2\n")
+    assert not app.el("#error-deny-targets").is_displayed(), "the message stayed after the line was fixed"
+    app.save_settings()
+    app.shot("settings-destinations", scroll_to="#deny-legend")
+    assert settings_file(home)["denyTargets"] == ["127.0.0.2"]
+
+    refused = curl(proxy_port, web_elsewhere)
+    # 97: CURLE_PROXY, the proxy answered with a refusal (SOCKS5 reply 2,
+    # not allowed by ruleset), not a connection that failed.
+    assert refused.returncode == 97, f"curl to a refused destination: exit {refused.returncode} {refused.stderr}"
+    assert refused.stdout == "", f"a refused destination answered: {refused.stdout!r}"
+    other = curl(proxy_port, web)
+    assert other.returncode == 0, f"the rule for 127.0.0.2 refused 127.0.0.1 too: {other.stderr}"
+
+    app.el("#deny-targets").clear()
+    app.save_settings()
+    again = curl(proxy_port, web_elsewhere)
+    assert again.returncode == 0, f"the destination stayed refused after its rule went: {again.stderr}"
 
 
 def add_user_and_require_passwords(app: App, name: str, password: str):

@@ -31,6 +31,20 @@ allowedRanges: Array<string>,
  */
 timeouts: TimeoutSettings, 
 /**
+ * How many connections, handshakes, UDP associations and BIND
+ * listeners the server serves at once, in all and per client.
+ */
+limits: LimitSettings, 
+/**
+ * Destinations refused to every client (this machine's programs too),
+ * one address or range each: proxy-core's `targets.deny`.
+ */
+denyTargets: Array<string>, 
+/**
+ * What clients from other machines may reach beyond the internet.
+ */
+remoteReach: RemoteReachSettings, 
+/**
  * Upstream hops, as URLs without passwords.
  */
 upstream: Array<string>, 
@@ -79,11 +93,55 @@ field: string,
  */
 message: string, };
 
+export type LimitSettings = { 
+/**
+ * Client connections served at once, handshakes included.
+ */
+maxSessions: number, 
+/**
+ * Connections still in their handshake, of all clients together.
+ */
+maxHandshakes: number, 
+/**
+ * Connections still in their handshake, per client.
+ */
+maxHandshakesPerClient: number, 
+/**
+ * Connections served at once, per client.
+ */
+maxSessionsPerClient: number, 
+/**
+ * UDP associations at once, per client.
+ */
+maxUdpPerClient: number, 
+/**
+ * BIND listeners at once, per client.
+ */
+maxBindPerClient: number, 
+/**
+ * Datagrams a second a UDP association relays from its client.
+ */
+udpDatagramsPerSecond: number, 
+/**
+ * Hold this machine's own programs to the per-client limits too.
+ */
+perClientLimitsForLoopback: boolean, };
+
 export type LiveMessage = { "kind": "reset" } & Reset | { "kind": "tick" } & Tick;
 
 export type ReadLogsArgs = { level: "error" | "warn" | "info" | "debug", };
 
 export type Refused = { message: string, };
+
+export type RemoteReachSettings = { 
+/**
+ * Link-local addresses: 169.254.0.0/16 and fe80::/10.
+ */
+linkLocal: boolean, 
+/**
+ * Multicast addresses and the broadcast address.
+ */
+multicast: boolean, };
 
 export type RenameUserArgs = { from: string, to: string, };
 

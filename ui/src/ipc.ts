@@ -14,8 +14,10 @@ import type {
   ClosedRow as GeneratedClosedRow,
   Commands,
   Events,
+  LimitSettings,
   LiveMessage as GeneratedLiveMessage,
   ReadLogsArgs,
+  RemoteReachSettings,
   Reset,
   Row,
   ServerStatus,
@@ -38,6 +40,8 @@ export type Status = ServerStatus;
 export type ServerState = Status["state"];
 export type ClientPolicy = ClientPolicyChoice;
 export type Timeouts = TimeoutSettings;
+export type Limits = LimitSettings;
+export type RemoteReach = RemoteReachSettings;
 export type Settings = AppSettings;
 export type LoadedSettings = SettingsView;
 export type SavedSettings = Saved;

@@ -2,7 +2,7 @@
 // every function takes the raw text a field holds and answers with either the
 // parsed value or a plain-sentence message to show next to the field.
 
-import type { ClientPolicy, Timeouts } from "./ipc";
+import type { ClientPolicy, Limits, Timeouts } from "./ipc";
 
 export type { ClientPolicy };
 
@@ -63,6 +63,56 @@ export function validateTimeout(raw: string, key: TimeoutKey): Check<number> {
   const n = parseWhole(raw);
   if (n === null || n < 1 || n > max) {
     return fail(`Enter a whole number of seconds between 1 and ${max}.`);
+  }
+  return pass(n);
+}
+
+// -------------------------------------------------------------- limits
+
+/** The numbers among the limits (the loopback switch is the other key). */
+export type LimitKey = Exclude<keyof Limits, "perClientLimitsForLoopback">;
+
+/** In page order. */
+export const LIMIT_KEYS: readonly LimitKey[] = [
+  "maxSessions",
+  "maxHandshakes",
+  "maxSessionsPerClient",
+  "maxHandshakesPerClient",
+  "maxUdpPerClient",
+  "maxBindPerClient",
+  "udpDatagramsPerSecond",
+];
+
+/** The largest value of any limit (LIMIT_MAX in src-tauri/src/settings.rs). */
+export const LIMIT_MAX = 1_000_000;
+
+/**
+ * The limit for all devices that a per-device limit may not exceed (above
+ * it, the per-device limit would never take effect).
+ */
+export const LIMIT_TOTALS: Readonly<Partial<Record<LimitKey, LimitKey>>> = {
+  maxHandshakesPerClient: "maxHandshakes",
+  maxSessionsPerClient: "maxSessions",
+};
+
+const LIMIT_RANGE = `enter a number from 1 to ${LIMIT_MAX}`;
+
+/**
+ * One limit, and when it is a per-device limit, the text of its total's
+ * field: it may not exceed a total that is itself good. The messages are
+ * the Rust side's.
+ */
+export function validateLimit(raw: string, totalRaw?: string): Check<number> {
+  const text = raw.trim();
+  if (text === "") return fail(`Enter a number from 1 to ${LIMIT_MAX}.`);
+  if (!/^\d+$/.test(text)) return fail(`"${text}" is not a whole number: ${LIMIT_RANGE}.`);
+  const n = parseWhole(text);
+  if (n === null || n < 1 || n > LIMIT_MAX) return fail(`${text} is out of range: ${LIMIT_RANGE}.`);
+  if (totalRaw !== undefined) {
+    const total = parseWhole(totalRaw);
+    if (total !== null && total >= 1 && total <= LIMIT_MAX && n > total) {
+      return fail(`${n} is more than the limit for all devices (${total}): enter at most ${total}.`);
+    }
   }
   return pass(n);
 }
@@ -163,6 +213,18 @@ export function validateAllowedRanges(
     );
   }
   return pass(lines);
+}
+
+/** The message for a refused destination that is no address or range (the Rust side's). */
+export function denyTargetMessage(entry: string): string {
+  return `"${entry}" is not an address or range like 10.0.0.0/8.`;
+}
+
+/** The refused destinations, one address or range a line (empty: none refused). */
+export function validateDenyTargets(text: string): Check<string[]> {
+  const lines = splitLines(text);
+  const bad = lines.filter((line) => !isAddressOrRange(line));
+  return bad.length > 0 ? fail(bad.map(denyTargetMessage).join(" ")) : pass(lines);
 }
 
 // ---------------------------------------------------------- host names

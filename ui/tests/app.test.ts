@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import html from "../index.html?raw";
 import { $ as el, flush } from "./fixtures/dom";
+import { SETTINGS } from "./fixtures/settings";
 
 const sources = import.meta.glob<string>("../src/**/*.ts", { query: "?raw", import: "default", eager: true });
 
@@ -12,19 +13,7 @@ beforeAll(async () => {
   vi.mocked(ipc.serverStatus).mockResolvedValue({ state: "stopped" });
   vi.mocked(ipc.onStatusChanged).mockResolvedValue(() => {});
   vi.mocked(ipc.getSettings).mockResolvedValue({
-    settings: {
-      port: 1080,
-      shareOnLan: false,
-      passwordRequired: false,
-      clientPolicy: "loopback",
-      allowedRanges: [],
-      timeouts: { handshake: 10, connect: 10, idle: 3600, bind: 120, udpIdle: 120 },
-      upstream: [],
-      startServerOnLaunch: false,
-      launchAtLogin: false,
-      notifications: true,
-      users: [],
-    },
+    settings: structuredClone(SETTINGS),
     warning: null,
   });
   vi.mocked(ipc.listUsers).mockResolvedValue({ users: [], keyringError: null });

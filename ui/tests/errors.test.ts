@@ -25,6 +25,17 @@ describe("fieldPathToId", () => {
     ["startServerOnLaunch", "start-on-launch"],
     ["launchAtLogin", "launch-at-login"],
     ["notifications", "notifications"],
+    ["denyTargets", "deny-targets"],
+    ["remoteReach.linkLocal", "remote-reach-link-local"],
+    ["remoteReach.multicast", "remote-reach-multicast"],
+    ["limits.maxSessions", "limit-sessions"],
+    ["limits.maxHandshakes", "limit-handshakes"],
+    ["limits.maxSessionsPerClient", "limit-sessions-per-client"],
+    ["limits.maxHandshakesPerClient", "limit-handshakes-per-client"],
+    ["limits.maxUdpPerClient", "limit-udp-per-client"],
+    ["limits.maxBindPerClient", "limit-bind-per-client"],
+    ["limits.udpDatagramsPerSecond", "limit-udp-datagrams"],
+    ["limits.perClientLimitsForLoopback", "limits-for-loopback"],
   ])("maps %s to #%s", (path, id) => {
     expect(fieldPathToId(path)).toBe(id);
   });
@@ -38,10 +49,13 @@ describe("fieldPathToId", () => {
   it("accepts the snake_case spelling", () => {
     expect(fieldPathToId("timeouts.udp_idle")).toBe("timeout-udp-idle");
     expect(fieldPathToId("allowed_ranges")).toBe("allowed-ranges");
+    expect(fieldPathToId("limits.max_handshakes_per_client")).toBe("limit-handshakes-per-client");
+    expect(fieldPathToId("deny_targets[3]")).toBe("deny-targets");
+    expect(fieldPathToId("remote_reach.link_local")).toBe("remote-reach-link-local");
   });
 
   it("sends everything else to the general message", () => {
-    for (const path of ["general", "", "timeouts", "users", "toString", "constructor", "__proto__", "timeouts.nope", "Port"]) {
+    for (const path of ["general", "", "timeouts", "limits", "remoteReach", "limits.nope", "users", "toString", "constructor", "__proto__", "timeouts.nope", "Port"]) {
       expect(fieldPathToId(path), path).toBeNull();
     }
   });

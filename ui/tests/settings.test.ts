@@ -2,24 +2,14 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { Settings, Status } from "../src/ipc";
 import { mountSettings, renderUpstreamReport } from "../src/views/settings";
-import { checkFieldText, policyOf, settingsFrom, valuesOf } from "../src/views/settings/model";
+import { LIMIT_IDS, checkFieldText, dependentsOf, policyOf, settingsFrom, valuesOf } from "../src/views/settings/model";
+import { LIMIT_KEYS } from "../src/validate";
 import { flush } from "./fixtures/dom";
+import { SETTINGS as DEFAULTS } from "./fixtures/settings";
 
 vi.mock("../src/ipc");
 
-const SETTINGS: Settings = {
-  port: 1080,
-  shareOnLan: false,
-  passwordRequired: false,
-  clientPolicy: "loopback",
-  allowedRanges: [],
-  timeouts: { handshake: 10, connect: 10, idle: 3600, bind: 120, udpIdle: 120 },
-  upstream: ["socks5://alice@gw.example:1080"],
-  startServerOnLaunch: false,
-  launchAtLogin: false,
-  notifications: true,
-  users: [],
-};
+const SETTINGS: Settings = { ...DEFAULTS, upstream: ["socks5://alice@gw.example:1080"] };
 const RUNNING: Status = { state: "running", listening: ["127.0.0.1:1080"], shareAddresses: [], openWarning: false };
 
 function field<T extends HTMLElement = HTMLInputElement>(id: string): T {
@@ -172,6 +162,112 @@ describe("settings view", () => {
     expect(document.activeElement?.id).toBe("port");
   });
 
+  it("keeps every field id, and has one for each limit and destination setting", async () => {
+    await mount();
+    for (const id of [
+      "port", "share-on-lan", "password-required", "client-policy", "allowed-ranges",
+      "timeout-handshake", "timeout-connect", "timeout-idle", "timeout-bind", "timeout-udp-idle",
+      "upstream", "test-target", "test-upstream", "start-on-launch", "launch-at-login", "notifications",
+      "save-settings", "settings-saved", "settings-error", "settings-warning", "confirm-share",
+      "deny-targets", "remote-reach-link-local", "remote-reach-multicast",
+      "limit-sessions", "limit-handshakes", "limit-sessions-per-client", "limit-handshakes-per-client",
+      "limit-udp-per-client", "limit-bind-per-client", "limit-udp-datagrams", "limits-for-loopback",
+    ]) {
+      expect(document.getElementById(id), id).not.toBeNull();
+    }
+    for (const key of LIMIT_KEYS) expect(field(LIMIT_IDS[key]).type, key).toBe("number");
+  });
+
+  it("shows the limits, the refused destinations and the remote-reach switches", async () => {
+    await mount({
+      ...SETTINGS,
+      limits: { ...SETTINGS.limits, maxHandshakesPerClient: 3, perClientLimitsForLoopback: true },
+      denyTargets: ["10.0.0.0/8", "192.168.1.20"],
+      remoteReach: { linkLocal: true, multicast: false },
+    });
+    expect(field("limit-handshakes-per-client").value).toBe("3");
+    expect(field("limit-sessions").value).toBe("4096");
+    expect(field("limit-udp-datagrams").value).toBe("20000");
+    expect(field("limits-for-loopback").checked).toBe(true);
+    expect(field<HTMLTextAreaElement>("deny-targets").value).toBe("10.0.0.0/8\n192.168.1.20");
+    expect(field("remote-reach-link-local").checked).toBe(true);
+    expect(field("remote-reach-multicast").checked).toBe(false);
+    const label = (id: string) => (document.querySelector(`label[for="${id}"]`)?.textContent ?? "").trim();
+    expect(label("limit-handshakes-per-client")).toBe("Connections in their handshake, per device");
+    expect(label("limit-handshakes")).toBe("Connections in their handshake");
+    expect(label("limit-sessions-per-client")).toBe("Connections at once, per device");
+    expect(label("remote-reach-link-local")).toBe("Let other devices reach link-local addresses (169.254.x.x, fe80::)");
+    expect(label("remote-reach-multicast")).toContain("multicast and broadcast");
+    expect(field<HTMLElement>("limits-legend").textContent).toBe("Limits");
+    expect(field<HTMLElement>("deny-legend").textContent).toBe("Refused destinations");
+  });
+
+  it("checks limits and refused destinations as they are typed, a total with its per-device limit", async () => {
+    await mount();
+    type("limit-udp-per-client", "0");
+    expect(text("error-limit-udp-per-client")).toBe("0 is out of range: enter a number from 1 to 1000000.");
+    expect(field("limit-udp-per-client").getAttribute("aria-invalid")).toBe("true");
+    type("limit-handshakes-per-client", "600");
+    expect(text("error-limit-handshakes-per-client")).toBe(
+      "600 is more than the limit for all devices (512): enter at most 512.",
+    );
+    // Raising the total clears the per-device message; lowering it brings it back.
+    type("limit-handshakes", "1000");
+    expect(field("error-limit-handshakes-per-client").hidden).toBe(true);
+    type("limit-handshakes", "100");
+    expect(text("error-limit-handshakes-per-client")).toContain("(100)");
+    type("deny-targets", "10.0.0.0/8\n300.1.1.1/8");
+    expect(text("error-deny-targets")).toBe('"300.1.1.1/8" is not an address or range like 10.0.0.0/8.');
+    expect(field("deny-targets").getAttribute("aria-invalid")).toBe("true");
+    type("deny-targets", "10.0.0.0/8\n");
+    expect(field("error-deny-targets").hidden).toBe(true);
+    await save();
+    expect(ipc.saveSettings).not.toHaveBeenCalled();
+    expect(document.activeElement?.id).toBe("limit-handshakes-per-client");
+  });
+
+  it("saves the limits, the refused destinations and the switches", async () => {
+    await mount();
+    vi.mocked(ipc.saveSettings).mockResolvedValue({ settings: SETTINGS, status: RUNNING });
+    type("limit-handshakes-per-client", "3");
+    type("limit-udp-datagrams", "500");
+    tick("limits-for-loopback", true);
+    type("deny-targets", " 127.0.0.2 \n\nfd00::/8\n");
+    tick("remote-reach-multicast", true);
+    await save();
+    expect(ipc.saveSettings).toHaveBeenCalledWith({
+      ...SETTINGS,
+      limits: {
+        ...SETTINGS.limits,
+        maxHandshakesPerClient: 3,
+        udpDatagramsPerSecond: 500,
+        perClientLimitsForLoopback: true,
+      },
+      denyTargets: ["127.0.0.2", "fd00::/8"],
+      remoteReach: { linkLocal: false, multicast: true },
+    });
+  });
+
+  it("puts the Rust side's limit and destination errors next to their fields", async () => {
+    await mount();
+    vi.mocked(ipc.saveSettings).mockRejectedValue({
+      errors: [
+        { field: "limits.maxHandshakesPerClient", message: "600 is more than the limit for all devices (512): enter at most 512." },
+        { field: "denyTargets", message: '"300.1.1.1/8" is not an address or range like 10.0.0.0/8.' },
+        { field: "denyTargets", message: '"nope" is not an address or range like 10.0.0.0/8.' },
+        { field: "limits.udpDatagramsPerSecond", message: "0 is out of range: enter a number from 1 to 1000000." },
+      ],
+    });
+    await save();
+    expect(text("error-limit-handshakes-per-client")).toContain("600 is more than");
+    expect(text("error-deny-targets")).toBe(
+      '"300.1.1.1/8" is not an address or range like 10.0.0.0/8. "nope" is not an address or range like 10.0.0.0/8.',
+    );
+    expect(text("error-limit-udp-datagrams")).toContain("0 is out of range");
+    expect(field("settings-error").hidden).toBe(true);
+    expect(document.activeElement?.id).toBe("limit-handshakes-per-client");
+  });
+
   it("shows any other rejection in the general message", async () => {
     await mount();
     vi.mocked(ipc.saveSettings).mockRejectedValue({ message: "The system keyring cannot be reached: locked; nothing was saved." });
@@ -274,6 +370,56 @@ describe("the settings model", () => {
     expect(settingsFrom({ ...values, port: "0" }, SETTINGS)).toBeNull();
     expect(settingsFrom({ ...values, timeouts: { ...values.timeouts, idle: "x" } }, SETTINGS)).toBeNull();
     expect(settingsFrom({ ...values, clientPolicy: "custom", allowedRanges: "" }, SETTINGS)).toBeNull();
+  });
+
+  it("carries the limits, the refused destinations and the switches both ways", () => {
+    const settings: Settings = {
+      ...SETTINGS,
+      limits: { ...SETTINGS.limits, maxSessions: 100, maxSessionsPerClient: 100, perClientLimitsForLoopback: true },
+      denyTargets: ["10.0.0.0/8", "::ffff:10.0.0.0/104"],
+      remoteReach: { linkLocal: true, multicast: true },
+    };
+    const values = valuesOf(settings);
+    expect(values.limits.maxSessionsPerClient).toBe("100");
+    expect(values.perClientLimitsForLoopback).toBe(true);
+    expect(values.denyTargets).toBe("10.0.0.0/8\n::ffff:10.0.0.0/104");
+    expect(values.remoteReachLinkLocal && values.remoteReachMulticast).toBe(true);
+    expect(settingsFrom(values, settings)).toEqual(settings);
+  });
+
+  it("gives no settings while a limit or a refused destination is wrong", () => {
+    const values = valuesOf(SETTINGS);
+    const limit = (key: string, text: string) => ({ ...values, limits: { ...values.limits, [key]: text } });
+    expect(settingsFrom(limit("maxBindPerClient", "0"), SETTINGS)).toBeNull();
+    expect(settingsFrom(limit("udpDatagramsPerSecond", "1000001"), SETTINGS)).toBeNull();
+    expect(settingsFrom(limit("maxSessionsPerClient", "4097"), SETTINGS)).toBeNull();
+    expect(settingsFrom(limit("maxSessionsPerClient", "4096"), SETTINGS)).not.toBeNull();
+    expect(settingsFrom({ ...values, denyTargets: "example.org" }, SETTINGS)).toBeNull();
+  });
+
+  it("keeps limit and reach keys the form does not show", () => {
+    const loaded = {
+      ...SETTINGS,
+      limits: { ...SETTINGS.limits, maxFuture: 7 },
+      remoteReach: { ...SETTINGS.remoteReach, loopback: false },
+    } as Settings;
+    const saved = settingsFrom(valuesOf(loaded), loaded);
+    expect(saved?.limits).toHaveProperty("maxFuture", 7);
+    expect(saved?.remoteReach).toHaveProperty("loopback", false);
+  });
+
+  it("checks a limit by its id, a per-device one against its total's text", () => {
+    expect(checkFieldText("limit-bind-per-client", "0", "loopback").error).toContain("0 is out of range");
+    expect(checkFieldText("limit-handshakes-per-client", "33", "loopback", { maxHandshakes: "32" }).error).toBe(
+      "33 is more than the limit for all devices (32): enter at most 32.",
+    );
+    expect(checkFieldText("limit-handshakes-per-client", "33", "loopback", { maxHandshakes: "x" }).error).toBeNull();
+    expect(checkFieldText("limit-sessions", "999999", "loopback", { maxSessionsPerClient: "1000000" }).error).toBeNull();
+    expect(checkFieldText("deny-targets", "nope", "loopback").error).toContain('"nope"');
+    expect(dependentsOf("limit-handshakes")).toEqual(["limit-handshakes-per-client"]);
+    expect(dependentsOf("limit-sessions")).toEqual(["limit-sessions-per-client"]);
+    expect(dependentsOf("limit-udp-per-client")).toEqual([]);
+    expect(dependentsOf("port")).toEqual([]);
   });
 
   it("checks one field by its id, with the hints that depend on the value", () => {

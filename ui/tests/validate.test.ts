@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   IDLE_TIMEOUT_MAX,
+  LIMIT_KEYS,
+  LIMIT_MAX,
+  LIMIT_TOTALS,
   PORT_MESSAGE,
   PRIVILEGED_PORT_HINT,
   RANGES_EMPTY_MESSAGE,
@@ -16,6 +19,8 @@ import {
   upstreamUrlProblem,
   urlHasPassword,
   validateAllowedRanges,
+  validateDenyTargets,
+  validateLimit,
   validatePassword,
   validatePort,
   validateTarget,
@@ -74,6 +79,67 @@ describe("validateTimeout", () => {
     const r = validateTimeout("604801", "idle");
     expect(r).toEqual({ ok: false, error: "Enter a whole number of seconds between 1 and 604800." });
     expect(validateTimeout("604800", "handshake").ok).toBe(false);
+  });
+});
+
+describe("validateLimit", () => {
+  it("takes whole numbers from 1 to 1000000", () => {
+    expect(LIMIT_MAX).toBe(1_000_000);
+    expect(validateLimit("1")).toEqual({ ok: true, value: 1 });
+    expect(validateLimit(" 4096 ")).toEqual({ ok: true, value: 4096 });
+    expect(validateLimit("1000000")).toEqual({ ok: true, value: 1_000_000 });
+  });
+
+  it.each([
+    ["", "Enter a number from 1 to 1000000."],
+    ["0", "0 is out of range: enter a number from 1 to 1000000."],
+    ["1000001", "1000001 is out of range: enter a number from 1 to 1000000."],
+    ["99999999999999999999", "99999999999999999999 is out of range: enter a number from 1 to 1000000."],
+    ["-3", '"-3" is not a whole number: enter a number from 1 to 1000000.'],
+    ["2.5", '"2.5" is not a whole number: enter a number from 1 to 1000000.'],
+    ["1e3", '"1e3" is not a whole number: enter a number from 1 to 1000000.'],
+  ])("refuses %j, naming the value", (raw, message) => {
+    expect(validateLimit(raw)).toEqual({ ok: false, error: message });
+  });
+
+  it("holds a per-device limit to its total, when the total is good", () => {
+    expect(validateLimit("16", "16")).toEqual({ ok: true, value: 16 });
+    expect(validateLimit("17", "16")).toEqual({
+      ok: false,
+      error: "17 is more than the limit for all devices (16): enter at most 16.",
+    });
+    for (const badTotal of ["", "0", "abc", "2000000"]) {
+      expect(validateLimit("17", badTotal), badTotal).toEqual({ ok: true, value: 17 });
+    }
+  });
+
+  it("pairs the per-device limits with their totals", () => {
+    expect(LIMIT_TOTALS).toEqual({ maxHandshakesPerClient: "maxHandshakes", maxSessionsPerClient: "maxSessions" });
+    expect(LIMIT_KEYS).toHaveLength(7);
+    expect(LIMIT_KEYS).not.toContain("perClientLimitsForLoopback");
+  });
+});
+
+describe("validateDenyTargets", () => {
+  it("takes addresses and ranges, one a line, and nothing at all", () => {
+    expect(validateDenyTargets("")).toEqual({ ok: true, value: [] });
+    expect(validateDenyTargets("10.0.0.0/8\n\n  192.168.1.20 \r\nfd00::/8\n::ffff:10.0.0.0/104\n")).toEqual({
+      ok: true,
+      value: ["10.0.0.0/8", "192.168.1.20", "fd00::/8", "::ffff:10.0.0.0/104"],
+    });
+  });
+
+  it("names every entry that is no address or range", () => {
+    expect(validateDenyTargets("300.1.1.1/8")).toEqual({
+      ok: false,
+      error: '"300.1.1.1/8" is not an address or range like 10.0.0.0/8.',
+    });
+    expect(validateDenyTargets("10.0.0.0/8\nexample.org\nfe80::/129")).toEqual({
+      ok: false,
+      error:
+        '"example.org" is not an address or range like 10.0.0.0/8. ' +
+        '"fe80::/129" is not an address or range like 10.0.0.0/8.',
+    });
   });
 });
 

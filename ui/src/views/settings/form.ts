@@ -4,10 +4,12 @@
 import { byId, setFieldError, showText } from "../../dom";
 import { SETTINGS_FIELD_IDS } from "../../errors";
 import type { Settings } from "../../ipc";
-import { TIMEOUT_KEYS, type ClientPolicy, type TimeoutKey } from "../../validate";
+import { LIMIT_KEYS, TIMEOUT_KEYS, type ClientPolicy, type LimitKey, type TimeoutKey } from "../../validate";
 import {
+  LIMIT_IDS,
   TIMEOUT_IDS,
   checkFieldText,
+  dependentsOf,
   policyOf,
   settingsFrom,
   valuesOf,
@@ -25,6 +27,7 @@ export class SettingsForm {
   readonly upstream: HTMLTextAreaElement;
   readonly target: HTMLInputElement;
   private readonly ranges: HTMLTextAreaElement;
+  private readonly denyTargets: HTMLTextAreaElement;
 
   constructor(
     private readonly section: HTMLElement,
@@ -35,6 +38,7 @@ export class SettingsForm {
     this.passwordRequired = this.input("password-required");
     this.policy = byId<HTMLSelectElement>("client-policy", section);
     this.ranges = byId<HTMLTextAreaElement>("allowed-ranges", section);
+    this.denyTargets = byId<HTMLTextAreaElement>("deny-targets", section);
     this.upstream = byId<HTMLTextAreaElement>("upstream", section);
     this.target = this.input("test-target");
   }
@@ -44,14 +48,29 @@ export class SettingsForm {
     return policyOf(this.policy.value);
   }
 
-  /** Checks one field, shows its message (and hint), and answers the message. */
+  /**
+   * Checks one field, shows its message (and hint), and answers the
+   * message; a limit for all devices checks its per-device limit again.
+   */
   checkField(id: string): string | null {
+    const error = this.checkOne(id);
+    for (const dependent of dependentsOf(id)) this.checkOne(dependent);
+    return error;
+  }
+
+  private checkOne(id: string): string | null {
     const text = this.section.querySelector<Field>(`#${id}`)?.value ?? "";
-    const check = checkFieldText(id, text, this.currentPolicy());
+    const check = checkFieldText(id, text, this.currentPolicy(), this.limitTexts());
     // The port and upstream hints depend on the value; the other hints are fixed.
     if (check.hint !== undefined) showText(byId(`hint-${id}`, this.section), check.hint);
     this.showError(id, check.error);
     return check.error;
+  }
+
+  private limitTexts(): Record<LimitKey, string> {
+    const texts = {} as Record<LimitKey, string>;
+    for (const key of LIMIT_KEYS) texts[key] = this.limit(key).value;
+    return texts;
   }
 
   /** Shows a field's message next to it (null clears it). */
@@ -96,6 +115,10 @@ export class SettingsForm {
     return this.input(TIMEOUT_IDS[key]);
   }
 
+  private limit(key: LimitKey): HTMLInputElement {
+    return this.input(LIMIT_IDS[key]);
+  }
+
   private write(values: FormValues): void {
     this.input("port").value = values.port;
     this.shareOnLan.checked = values.shareOnLan;
@@ -103,6 +126,11 @@ export class SettingsForm {
     this.policy.value = values.clientPolicy;
     this.ranges.value = values.allowedRanges;
     for (const key of TIMEOUT_KEYS) this.timeout(key).value = values.timeouts[key];
+    for (const key of LIMIT_KEYS) this.limit(key).value = values.limits[key];
+    this.input("limits-for-loopback").checked = values.perClientLimitsForLoopback;
+    this.denyTargets.value = values.denyTargets;
+    this.input("remote-reach-link-local").checked = values.remoteReachLinkLocal;
+    this.input("remote-reach-multicast").checked = values.remoteReachMulticast;
     this.upstream.value = values.upstream;
     this.input("start-on-launch").checked = values.startServerOnLaunch;
     this.input("launch-at-login").checked = values.launchAtLogin;
@@ -119,6 +147,11 @@ export class SettingsForm {
       clientPolicy: this.policy.value,
       allowedRanges: this.ranges.value,
       timeouts,
+      limits: this.limitTexts(),
+      perClientLimitsForLoopback: this.input("limits-for-loopback").checked,
+      denyTargets: this.denyTargets.value,
+      remoteReachLinkLocal: this.input("remote-reach-link-local").checked,
+      remoteReachMulticast: this.input("remote-reach-multicast").checked,
       upstream: this.upstream.value,
       startServerOnLaunch: this.input("start-on-launch").checked,
       launchAtLogin: this.input("launch-at-login").checked,

@@ -4,8 +4,8 @@
 // keep them.
 
 import { errorIdFor } from "../../errors";
-import { TIMEOUT_KEYS, timeoutMax, type TimeoutKey } from "../../validate";
-import { TIMEOUT_IDS } from "./model";
+import { LIMIT_KEYS, LIMIT_MAX, TIMEOUT_KEYS, timeoutMax, type LimitKey, type TimeoutKey } from "../../validate";
+import { LIMIT_IDS, TIMEOUT_IDS } from "./model";
 
 const TIMEOUT_LABELS: Record<TimeoutKey, [string, string]> = {
   handshake: ["Handshake", "Time a client has to greet, sign in and ask."],
@@ -13,6 +13,17 @@ const TIMEOUT_LABELS: Record<TimeoutKey, [string, string]> = {
   idle: ["Idle connection", "A connection with no traffic for this long is closed (up to a week)."],
   bind: ["BIND wait", "Time a BIND request waits for its peer."],
   udpIdle: ["Idle UDP", "A UDP association with no traffic for this long is closed."],
+};
+
+/** What each limit counts, and a word more. */
+const LIMIT_LABELS: Record<LimitKey, [string, string]> = {
+  maxSessions: ["Connections at once", "Of all devices together, those in their handshake included."],
+  maxHandshakes: ["Connections in their handshake", "Of all devices together: greeting, sign-in and request not done yet."],
+  maxSessionsPerClient: ["Connections at once, per device", "At most the number for all devices."],
+  maxHandshakesPerClient: ["Connections in their handshake, per device", "At most the number for all devices."],
+  maxUdpPerClient: ["UDP associations at once, per device", ""],
+  maxBindPerClient: ["BIND listeners at once, per device", ""],
+  udpDatagramsPerSecond: ["UDP datagrams a second, per association", "More are dropped."],
 };
 
 /** The markup around one field: label, control, hint and error slot. */
@@ -51,6 +62,17 @@ function timeoutRow(key: TimeoutKey): string {
   );
 }
 
+function limitRow(key: LimitKey): string {
+  const id = LIMIT_IDS[key];
+  const [label, hint] = LIMIT_LABELS[key];
+  return fieldRow(
+    id,
+    label,
+    `<input type="number" id="${id}" min="1" max="${LIMIT_MAX}" step="1" inputmode="numeric" required ${described(id)}>`,
+    hint,
+  );
+}
+
 export const MARKUP = `
   <h2>Settings</h2>
   <p id="settings-warning" class="message warning" role="alert" hidden></p>
@@ -81,8 +103,37 @@ export const MARKUP = `
       )}
     </fieldset>
     <fieldset>
+      <legend id="deny-legend">Refused destinations</legend>
+      ${fieldRow(
+        "deny-targets",
+        "Addresses and ranges no client may reach (one a line)",
+        `<textarea id="deny-targets" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("deny-targets")}></textarea>`,
+        "For example 10.0.0.0/8, 192.168.1.20 or fd00::/8. Refused to every client, programs on this computer too; a name is reached only at its addresses not listed here.",
+      )}
+      ${checkRow(
+        "remote-reach-link-local",
+        "Let other devices reach link-local addresses (169.254.x.x, fe80::)",
+        "Off: devices on your network cannot reach a cloud's metadata service or a router's self-configured services through the proxy.",
+      )}
+      ${checkRow(
+        "remote-reach-multicast",
+        "Let other devices reach multicast and broadcast addresses (224.0.0.0/4, ff00::/8, 255.255.255.255)",
+        "Off: devices on your network cannot send to a group of hosts, or to every host, through the proxy.",
+      )}
+    </fieldset>
+    <fieldset>
       <legend>Time limits</legend>
       <div class="grid">${TIMEOUT_KEYS.map(timeoutRow).join("")}</div>
+    </fieldset>
+    <fieldset>
+      <legend id="limits-legend">Limits</legend>
+      <p class="hint">Over a limit a connection is refused at once. A device is one IPv4 address or one IPv6 /64.</p>
+      <div class="grid">${LIMIT_KEYS.map(limitRow).join("")}</div>
+      ${checkRow(
+        "limits-for-loopback",
+        "Hold programs on this computer to the per-device limits too",
+        "Off: they count only towards the numbers for all devices (a browser may keep hundreds of connections).",
+      )}
     </fieldset>
     <fieldset>
       <legend>Upstream proxies</legend>

@@ -3,14 +3,19 @@
 
 import type { Settings } from "../../ipc";
 import {
+  LIMIT_KEYS,
+  LIMIT_TOTALS,
   TIMEOUT_KEYS,
   validateAllowedRanges,
+  validateDenyTargets,
+  validateLimit,
   validatePort,
   validateTarget,
   validateTimeout,
   validateUpstream,
   type Check,
   type ClientPolicy,
+  type LimitKey,
   type TimeoutKey,
 } from "../../validate";
 
@@ -22,6 +27,28 @@ export const TIMEOUT_IDS: Record<TimeoutKey, string> = {
   bind: "timeout-bind",
   udpIdle: "timeout-udp-idle",
 };
+
+/** The form field of each limit. */
+export const LIMIT_IDS: Record<LimitKey, string> = {
+  maxSessions: "limit-sessions",
+  maxHandshakes: "limit-handshakes",
+  maxSessionsPerClient: "limit-sessions-per-client",
+  maxHandshakesPerClient: "limit-handshakes-per-client",
+  maxUdpPerClient: "limit-udp-per-client",
+  maxBindPerClient: "limit-bind-per-client",
+  udpDatagramsPerSecond: "limit-udp-datagrams",
+};
+
+/** The limit a field id names, if it names one. */
+export function limitKeyOf(id: string): LimitKey | undefined {
+  return LIMIT_KEYS.find((k) => LIMIT_IDS[k] === id);
+}
+
+/** The fields to check again when this one changes: a total's per-device limit. */
+export function dependentsOf(id: string): string[] {
+  const key = limitKeyOf(id);
+  return key === undefined ? [] : LIMIT_KEYS.filter((k) => LIMIT_TOTALS[k] === key).map((k) => LIMIT_IDS[k]);
+}
 
 /** What the view keeps between events. */
 export interface SettingsState {
@@ -42,6 +69,11 @@ export interface FormValues {
   clientPolicy: string;
   allowedRanges: string;
   timeouts: Record<TimeoutKey, string>;
+  limits: Record<LimitKey, string>;
+  perClientLimitsForLoopback: boolean;
+  denyTargets: string;
+  remoteReachLinkLocal: boolean;
+  remoteReachMulticast: boolean;
   upstream: string;
   startServerOnLaunch: boolean;
   launchAtLogin: boolean;
@@ -67,8 +99,17 @@ function withHint<T>(check: Check<T>): FieldCheck {
   return check.ok ? { error: null, hint: check.hint ?? null } : { error: check.error, hint: null };
 }
 
-/** Checks the text of the field with this element id (the ranges under the chosen policy). */
-export function checkFieldText(id: string, text: string, policy: ClientPolicy): FieldCheck {
+/**
+ * Checks the text of the field with this element id: the ranges under the
+ * chosen policy, a per-device limit against the text of its total's field
+ * in `limits`.
+ */
+export function checkFieldText(
+  id: string,
+  text: string,
+  policy: ClientPolicy,
+  limits: Partial<Record<LimitKey, string>> = {},
+): FieldCheck {
   switch (id) {
     case "port":
       return withHint(validatePort(text));
@@ -80,7 +121,14 @@ export function checkFieldText(id: string, text: string, policy: ClientPolicy): 
       return { error: ["loopback", "lan", "custom"].includes(text) ? null : "Choose who may connect." };
     case "test-target":
       return errorOf(validateTarget(text));
+    case "deny-targets":
+      return errorOf(validateDenyTargets(text));
     default: {
+      const limit = limitKeyOf(id);
+      if (limit !== undefined) {
+        const total = LIMIT_TOTALS[limit];
+        return errorOf(validateLimit(text, total === undefined ? undefined : (limits[total] ?? "")));
+      }
       const key = TIMEOUT_KEYS.find((k) => TIMEOUT_IDS[k] === id);
       return key ? errorOf(validateTimeout(text, key)) : { error: null };
     }
@@ -91,6 +139,8 @@ export function checkFieldText(id: string, text: string, policy: ClientPolicy): 
 export function valuesOf(settings: Settings): FormValues {
   const timeouts = {} as Record<TimeoutKey, string>;
   for (const key of TIMEOUT_KEYS) timeouts[key] = String(settings.timeouts?.[key] ?? "");
+  const limits = {} as Record<LimitKey, string>;
+  for (const key of LIMIT_KEYS) limits[key] = String(settings.limits?.[key] ?? "");
   return {
     port: String(settings.port),
     shareOnLan: settings.shareOnLan,
@@ -98,6 +148,11 @@ export function valuesOf(settings: Settings): FormValues {
     clientPolicy: settings.clientPolicy,
     allowedRanges: (settings.allowedRanges ?? []).join("\n"),
     timeouts,
+    limits,
+    perClientLimitsForLoopback: settings.limits?.perClientLimitsForLoopback ?? false,
+    denyTargets: (settings.denyTargets ?? []).join("\n"),
+    remoteReachLinkLocal: settings.remoteReach?.linkLocal ?? false,
+    remoteReachMulticast: settings.remoteReach?.multicast ?? false,
     upstream: (settings.upstream ?? []).join("\n"),
     startServerOnLaunch: settings.startServerOnLaunch,
     launchAtLogin: settings.launchAtLogin,
@@ -111,12 +166,20 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
   const port = validatePort(values.port);
   const ranges = validateAllowedRanges(values.allowedRanges, policy);
   const upstream = validateUpstream(values.upstream);
-  if (!port.ok || !ranges.ok || !upstream.ok) return null;
+  const deny = validateDenyTargets(values.denyTargets);
+  if (!port.ok || !ranges.ok || !upstream.ok || !deny.ok) return null;
   const timeouts = { ...(loaded?.timeouts ?? {}) } as Settings["timeouts"];
   for (const key of TIMEOUT_KEYS) {
     const r = validateTimeout(values.timeouts[key], key);
     if (!r.ok) return null;
     timeouts[key] = r.value;
+  }
+  const limits = {} as Record<LimitKey, number>;
+  for (const key of LIMIT_KEYS) {
+    const total = LIMIT_TOTALS[key];
+    const r = validateLimit(values.limits[key], total === undefined ? undefined : values.limits[total]);
+    if (!r.ok) return null;
+    limits[key] = r.value;
   }
   // Keys this form does not show (if the app adds any) go back unchanged.
   return {
@@ -127,6 +190,13 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
     clientPolicy: policy,
     allowedRanges: ranges.value,
     timeouts,
+    limits: { ...(loaded?.limits ?? {}), ...limits, perClientLimitsForLoopback: values.perClientLimitsForLoopback },
+    denyTargets: deny.value,
+    remoteReach: {
+      ...(loaded?.remoteReach ?? {}),
+      linkLocal: values.remoteReachLinkLocal,
+      multicast: values.remoteReachMulticast,
+    },
     upstream: upstream.value,
     users: loaded?.users ?? [],
     startServerOnLaunch: values.startServerOnLaunch,
