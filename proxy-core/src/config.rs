@@ -37,6 +37,8 @@ pub struct Config {
     pub udp: UdpConfig,
     /// Name resolution.
     pub dns: DnsConfig,
+    /// HTTP on the same ports as SOCKS.
+    pub http: HttpConfig,
 }
 
 impl Default for Config {
@@ -52,7 +54,29 @@ impl Default for Config {
             routing: RoutingConfig::default(),
             udp: UdpConfig::default(),
             dns: DnsConfig::default(),
+            http: HttpConfig::default(),
         }
+    }
+}
+
+/// HTTP on every listening address, beside SOCKS (the first byte a client
+/// sends tells them apart): proxy requests (CONNECT and absolute-form
+/// requests), the PAC file at `/proxy.pac` and `/wpad.dat`, and the setup
+/// page at `/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Serve HTTP. On by default.
+    pub enabled: bool,
+    /// How long a connection may wait, between two requests, for the
+    /// next.
+    #[serde(with = "humantime_serde")]
+    pub keep_alive: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { enabled: true, keep_alive: Duration::from_secs(60) }
     }
 }
 
@@ -416,6 +440,7 @@ impl Config {
             ("timeouts.idle", t.idle),
             ("timeouts.bind", t.bind),
             ("timeouts.udp_idle", t.udp_idle),
+            ("http.keep_alive", self.http.keep_alive),
         ] {
             if value.is_zero() {
                 return Err(invalid(field, "0s", "must be longer than zero"));

@@ -13,7 +13,7 @@
 //! reads them.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -33,6 +33,31 @@ pub enum Protocol {
     Socks4a,
     /// SOCKS5.
     Socks5,
+    /// HTTP: a CONNECT tunnel, or requests forwarded to one origin.
+    Http,
+}
+
+/// What a session does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Activity {
+    /// A TCP connection to the target (SOCKS CONNECT, HTTP CONNECT).
+    Connect,
+    /// One incoming TCP connection from the target (SOCKS BIND).
+    Bind,
+    /// UDP datagrams relayed (SOCKS5 UDP ASSOCIATE).
+    UdpAssociate,
+    /// HTTP requests forwarded to one origin over one connection to it.
+    Forward,
+}
+
+impl From<Command> for Activity {
+    fn from(command: Command) -> Self {
+        match command {
+            Command::Connect => Activity::Connect,
+            Command::Bind => Activity::Bind,
+            Command::UdpAssociate => Activity::UdpAssociate,
+        }
+    }
 }
 
 /// Who a session's client is.
@@ -89,10 +114,10 @@ pub struct SessionSnapshot {
     pub client: SocketAddr,
     /// The verified user, the name a client gave unverified, or none.
     pub user: SessionUser,
-    /// SOCKS4, SOCKS4a or SOCKS5.
+    /// SOCKS4, SOCKS4a, SOCKS5 or HTTP.
     pub protocol: Protocol,
-    /// CONNECT, BIND or UDP ASSOCIATE.
-    pub command: Command,
+    /// CONNECT, BIND, UDP ASSOCIATE or HTTP forwarding.
+    pub command: Activity,
     /// The target as the client named it (a name stays a name).
     pub target: String,
     /// Direct or through the upstream chain.
@@ -172,6 +197,41 @@ pub struct MonitorSnapshot {
 
 /// How many closed sessions [`Monitor::closed_since`] remembers.
 pub const CLOSED_KEPT: usize = 100;
+
+/// A page this proxy serves to the devices it is shared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Page {
+    /// The setup page, `/`.
+    Setup,
+    /// The PAC file, `/proxy.pac` or `/wpad.dat`.
+    Pac,
+}
+
+/// A device that fetched the setup page or the PAC file: the answer to
+/// "does my phone reach it?".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Visit {
+    /// The device's address.
+    pub client: IpAddr,
+    /// What it fetched.
+    pub page: Page,
+    /// What its browser says it is (its `User-Agent`, at most
+    /// [`AGENT_KEPT`] characters, control characters replaced).
+    pub agent: String,
+    /// When it first fetched the page, by the wall clock.
+    pub first_at: SystemTime,
+    /// When it last did.
+    pub last_at: SystemTime,
+    /// How many times.
+    pub count: u64,
+}
+
+/// How many devices and pages [`Monitor::visits`] remembers.
+pub const VISITS_KEPT: usize = 32;
+/// The most characters of a `User-Agent` kept.
+pub const AGENT_KEPT: usize = 160;
 
 /// The live registry. Cheap to clone; clones share the registry.
 #[derive(Debug, Clone, Default)]
@@ -280,6 +340,31 @@ impl Monitor {
         sessions.len()
     }
 
+    /// Notes that the device at `client` fetched `page`, saying it is
+    /// `agent`.
+    pub fn record_visit(&self, client: IpAddr, page: Page, agent: &str) {
+        let agent: String = agent
+            .chars()
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .take(AGENT_KEPT)
+            .collect();
+        let now = SystemTime::now();
+        let mut visits = self.inner.visits.lock().unwrap_or_else(|p| p.into_inner());
+        let earlier = visits.iter().position(|v| v.client == client && v.page == page);
+        let visit = match earlier.and_then(|i| visits.remove(i)) {
+            Some(visit) => Visit { agent, last_at: now, count: visit.count + 1, ..visit },
+            None => Visit { client, page, agent, first_at: now, last_at: now, count: 1 },
+        };
+        visits.push_front(visit);
+        visits.truncate(VISITS_KEPT);
+    }
+
+    /// The devices that fetched the setup page or the PAC file, the most
+    /// recent first (at most [`VISITS_KEPT`]).
+    pub fn visits(&self) -> Vec<Visit> {
+        self.inner.visits.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+    }
+
     /// The number of open sessions.
     pub fn active(&self) -> usize {
         self.inner.lock().len()
@@ -319,7 +404,7 @@ pub(crate) struct NewSession {
     /// What a verified user proved, to end the session if it stops holding.
     pub credential: Option<Credential>,
     pub protocol: Protocol,
-    pub command: Command,
+    pub command: Activity,
     pub target: String,
     pub route: Route,
 }
@@ -415,6 +500,7 @@ struct Registry {
     refused_clients: AtomicU64,
     auth_failures: AtomicU64,
     closed: Mutex<ClosedLog>,
+    visits: Mutex<VecDeque<Visit>>,
 }
 
 /// What closed sessions leave behind.
@@ -441,6 +527,7 @@ impl Default for Registry {
             refused_clients: AtomicU64::new(0),
             auth_failures: AtomicU64::new(0),
             closed: Mutex::new(ClosedLog::default()),
+            visits: Mutex::new(VecDeque::new()),
         }
     }
 }
@@ -510,7 +597,7 @@ mod tests {
             user: SessionUser::Verified("alice".into()),
             credential: None,
             protocol: Protocol::Socks5,
-            command: Command::Connect,
+            command: Activity::Connect,
             target: target.into(),
             route: Route::Direct,
         }
@@ -649,5 +736,32 @@ mod tests {
         assert_eq!(snap.users.len(), 1, "a SOCKS4 USERID is the client's word, not a user");
         assert_eq!((snap.users[0].user.as_deref(), snap.users[0].sessions), (None, 50));
         assert_eq!(monitor.closed_since(49)[0].session.user.name(), Some("claimed-49"));
+    }
+
+    #[test]
+    fn visits_are_kept_per_device_and_page_newest_first() {
+        let monitor = Monitor::new();
+        let phone: IpAddr = "192.168.1.20".parse().unwrap();
+        monitor.record_visit(phone, Page::Setup, "Phone\u{1b}[31m");
+        monitor.record_visit(phone, Page::Pac, "Phone");
+        monitor.record_visit(phone, Page::Setup, "Phone 2");
+        let visits = monitor.visits();
+        assert_eq!(visits.len(), 2);
+        assert_eq!(
+            (visits[0].page, visits[0].count, visits[0].agent.as_str()),
+            (Page::Setup, 2, "Phone 2")
+        );
+        assert_eq!((visits[1].page, visits[1].count), (Page::Pac, 1));
+        monitor.record_visit(phone, Page::Pac, &"x".repeat(1000));
+        assert_eq!(monitor.visits()[0].agent.len(), AGENT_KEPT);
+        for n in 0..100u8 {
+            monitor.record_visit(IpAddr::from([10, 0, 0, n]), Page::Setup, "");
+        }
+        let visits = monitor.visits();
+        assert_eq!(visits.len(), VISITS_KEPT);
+        assert_eq!(visits[0].client, IpAddr::from([10, 0, 0, 99]));
+        let escaped = Monitor::new();
+        escaped.record_visit(phone, Page::Setup, "a\nb");
+        assert_eq!(escaped.visits()[0].agent, "a\u{fffd}b");
     }
 }

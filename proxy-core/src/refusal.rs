@@ -47,6 +47,23 @@ impl RefusalKind {
         }
     }
 
+    /// The HTTP status: 403 for the policy, 504 for a time limit, 501 for
+    /// a command that cannot be carried, 502 for a target that cannot be
+    /// reached (RFC 9110 15.6.3: the proxy got no valid answer upstream).
+    pub fn http_status(self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            RefusalKind::NotAllowed => S::FORBIDDEN,
+            RefusalKind::TimedOut => S::GATEWAY_TIMEOUT,
+            RefusalKind::CommandNotSupported => S::NOT_IMPLEMENTED,
+            RefusalKind::GeneralFailure
+            | RefusalKind::NetworkUnreachable
+            | RefusalKind::HostUnreachable
+            | RefusalKind::ConnectionRefused
+            | RefusalKind::AddressTypeNotSupported => S::BAD_GATEWAY,
+        }
+    }
+
     /// The kind an upstream's SOCKS5 reply code stands for.
     pub fn from_socks5(reply: Reply) -> Self {
         match reply {

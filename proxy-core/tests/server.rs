@@ -126,7 +126,7 @@ async fn monitor_lists_sessions_with_their_bytes_and_forgets_them() {
     let snap = monitor.snapshot();
     let session = &snap.sessions[0];
     assert_eq!(session.bytes_up, 3000);
-    assert_eq!(session.command, Command::Connect);
+    assert_eq!(session.command, proxy_core::monitor::Activity::Connect);
     assert_eq!(session.protocol, Protocol::Socks5);
     assert_eq!(session.target, echo.to_string());
     assert_eq!(session.client, stream.local_addr().unwrap());

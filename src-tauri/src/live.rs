@@ -14,8 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use proxy_core::monitor::{ClosedSession, Protocol, Route, CLOSED_KEPT};
-use proxy_core::protocol::socks5::Command;
+use proxy_core::monitor::{Activity, ClosedSession, Protocol, Route, CLOSED_KEPT};
 use proxy_core::{Monitor, MonitorSnapshot, SessionSnapshot, Totals, UserTotals};
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -159,11 +158,12 @@ pub enum LiveMessage {
     Tick(Tick),
 }
 
-fn command_name(command: Command) -> &'static str {
+fn command_name(command: Activity) -> &'static str {
     match command {
-        Command::Connect => "CONNECT",
-        Command::Bind => "BIND",
-        Command::UdpAssociate => "UDP",
+        Activity::Connect => "CONNECT",
+        Activity::Bind => "BIND",
+        Activity::UdpAssociate => "UDP",
+        Activity::Forward => "FORWARD",
     }
 }
 
@@ -172,6 +172,7 @@ fn protocol_name(protocol: Protocol) -> &'static str {
         Protocol::Socks4 => "SOCKS4",
         Protocol::Socks4a => "SOCKS4a",
         Protocol::Socks5 => "SOCKS5",
+        Protocol::Http => "HTTP",
     }
 }
 
@@ -575,7 +576,7 @@ mod tests {
             client: "127.0.0.1:4000".parse::<SocketAddr>().unwrap(),
             user: proxy_core::SessionUser::Verified("alice".into()),
             protocol: Protocol::Socks5,
-            command: Command::Connect,
+            command: Activity::Connect,
             target: format!("host{id}.example:443"),
             route: Route::Direct,
             started_at: UNIX_EPOCH + Duration::from_secs(1_000),

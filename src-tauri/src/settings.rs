@@ -541,7 +541,7 @@ mod tests {
             client_policy: ClientPolicyChoice::Custom,
             allowed_ranges: vec!["10.0.0.0/8".into(), "nope".into()],
             timeouts: TimeoutSettings { connect: 0, ..TimeoutSettings::default() },
-            upstream: vec!["http://x:1".into()],
+            upstream: vec!["https://x:1".into()],
             ..AppSettings::default()
         };
         let fields: Vec<String> = settings.validate().into_iter().map(|e| e.field).collect();

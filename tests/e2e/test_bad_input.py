@@ -30,12 +30,17 @@ def long_handshake_server(socksbox, *extra):
 
 
 @pytest.mark.parametrize(
-    "payload",
-    [b"\x06\x01\x00", b"\x00\x01\x00", b"\x01\x01\x00\x00", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"],
-    ids=["version-6", "version-0", "version-1", "http-request"],
+    ("payload", "extra"),
+    [
+        (b"\x06\x01\x00", ()),
+        (b"\x00\x01\x00", ()),
+        (b"\x01\x01\x00\x00", ()),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", ("--no-http",)),
+    ],
+    ids=["version-6", "version-0", "version-1", "http-request-with-http-off"],
 )
-def test_wrong_version_byte_is_closed(socksbox, payload):
-    srv = long_handshake_server(socksbox)
+def test_wrong_version_byte_is_closed(socksbox, payload, extra):
+    srv = long_handshake_server(socksbox, *extra)
     sock = rs.tcp_connect(srv.addr4)
     with sock:
         rs.send_quietly(sock, payload)

@@ -62,6 +62,11 @@ struct Args {
     #[arg(long)]
     allow_open_proxy: bool,
 
+    /// Serve SOCKS only: no HTTP proxy, PAC file or setup page on the
+    /// listening ports
+    #[arg(long)]
+    no_http: bool,
+
     /// Time limit for greeting, authentication and request [default: 10s]
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     handshake_timeout: Option<Duration>,
@@ -88,7 +93,8 @@ struct Args {
         long = "upstream",
         value_name = "URL",
         help = "An upstream SOCKS proxy to chain through (repeatable, nearest first): \
-                socks5://[user:pass@]host:port, socks4a://host:port, socks4://host:port"
+                socks5://[user:pass@]host:port, socks4a://host:port, socks4://host:port, \
+                http://[user:pass@]host:port (CONNECT only)"
     )]
     upstream: Vec<UpstreamHop>,
 
@@ -292,6 +298,9 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
     }
     config.auth.socks4_without_password |= args.socks4_without_password;
     config.clients.allow_open_proxy |= args.allow_open_proxy;
+    if args.no_http {
+        config.http.enabled = false;
+    }
     let t = &mut config.timeouts;
     for (slot, value) in [
         (&mut t.handshake, args.handshake_timeout),

@@ -106,6 +106,14 @@ impl UpstreamChain {
         limit: Duration,
     ) -> Result<(TcpStream, TargetAddr), ChainError> {
         let last = self.hops.len() - 1;
+        if !self.hops[last].protocol.carries(command) {
+            // Refused before any connection: the last hop cannot carry it.
+            let error = match command {
+                Command::UdpAssociate => HopError::NoUdp(self.hops[last].protocol),
+                _ => HopError::ConnectOnly(command),
+            };
+            return Err(self.error_at(last, error));
+        }
         let mut at = 0;
         let work = async {
             let mut stream = self.reach(last, &mut at, limit, |_| {}).await?;
@@ -129,7 +137,11 @@ impl UpstreamChain {
     /// If the chain is empty.
     pub async fn associate_udp(&self, limit: Duration) -> Result<UdpChain, ChainError> {
         if let Some((number, hop)) = self.udp_blocker() {
-            return Err(ChainError { number, hop: hop.to_string(), error: HopError::NoUdp });
+            return Err(ChainError {
+                number,
+                hop: hop.to_string(),
+                error: HopError::NoUdp(hop.protocol),
+            });
         }
         let mut at = 0;
         let work = async {
@@ -240,7 +252,9 @@ impl UpstreamChain {
         let started = Instant::now();
         let udp = match self.associate_udp(limit).await {
             Ok(_) => UdpReport::Ok(started.elapsed()),
-            Err(e) if matches!(e.error, HopError::NoUdp) => UdpReport::Unsupported(e.to_string()),
+            Err(e) if matches!(e.error, HopError::NoUdp(_)) => {
+                UdpReport::Unsupported(e.to_string())
+            }
             Err(e) => UdpReport::Failed(e.to_string()),
         };
         ChainReport { hops, target: report_target, udp }

@@ -1,5 +1,7 @@
-//! One upstream SOCKS proxy (a hop of a chain): its address, protocol and
-//! credentials, written as a URL, and the client side of its handshake.
+//! One upstream proxy (a hop of a chain): its address, protocol and
+//! credentials, written as a URL, and the client side of its handshake: a
+//! SOCKS proxy, or an HTTP proxy reached with CONNECT (RFC 9110 9.3.6), for
+//! networks whose only way out is a company's HTTP proxy.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -21,6 +23,9 @@ pub enum HopProtocol {
     Socks4a,
     /// SOCKS4: IPv4 addresses only (names are resolved locally).
     Socks4,
+    /// An HTTP proxy: CONNECT tunnels only, with or without a password
+    /// (HTTP Basic).
+    Http,
 }
 
 impl HopProtocol {
@@ -29,6 +34,17 @@ impl HopProtocol {
             HopProtocol::Socks5 => "socks5",
             HopProtocol::Socks4a => "socks4a",
             HopProtocol::Socks4 => "socks4",
+            HopProtocol::Http => "http",
+        }
+    }
+
+    /// The protocol's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            HopProtocol::Socks5 => "SOCKS5",
+            HopProtocol::Socks4a => "SOCKS4a",
+            HopProtocol::Socks4 => "SOCKS4",
+            HopProtocol::Http => "an HTTP proxy",
         }
     }
 
@@ -36,12 +52,23 @@ impl HopProtocol {
     pub fn carries_udp(self) -> bool {
         self == HopProtocol::Socks5
     }
+
+    /// Whether the hop can carry `command` as the last hop (an HTTP proxy
+    /// carries CONNECT only; SOCKS4 has no UDP).
+    pub fn carries(self, command: Command) -> bool {
+        match command {
+            Command::Connect => true,
+            Command::Bind => self != HopProtocol::Http,
+            Command::UdpAssociate => self.carries_udp(),
+        }
+    }
 }
 
-/// An upstream SOCKS proxy, written `socks5://user:pass@host:port`,
-/// `socks4a://userid@host:port` or `socks4://host:port` (`socks5h://` is
-/// the same as `socks5://`: names always go to the hop unresolved). Its
-/// `Display` and `Debug` never show the password.
+/// An upstream proxy, written `socks5://user:pass@host:port`,
+/// `socks4a://userid@host:port`, `socks4://host:port` or
+/// `http://user:pass@host:port` (`socks5h://` is the same as `socks5://`:
+/// names always go to the hop unresolved). Its `Display` and `Debug` never
+/// show the password.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct UpstreamHop {
     /// The protocol it speaks.
@@ -59,7 +86,8 @@ pub struct UpstreamHop {
 pub enum HopCredentials {
     /// No authentication.
     None,
-    /// A SOCKS5 username and password (RFC 1929).
+    /// A SOCKS5 username and password (RFC 1929), or an HTTP proxy's
+    /// (Basic).
     Password {
         /// The username.
         user: String,
@@ -164,7 +192,8 @@ impl UpstreamHop {
         }
     }
 
-    /// Greets the hop and authenticates (SOCKS5); nothing to do for SOCKS4.
+    /// Greets the hop and authenticates (SOCKS5); nothing to do for SOCKS4
+    /// (and for HTTP, whose credentials go with each request).
     pub async fn authenticate<S>(&self, stream: &mut S) -> Result<(), HopError>
     where
         S: AsyncRead + AsyncWrite + Unpin,
@@ -233,7 +262,7 @@ impl UpstreamHop {
                 let command = match command {
                     Command::Connect => socks4::Command::Connect,
                     Command::Bind => socks4::Command::Bind,
-                    Command::UdpAssociate => return Err(HopError::NoUdp),
+                    Command::UdpAssociate => return Err(HopError::NoUdp(self.protocol)),
                 };
                 let target = self.socks4_target(target)?;
                 let user_id = self.credentials.user().map(str::as_bytes).unwrap_or(b"");
@@ -246,6 +275,43 @@ impl UpstreamHop {
                 stream.write_all(&out).await?;
                 read_socks4_reply(stream).await
             }
+            HopProtocol::Http if command != Command::Connect => Err(HopError::ConnectOnly(command)),
+            HopProtocol::Http => self.http_connect(stream, target).await,
+        }
+    }
+
+    /// `CONNECT target` to an HTTP proxy. A tunnel names no bound address:
+    /// the unspecified one stands for it.
+    async fn http_connect<S>(
+        &self,
+        stream: &mut S,
+        target: &TargetAddr,
+    ) -> Result<TargetAddr, HopError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        use crate::protocol::http;
+        let authority = target.to_string();
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(format!("CONNECT {authority} HTTP/1.1\r\n").as_bytes());
+        http::write_header(&mut out, "Host", authority.as_bytes());
+        match &self.credentials {
+            HopCredentials::Password { user, password } => {
+                let value = http::basic_value(user, password);
+                http::write_header(&mut out, "Proxy-Authorization", value.as_bytes());
+            }
+            HopCredentials::PasswordElsewhere { .. } => return Err(HopError::NoPassword),
+            HopCredentials::None | HopCredentials::UserId(_) => {}
+        }
+        out.extend_from_slice(b"\r\n");
+        stream.write_all(&out).await?;
+        let head = read_http_head(stream).await?;
+        let response = http::parse_response(&head).map_err(|e| HopError::Http(e.to_string()))?;
+        match response.status {
+            200..=299 => Ok(TargetAddr::unspecified()),
+            407 if self.credentials.password().is_some() => Err(HopError::AuthRejected),
+            407 => Err(HopError::NoAcceptableMethod),
+            status => Err(HopError::HttpRefused(status)),
         }
     }
 
@@ -325,8 +391,11 @@ impl FromStr for UpstreamHop {
             "socks5" | "socks5h" => HopProtocol::Socks5,
             "socks4a" => HopProtocol::Socks4a,
             "socks4" => HopProtocol::Socks4,
+            "http" => HopProtocol::Http,
             _ => {
-                return Err(HopParseError("the scheme must be socks5, socks5h, socks4a or socks4"))
+                return Err(HopParseError(
+                    "the scheme must be socks5, socks5h, socks4a, socks4 or http",
+                ))
             }
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
@@ -352,10 +421,12 @@ impl FromStr for UpstreamHop {
                     // SOCKS4 has a USERID and no password: one given is
                     // ignored, as it always was.
                     HopProtocol::Socks4 | HopProtocol::Socks4a => HopCredentials::UserId(user),
-                    HopProtocol::Socks5 if pass.is_empty() => {
+                    HopProtocol::Socks5 | HopProtocol::Http if pass.is_empty() => {
                         HopCredentials::PasswordElsewhere { user }
                     }
-                    HopProtocol::Socks5 => HopCredentials::Password { user, password: pass },
+                    HopProtocol::Socks5 | HopProtocol::Http => {
+                        HopCredentials::Password { user, password: pass }
+                    }
                 }
             }
         };
@@ -429,9 +500,19 @@ pub enum HopError {
     /// The hop's protocol cannot carry this request.
     #[error("{0}")]
     Unsupported(&'static str),
-    /// The hop speaks SOCKS4, which has no UDP ASSOCIATE.
-    #[error("speaks SOCKS4, which cannot carry UDP")]
-    NoUdp,
+    /// The hop speaks SOCKS4 or is an HTTP proxy, neither of which has UDP
+    /// ASSOCIATE.
+    #[error("is {}, which cannot carry UDP", .0.name())]
+    NoUdp(HopProtocol),
+    /// The hop is an HTTP proxy, which carries CONNECT only.
+    #[error("is an HTTP proxy, which carries CONNECT only, not {0}")]
+    ConnectOnly(Command),
+    /// The HTTP proxy answered the CONNECT with this status.
+    #[error("refused the CONNECT with HTTP status {0}")]
+    HttpRefused(u16),
+    /// The HTTP proxy's answer is not HTTP.
+    #[error("answered outside HTTP: {0}")]
+    Http(String),
     /// A local lookup for a SOCKS4 hop failed.
     #[error("{0}")]
     Resolve(Refusal),
@@ -465,9 +546,43 @@ impl HopError {
             }
             HopError::Unsupported(_) => RefusalKind::AddressTypeNotSupported,
             HopError::ForeignRelay(_) => RefusalKind::NotAllowed,
-            HopError::NoUdp => RefusalKind::CommandNotSupported,
+            HopError::NoUdp(_) | HopError::ConnectOnly(_) => RefusalKind::CommandNotSupported,
+            HopError::HttpRefused(status) => match status {
+                403 | 407 => RefusalKind::NotAllowed,
+                504 => RefusalKind::TimedOut,
+                _ => RefusalKind::HostUnreachable,
+            },
+            HopError::Http(_) => RefusalKind::GeneralFailure,
             HopError::TimedOut => RefusalKind::TimedOut,
             HopError::Resolve(e) | HopError::Outbound(e) => e.kind,
+        }
+    }
+}
+
+/// Reads an HTTP response head and not one byte more: what follows it is
+/// the tunnel's. Each read asks only for as many bytes as the head's end
+/// (CR LF CR LF) may still be away, so it never reaches past it.
+async fn read_http_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Vec<u8>, HopError> {
+    use crate::protocol::http;
+    let mut head = Vec::with_capacity(256);
+    loop {
+        let matched = [b"\r\n\r\n".as_slice(), b"\r\n\r", b"\r\n", b"\r"]
+            .iter()
+            .find(|end| head.ends_with(end))
+            .map_or(0, |end| end.len());
+        if matched == 4 {
+            return Ok(head);
+        }
+        if head.len() >= http::MAX_HEAD {
+            return Err(HopError::Http("a response head over 64 KiB".into()));
+        }
+        let want = 4 - matched;
+        let start = head.len();
+        head.resize(start + want, 0);
+        let n = stream.read(&mut head[start..]).await?;
+        head.truncate(start + n);
+        if n == 0 {
+            return Err(HopError::Io(std::io::ErrorKind::UnexpectedEof.into()));
         }
     }
 }
@@ -583,9 +698,82 @@ mod tests {
     }
 
     #[test]
+    fn http_hops_parse_and_print_without_the_password() {
+        let hop: UpstreamHop = "http://bob:s%40cret@proxy.corp:3128".parse().unwrap();
+        assert_eq!(hop.protocol, HopProtocol::Http);
+        assert_eq!(hop.credentials.password(), Some("s@cret"));
+        assert_eq!(hop.to_string(), "http://proxy.corp:3128");
+        assert_eq!(hop.to_url_with_secret(), "http://bob:s%40cret@proxy.corp:3128");
+        let elsewhere: UpstreamHop = "http://bob@proxy.corp:3128".parse().unwrap();
+        assert_eq!(elsewhere.credentials, HopCredentials::PasswordElsewhere { user: "bob".into() });
+        assert!(!hop.protocol.carries(Command::Bind) && !hop.protocol.carries_udp());
+        assert!(hop.protocol.carries(Command::Connect));
+    }
+
+    /// What a CONNECT to `hop` gives when it answers `answer`, and what
+    /// was sent to it.
+    async fn http_connect_answer(
+        hop: &UpstreamHop,
+        answer: &[u8],
+    ) -> (Result<TargetAddr, HopError>, Vec<u8>) {
+        let (mut ours, mut theirs) = tokio::io::duplex(64 * 1024);
+        theirs.write_all(answer).await.unwrap();
+        let target = TargetAddr::Domain("example.com".into(), 443);
+        let result = hop.request(&mut ours, Command::Connect, &target).await;
+        drop(ours);
+        let mut sent = Vec::new();
+        theirs.read_to_end(&mut sent).await.unwrap();
+        (result, sent)
+    }
+
+    #[tokio::test]
+    async fn http_hops_connect_and_leave_the_tunnel_bytes_alone() {
+        let hop: UpstreamHop = "http://bob:pw@h:3128".parse().unwrap();
+        let (mut ours, mut theirs) = tokio::io::duplex(64 * 1024);
+        theirs
+            .write_all(b"HTTP/1.1 200 Connection established\r\nX: y\r\n\r\nSSH-2.0-banner")
+            .await
+            .unwrap();
+        let target = TargetAddr::Domain("example.com".into(), 22);
+        assert_eq!(
+            hop.request(&mut ours, Command::Connect, &target).await.unwrap(),
+            TargetAddr::unspecified()
+        );
+        let mut banner = [0u8; 14];
+        ours.read_exact(&mut banner).await.unwrap();
+        assert_eq!(&banner, b"SSH-2.0-banner");
+        drop(ours);
+        let mut sent = Vec::new();
+        theirs.read_to_end(&mut sent).await.unwrap();
+        let sent = String::from_utf8(sent).unwrap();
+        assert!(
+            sent.starts_with("CONNECT example.com:22 HTTP/1.1\r\nHost: example.com:22\r\n"),
+            "{sent}"
+        );
+        assert!(sent.contains("Proxy-Authorization: Basic Ym9iOnB3\r\n"), "{sent}");
+
+        let (refused, _) = http_connect_answer(&hop, b"HTTP/1.1 403 Forbidden\r\n\r\n").await;
+        assert_eq!(refused.unwrap_err().kind(), RefusalKind::NotAllowed);
+        let (wrong, _) = http_connect_answer(&hop, b"HTTP/1.1 407 Who\r\n\r\n").await;
+        assert!(matches!(wrong, Err(HopError::AuthRejected)));
+        let anonymous: UpstreamHop = "http://h:3128".parse().unwrap();
+        let (needs, sent) = http_connect_answer(&anonymous, b"HTTP/1.1 407 Who\r\n\r\n").await;
+        assert!(matches!(needs, Err(HopError::NoAcceptableMethod)));
+        assert!(!String::from_utf8_lossy(&sent).contains("Proxy-Authorization"));
+        let (garbage, _) = http_connect_answer(&hop, b"SSH-2.0-x\r\n\r\n").await;
+        assert!(matches!(garbage, Err(HopError::Http(_))), "{garbage:?}");
+        let (gateway, _) = http_connect_answer(&hop, b"HTTP/1.1 504 Gateway Timeout\r\n\r\n").await;
+        assert_eq!(gateway.unwrap_err().kind(), RefusalKind::TimedOut);
+        let (mut ours, _theirs) = tokio::io::duplex(1024);
+        let bind = hop.request(&mut ours, Command::Bind, &TargetAddr::unspecified()).await;
+        assert_eq!(bind.unwrap_err().kind(), RefusalKind::CommandNotSupported);
+    }
+
+    #[test]
     fn bad_urls_are_refused_without_repeating_them() {
         for url in [
-            "http://a:1",
+            "https://a:1",
+            "http://a",
             "socks5://a",
             "socks5://a:0",
             "socks5://a:99999",
@@ -642,6 +830,8 @@ mod tests {
         assert_eq!(reply(HopError::Io(refused)), Reply::ConnectionRefused);
         assert_eq!(reply(HopError::TimedOut), Reply::HostUnreachable);
         assert_eq!(HopError::TimedOut.kind(), RefusalKind::TimedOut);
-        assert_eq!(reply(HopError::NoUdp), Reply::CommandNotSupported);
+        assert_eq!(reply(HopError::NoUdp(HopProtocol::Socks4)), Reply::CommandNotSupported);
+        assert_eq!(reply(HopError::ConnectOnly(Command::Bind)), Reply::CommandNotSupported);
+        assert_eq!(reply(HopError::HttpRefused(403)), Reply::NotAllowed);
     }
 }

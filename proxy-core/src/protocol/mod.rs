@@ -1,5 +1,5 @@
-//! The SOCKS wire formats as pure functions: bytes in, typed messages out,
-//! typed messages in, bytes out.
+//! The wire formats as pure functions: bytes in, typed messages out, typed
+//! messages in, bytes out.
 //!
 //! Nothing here touches a socket or an async runtime. Every decoder takes the
 //! bytes received so far and answers one of three things:
@@ -15,7 +15,11 @@
 //! - [`socks5`]: RFC 1928 method negotiation, requests and replies.
 //! - [`userpass`]: RFC 1929 username/password sub-negotiation.
 //! - [`udp`]: the RFC 1928 section 7 UDP request header.
+//! - [`http`]: HTTP/1.1 heads, bodies and the proxy's own answers (RFC
+//!   9110, RFC 9112), with the same pure style but its own error type,
+//!   since its errors map to HTTP statuses.
 
+pub mod http;
 pub mod socks4;
 pub mod socks5;
 pub mod udp;

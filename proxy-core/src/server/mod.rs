@@ -15,6 +15,7 @@ mod connect;
 mod guard;
 mod handler;
 mod handshake;
+mod http;
 mod reply;
 mod session;
 mod settings;
@@ -385,7 +386,7 @@ async fn accept_loop(
             Ok((session, shared.guard.take(peer.ip(), Kind::Handshake, limits)?))
         });
         let Ok((session_permit, handshake_permit)) = permits else {
-            answer_busy(stream);
+            answer_busy(stream, settings.config.http.enabled);
             continue;
         };
         let cancel = sessions.child_token();
@@ -497,10 +498,10 @@ const BUSY_ANSWERS: usize = 64;
 static BUSY_ANSWERING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Refuses a connection over a cap with the answer its protocol has, read
-/// from its first byte (SOCKS5: no acceptable method; SOCKS4: 91), within
-/// half a second; a connection that says nothing, or beyond the answers
-/// sent at once, is reset.
-fn answer_busy(stream: TcpStream) {
+/// from its first byte (SOCKS5: no acceptable method; SOCKS4: 91; HTTP:
+/// 503 with `Retry-After`), within half a second; a connection that says
+/// nothing, or beyond the answers sent at once, is reset.
+fn answer_busy(stream: TcpStream, http: bool) {
     use std::sync::atomic::Ordering;
     if BUSY_ANSWERING.fetch_add(1, Ordering::Relaxed) >= BUSY_ANSWERS {
         BUSY_ANSWERING.fetch_sub(1, Ordering::Relaxed);
@@ -520,6 +521,14 @@ fn answer_busy(stream: TcpStream) {
             }
             (Ok(Ok(1)), crate::protocol::socks4::VERSION) => {
                 reply::refuse(&mut stream, &reply::socks4_rejected()).await;
+            }
+            (Ok(Ok(1)), b'A'..=b'Z') if http => {
+                let answer = crate::protocol::http::error_response(
+                    crate::protocol::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "this proxy serves as many connections as it is allowed to; try again later",
+                    &[("Retry-After", "5")],
+                );
+                reply::refuse(&mut stream, &answer).await;
             }
             _ => refuse(stream),
         }

@@ -1,5 +1,6 @@
-//! How a SOCKS front answers: success replies naming an address, failure
-//! replies for a [`RefusalKind`], and the rule for closing after an error.
+//! How a front answers a request: success replies (naming an address, in
+//! SOCKS), failure replies for a [`Refusal`] (a SOCKS code, an HTTP
+//! status), and the rule for closing after an error.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -8,10 +9,11 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::logsafe::Escaped;
 use crate::monitor::Protocol;
 use crate::protocol::socks5::{Reply, ReplyMessage};
-use crate::protocol::{socks4, TargetAddr};
-use crate::refusal::RefusalKind;
+use crate::protocol::{http, socks4, TargetAddr};
+use crate::refusal::Refusal;
 
 /// How long a connection is drained after an error reply before it is
 /// closed, so the reply is not lost to a reset caused by unread data.
@@ -19,11 +21,13 @@ const LINGER_AFTER_ERROR: Duration = Duration::from_secs(1);
 /// The most bytes drained after an error reply.
 const DRAIN_LIMIT: usize = 64 * 1024;
 
-/// How replies are written: SOCKS4 (`VN=0 | CD | PORT | IP`) or SOCKS5.
+/// How replies are written: SOCKS4 (`VN=0 | CD | PORT | IP`), SOCKS5, or
+/// HTTP (a CONNECT's `200 Connection established`, or an error status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ReplyStyle {
     Socks4,
     Socks5,
+    Http,
 }
 
 impl ReplyStyle {
@@ -32,13 +36,14 @@ impl ReplyStyle {
         match protocol {
             Protocol::Socks4 | Protocol::Socks4a => ReplyStyle::Socks4,
             Protocol::Socks5 => ReplyStyle::Socks5,
+            Protocol::Http => ReplyStyle::Http,
         }
     }
 
     /// Whether replies can name `ip` (SOCKS4 carries IPv4 only).
     pub fn can_name(self, ip: IpAddr) -> bool {
         match self {
-            ReplyStyle::Socks5 => true,
+            ReplyStyle::Socks5 | ReplyStyle::Http => true,
             ReplyStyle::Socks4 => ip.to_canonical().is_ipv4(),
         }
     }
@@ -69,17 +74,35 @@ impl ReplyStyle {
                 };
                 stream.write_all(&reply.to_bytes()).await
             }
+            // An HTTP tunnel names no address (RFC 9110 9.3.6).
+            ReplyStyle::Http => stream.write_all(CONNECT_ESTABLISHED).await,
         }
     }
 
-    /// The failure reply for `kind` (SOCKS4 has one failure code, 91).
-    pub fn failure(self, kind: RefusalKind) -> Vec<u8> {
+    /// The code a failure of `kind` is answered with, for the log.
+    pub fn code(self, kind: crate::refusal::RefusalKind) -> String {
         match self {
-            ReplyStyle::Socks5 => ReplyMessage::failure(kind.socks5_reply()).to_bytes(),
+            ReplyStyle::Socks5 | ReplyStyle::Socks4 => kind.socks5_reply().to_string(),
+            ReplyStyle::Http => kind.http_status().to_string(),
+        }
+    }
+
+    /// The failure reply for `refusal` (SOCKS4 has one failure code, 91;
+    /// an HTTP answer says why in its body).
+    pub fn failure(self, refusal: &Refusal) -> Vec<u8> {
+        match self {
+            ReplyStyle::Socks5 => ReplyMessage::failure(refusal.kind.socks5_reply()).to_bytes(),
             ReplyStyle::Socks4 => socks4_rejected().to_vec(),
+            ReplyStyle::Http => {
+                let why = Escaped(&refusal.reason).to_string();
+                http::error_response(refusal.kind.http_status(), &why, &[])
+            }
         }
     }
 }
+
+/// The answer to a CONNECT whose tunnel is open.
+pub(super) const CONNECT_ESTABLISHED: &[u8] = b"HTTP/1.1 200 Connection established\r\n\r\n";
 
 /// SOCKS4's one failure reply, 91 "rejected or failed".
 pub(super) fn socks4_rejected() -> [u8; 8] {

@@ -1,14 +1,16 @@
 //! One client, from its first byte to the end of its session: the first
-//! bytes tell which protocol front serves it (SOCKS5, SOCKS4/4a; HTTP
-//! next), the front's handshake runs within the handshake time limit and
-//! yields a typed request, the session registers in the monitor and hands
-//! the request to its command's handler. Every failure reply is sent here,
-//! in the client's protocol.
+//! bytes tell which protocol front serves it (SOCKS5, SOCKS4/4a, HTTP),
+//! the front's handshake runs within the handshake time limit and yields a
+//! typed request, the session registers in the monitor and hands the
+//! request to its command's handler. Every failure reply of a SOCKS
+//! session, and of an HTTP CONNECT, is sent here, in the client's
+//! protocol; the HTTP front answers its own requests itself.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
@@ -18,9 +20,9 @@ use super::handshake::{self, HandshakeError, Request};
 use super::reply::{self, ReplyStyle};
 use super::settings::Settings;
 use super::wire::{Wire, WireError};
-use super::{bind, connect, udp};
+use super::{bind, connect, http, udp};
 use crate::logsafe::Escaped;
-use crate::monitor::{Monitor, NewSession, Route};
+use crate::monitor::{Activity, Monitor, NewSession, Protocol, Route, SessionHandle};
 use crate::outbound::RouteAction;
 use crate::protocol::socks5::Command;
 use crate::protocol::{socks4, socks5};
@@ -41,13 +43,18 @@ pub(super) struct Session {
 enum Front {
     Socks5,
     Socks4,
+    Http,
 }
 
 impl Front {
-    fn detect(first: u8) -> Option<Front> {
+    /// SOCKS starts with its version byte; an HTTP request with its
+    /// method, an upper-case token (RFC 9110 9.1: every registered method
+    /// is, and no SOCKS version is a letter).
+    fn detect(first: u8, http: bool) -> Option<Front> {
         match first {
             socks5::VERSION => Some(Front::Socks5),
             socks4::VERSION => Some(Front::Socks4),
+            b'A'..=b'Z' if http => Some(Front::Http),
             _ => None,
         }
     }
@@ -67,31 +74,53 @@ impl From<HandshakeError> for Unserved {
     }
 }
 
+/// A session's registration: its handle in the monitor and how its
+/// request is carried.
+pub(super) struct Registered {
+    pub handle: SessionHandle,
+    pub route: RouteAction,
+}
+
 impl Session {
     pub async fn run(mut self, stream: TcpStream) {
         let _ = stream.set_nodelay(true);
         let mut wire = Wire::new(stream);
         let limit = self.settings.config.timeouts.handshake;
-        let handshake = Box::pin(self.handshake(&mut wire));
-        let request = match tokio::time::timeout(limit, handshake).await {
-            Ok(Ok(request)) => request,
-            Ok(Err(Unserved::Handshake(error))) => {
-                error.log(self.peer);
-                // A failed login waits before it hears so (the throttle).
-                // Boxed, as every failure path here: a task keeps the size
-                // of its largest state for its whole life.
-                Box::pin(async {
-                    tokio::time::sleep(error.delay()).await;
-                    if let Some(answer) = error.answer() {
-                        reply::refuse(&mut wire.stream, &answer).await;
-                    }
-                })
-                .await;
+        let deadline = Instant::now() + limit;
+        // Every wait of the handshake is boxed, as every failure path: a
+        // task keeps the size of its largest state for its whole life, and
+        // a SOCKS session lives on in this one.
+        let front = match Box::pin(tokio::time::timeout_at(deadline, self.detect(&mut wire))).await
+        {
+            Ok(Ok(front)) => front,
+            Ok(Err(unserved)) => return Box::pin(self.unserved(unserved, wire)).await,
+            Err(_) => {
+                info!(peer = %self.peer, "handshake not finished within {limit:?}; closing");
                 return;
             }
-            Ok(Err(Unserved::Foreign(what))) => {
-                info!(peer = %self.peer, "not a SOCKS client: {what}");
-                return;
+        };
+        if front == Front::Http {
+            return Box::pin(http::serve(self, wire, deadline)).await;
+        }
+        let handshake = Box::pin(tokio::time::timeout_at(deadline, async {
+            match front {
+                Front::Socks5 => {
+                    handshake::socks5(
+                        &mut wire,
+                        &self.settings,
+                        &self.monitor,
+                        &self.guard,
+                        self.peer,
+                    )
+                    .await
+                }
+                _ => handshake::socks4(&mut wire, &self.settings).await,
+            }
+        }));
+        let request = match handshake.await {
+            Ok(Ok(request)) => request,
+            Ok(Err(error)) => {
+                return Box::pin(self.unserved(Unserved::Handshake(error), wire)).await
             }
             Err(_) => {
                 info!(peer = %self.peer, "handshake not finished within {limit:?}; closing");
@@ -99,30 +128,39 @@ impl Session {
             }
         };
         self.handshake = None;
+        let (client, early) = wire.into_parts();
         // Boxed: the handshake's state is not kept for the session's life.
-        Box::pin(self.serve(wire, request)).await;
+        Box::pin(self.serve(client, early, request)).await;
     }
 
-    /// The first bytes, then the front's handshake.
-    async fn handshake(&self, wire: &mut Wire) -> Result<Request, Unserved> {
+    /// Reads the first bytes and picks the front.
+    async fn detect(&self, wire: &mut Wire) -> Result<Front, Unserved> {
         if wire.buf.is_empty() {
             wire.fill().await.map_err(HandshakeError::from)?;
         }
-        match Front::detect(wire.buf[0]) {
-            Some(Front::Socks5) => {
-                Ok(handshake::socks5(wire, &self.settings, &self.monitor, &self.guard, self.peer)
-                    .await?)
+        Front::detect(wire.buf[0], self.settings.config.http.enabled)
+            .ok_or_else(|| Unserved::Foreign(describe_foreign(&wire.buf)))
+    }
+
+    /// Answers a client whose handshake failed, and closes.
+    async fn unserved(&self, unserved: Unserved, mut wire: Wire) {
+        match unserved {
+            Unserved::Handshake(error) => {
+                error.log(self.peer);
+                // A failed login waits before it hears so (the throttle).
+                tokio::time::sleep(error.delay()).await;
+                if let Some(answer) = error.answer() {
+                    reply::refuse(&mut wire.stream, &answer).await;
+                }
             }
-            Some(Front::Socks4) => Ok(handshake::socks4(wire, &self.settings).await?),
-            None => Err(Unserved::Foreign(describe_foreign(&wire.buf))),
+            Unserved::Foreign(what) => {
+                info!(peer = %self.peer, "not a client of this proxy: {what}");
+            }
         }
     }
 
-    /// Registers the session and runs its command's handler.
-    async fn serve(&self, wire: Wire, request: Request) {
-        let (mut client, early) = wire.into_parts();
-        // A name that is an address is that address for everything after.
-        let request = Request { target: request.target.normalized(), ..request };
+    /// Registers a session in the monitor, routed as the rules say.
+    pub fn register(&self, request: &Request, activity: Activity) -> Registered {
         let route = self.settings.route_request(request.command, &request.target);
         let handle = self.monitor.register(
             NewSession {
@@ -130,7 +168,7 @@ impl Session {
                 user: request.user.clone(),
                 credential: request.credential,
                 protocol: request.protocol,
-                command: request.command,
+                command: activity,
                 target: request.target.to_string(),
                 route: match route {
                     RouteAction::Direct => Route::Direct,
@@ -142,19 +180,33 @@ impl Session {
             },
             self.cancel.clone(),
         );
-        let id = handle.id();
+        Registered { handle, route }
+    }
+
+    /// What a handler of a session registered as `registered` needs.
+    pub fn context(&self, registered: &Registered, protocol: Protocol) -> Context<'_> {
+        Context {
+            settings: &self.settings,
+            route: registered.route,
+            peer: self.peer,
+            style: ReplyStyle::of(protocol),
+            counters: registered.handle.counters(),
+            guard: &self.guard,
+        }
+    }
+
+    /// Registers the session and runs its command's handler. `early` holds
+    /// what the client sent after its request.
+    pub async fn serve(&self, mut client: TcpStream, early: Vec<u8>, request: Request) {
+        // A name that is an address is that address for everything after.
+        let request = Request { target: request.target.normalized(), ..request };
+        let registered = self.register(&request, request.command.into());
+        let id = registered.handle.id();
         let Request { command, target, user, protocol, .. } = request;
         let target_text = target.to_string();
         let shown_target = Escaped(&target_text);
         debug!(id, peer = %self.peer, %command, target = %shown_target, "session started");
-        let ctx = Context {
-            settings: &self.settings,
-            route,
-            peer: self.peer,
-            style: ReplyStyle::of(protocol),
-            counters: handle.counters(),
-            guard: &self.guard,
-        };
+        let ctx = self.context(&registered, protocol);
         // Each handler's state lives in a box of its own size: a session's
         // task weighs what its own command needs, not the largest command.
         let outcome = match command {
@@ -163,6 +215,7 @@ impl Session {
             Command::UdpAssociate => Box::pin(udp::run(&ctx, &mut client, &target)).await,
         };
         let user = Escaped(user.name().unwrap_or("-"));
+        let handle = &registered.handle;
         match outcome {
             Ok(end) => {
                 let (up, down) = handle.counters().load();
@@ -174,12 +227,12 @@ impl Session {
             }
             Err(Failure::Refused(refusal)) => {
                 // Logged first: the refusal lingers up to a second.
-                let code = refusal.kind.socks5_reply();
+                let code = ctx.style.code(refusal.kind);
                 info!(
                     id, peer = %self.peer, %user, %command, target = %shown_target,
                     "request failed: {} ({code})", Escaped(&refusal.reason)
                 );
-                Box::pin(reply::refuse(&mut client, &ctx.style.failure(refusal.kind))).await;
+                Box::pin(reply::refuse(&mut client, &ctx.style.failure(&refusal))).await;
             }
             Err(Failure::Broken(why)) => {
                 info!(
@@ -203,7 +256,8 @@ fn describe_foreign(bytes: &[u8]) -> String {
     const HTTP_METHODS: [&str; 9] =
         ["GET ", "POST ", "PUT ", "HEAD ", "CONNECT ", "DELETE ", "OPTIONS ", "PATCH ", "TRACE "];
     if HTTP_METHODS.iter().any(|m| bytes.starts_with(m.as_bytes())) {
-        return "an HTTP request (is an HTTP proxy setting pointing at the SOCKS port?)".to_owned();
+        return "an HTTP request, and HTTP is turned off (--no-http, or http.enabled = false)"
+            .to_owned();
     }
     if bytes.first() == Some(&0x16) {
         return "a TLS handshake (is an HTTPS proxy setting pointing at the SOCKS port?)"
@@ -226,8 +280,12 @@ mod tests {
 
     #[test]
     fn the_first_byte_picks_the_front() {
-        assert_eq!(Front::detect(5), Some(Front::Socks5));
-        assert_eq!(Front::detect(4), Some(Front::Socks4));
-        assert_eq!(Front::detect(b'G'), None);
+        assert_eq!(Front::detect(5, true), Some(Front::Socks5));
+        assert_eq!(Front::detect(4, true), Some(Front::Socks4));
+        assert_eq!(Front::detect(b'G', true), Some(Front::Http));
+        assert_eq!(Front::detect(b'C', true), Some(Front::Http));
+        assert_eq!(Front::detect(b'G', false), None);
+        assert_eq!(Front::detect(b'g', true), None);
+        assert_eq!(Front::detect(0x16, true), None);
     }
 }
