@@ -20,6 +20,9 @@
 //! server still answers a SOCKS5 greeting on a fresh connection, that no
 //! session went direct, and that no SOCKS5 session of a server that
 //! requires passwords ran without alice's verified name.
+//!
+//! SESSION_TRACE=1 prints every conversation: what the client sent, what
+//! the upstream answered and what the server sent back.
 #![no_main]
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,6 +76,8 @@ struct World {
     /// What the fake upstream answers, for the input being run.
     answer: Arc<Mutex<Arc<Vec<u8>>>>,
     slow: AtomicU64,
+    /// SESSION_TRACE=1: print each conversation (to see what a reproducer does).
+    trace: bool,
 }
 
 static WORLD: LazyLock<World> = LazyLock::new(start);
@@ -132,7 +137,8 @@ fn start() -> World {
         }
         servers
     });
-    World { runtime, servers, answer, slow: AtomicU64::new(0) }
+    let trace = std::env::var_os("SESSION_TRACE").is_some_and(|v| v == "1");
+    World { runtime, servers, answer, slow: AtomicU64::new(0), trace }
 }
 
 /// Answers each connection with the current answer, closes its sending
@@ -170,17 +176,31 @@ async fn drain<R: tokio::io::AsyncRead + Unpin>(r: &mut R) {
     }
 }
 
-/// Sends `client` to the server and reads until it closes, within the limit.
-async fn converse(server: SocketAddr, client: &[u8]) -> bool {
+/// Sends `client` to the server and reads until it closes, within the
+/// limit: whether it closed, and what it sent (kept only when `keep`).
+async fn converse(server: SocketAddr, client: &[u8], keep: bool) -> (bool, Vec<u8>) {
     let mut stream = TcpStream::connect(server).await.expect("the server accepts a connection");
     let (mut r, mut w) = stream.split();
     let write = async {
         let _ = w.write_all(client).await;
         let _ = w.shutdown().await;
     };
-    let (_, ended) = tokio::join!(write, tokio::time::timeout(CONVERSATION_LIMIT, drain(&mut r)));
+    let read = async {
+        let mut received = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Ok(n @ 1..) = r.read(&mut chunk).await {
+            if keep {
+                received.extend_from_slice(&chunk[..n]);
+            }
+        }
+        received
+    };
+    let (_, read) = tokio::join!(write, tokio::time::timeout(CONVERSATION_LIMIT, read));
     let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
-    ended.is_ok()
+    match read {
+        Ok(received) => (true, received),
+        Err(_) => (false, Vec::new()),
+    }
 }
 
 /// The server still serves: a fresh SOCKS5 greeting offering both methods
@@ -225,11 +245,17 @@ fuzz_target!(|data: &[u8]| {
     *world.answer.lock().expect("the answer lock") = Arc::new(upstream.to_vec());
     let running = &world.servers[usize::from(selector & 3)];
     let addr = running.server.local_addrs()[0];
-    let ended = world.runtime.block_on(async {
-        let ended = converse(addr, client).await;
+    let (ended, received) = world.runtime.block_on(async {
+        let conversation = converse(addr, client, world.trace).await;
         still_serves(addr, running.auth).await;
-        ended
+        conversation
     });
+    if world.trace {
+        eprintln!(
+            "session: server {}, client sent {client:02x?}, upstream answers {upstream:02x?}, server sent {received:02x?}",
+            selector & 3
+        );
+    }
     if !ended && world.slow.fetch_add(1, Ordering::Relaxed) < 20 {
         eprintln!(
             "session: the server did not close within {CONVERSATION_LIMIT:?} (server {}, client {client:02x?}, upstream {upstream:02x?})",
