@@ -349,6 +349,10 @@ impl Default for Limits {
     }
 }
 
+/// The longest time limit: a deadline that far ahead is still a valid
+/// instant on every platform.
+const MAX_TIME_LIMIT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// A configuration that cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -445,6 +449,13 @@ impl Config {
             if value.is_zero() {
                 return Err(invalid(field, "0s", "must be longer than zero"));
             }
+            if value > MAX_TIME_LIMIT {
+                return Err(invalid(
+                    field,
+                    humantime::format_duration(value),
+                    "must be at most 365 days",
+                ));
+            }
         }
         for rule in &self.routing.rules {
             if !rule.has_matcher() {
@@ -489,6 +500,13 @@ impl Config {
             if value.is_zero() {
                 return Err(invalid(field, "0s", "must be longer than zero"));
             }
+            if value > MAX_TIME_LIMIT {
+                return Err(invalid(
+                    field,
+                    humantime::format_duration(value),
+                    "must be at most 365 days",
+                ));
+            }
         }
         Ok(())
     }
@@ -500,18 +518,57 @@ impl Config {
 /// on a continuation line of an array or a multi-line string, it is part of
 /// a value (`"socks5://bob:x=y@gw",`).
 fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = hide_url_passwords(error.message());
     let Some(span) = error.span() else {
-        return error.message().to_owned();
+        return message;
     };
-    let start = span.start.min(text.len());
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
     let line_number = text[..start].matches('\n').count() + 1;
     let line = text.lines().nth(line_number - 1).unwrap_or("");
+    // An error about a password's value (a number or a boolean written
+    // without quotes) would repeat the value: it is not shown.
+    let before = text[..start].trim_end();
+    let at_password =
+        before.strip_suffix('=').is_some_and(|key| key.trim_end().ends_with("password"))
+            || before.ends_with("password");
+    let message = if at_password {
+        "a password must be a quoted string (the value is not shown)".to_owned()
+    } else {
+        message
+    };
     match line.split_once('=') {
         Some((key, _)) if is_bare_key(key.trim()) => {
-            format!("line {line_number}, {}: {}", key.trim(), error.message())
+            format!("line {line_number}, {}: {message}", key.trim())
         }
-        _ => format!("line {line_number}: {}", error.message()),
+        _ => format!("line {line_number}: {message}"),
     }
+}
+
+/// `scheme://user:password@host` with the password hidden, wherever a
+/// message quotes such a URL (one pasted into the wrong field).
+fn hide_url_passwords(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let authority_end = tail.find(['/', '"', '`', '\'', ' ']).unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at_sign), Some(colon)) if colon < at_sign => {
+                out.push_str(&authority[..=colon]);
+                out.push_str("***");
+                out.push_str(&authority[at_sign..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether `key` is a bare TOML key (`A-Za-z0-9_-`) or dotted bare keys.
@@ -676,5 +733,39 @@ mod tests {
         assert!(err.to_string().starts_with("listen = []"), "{err}");
         let err = Config::from_toml("listen = [\"127.0.0.1:1\", \"127.0.0.1:1\"]\n").unwrap_err();
         assert!(err.to_string().contains("listed twice"), "{err}");
+    }
+
+    #[test]
+    fn errors_near_non_ascii_text_do_not_panic() {
+        // Found by the config_toml fuzz target: the error's span started
+        // inside the 'é'.
+        let text = "[[auth.users]]\nname = \"alice\"\npassword = \"caf\\é\"\n";
+        let error = Config::from_toml(text).unwrap_err().to_string();
+        assert!(error.contains("line 3"), "{error}");
+        assert!(Config::from_toml("\"\\\u{fffd}").is_err());
+    }
+
+    #[test]
+    fn time_limits_beyond_a_year_are_refused() {
+        let error = Config::from_toml("[timeouts]\nconnect = \"400000000000y\"\n").unwrap_err();
+        assert!(error.to_string().contains("timeouts.connect"), "{error}");
+        assert!(Config::from_toml("[timeouts]\nidle = \"365days\"\n").is_ok());
+        assert!(Config::from_toml("[http]\nkeep_alive = \"366days\"\n").is_err());
+    }
+
+    #[test]
+    fn passwords_never_appear_in_errors() {
+        for text in [
+            "[[auth.users]]\nname = \"alice\"\npassword = 7345190\n",
+            "[auth]\nusers = [{ name = \"alice\", password = 7345190 }]\n",
+            "[[auth.users]]\nname = \"alice\"\npassword = true7345190\n",
+            "[clients]\nallow = [\"socks5://u:7345190@gw:1080\"]\n",
+            "[upstream]\nchain = [\"socks5://u:7345190@gw\"]\n",
+        ] {
+            let error = Config::from_toml(text).unwrap_err().to_string();
+            assert!(!error.contains("7345190"), "{text}: {error}");
+        }
+        assert_eq!(hide_url_passwords("\"http://u:p@h:1\" no"), "\"http://u:***@h:1\" no");
+        assert_eq!(hide_url_passwords("socks5://h:1 and x://u@h"), "socks5://h:1 and x://u@h");
     }
 }

@@ -37,6 +37,24 @@ pub enum Protocol {
     Http,
 }
 
+impl Protocol {
+    /// Its name as people write it: "SOCKS4", "SOCKS4a", "SOCKS5", "HTTP".
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Socks4 => "SOCKS4",
+            Protocol::Socks4a => "SOCKS4a",
+            Protocol::Socks5 => "SOCKS5",
+            Protocol::Http => "HTTP",
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What a session does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Activity {

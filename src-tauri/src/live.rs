@@ -167,15 +167,6 @@ fn command_name(command: Activity) -> &'static str {
     }
 }
 
-fn protocol_name(protocol: Protocol) -> &'static str {
-    match protocol {
-        Protocol::Socks4 => "SOCKS4",
-        Protocol::Socks4a => "SOCKS4a",
-        Protocol::Socks5 => "SOCKS5",
-        Protocol::Http => "HTTP",
-    }
-}
-
 /// The route in words: "direct", "via hop → hop", "refused".
 pub fn route_text(route: &Route) -> String {
     match route {
@@ -191,7 +182,7 @@ fn row(session: &SessionSnapshot, rate_up: u64, rate_down: u64) -> Row {
         client: session.client.to_string(),
         user: session.user.name().map(str::to_owned),
         user_verified: session.user.verified().is_some(),
-        protocol: protocol_name(session.protocol),
+        protocol: Protocol::name(session.protocol),
         command: command_name(session.command),
         target: session.target.clone(),
         route: route_text(&session.route),

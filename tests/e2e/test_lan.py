@@ -11,6 +11,7 @@ Making namespaces needs root and iproute2; elsewhere the tests are skipped
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import signal
@@ -328,3 +329,116 @@ def test_a_lan_client_cannot_open_a_udp_relay_for_an_address_of_the_other_family
         assert done.stdout.strip() == "00", f"UDP ASSOCIATE naming its own {CLIENT4}: {done.stdout} {done.stderr}"
     finally:
         stop(proxy)
+
+
+# ---------------------------------------------------------------------------
+# HTTP from the LAN: the setup page, the PAC file, the HTTP proxy
+# ---------------------------------------------------------------------------
+
+PHONE = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+)
+
+
+def lan_http(lan, *args: str) -> subprocess.CompletedProcess:
+    return in_ns(lan.client_ns, "curl", "-sS", "--noproxy", "", "--max-time", "5", *args)
+
+
+def stop_and_log(proc: subprocess.Popen) -> str:
+    stop(proc)
+    return proc.stderr.read()
+
+
+@pytest.mark.parametrize("server", [SERVER4, SERVER6])
+def test_a_phone_on_the_lan_gets_the_setup_page_and_a_pac_file_naming_the_lan_address(lan, server):
+    pac_parser = pytest.importorskip("pypac.parser")
+    proxy = lan.start_proxy("--allow", "lan")
+    here = f"[{server}]:{PROXY_PORT}" if ":" in server else f"{server}:{PROXY_PORT}"
+    try:
+        page = lan_http(lan, "-A", PHONE, "-i", f"http://{here}/")
+        assert page.returncode == 0 and page.stdout.startswith("HTTP/1.1 200 "), page.stdout[:300] + page.stderr
+        body = page.stdout.partition("\n\n")[2]  # (text mode: CR LF is read as LF)
+        for value in (
+            f'id="server">{server}<',
+            f'id="port">{PROXY_PORT}<',
+            f'id="pac">http://{here}/proxy.pac<',
+            'id="password">Not needed.<',
+        ):
+            assert value in body, f"{value} is not on the setup page:\n{body}"
+        pac = lan_http(lan, f"http://{here}/wpad.dat")
+        assert pac.returncode == 0, pac.stderr
+        evaluate = pac_parser.PACFile(pac.stdout).find_proxy_for_url
+        assert evaluate("http://www.example.com/", "www.example.com") == f"PROXY {here}"
+        assert evaluate("http://printer/", "printer") == "DIRECT"
+        assert evaluate(f"http://{SERVER4}:{LAN_HTTP_PORT}/", SERVER4) == "DIRECT"
+        # The phone, set to use the proxy by hand, gets a LAN page through it.
+        via = lan_http(lan, "-x", f"http://{here}", f"http://{SERVER4}:{LAN_HTTP_PORT}/index.html")
+        assert via.returncode == 0 and via.stdout == "lan page\n", via.stderr
+    finally:
+        log = stop_and_log(proxy)
+    assert re.search(r"session ended: .*protocol=HTTP .*target=10\.213\.0\.1:8080", log), log[-2000:]
+
+
+def test_the_setup_page_needs_no_password_but_the_proxy_does(lan):
+    proxy = lan.start_proxy("--allow", "lan", "--user", "alice:s3cret-pw")
+    try:
+        page = lan_http(lan, "-A", PHONE, f"http://{SERVER4}:{PROXY_PORT}/")
+        assert page.returncode == 0 and 'id="password">Needed: ' in page.stdout, page.stdout + page.stderr
+        url = f"http://{SERVER4}:{LAN_HTTP_PORT}/index.html"
+        refused = lan_http(lan, "-x", f"http://{SERVER4}:{PROXY_PORT}", "-o", "/dev/null", "-w", "%{http_code}", url)
+        assert refused.stdout == "407", refused.stdout + refused.stderr
+        ok = lan_http(lan, "-x", f"http://alice:s3cret-pw@{SERVER4}:{PROXY_PORT}", url)
+        assert ok.stdout == "lan page\n", ok.stderr
+    finally:
+        stop(proxy)
+
+
+def test_a_lan_http_client_cannot_reach_the_servers_loopback_services(lan):
+    proxy = lan.start_proxy("--allow", "lan")
+    try:
+        for host in ("127.0.0.1", "localhost", "127.1", "[::1]", "[::ffff:127.0.0.1]"):
+            url = f"http://{host}:{LOOPBACK_HTTP_PORT}/index.html"
+            res = lan_http(lan, "-x", f"http://{SERVER4}:{PROXY_PORT}", "-o", "/dev/null", "-w", "%{http_code}", url)
+            assert res.stdout == "403", f"a LAN HTTP client asking for {url}: {res.stdout} {res.stderr}"
+            tunnel = lan_http(lan, "-x", f"http://{SERVER4}:{PROXY_PORT}", "-p", url)
+            assert tunnel.returncode != 0 and "403" in tunnel.stderr, f"CONNECT to {url}: {tunnel.stderr}"
+    finally:
+        stop(proxy)
+
+
+def chromium_in(ns: str, profile: str, pac: str, url: str) -> str:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    require(chromium is not None, "chromium is not installed")
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-domain-reliability",
+        f"--user-data-dir={profile}", f"--proxy-pac-url={pac}", "--dump-dom", url,
+    ]  # fmt: skip
+    res = in_ns(ns, chromium, *flags, timeout=60)
+    assert res.returncode == 0, f"chromium {url}: {res.stderr[-1500:]}"
+    return res.stdout
+
+
+def test_chromium_follows_the_pac_file_for_a_public_name_a_plain_name_and_a_private_address(lan, tmp_path):
+    # The server resolves the public name from its own hosts file, the
+    # client the plain name from its: `ip netns exec` puts
+    # /etc/netns/NAME/hosts in place of /etc/hosts.
+    made = []
+    for ns, line in ((lan.server_ns, f"{SERVER4} www.example.test"), (lan.client_ns, f"{SERVER4} lanhost")):
+        folder = Path("/etc/netns") / ns
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "hosts").write_text(f"127.0.0.1 localhost\n{line}\n")
+        made.append(folder)
+    proxy = lan.start_proxy("--allow", "lan")
+    pac = f"http://{SERVER4}:{PROXY_PORT}/proxy.pac"
+    try:
+        for n, host in enumerate(("www.example.test", "lanhost", SERVER4)):
+            dom = chromium_in(lan.client_ns, str(tmp_path / f"profile-{n}"), pac, f"http://{host}:{LAN_HTTP_PORT}/")
+            assert "lan page" in dom or "index.html" in dom, f"{host}: {dom[:300]}"
+    finally:
+        log = stop_and_log(proxy)
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
+    assert re.search(r"session ended: .*protocol=HTTP .*target=www\.example\.test:8080", log), log[-3000:]
+    assert "lanhost" not in log, "the plain name went through the proxy"
+    assert f"target={SERVER4}:{LAN_HTTP_PORT}" not in log, "the private address went through the proxy"

@@ -54,7 +54,8 @@ LOG_WAIT = 3.0
 IO_TIMEOUT = 5.0
 
 SESSION_RE = re.compile(
-    r"session started id=(?P<id>\d+) peer=\S+ command=(?P<cmd>CONNECT|BIND|UDP ASSOCIATE) target=(?P<target>\S+)"
+    r"session started id=(?P<id>\d+) peer=\S+ protocol=\S+ user=\S+ command=(?P<cmd>CONNECT|BIND|UDP ASSOCIATE) "
+    r"target=(?P<target>\S+)"
 )
 
 

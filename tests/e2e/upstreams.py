@@ -437,3 +437,60 @@ def silent_listener(host: str = "127.0.0.1"):
     s.bind((host, 0))
     s.listen(16)
     return s, s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# tinyproxy: a real HTTP proxy as an upstream hop
+# ---------------------------------------------------------------------------
+
+TINYPROXY = os.environ.get("SOCKSBOX_TINYPROXY", shutil.which("tinyproxy") or "/usr/bin/tinyproxy")
+
+
+def tinyproxy_available() -> bool:
+    return os.access(TINYPROXY, os.X_OK)
+
+
+class Tinyproxy(_LoopbackServer):
+    """tinyproxy on 127.0.0.1:<free port>, in the foreground, logging each
+    request (its CONNECT lines) to its stderr. user/password: BasicAuth."""
+
+    def __init__(self, workdir: Path, user: str | None = None, password: str | None = None):
+        self.user, self.password = user, password
+        last_err = None
+        for _ in range(START_ATTEMPTS):
+            self.port = free_port()
+            self.config_path = workdir / f"tinyproxy-{self.port}.conf"
+            self.config_path.write_text(self._config())
+            self.group = _ProcessGroup(
+                [TINYPROXY, "-d", "-c", self.config_path], workdir / f"tinyproxy-{self.port}.log"
+            )
+            try:
+                wait_accepting(("127.0.0.1", self.port), self.group.proc, START_TIMEOUT)
+                return
+            except RuntimeError as e:
+                last_err = e
+                self.group.stop()
+        raise RuntimeError(f"tinyproxy did not start: {last_err}\nlog:\n{self.group.text()}")
+
+    def _config(self) -> str:
+        lines = [
+            f"Port {self.port}",
+            "Listen 127.0.0.1",
+            "Timeout 30",
+            "LogLevel Connect",
+            "MaxClients 64",
+            "Allow 127.0.0.1",
+            "DisableViaHeader Yes",
+        ]
+        if is_root():
+            lines += ["User nobody", "Group nogroup"]
+        if self.user:
+            lines.append(f"BasicAuth {self.user} {self.password}")
+        return "\n".join(lines) + "\n"
+
+    def url(self, scheme: str = "http", cred: str | None = None) -> str:
+        return super().url(scheme, cred)
+
+    def requests(self) -> list[str]:
+        """The request lines it logged ("CONNECT host:port HTTP/1.1", ...)."""
+        return re.findall(r"Request \(file descriptor \d+\): (.+)", self.log())

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use proxy_core::config::{
-    AuthConfig, RoutingConfig, TargetsConfig, Timeouts, UpstreamConfig, User,
+    AuthConfig, RoutingConfig, TargetsConfig, ThrottleConfig, Timeouts, UpstreamConfig, User,
 };
 use proxy_core::monitor::{Protocol, Route, SessionSnapshot, SessionUser};
 use proxy_core::outbound::RouteAction;
@@ -90,6 +90,14 @@ fn config(variant: &Variant, upstream: SocketAddr) -> Config {
             required: variant.auth,
             socks4_without_password: variant.socks4_without_password,
             users: vec![User { name: "alice".into(), password: "secret".into() }],
+            // Wrong passwords are what the fuzzer sends most: no delay, and
+            // never blocked, or it would soon test only the block.
+            throttle: ThrottleConfig {
+                delay: Duration::ZERO,
+                max_delay: Duration::ZERO,
+                block_after: u32::MAX,
+                ..ThrottleConfig::default()
+            },
         },
         targets: TargetsConfig {
             deny: ["127.0.0.0/8", "::1/128", "0.0.0.0/8", "::/128"]
@@ -97,6 +105,7 @@ fn config(variant: &Variant, upstream: SocketAddr) -> Config {
                 .map(|r| r.parse().expect("a target rule"))
                 .collect(),
             remote_clients_reach_loopback: false,
+            ..TargetsConfig::default()
         },
         timeouts: Timeouts {
             handshake: SERVER_LIMIT,
@@ -105,7 +114,10 @@ fn config(variant: &Variant, upstream: SocketAddr) -> Config {
             bind: SERVER_LIMIT,
             udp_idle: SERVER_LIMIT,
         },
-        upstream: UpstreamConfig { chain: vec![hop.parse().expect("a hop URL")] },
+        upstream: UpstreamConfig {
+            chain: vec![hop.parse().expect("a hop URL")],
+            ..UpstreamConfig::default()
+        },
         routing: RoutingConfig {
             default: RouteAction::Chain,
             private_direct: false,
@@ -230,7 +242,7 @@ fn check_session(session: &SessionSnapshot, auth: bool) {
         "a session went {:?}: {session:?}",
         session.route
     );
-    if auth && session.protocol == Protocol::Socks5 {
+    if auth && matches!(session.protocol, Protocol::Socks5 | Protocol::Http) {
         assert_eq!(session.user, SessionUser::Verified("alice".into()), "{session:?}");
     }
 }

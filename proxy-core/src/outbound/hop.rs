@@ -309,7 +309,9 @@ impl UpstreamHop {
         let response = http::parse_response(&head).map_err(|e| HopError::Http(e.to_string()))?;
         match response.status {
             200..=299 => Ok(TargetAddr::unspecified()),
-            407 if self.credentials.password().is_some() => Err(HopError::AuthRejected),
+            // 407 is the proxy's refusal of a password (RFC 9110 15.5.8);
+            // tinyproxy answers a wrong one with 401.
+            401 | 407 if self.credentials.password().is_some() => Err(HopError::AuthRejected),
             407 => Err(HopError::NoAcceptableMethod),
             status => Err(HopError::HttpRefused(status)),
         }
@@ -454,6 +456,14 @@ impl FromStr for UpstreamHop {
         };
         if host.is_empty() || host.len() > 255 {
             return Err(HopParseError("the host is empty or too long"));
+        }
+        // The host goes to the hop before as a name: no control byte, no
+        // space (a NUL would cut it short at a SOCKS4a hop).
+        if host.bytes().any(|b| b < 0x21 || b == 0x7f) {
+            return Err(HopParseError("the host holds a control character or a space"));
+        }
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(HopParseError("the port is not a number"));
         }
         let port: u16 = port.parse().map_err(|_| HopParseError("the port is not a number"))?;
         if port == 0 {
@@ -756,6 +766,8 @@ mod tests {
         assert_eq!(refused.unwrap_err().kind(), RefusalKind::NotAllowed);
         let (wrong, _) = http_connect_answer(&hop, b"HTTP/1.1 407 Who\r\n\r\n").await;
         assert!(matches!(wrong, Err(HopError::AuthRejected)));
+        let (tinyproxy, _) = http_connect_answer(&hop, b"HTTP/1.1 401 Unauthorized\r\n\r\n").await;
+        assert!(matches!(tinyproxy, Err(HopError::AuthRejected)));
         let anonymous: UpstreamHop = "http://h:3128".parse().unwrap();
         let (needs, sent) = http_connect_answer(&anonymous, b"HTTP/1.1 407 Who\r\n\r\n").await;
         assert!(matches!(needs, Err(HopError::NoAcceptableMethod)));
@@ -785,6 +797,9 @@ mod tests {
             "socks5://u:p%00@h:1",
             "socks5://user:pass:host:1080",
             "socks5://::1:1080",
+            "socks5://a\u{0}b:1080",
+            "socks5://a b:1080",
+            "socks5://a:+1080",
         ] {
             let err = url.parse::<UpstreamHop>().unwrap_err().to_string();
             assert!(!err.contains(url), "{url}: {err}");

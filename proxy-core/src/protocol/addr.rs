@@ -147,6 +147,10 @@ impl std::str::FromStr for TargetAddr {
             return Ok(TargetAddr::Ip(addr));
         }
         let (host, port) = text.rsplit_once(':').ok_or(ProtocolError::EmptyDomain)?;
+        // Digits only: u16's parser would also take "+80".
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ProtocolError::EmptyDomain);
+        }
         let port = port.parse().map_err(|_| ProtocolError::EmptyDomain)?;
         if host.is_empty() || host.len() > MAX_DOMAIN_LEN || host.contains(':') {
             return Err(ProtocolError::EmptyDomain);
@@ -259,6 +263,15 @@ fn is_control(byte: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_are_digits_only() {
+        // Found by the target_addr_str fuzz target: "+0" was read as 0.
+        assert!("1.0.1.1:+0".parse::<TargetAddr>().is_err());
+        assert!("host:+80".parse::<TargetAddr>().is_err());
+        assert!("host:".parse::<TargetAddr>().is_err());
+        assert_eq!("host:80".parse::<TargetAddr>(), Ok(TargetAddr::Domain("host".into(), 80)));
+    }
     use proptest::prelude::*;
 
     fn arb_target() -> impl Strategy<Value = TargetAddr> {

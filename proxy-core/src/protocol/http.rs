@@ -212,6 +212,25 @@ pub fn parse_request(head: &[u8]) -> Result<RequestHead, HttpError> {
     Ok(RequestHead { method: method.to_owned(), target, version, headers })
 }
 
+/// Whether `byte` may be part of a token (RFC 9110 5.6.2 `tchar`), as
+/// every method is.
+pub fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+/// Whether the start of a request head, not yet whole, is already no
+/// request: so a client sending garbage gets its 400 at once rather than
+/// when the head's time runs out. A start that may still become a request
+/// (a partial request line, a head within the header count) is `None`.
+pub fn request_start_error(partial: &[u8]) -> Option<HttpError> {
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    match httparse::Request::new(&mut fields).parse(partial) {
+        Ok(_) => None,
+        Err(httparse::Error::TooManyHeaders) => Some(HttpError::TooManyHeaders),
+        Err(e) => Some(HttpError::Malformed(describe(e))),
+    }
+}
+
 /// Reads a response head (the bytes up to and including [`head_end`]).
 pub fn parse_response(head: &[u8]) -> Result<ResponseHead, HttpError> {
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -398,14 +417,22 @@ enum Coding {
 /// The `Transfer-Encoding` of a message, if any.
 fn transfer_coding(headers: &[Header]) -> Result<Option<Coding>, HttpError> {
     let mut codings: Vec<String> = Vec::new();
+    let mut named = false;
     for header in headers.iter().filter(|h| h.is("transfer-encoding")) {
+        named = true;
         let text = header.text().ok_or(HttpError::Malformed("a Transfer-Encoding not in ASCII"))?;
         codings.extend(
             text.split(',').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()),
         );
     }
     let Some(last) = codings.last() else {
-        return Ok(None);
+        // An empty field still says "not Content-Length" to some readers:
+        // with one beside it, the two would disagree on the length.
+        return if named {
+            Err(HttpError::Malformed("an empty Transfer-Encoding"))
+        } else {
+            Ok(None)
+        };
     };
     if last != "chunked" {
         return Ok(Some(if codings.iter().any(|c| c == "chunked") {
@@ -580,6 +607,11 @@ enum ChunkState {
     Size {
         value: u64,
     },
+    /// Whitespace after the size (BWS): only more of it, an extension's
+    /// ';' or the CR may follow.
+    SizeSpace {
+        value: u64,
+    },
     /// After the size: extensions up to CR.
     Extension {
         value: u64,
@@ -659,6 +691,10 @@ impl ChunkedReader {
                         return Err(ChunkError::Malformed("a chunk size that is not hexadecimal"))
                     }
                 },
+                S::SizeSpace { value } => match byte {
+                    b';' | b' ' | b'\t' | b'\r' => self.after_size(byte, value)?,
+                    _ => return Err(ChunkError::Malformed("a chunk size that is not hexadecimal")),
+                },
                 S::Extension { value } => self.after_size(byte, value)?,
                 S::SizeLf { value } => match (byte, value) {
                     (b'\n', 0) => {
@@ -697,6 +733,9 @@ impl ChunkedReader {
                 ChunkState::SizeLf { value }
             }
             b'\n' => return Err(ChunkError::Malformed("a size line not ended by CRLF")),
+            b' ' | b'\t' if !matches!(self.state, ChunkState::Extension { .. }) => {
+                ChunkState::SizeSpace { value }
+            }
             // chunk-ext (RFC 9112 7.1.1): read and dropped.
             _ => ChunkState::Extension { value },
         })
@@ -766,6 +805,23 @@ mod tests {
             assert_eq!(head_end(&whole[..split], 0), None, "{split}");
             assert_eq!(head_end(whole, split), Some(whole.len()), "{split}");
         }
+    }
+
+    #[test]
+    fn garbage_is_known_before_the_head_ends() {
+        for partial in
+            ["G", "GET http://a/ HTTP/1.1\r\nHost: a", "GET http://a/ HTTP/1.", "CONNECT "]
+        {
+            assert!(request_start_error(partial.as_bytes()).is_none(), "{partial:?}");
+        }
+        for garbage in
+            ["garbage\r\n", "GET\x00", "GET / HTTP/7.0\r\n", "GET / HTTP/1.1\r\nA\x01: b"]
+        {
+            let error = request_start_error(garbage.as_bytes());
+            assert!(matches!(error, Some(HttpError::Malformed(_))), "{garbage:?}: {error:?}");
+        }
+        assert!(is_token_byte(b'G') && is_token_byte(b'~') && is_token_byte(b'0'));
+        assert!(!is_token_byte(b' ') && !is_token_byte(0x16) && !is_token_byte(b'('));
     }
 
     #[test]
@@ -875,6 +931,10 @@ mod tests {
             "Content-Length: 99999999999999999999\r\n",
             "Transfer-Encoding: chunked, gzip\r\n",
             "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+            // Found by the http_request fuzz target: an empty coding beside
+            // a length was taken as no coding.
+            "Transfer-Encoding:\r\nContent-Length: 5\r\n",
+            "Transfer-Encoding: ,\r\n",
         ] {
             assert_eq!(framing(bad).unwrap_err().status(), StatusCode::BAD_REQUEST, "{bad:?}");
         }
@@ -952,7 +1012,7 @@ mod tests {
 
     #[test]
     fn chunked_bodies_decode_a_byte_at_a_time_too() {
-        let body = b"5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\nNEXT";
+        let body = b"5 ;ext=1\r\nhello\r\nA\t \r\n0123456789\r\n0\r\nX-T: 1\r\n\r\nNEXT";
         assert_eq!(dechunk(body), Ok((b"hello0123456789".to_vec(), body.len() - 4, true)));
         let mut reader = ChunkedReader::new();
         let mut data = Vec::new();
@@ -977,6 +1037,8 @@ mod tests {
             b"g\r\n",
             b"0\r\nX: 1\n\r\n",
             b"-1\r\n",
+            b"5 5\r\nhello\r\n",
+            b"5\t;x\r\nhello\r\n5 x\r\n",
         ] {
             assert!(
                 matches!(dechunk(bad), Err(ChunkError::Malformed(_))),

@@ -141,9 +141,9 @@ impl Request {
     /// Decodes a request. The reserved byte is not checked: RFC 1928 gives
     /// it no meaning, and rejecting it would only break sloppy clients.
     ///
-    /// The address is decoded before the command is judged, so that an
-    /// unknown command is reported only for a request that is otherwise
-    /// whole; the caller then answers it with its reply code.
+    /// An unknown command is reported as soon as its byte (and the
+    /// reserved one) is in, whatever follows: the answer (0x07) is then the
+    /// same however the client's bytes arrive.
     pub fn decode(buf: &[u8]) -> Decoded<Request> {
         let Some(&version) = buf.first() else {
             return Ok(None);
@@ -157,19 +157,9 @@ impl Request {
         if buf.len() < 3 {
             return Ok(None);
         }
-        let command = Command::from_code(code);
-        match TargetAddr::decode(&buf[3..])? {
-            None => match command {
-                // An unknown command is reported at once: waiting for an
-                // address whose shape we cannot trust gains nothing.
-                None => Err(ProtocolError::UnknownCommand(code)),
-                Some(_) => Ok(None),
-            },
-            Some((target, used)) => match command {
-                Some(command) => Ok(Some((Request { command, target }, 3 + used))),
-                None => Err(ProtocolError::UnknownCommand(code)),
-            },
-        }
+        let command = Command::from_code(code).ok_or(ProtocolError::UnknownCommand(code))?;
+        Ok(TargetAddr::decode(&buf[3..])?
+            .map(|(target, used)| (Request { command, target }, 3 + used)))
     }
 
     /// Encodes the request (the client side).
@@ -377,8 +367,16 @@ mod tests {
         let err = Request::decode(&[5, 9, 0, 1, 127, 0, 0, 1, 0, 80]).unwrap_err();
         assert_eq!(err, ProtocolError::UnknownCommand(9));
         assert_eq!(err.socks5_reply(), Reply::CommandNotSupported);
-        // Even before the address has arrived.
-        assert_eq!(Request::decode(&[5, 9, 0]), Err(ProtocolError::UnknownCommand(9)));
+        // Even before the address has arrived, and whatever address
+        // follows (found by fuzzing: the code depended on how the bytes
+        // arrived).
+        for request in [&[5, 9, 0][..], &[5, 9, 0, 7], &[5, 9, 0, 3, 0], &[5, 9, 0, 3]] {
+            assert_eq!(
+                Request::decode(request),
+                Err(ProtocolError::UnknownCommand(9)),
+                "{request:?}"
+            );
+        }
     }
 
     #[test]

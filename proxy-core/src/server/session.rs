@@ -47,14 +47,16 @@ enum Front {
 }
 
 impl Front {
-    /// SOCKS starts with its version byte; an HTTP request with its
-    /// method, an upper-case token (RFC 9110 9.1: every registered method
-    /// is, and no SOCKS version is a letter).
+    /// SOCKS starts with its version byte (4 or 5, control bytes); an HTTP
+    /// request with its method, a token (RFC 9110 9.1). Everything else
+    /// that starts like a token goes to HTTP too, where garbage gets its
+    /// 400; bytes that are neither (a TLS ClientHello, binary noise) are no
+    /// client of this proxy.
     fn detect(first: u8, http: bool) -> Option<Front> {
         match first {
             socks5::VERSION => Some(Front::Socks5),
             socks4::VERSION => Some(Front::Socks4),
-            b'A'..=b'Z' if http => Some(Front::Http),
+            first if http && crate::protocol::http::is_token_byte(first) => Some(Front::Http),
             _ => None,
         }
     }
@@ -205,7 +207,8 @@ impl Session {
         let Request { command, target, user, protocol, .. } = request;
         let target_text = target.to_string();
         let shown_target = Escaped(&target_text);
-        debug!(id, peer = %self.peer, %command, target = %shown_target, "session started");
+        let user = Escaped(user.name().unwrap_or("-"));
+        debug!(id, peer = %self.peer, %protocol, %user, %command, target = %shown_target, "session started");
         let ctx = self.context(&registered, protocol);
         // Each handler's state lives in a box of its own size: a session's
         // task weighs what its own command needs, not the largest command.
@@ -214,14 +217,13 @@ impl Session {
             Command::Bind => Box::pin(bind::run(&ctx, &mut client, &target, early)).await,
             Command::UdpAssociate => Box::pin(udp::run(&ctx, &mut client, &target)).await,
         };
-        let user = Escaped(user.name().unwrap_or("-"));
         let handle = &registered.handle;
         match outcome {
             Ok(end) => {
                 let (up, down) = handle.counters().load();
                 let elapsed = handle.elapsed();
                 info!(
-                    id, peer = %self.peer, %user, %command, target = %shown_target, up, down,
+                    id, peer = %self.peer, %protocol, %user, %command, target = %shown_target, up, down,
                     ?elapsed, "session ended: {end}"
                 );
             }
@@ -229,14 +231,14 @@ impl Session {
                 // Logged first: the refusal lingers up to a second.
                 let code = ctx.style.code(refusal.kind);
                 info!(
-                    id, peer = %self.peer, %user, %command, target = %shown_target,
+                    id, peer = %self.peer, %protocol, %user, %command, target = %shown_target,
                     "request failed: {} ({code})", Escaped(&refusal.reason)
                 );
                 Box::pin(reply::refuse(&mut client, &ctx.style.failure(&refusal))).await;
             }
             Err(Failure::Broken(why)) => {
                 info!(
-                    id, peer = %self.peer, %user, %command, target = %shown_target,
+                    id, peer = %self.peer, %protocol, %user, %command, target = %shown_target,
                     "request failed: {}", Escaped(&why)
                 );
             }
@@ -285,7 +287,10 @@ mod tests {
         assert_eq!(Front::detect(b'G', true), Some(Front::Http));
         assert_eq!(Front::detect(b'C', true), Some(Front::Http));
         assert_eq!(Front::detect(b'G', false), None);
-        assert_eq!(Front::detect(b'g', true), None);
+        assert_eq!(Front::detect(b'g', true), Some(Front::Http));
+        assert_eq!(Front::detect(b'!', true), Some(Front::Http));
+        assert_eq!(Front::detect(b' ', true), None);
+        assert_eq!(Front::detect(0, true), None);
         assert_eq!(Front::detect(0x16, true), None);
     }
 }

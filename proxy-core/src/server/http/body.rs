@@ -29,6 +29,9 @@ pub(super) enum ReadError {
     /// More than the limit is buffered without the end being found.
     #[error("too long")]
     Full,
+    /// What came can be no head (see [`wire::request_start_error`]).
+    #[error("{0}")]
+    Malformed(wire::HttpError),
 }
 
 impl Buffered {
@@ -96,6 +99,26 @@ impl Buffered {
     where
         R: AsyncRead + Unpin + ?Sized,
     {
+        self.read_head_checked(reader, |_| None).await
+    }
+
+    /// [`Buffered::read_head`] for a request: what has come is checked
+    /// after every read, and a start that can be no request ends the read.
+    pub async fn read_request_head<R>(&mut self, reader: &mut R) -> Result<usize, ReadError>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        self.read_head_checked(reader, wire::request_start_error).await
+    }
+
+    async fn read_head_checked<R>(
+        &mut self,
+        reader: &mut R,
+        check: impl Fn(&[u8]) -> Option<wire::HttpError>,
+    ) -> Result<usize, ReadError>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+    {
         let mut searched = 0;
         loop {
             let blank = self.data().iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
@@ -105,6 +128,9 @@ impl Buffered {
             }
             if let Some(end) = wire::head_end(self.data(), searched) {
                 return Ok(end);
+            }
+            if let Some(error) = check(self.data()) {
+                return Err(ReadError::Malformed(error));
             }
             searched = self.data().len();
             self.fill(reader, wire::MAX_HEAD).await?;
@@ -248,6 +274,7 @@ where
         Ok(Err(ReadError::Closed)) => Err(BodyError::Truncated),
         Ok(Err(ReadError::Io(e))) => Err(BodyError::Read(e)),
         Ok(Err(ReadError::Full)) => unreachable!("an empty buffer has room"),
+        Ok(Err(ReadError::Malformed(_))) => unreachable!("filling checks nothing"),
     }
 }
 

@@ -80,8 +80,8 @@ impl Upstream {
         let handle = &self.registered.handle;
         let (up, down) = handle.counters().load();
         info!(
-            id = handle.id(), %peer, user = %Escaped(self.user.name().unwrap_or("-")),
-            command = "FORWARD", target = %Escaped(&self.origin.to_string()), up, down,
+            id = handle.id(), %peer, protocol = %Protocol::Http,
+            user = %Escaped(self.user.name().unwrap_or("-")), command = "FORWARD", target = %Escaped(&self.origin.to_string()), up, down,
             elapsed = ?handle.elapsed(), "session ended: {why}"
         );
     }
@@ -299,7 +299,11 @@ async fn open(
     match ctx.open(Command::Connect, origin).await {
         Ok((stream, _)) => {
             let _ = stream.set_nodelay(true);
-            debug!(id = registered.handle.id(), peer = %session.peer, target = %Escaped(&origin.to_string()), "session started");
+            debug!(
+                id = registered.handle.id(), peer = %session.peer, protocol = %Protocol::Http,
+                user = %Escaped(user.name().unwrap_or("-")), command = "FORWARD",
+                target = %Escaped(&origin.to_string()), "session started"
+            );
             Ok(Upstream {
                 origin: origin.clone(),
                 user: user.clone(),
@@ -311,7 +315,7 @@ async fn open(
         Err(refusal) => {
             let status = refusal.kind.http_status();
             info!(
-                id = registered.handle.id(), peer = %session.peer,
+                id = registered.handle.id(), peer = %session.peer, protocol = %Protocol::Http,
                 user = %Escaped(user.name().unwrap_or("-")), command = "FORWARD",
                 target = %Escaped(&origin.to_string()),
                 "request failed: {} ({status})", Escaped(&refusal.reason)
@@ -449,6 +453,10 @@ where
                     StatusCode::BAD_GATEWAY,
                     format!("the origin's connection failed: {e}"),
                 ))
+            }
+            Ok(Err(ReadError::Malformed(e))) => {
+                let why = format!("the origin's response is malformed: {e}");
+                return Err(Broken::Early(StatusCode::BAD_GATEWAY, why));
             }
             Ok(Err(ReadError::Full)) => {
                 let why = "the origin's response head is too long";

@@ -134,11 +134,16 @@ impl Connection<'_> {
                 Instant::now() + config.timeouts.handshake
             }
         };
-        let read = tokio::time::timeout_at(deadline, self.inbound.read_head(&mut self.client));
+        let read =
+            tokio::time::timeout_at(deadline, self.inbound.read_request_head(&mut self.client));
         let end = match read.await {
             Ok(Ok(end)) => end,
             Ok(Err(ReadError::Full)) => {
                 let error = HttpError::HeadTooLarge;
+                self.refuse_head(&error).await;
+                return Err(());
+            }
+            Ok(Err(ReadError::Malformed(error))) => {
                 self.refuse_head(&error).await;
                 return Err(());
             }

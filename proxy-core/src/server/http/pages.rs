@@ -50,7 +50,9 @@ pub(super) fn pac(proxy: SocketAddr) -> String {
 // everything else goes through the proxy, with no fallback to a direct
 // connection: a proxy that is off fails visibly instead of bypassed.
 function FindProxyForURL(url, host) {{
-  if (isPlainHostName(host) || host == "localhost" || shExpMatch(host, "*.local")) {{
+  // An IPv6 literal has no dot either: it is not a plain name.
+  var plain = isPlainHostName(host) && host.indexOf(":") < 0;
+  if (plain || host == "localhost" || shExpMatch(host, "*.local")) {{
     return "DIRECT";
   }}
   if (/^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host)) {{
