@@ -305,6 +305,10 @@ struct HttpFigures {
     requests_per_s: f64,
     get: Latency,
     tunnel: Latency,
+    /// The direct round trips taken in turn with `get` and `tunnel`, which
+    /// the latency a proxy adds is reckoned against.
+    get_direct: Latency,
+    tunnel_direct: Latency,
     /// The client connections opened again in the rate and the GET
     /// latency.
     reopened: Reopened,
@@ -344,7 +348,8 @@ impl Latency {
     }
 }
 
-/// One row; the latencies of a proxy with what it adds to `direct`'s.
+/// One row; the latencies of a proxy with what it adds to those of the
+/// direct round trips taken in turn with its own.
 fn print_http_row(name: &str, figures: &HttpFigures, direct: Option<&HttpFigures>) {
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     let latency = |l: Latency, base: Option<Latency>| match base {
@@ -365,9 +370,18 @@ fn print_http_row(name: &str, figures: &HttpFigures, direct: Option<&HttpFigures
         figures.connect_mib_per_s / base.connect_mib_per_s,
         figures.requests_per_s,
         figures.requests_per_s / base.requests_per_s,
-        latency(figures.get, direct.map(|d| d.get)),
-        latency(figures.tunnel, direct.map(|d| d.tunnel)),
+        latency(figures.get, direct.map(|_| figures.get_direct)),
+        latency(figures.tunnel, direct.map(|_| figures.tunnel_direct)),
     );
+    if direct.is_some() {
+        println!(
+            "{:<14} added latency against direct round trips taken in turn with these: \
+             GET {} µs, CONNECT {} µs",
+            "",
+            latency(figures.get_direct, None),
+            latency(figures.tunnel_direct, None)
+        );
+    }
 }
 
 /// Every HTTP figure of one route: through the HTTP proxy at `proxy`, or
@@ -387,11 +401,15 @@ async fn measure_http(
         within("GET latency", get_latency(proxy, origin, sizes.samples)).await?;
     let tunnel =
         within("CONNECT latency", tunnel_latency(proxy, target.echo, sizes.samples)).await?;
+    let (get, get_direct) = get.latencies();
+    let (tunnel, tunnel_direct) = tunnel.latencies();
     Ok(HttpFigures {
         connect_mib_per_s,
         requests_per_s,
         get,
         tunnel,
+        get_direct,
+        tunnel_direct,
         reopened: {
             let mut reopened = rate_reopened;
             reopened.add(get_reopened);
@@ -464,55 +482,98 @@ async fn forwarded_rate(
     Ok((rate, reopened))
 }
 
-/// The round trips of single GETs on an open keep-alive connection, and
-/// how many times the connection had to be opened again meanwhile.
+/// The round trips of single GETs on an open keep-alive connection
+/// through `proxy`, each right after one sent directly on a connection of
+/// its own (so that both see the same moments of a busy machine), and how
+/// many times the connection to the proxy had to be opened again.
 async fn get_latency(
     proxy: Option<SocketAddr>,
     origin: SocketAddr,
     samples: usize,
-) -> Result<(Latency, Reopened), String> {
+) -> Result<(Paired, Reopened), String> {
     let mut client = Client::new(proxy, origin);
+    let mut direct = proxy.map(|_| Client::new(None, origin));
     // The first request opens the connections (to the proxy, and the
     // proxy's to the origin).
     for _ in 0..WARM_UP {
         client.get().await?;
+        if let Some(direct) = &mut direct {
+            direct.get().await?;
+        }
     }
     let before = client.reopened();
-    let mut times = Vec::with_capacity(samples);
+    let mut times = Paired::with_capacity(samples);
     for _ in 0..samples {
+        if let Some(direct) = &mut direct {
+            let started = Instant::now();
+            direct.get().await?;
+            times.direct.push(started.elapsed());
+        }
         let started = Instant::now();
         client.get().await?;
-        times.push(started.elapsed());
+        times.route.push(started.elapsed());
     }
     let mut after = client.reopened();
     after.connections -= before.connections;
     after.resent -= before.resent;
-    Ok((Latency::of(times), after))
+    Ok((times, after))
 }
 
-/// The time from the TCP connect to a 1-byte echo through a new tunnel
-/// (or a new direct connection).
+/// The time from the TCP connect to a 1-byte echo through a new tunnel of
+/// `proxy`, each right after the same over a new direct connection.
 async fn tunnel_latency(
     proxy: Option<SocketAddr>,
     echo: SocketAddr,
     samples: usize,
-) -> Result<Latency, String> {
-    let mut times = Vec::with_capacity(samples);
+) -> Result<Paired, String> {
+    let mut times = Paired::with_capacity(samples);
     for i in 0..WARM_UP + samples {
-        let started = Instant::now();
-        let mut conn = tunnel(proxy, echo).await?;
-        conn.stream.write_all(b"x").await.map_err(|e| format!("send: {e}"))?;
-        if conn.buf.is_empty() {
-            conn.fill().await.map_err(|e| format!("the echo: {e}"))?;
-        }
-        if conn.buf.first() != Some(&b'x') {
-            return Err("the echo came back wrong".to_owned());
-        }
+        let direct = match proxy {
+            Some(_) => Some(echo_through(None, echo).await?),
+            None => None,
+        };
+        let route = echo_through(proxy, echo).await?;
         if i >= WARM_UP {
-            times.push(started.elapsed());
+            times.direct.extend(direct);
+            times.route.push(route);
         }
     }
-    Ok(Latency::of(times))
+    Ok(times)
+}
+
+/// How long a new tunnel (or direct connection) takes to carry a byte
+/// there and back.
+async fn echo_through(proxy: Option<SocketAddr>, echo: SocketAddr) -> Result<Duration, String> {
+    let started = Instant::now();
+    let mut conn = tunnel(proxy, echo).await?;
+    conn.stream.write_all(b"x").await.map_err(|e| format!("send: {e}"))?;
+    if conn.buf.is_empty() {
+        conn.fill().await.map_err(|e| format!("the echo: {e}"))?;
+    }
+    if conn.buf.first() != Some(&b'x') {
+        return Err("the echo came back wrong".to_owned());
+    }
+    Ok(started.elapsed())
+}
+
+/// Round trips of a route, and of the direct route taken in turn with
+/// them (none when the route is the direct one).
+struct Paired {
+    route: Vec<Duration>,
+    direct: Vec<Duration>,
+}
+
+impl Paired {
+    fn with_capacity(samples: usize) -> Paired {
+        Paired { route: Vec::with_capacity(samples), direct: Vec::with_capacity(samples) }
+    }
+
+    /// The route's latency and the direct one's beside it.
+    fn latencies(self) -> (Latency, Latency) {
+        let route = Latency::of(self.route);
+        let direct = if self.direct.is_empty() { route } else { Latency::of(self.direct) };
+        (route, direct)
+    }
 }
 
 /// A connection to `target` through a CONNECT tunnel of the HTTP proxy at
