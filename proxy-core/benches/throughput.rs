@@ -46,7 +46,7 @@ fn main() {
             socks(target, bulk_mib, connections, concurrency).await;
         }
         if only != "socks" {
-            http_proxies(target, &http).await;
+            http_proxies(&http).await;
         }
     });
 }
@@ -236,8 +236,7 @@ struct HttpSizes {
 }
 
 /// The HTTP table: direct, this server, tinyproxy, squid.
-async fn http_proxies(target: Targets, sizes: &HttpSizes) {
-    let origin = start_origin().await;
+async fn http_proxies(sizes: &HttpSizes) {
     println!(
         "\nHTTP: CONNECT: {} MiB downloaded through one tunnel; forwarded: {} GET \
          http://127.0.0.1:PORT/x ({} B body) over {} keep-alive client connections, each \
@@ -260,7 +259,7 @@ async fn http_proxies(target: Targets, sizes: &HttpSizes) {
         "GET p50/p99 µs (added)",
         "CONNECT p50/p99 µs (added)"
     );
-    let direct = match measure_http(None, target, origin, sizes).await {
+    let direct = match measure_http(None, sizes).await {
         Ok(direct) => direct,
         Err(why) => {
             println!("{:<14} failed: {why}", "direct");
@@ -278,7 +277,7 @@ async fn http_proxies(target: Targets, sizes: &HttpSizes) {
             println!("{name:<14} (not installed or did not start; skipped)");
             continue;
         };
-        match measure_http(Some(proxy.addr), target, origin, sizes).await {
+        match measure_http(Some(proxy.addr), sizes).await {
             Ok(figures) => {
                 print_http_row(name, &figures, Some(&direct));
                 let reopened = figures.reopened;
@@ -386,21 +385,22 @@ fn print_http_row(name: &str, figures: &HttpFigures, direct: Option<&HttpFigures
 
 /// Every HTTP figure of one route: through the HTTP proxy at `proxy`, or
 /// directly to the targets and the origin.
-async fn measure_http(
-    proxy: Option<SocketAddr>,
-    target: Targets,
-    origin: SocketAddr,
-    sizes: &HttpSizes,
-) -> Result<HttpFigures, String> {
+async fn measure_http(proxy: Option<SocketAddr>, sizes: &HttpSizes) -> Result<HttpFigures, String> {
+    // Targets and an origin of this route's own, and the latencies first:
+    // the tens of thousands of connections of earlier steps (and of a
+    // proxy that closes every connection) leave as many in TIME_WAIT,
+    // which slow down every new connection to the same address.
+    let target = start_target().await;
+    let origin = start_origin().await;
+    let (get, get_reopened) =
+        within("GET latency", get_latency(proxy, origin, sizes.samples)).await?;
+    let tunnel =
+        within("CONNECT latency", tunnel_latency(proxy, target.echo, sizes.samples)).await?;
     let connect_mib_per_s =
         within("CONNECT download", tunnel_download(proxy, target.source, sizes.bulk_mib)).await?;
     let (requests_per_s, rate_reopened) =
         within("forwarded requests", forwarded_rate(proxy, origin, sizes.requests, sizes.clients))
             .await?;
-    let (get, get_reopened) =
-        within("GET latency", get_latency(proxy, origin, sizes.samples)).await?;
-    let tunnel =
-        within("CONNECT latency", tunnel_latency(proxy, target.echo, sizes.samples)).await?;
     let (get, get_direct) = get.latencies();
     let (tunnel, tunnel_direct) = tunnel.latencies();
     Ok(HttpFigures {
