@@ -909,7 +909,8 @@ struct Proxy {
     /// Whether the server forks workers into its own process group (Dante),
     /// which must be stopped as a whole.
     group: bool,
-    /// A directory of the server's own (squid's logs), removed with it.
+    /// A file or directory of the server's own (tinyproxy's
+    /// configuration, squid's and its logs), removed with it.
     scratch: Option<PathBuf>,
 }
 
@@ -973,14 +974,13 @@ impl Proxy {
              Allow 127.0.0.1\nLogLevel Warning\n"
         );
         std::fs::write(&config, text).ok()?;
-        let child = Command::new(binary)
+        let spawned = Command::new(binary)
             .args(["-d", "-c", config.to_str()?])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0)
-            .spawn()
-            .ok()?;
-        Proxy::when_listening(child, port, true).await
+            .spawn();
+        Proxy::with_scratch(spawned, port, config).await
     }
 
     async fn squid() -> Option<Proxy> {
@@ -1000,14 +1000,16 @@ impl Proxy {
         };
         let dir_text = dir.to_str()?;
         // Memory only and nothing stored; CONNECT to any port (no
-        // SSL_ports rule); no ICMP pinger helper.
+        // SSL_ports rule); no ICMP pinger helper; its DNS socket on
+        // loopback too (the bench names no host).
         let text = format!(
             "http_port 127.0.0.1:{port}\nacl bench src 127.0.0.1/32\n\
              http_access allow bench\nhttp_access deny all\ncache deny all\n\
              access_log none\ncache_log {dir_text}/cache.log\n\
              pid_filename {dir_text}/squid.pid\ncoredump_dir {dir_text}\n\
              visible_hostname socksbox-bench\npinger_enable off\n\
-             shutdown_lifetime 0 seconds\n{user}"
+             shutdown_lifetime 0 seconds\ndns_nameservers 127.0.0.1\n\
+             udp_incoming_address 127.0.0.1\n{user}"
         );
         let config = dir.join("squid.conf");
         std::fs::write(&config, text).ok()?;
@@ -1017,20 +1019,30 @@ impl Proxy {
             .stderr(Stdio::null())
             .process_group(0)
             .spawn();
+        Proxy::with_scratch(spawned, port, dir).await
+    }
+
+    /// The server `spawned` in a process group of its own once it
+    /// listens on `port`, with `scratch` to remove after it (at once when
+    /// it does not start).
+    async fn with_scratch(
+        spawned: std::io::Result<Child>,
+        port: u16,
+        scratch: PathBuf,
+    ) -> Option<Proxy> {
         let started = match spawned {
             Ok(child) => Proxy::when_listening(child, port, true).await,
             Err(_) => None,
         };
-        match started {
-            Some(mut proxy) => {
-                proxy.scratch = Some(dir);
-                Some(proxy)
-            }
-            None => {
-                let _ = std::fs::remove_dir_all(&dir);
-                None
-            }
-        }
+        let Some(mut proxy) = started else {
+            let _ = match scratch.is_dir() {
+                true => std::fs::remove_dir_all(&scratch),
+                false => std::fs::remove_file(&scratch),
+            };
+            return None;
+        };
+        proxy.scratch = Some(scratch);
+        Some(proxy)
     }
 
     async fn when_listening(mut child: Child, port: u16, group: bool) -> Option<Proxy> {
@@ -1067,7 +1079,10 @@ impl Drop for Proxy {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if let Some(scratch) = &self.scratch {
-            let _ = std::fs::remove_dir_all(scratch);
+            let _ = match scratch.is_dir() {
+                true => std::fs::remove_dir_all(scratch),
+                false => std::fs::remove_file(scratch),
+            };
         }
     }
 }
