@@ -379,6 +379,11 @@ async fn exchange(
     let mut sent: Option<Result<(), BodyError>> = None;
     loop {
         tokio::select! {
+            // The request body first: a request without one is sent as soon
+            // as it is polled, so a response that is already there when
+            // both are first polled does not find it unsent (which closed
+            // both connections after a response that said they stay open).
+            biased;
             result = &mut request_body, if sent.is_none() => {
                 if let Err(error) = &result {
                     if error.sender_at_fault() {
