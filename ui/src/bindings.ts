@@ -15,6 +15,10 @@ port: number,
  */
 shareOnLan: boolean, 
 /**
+ * HTTP on the same port: proxy-core's `http`.
+ */
+http: HttpSettings, 
+/**
  * Require a username and password.
  */
 passwordRequired: boolean, 
@@ -92,6 +96,12 @@ field: string,
  * What is wrong, in words.
  */
 message: string, };
+
+export type HttpSettings = { 
+/**
+ * Serve HTTP.
+ */
+enabled: boolean, };
 
 export type LimitSettings = { 
 /**
@@ -189,7 +199,12 @@ shareAddresses: Array<string>,
 /**
  * Sharing on the LAN without passwords.
  */
-openWarning: boolean, } | { "state": "failed", 
+openWarning: boolean, 
+/**
+ * HTTP is served on the same port: the HTTP proxy, and the setup
+ * page and PAC file the LAN sharing section offers.
+ */
+servesHttp: boolean, } | { "state": "failed", 
 /**
  * Why, in words.
  */

@@ -13,6 +13,7 @@ const RUNNING = {
   listening: ["127.0.0.1:1080", "[::1]:1080"],
   shareAddresses: [],
   openWarning: false,
+  servesHttp: true,
 } satisfies Status;
 const FAILED = {
   state: "failed",
@@ -23,6 +24,7 @@ const SHARING_OPEN = {
   listening: ["0.0.0.0:1080"],
   shareAddresses: ["192.168.1.5:1080", "[fd00::5]:1080"],
   openWarning: true,
+  servesHttp: true,
 } satisfies Status;
 
 const QR_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)"><script>alert(2)</script><rect width="10" height="10"/></svg>';
