@@ -316,6 +316,31 @@ export type UserRow = { user: string | null, bytesUp: number, bytesDown: number,
 
 export type UsersView = { users: Array<UserEntry>, keyringError: string | null, };
 
+export type VisitPage = "setup" | "pac";
+
+export type VisitRow = { 
+/**
+ * The device's address (an IPv4-mapped IPv6 address as IPv4).
+ */
+client: string, page: VisitPage, 
+/**
+ * What the device says it is (its `User-Agent`, control characters
+ * replaced): untrusted text, which the window shows as text only.
+ */
+agent: string, 
+/**
+ * When it first fetched the page, in milliseconds since the Unix epoch.
+ */
+firstAt: number, 
+/**
+ * When it last did.
+ */
+lastAt: number, 
+/**
+ * How many times.
+ */
+count: number, };
+
 export type WatchLiveArgs = { onMessage: Channel<LiveMessage>, };
 
 export type Commands = {
@@ -338,8 +363,10 @@ export type Commands = {
   unwatch_live: { args: UnwatchLiveArgs; result: null; error: null };
   close_session: { args: SessionIdArgs; result: boolean; error: null };
   close_all_sessions: { args: Record<string, never>; result: number; error: null };
+  recent_visits: { args: Record<string, never>; result: Array<VisitRow>; error: null };
 };
 
 export type Events = {
   "status-changed": ServerStatus;
+  "visits-changed": Array<VisitRow>;
 };
