@@ -7,7 +7,9 @@
 //! short-held lock; [`Monitor::totals`] reads only the counters, for callers
 //! that poll often. A session that ends leaves its final figures in a
 //! bounded log of recently closed sessions ([`Monitor::closed_since`]) and
-//! in its user's totals.
+//! in its user's totals. The devices that fetched the setup page or the
+//! PAC file are kept too ([`Monitor::visits`]), with a watch that changes
+//! at each fetch ([`Monitor::watch_visits`]).
 //!
 //! The types serialise with camelCase names, as the desktop app's window
 //! reads them.
@@ -19,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Authenticator, Credential};
@@ -375,6 +378,15 @@ impl Monitor {
         };
         visits.push_front(visit);
         visits.truncate(VISITS_KEPT);
+        drop(visits);
+        self.inner.visits_recorded.send_modify(|n| *n += 1);
+    }
+
+    /// Changes each time a device fetches the setup page or the PAC file
+    /// (the number of fetches so far): a window can follow
+    /// [`Monitor::visits`] without asking again and again.
+    pub fn watch_visits(&self) -> watch::Receiver<u64> {
+        self.inner.visits_recorded.subscribe()
     }
 
     /// The devices that fetched the setup page or the PAC file, the most
@@ -519,6 +531,8 @@ struct Registry {
     auth_failures: AtomicU64,
     closed: Mutex<ClosedLog>,
     visits: Mutex<VecDeque<Visit>>,
+    /// Visits recorded, for [`Monitor::watch_visits`].
+    visits_recorded: watch::Sender<u64>,
 }
 
 /// What closed sessions leave behind.
@@ -546,6 +560,7 @@ impl Default for Registry {
             auth_failures: AtomicU64::new(0),
             closed: Mutex::new(ClosedLog::default()),
             visits: Mutex::new(VecDeque::new()),
+            visits_recorded: watch::Sender::new(0),
         }
     }
 }
@@ -781,5 +796,28 @@ mod tests {
         let escaped = Monitor::new();
         escaped.record_visit(phone, Page::Setup, "a\nb");
         assert_eq!(escaped.visits()[0].agent, "a\u{fffd}b");
+    }
+
+    #[tokio::test]
+    async fn a_watcher_hears_of_each_visit() {
+        let monitor = Monitor::new();
+        let mut visits = monitor.watch_visits();
+        assert!(!visits.has_changed().unwrap(), "nothing fetched yet");
+        let phone: IpAddr = "192.168.1.20".parse().unwrap();
+        monitor.record_visit(phone, Page::Setup, "Phone");
+        tokio::time::timeout(Duration::from_secs(5), visits.changed())
+            .await
+            .expect("the visit is announced")
+            .unwrap();
+        assert_eq!(*visits.borrow_and_update(), 1);
+        // Visits while nobody looked come as one change.
+        monitor.record_visit(phone, Page::Pac, "Phone");
+        monitor.record_visit(phone, Page::Setup, "Phone");
+        visits.changed().await.unwrap();
+        assert_eq!(*visits.borrow_and_update(), 3);
+        assert!(!visits.has_changed().unwrap());
+        // A clone of the monitor announces to the same watchers.
+        monitor.clone().record_visit(phone, Page::Setup, "Phone");
+        assert!(visits.has_changed().unwrap());
     }
 }

@@ -272,6 +272,7 @@ fn running_status(server: &Server, settings: &AppSettings) -> ServerStatus {
         listening,
         share_addresses,
         open_warning: settings.share_on_lan && !(settings.password_required && any_user),
+        serves_http: settings.http.enabled,
     }
 }
 

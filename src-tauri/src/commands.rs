@@ -8,6 +8,7 @@ use std::time::Duration;
 use proxy_core::outbound::chain::{StepReport, UdpReport};
 use proxy_core::outbound::UpstreamChain;
 use proxy_core::protocol::TargetAddr;
+use proxy_core::Monitor;
 use serde::{Deserialize, Serialize};
 use tauri::ipc::{Channel, JavaScriptChannelId};
 use tauri::{AppHandle, Emitter, Manager, Webview};
@@ -22,6 +23,7 @@ use crate::logs;
 use crate::settings::{AppSettings, FieldError, UserEntry};
 use crate::status::ServerStatus;
 use crate::users::{self, UserRefusal};
+use crate::visits::{visit_rows, VisitRow};
 
 // Every command here must be in commands.list too, or the window is refused
 // it (see build.rs); a test checks the two lists are the same.
@@ -45,6 +47,7 @@ ipc_contract! {
     unwatch_live(UnwatchLiveArgs) -> (), ();
     close_session(SessionIdArgs) -> bool, ();
     close_all_sessions(NoArgs) -> u32, ();
+    recent_visits(NoArgs) -> Vec<VisitRow>, ();
 }
 
 /// The event every status change is announced with, to the window.
@@ -55,6 +58,26 @@ pub async fn announce_status(app: AppHandle, mut status: watch::Receiver<ServerS
     while status.changed().await.is_ok() {
         let current = status.borrow_and_update().clone();
         let _ = app.emit(STATUS_EVENT, current);
+    }
+}
+
+/// The event that carries the recent visits (what [`recent_visits`]
+/// answers) each time a device fetches the setup page or the PAC file.
+pub const VISITS_EVENT: &str = "visits-changed";
+
+/// The least time between two [`VISITS_EVENT`]s: a device that fetches the
+/// setup page in a loop cannot flood the window.
+const VISITS_GAP: Duration = Duration::from_millis(500);
+
+/// Announces the recent visits to the window as [`VISITS_EVENT`] when a
+/// device fetches the setup page or the PAC file; fetches meanwhile come
+/// in the next announcement.
+pub async fn announce_visits(app: AppHandle, monitor: Monitor) {
+    let mut fetched = monitor.watch_visits();
+    while fetched.changed().await.is_ok() {
+        fetched.mark_unchanged();
+        let _ = app.emit(VISITS_EVENT, visit_rows(&monitor.visits()));
+        tokio::time::sleep(VISITS_GAP).await;
     }
 }
 
@@ -387,6 +410,13 @@ async fn close_all_sessions(app: AppHandle, _: Args<NoArgs>) -> Result<u32, ()> 
     Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
+/// The devices that recently opened the setup page or fetched the PAC
+/// file, the most recent first.
+#[tauri::command]
+async fn recent_visits(app: AppHandle, _: Args<NoArgs>) -> Result<Vec<VisitRow>, ()> {
+    Ok(visit_rows(&app.state::<AppState>().monitor.visits()))
+}
+
 fn users_view(changed: Result<Vec<UserEntry>, users::UserError>) -> Result<UsersView, UserRefusal> {
     changed.map(|users| UsersView { users, keyring_error: None }).map_err(UserRefusal::from)
 }
@@ -415,8 +445,9 @@ mod tests {
         // What the live view's channel carries (WatchLiveArgs names it).
         decls.add::<LiveMessage>();
         let events = format!(
-            "export type Events = {{\n  \"{STATUS_EVENT}\": {};\n}};\n",
-            <ServerStatus as TS>::name(decls.cfg())
+            "export type Events = {{\n  \"{STATUS_EVENT}\": {};\n  \"{VISITS_EVENT}\": {};\n}};\n",
+            <ServerStatus as TS>::name(decls.cfg()),
+            <Vec<VisitRow> as TS>::name(decls.cfg()),
         );
         let mut out = String::from(
             "// Generated from src-tauri (src/commands.rs, the IPC contract) by\n\

@@ -95,7 +95,8 @@ impl Declarations {
         &self.cfg
     }
 
-    /// Declares `T` and every named type it depends on, once each.
+    /// Declares `T` and every named type it depends on, once each, and
+    /// of a generic type (a command's `Vec<Row>`) the types it holds.
     pub fn add<T: TS + 'static + ?Sized>(&mut self) {
         struct Visit<'a>(&'a mut Declarations);
         impl ts_rs::TypeVisitor for Visit<'_> {
@@ -111,6 +112,7 @@ impl Declarations {
             self.out.push(format!("export {}", T::decl(&self.cfg)));
         }
         T::visit_dependencies(&mut Visit(self));
+        T::visit_generics(&mut Visit(self));
     }
 
     /// The declarations, sorted by name so the file is stable.

@@ -3,8 +3,9 @@
 //!
 //! This file wires the parts; nothing lower imports anything higher:
 //! - leaves: `status` (the server's status and the tray's summary of it),
-//!   `format`, `clipboard`, `notify`, `logs`, `settings`, `users`, and
-//!   `private` (folders and files only this user can read);
+//!   `visits` (the devices that opened the setup page), `format`,
+//!   `clipboard`, `notify`, `logs`, `settings`, `users`, and `private`
+//!   (folders and files only this user can read);
 //! - `actions` (the app's state and what the window and the tray both do;
 //!   it publishes the status on a watch channel) and `live` (the sampler,
 //!   which follows that channel and publishes the tray's text);
@@ -25,6 +26,7 @@ mod settings;
 mod status;
 mod tray;
 mod users;
+mod visits;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -107,6 +109,8 @@ fn main() {
             let tray_text = handle.state::<Live>().tray_text();
             tauri::async_runtime::spawn(tray::follow(handle.clone(), status.clone(), tray_text));
             tauri::async_runtime::spawn(commands::announce_status(handle.clone(), status));
+            let monitor = handle.state::<AppState>().monitor.clone();
+            tauri::async_runtime::spawn(commands::announce_visits(handle.clone(), monitor));
             tauri::async_runtime::spawn(live::run(handle.clone()));
             if start_on_launch {
                 tauri::async_runtime::spawn(async move { actions::start(&handle).await });

@@ -30,6 +30,8 @@ pub struct AppSettings {
     pub port: u16,
     /// Listen on every interface and admit LAN clients.
     pub share_on_lan: bool,
+    /// HTTP on the same port: proxy-core's `http`.
+    pub http: HttpSettings,
     /// Require a username and password.
     pub password_required: bool,
     /// Which clients may connect.
@@ -63,6 +65,7 @@ impl Default for AppSettings {
         AppSettings {
             port: 1080,
             share_on_lan: false,
+            http: HttpSettings::default(),
             password_required: false,
             client_policy: ClientPolicyChoice::Loopback,
             allowed_ranges: Vec::new(),
@@ -202,6 +205,23 @@ impl Default for RemoteReachSettings {
     }
 }
 
+/// HTTP on the same port as SOCKS (the HTTP proxy, the setup page and the
+/// PAC file the LAN sharing section offers): proxy-core's `http`, with its
+/// default (on). One object, as proxy-core's, so a further setting of it
+/// joins it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HttpSettings {
+    /// Serve HTTP.
+    pub enabled: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings { enabled: proxy_core::config::HttpConfig::default().enabled }
+    }
+}
+
 /// A user, by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -312,6 +332,7 @@ impl AppSettings {
     pub fn to_config(&self, hop_password: impl Fn(&UpstreamHop) -> Option<String>) -> Config {
         let mut config = Config { listen: self.listen_addresses(), ..Config::default() };
         config.auth.required = self.password_required;
+        config.http.enabled = self.http.enabled;
         config.clients.allow = match self.client_policy {
             ClientPolicyChoice::Loopback if self.share_on_lan => vec![ClientRule::Lan],
             ClientPolicyChoice::Loopback => vec![ClientRule::Loopback],
@@ -767,6 +788,38 @@ mod tests {
             vec!["127.0.0.1:1080".parse().unwrap(), "[::1]:1080".parse().unwrap()]
         );
         assert_eq!(local.clients.allow, vec![ClientRule::Loopback]);
+    }
+
+    #[test]
+    fn http_is_on_by_default_and_its_switch_reaches_the_server_config() {
+        assert!(AppSettings::default().http.enabled);
+        assert!(AppSettings::default().to_config(|_| None).http.enabled);
+        let off = AppSettings { http: HttpSettings { enabled: false }, ..AppSettings::default() };
+        let config = off.to_config(|_| None);
+        assert!(!config.http.enabled);
+        assert_eq!(config.http.keep_alive, proxy_core::config::HttpConfig::default().keep_alive);
+        assert_eq!(
+            serde_json::to_value(&off).unwrap()["http"],
+            serde_json::json!({"enabled": false})
+        );
+        let (_dir, file) = file();
+        file.save(&off).unwrap();
+        assert_eq!(file.load().settings, off);
+        // A file from before the switch, or with an empty object, serves HTTP.
+        std::fs::write(file.path(), r#"{"port": 1090, "http": {}}"#).unwrap();
+        assert!(file.load().settings.http.enabled);
+    }
+
+    #[test]
+    fn http_hops_are_accepted_upstream() {
+        let settings = AppSettings {
+            upstream: vec!["http://bob@proxy.corp:3128".into(), "socks5://10.0.0.1:1080".into()],
+            ..AppSettings::default()
+        };
+        assert!(settings.validate().is_empty(), "{:?}", settings.validate());
+        let config = settings.to_config(|hop| (hop.port == 3128).then(|| "pw".to_owned()));
+        assert_eq!(config.upstream.chain.len(), 2);
+        assert_eq!(config.upstream.chain[0].to_url_with_secret(), "http://bob:pw@proxy.corp:3128");
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub enum ServerStatus {
         share_addresses: Vec<String>,
         /// Sharing on the LAN without passwords.
         open_warning: bool,
+        /// HTTP is served on the same port: the HTTP proxy, and the setup
+        /// page and PAC file the LAN sharing section offers.
+        serves_http: bool,
     },
     /// It could not start, or failed while running.
     Failed {
@@ -102,6 +105,7 @@ mod tests {
             listening: vec!["127.0.0.1:1080".into()],
             share_addresses: vec![],
             open_warning: false,
+            serves_http: true,
         }
     }
 
@@ -133,6 +137,7 @@ mod tests {
                 "listening": ["127.0.0.1:1080"],
                 "shareAddresses": [],
                 "openWarning": false,
+                "servesHttp": true,
             })
         );
         let json = serde_json::to_value(ServerStatus::Failed { error: "x".into() }).unwrap();
@@ -147,6 +152,7 @@ mod tests {
             listening: vec!["0.0.0.0:1080".into()],
             share_addresses: vec!["192.168.1.5:1080".into()],
             open_warning: true,
+            serves_http: false,
         };
         assert_eq!(sharing.proxy_address(), Some("192.168.1.5:1080"));
         assert_eq!(ServerStatus::Stopped.proxy_address(), None);

@@ -15,6 +15,10 @@ port: number,
  */
 shareOnLan: boolean, 
 /**
+ * HTTP on the same port: proxy-core's `http`.
+ */
+http: HttpSettings, 
+/**
  * Require a username and password.
  */
 passwordRequired: boolean, 
@@ -92,6 +96,12 @@ field: string,
  * What is wrong, in words.
  */
 message: string, };
+
+export type HttpSettings = { 
+/**
+ * Serve HTTP.
+ */
+enabled: boolean, };
 
 export type LimitSettings = { 
 /**
@@ -189,7 +199,12 @@ shareAddresses: Array<string>,
 /**
  * Sharing on the LAN without passwords.
  */
-openWarning: boolean, } | { "state": "failed", 
+openWarning: boolean, 
+/**
+ * HTTP is served on the same port: the HTTP proxy, and the setup
+ * page and PAC file the LAN sharing section offers.
+ */
+servesHttp: boolean, } | { "state": "failed", 
 /**
  * Why, in words.
  */
@@ -301,6 +316,31 @@ export type UserRow = { user: string | null, bytesUp: number, bytesDown: number,
 
 export type UsersView = { users: Array<UserEntry>, keyringError: string | null, };
 
+export type VisitPage = "setup" | "pac";
+
+export type VisitRow = { 
+/**
+ * The device's address (an IPv4-mapped IPv6 address as IPv4).
+ */
+client: string, page: VisitPage, 
+/**
+ * What the device says it is (its `User-Agent`, control characters
+ * replaced): untrusted text, which the window shows as text only.
+ */
+agent: string, 
+/**
+ * When it first fetched the page, in milliseconds since the Unix epoch.
+ */
+firstAt: number, 
+/**
+ * When it last did.
+ */
+lastAt: number, 
+/**
+ * How many times.
+ */
+count: number, };
+
 export type WatchLiveArgs = { onMessage: Channel<LiveMessage>, };
 
 export type Commands = {
@@ -323,8 +363,10 @@ export type Commands = {
   unwatch_live: { args: UnwatchLiveArgs; result: null; error: null };
   close_session: { args: SessionIdArgs; result: boolean; error: null };
   close_all_sessions: { args: Record<string, never>; result: number; error: null };
+  recent_visits: { args: Record<string, never>; result: Array<VisitRow>; error: null };
 };
 
 export type Events = {
   "status-changed": ServerStatus;
+  "visits-changed": Array<VisitRow>;
 };

@@ -7,6 +7,7 @@ import type { FieldError, UserErrorKind } from "./ipc";
 const FIELD_IDS: Readonly<Record<string, string>> = {
   port: "port",
   shareOnLan: "share-on-lan",
+  "http.enabled": "http-enabled",
   passwordRequired: "password-required",
   clientPolicy: "client-policy",
   allowedRanges: "allowed-ranges",

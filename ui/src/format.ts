@@ -1,6 +1,6 @@
 // How the front end writes figures: bytes and rates in decimal units (as the
-// tray writes them), durations, short timings, times of day and dates, and
-// counted nouns. Every view formats through here. No DOM.
+// tray writes them), durations, short timings, times of day and dates, how
+// long ago, and counted nouns. Every view formats through here. No DOM.
 
 const UNITS = ["kB", "MB", "GB", "TB", "PB"];
 
@@ -49,6 +49,31 @@ export function formatTimeOfDay(ms: number): string {
 /** The local date and time of a moment (ms since the epoch), as the system writes them. */
 export function formatDateTime(ms: number): string {
   return new Date(ms).toLocaleString();
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * How long ago something happened, given the time since (ms), in its
+ * largest whole unit: "just now" under a minute (and for a clock that went
+ * back), then "3 min ago", "2 h ago", "4 d ago".
+ */
+export function formatAgo(elapsedMs: number): string {
+  const elapsed = Number.isFinite(elapsedMs) ? elapsedMs : 0;
+  if (elapsed < MINUTE_MS) return "just now";
+  if (elapsed < HOUR_MS) return `${Math.floor(elapsed / MINUTE_MS)} min ago`;
+  if (elapsed < DAY_MS) return `${Math.floor(elapsed / HOUR_MS)} h ago`;
+  return `${Math.floor(elapsed / DAY_MS)} d ago`;
+}
+
+/** In how many ms formatAgo's words for this elapsed time change (at least 1 s). */
+export function agoChangesIn(elapsedMs: number): number {
+  const elapsed = Number.isFinite(elapsedMs) ? elapsedMs : 0;
+  const unit = elapsed < HOUR_MS ? MINUTE_MS : elapsed < DAY_MS ? HOUR_MS : DAY_MS;
+  const left = elapsed < MINUTE_MS ? MINUTE_MS - elapsed : unit - (elapsed % unit);
+  return Math.max(1000, left);
 }
 
 /** A count and its noun, plural unless the count is one: "1 connection", "2 connections". */

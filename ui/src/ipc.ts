@@ -31,6 +31,8 @@ import type {
   UserEntry,
   UserRow as GeneratedUserRow,
   UsersView as GeneratedUsersView,
+  VisitPage as GeneratedVisitPage,
+  VisitRow,
 } from "./bindings";
 
 export type { FieldError, SaveRefused, UserErrorKind, UserRefusal, Refused } from "./bindings";
@@ -52,6 +54,7 @@ export type Step = GeneratedStep;
 export type UpstreamReport = UpstreamTest;
 
 export const STATUS_EVENT = "status-changed" satisfies keyof Events;
+export const VISITS_EVENT = "visits-changed" satisfies keyof Events;
 
 /** Calls `command` with its arguments; resolves to its result, rejects with its error. */
 function call<K extends keyof Commands>(command: K, args: Commands[K]["args"]): Promise<Commands[K]["result"]> {
@@ -126,6 +129,22 @@ export async function copyText(text: string): Promise<void> {
 /** Calls handler with every Status the server announces; resolves to the unsubscribe function. */
 export function onStatusChanged(handler: (status: Status) => void): Promise<UnlistenFn> {
   return listen<Events[typeof STATUS_EVENT]>(STATUS_EVENT, (event) => handler(event.payload));
+}
+
+// ---- devices that opened the setup page (src-tauri/src/visits.rs)
+
+/** A device and a page it fetched; `agent` is the device's own word (show it as text only). */
+export type Visit = VisitRow;
+export type VisitPage = GeneratedVisitPage;
+
+/** The devices that recently opened the setup page or fetched the PAC file, the most recent first. */
+export function recentVisits(): Promise<Visit[]> {
+  return call("recent_visits", none);
+}
+
+/** Calls handler with the whole list each time a device fetches a page; resolves to the unsubscribe function. */
+export function onVisitsChanged(handler: (visits: Visit[]) => void): Promise<UnlistenFn> {
+  return listen<Events[typeof VISITS_EVENT]>(VISITS_EVENT, (event) => handler(event.payload));
 }
 
 // ---- live connections and bandwidth (src-tauri/src/live.rs)

@@ -21,7 +21,7 @@ interface Shown {
 function start(): void {
   const status = mountStatus(byId("view-status"));
   const views: Record<ViewName, Shown> = {
-    status: { show() {} },
+    status,
     connections: mountConnections(byId("view-connections")),
     settings: mountSettings(byId("view-settings"), { onStatus: (s) => status.apply(s) }),
     users: mountUsers(byId("view-users")),

@@ -257,7 +257,8 @@ function isPort(text: string): boolean {
 
 // ------------------------------------------------------------ upstream
 
-export const UPSTREAM_SCHEMES = ["socks5", "socks5h", "socks4", "socks4a"] as const;
+/** The hops proxy-core speaks to (outbound/hop.rs): SOCKS, and HTTP proxies through CONNECT. */
+export const UPSTREAM_SCHEMES = ["socks5", "socks5h", "socks4", "socks4a", "http"] as const;
 
 const UPSTREAM_EXAMPLE = "socks5://user@host:1080";
 
@@ -270,7 +271,7 @@ export function upstreamUrlProblem(url: string): string | null {
   if (!m) return `enter a URL such as ${UPSTREAM_EXAMPLE}`;
   const scheme = (m[1] ?? "").toLowerCase();
   if (!(UPSTREAM_SCHEMES as readonly string[]).includes(scheme)) {
-    return "the URL must start with socks5://, socks5h://, socks4:// or socks4a://";
+    return "the URL must start with socks5://, socks5h://, socks4://, socks4a:// or http://";
   }
   let rest = m[2] ?? "";
   if (rest.endsWith("/")) rest = rest.slice(0, -1);

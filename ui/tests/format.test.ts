@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   countOf,
+  agoChangesIn,
+  formatAgo,
   formatBytes,
   formatDateTime,
   formatDuration,
@@ -10,6 +12,33 @@ import {
 } from "../src/format";
 
 describe("formatting", () => {
+  it("says how long ago, in the largest whole unit", () => {
+    expect(formatAgo(0)).toBe("just now");
+    expect(formatAgo(59_999)).toBe("just now");
+    expect(formatAgo(-60_000)).toBe("just now"); // a clock that went back
+    expect(formatAgo(Number.NaN)).toBe("just now");
+    expect(formatAgo(60_000)).toBe("1 min ago");
+    expect(formatAgo(3_599_999)).toBe("59 min ago");
+    expect(formatAgo(3_600_000)).toBe("1 h ago");
+    expect(formatAgo(86_399_999)).toBe("23 h ago");
+    expect(formatAgo(3 * 86_400_000 + 5)).toBe("3 d ago");
+  });
+
+  it("says when those words change next", () => {
+    expect(agoChangesIn(0)).toBe(60_000);
+    expect(agoChangesIn(45_000)).toBe(15_000);
+    expect(agoChangesIn(-30_000)).toBe(90_000);
+    expect(agoChangesIn(150_000)).toBe(30_000); // 2 min -> 3 min
+    expect(agoChangesIn(3_600_000 + 600_000)).toBe(3_000_000); // 1 h -> 2 h
+    expect(agoChangesIn(86_400_000)).toBe(86_400_000);
+    expect(agoChangesIn(59_999.5)).toBe(1000);
+    for (const elapsed of [0, 59_000, 61_000, 3_599_000, 7_200_000, 90_000_000]) {
+      const next = elapsed + agoChangesIn(elapsed);
+      expect(formatAgo(next), `${elapsed}`).not.toBe(formatAgo(elapsed));
+      expect(formatAgo(next - 1), `${elapsed}`).toBe(formatAgo(elapsed));
+    }
+  });
+
   it("writes bytes and rates in decimal units, as the tray does", () => {
     expect(formatBytes(0)).toBe("0 B");
     expect(formatBytes(999)).toBe("999 B");

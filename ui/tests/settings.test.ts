@@ -10,7 +10,7 @@ import { SETTINGS as DEFAULTS } from "./fixtures/settings";
 vi.mock("../src/ipc");
 
 const SETTINGS: Settings = { ...DEFAULTS, upstream: ["socks5://alice@gw.example:1080"] };
-const RUNNING: Status = { state: "running", listening: ["127.0.0.1:1080"], shareAddresses: [], openWarning: false };
+const RUNNING: Status = { state: "running", listening: ["127.0.0.1:1080"], shareAddresses: [], openWarning: false, servesHttp: true };
 
 function field<T extends HTMLElement = HTMLInputElement>(id: string): T {
   const el = document.getElementById(id);
@@ -103,8 +103,23 @@ describe("settings view", () => {
     expect(text("hint-port")).toContain("administrator");
     type("timeout-connect", "0");
     expect(text("error-timeout-connect")).toContain("between 1 and 86400");
-    type("upstream", "http://proxy:8080");
+    type("upstream", "https://proxy:8080");
     expect(text("error-upstream")).toContain("Line 1");
+    type("upstream", "http://alice@proxy:8080");
+    expect(field("error-upstream").hidden).toBe(true);
+  });
+
+  it("shows the HTTP switch and saves it with the other settings", async () => {
+    await mount({ ...SETTINGS, http: { enabled: false } });
+    expect(field("http-enabled").checked).toBe(false);
+    expect(document.querySelector('label[for="http-enabled"]')?.textContent).toBe(
+      "Serve HTTP proxy, setup page and PAC file on the same port",
+    );
+    vi.mocked(ipc.saveSettings).mockResolvedValue({ settings: SETTINGS, status: RUNNING });
+    tick("http-enabled", true);
+    await save();
+    expect(ipc.saveSettings).toHaveBeenCalledWith({ ...SETTINGS, http: { enabled: true } });
+    expect(field("http-enabled").checked).toBe(true);
   });
 
   it("does not call save_settings while a field is wrong", async () => {
@@ -167,7 +182,7 @@ describe("settings view", () => {
     for (const id of [
       "port", "share-on-lan", "password-required", "client-policy", "allowed-ranges",
       "timeout-handshake", "timeout-connect", "timeout-idle", "timeout-bind", "timeout-udp-idle",
-      "upstream", "test-target", "test-upstream", "start-on-launch", "launch-at-login", "notifications",
+      "http-enabled", "upstream", "test-target", "test-upstream", "start-on-launch", "launch-at-login", "notifications",
       "save-settings", "settings-saved", "settings-error", "settings-warning", "confirm-share",
       "deny-targets", "remote-reach-link-local", "remote-reach-multicast",
       "limit-sessions", "limit-handshakes", "limit-sessions-per-client", "limit-handshakes-per-client",

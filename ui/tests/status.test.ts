@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { Status } from "../src/ipc";
+import type { Visit } from "../src/ipc";
 import { OPEN_WARNING_TEXT, mountStatus, type StatusView } from "../src/views/status";
+import { HTTP_OFF_TEXT, NO_VISITS_TEXT } from "../src/views/status/markup";
 import { ServerStatus, stateLabel } from "../src/views/status/model";
 import { $, flush, text } from "./fixtures/dom";
 
@@ -13,6 +15,7 @@ const RUNNING = {
   listening: ["127.0.0.1:1080", "[::1]:1080"],
   shareAddresses: [],
   openWarning: false,
+  servesHttp: true,
 } satisfies Status;
 const FAILED = {
   state: "failed",
@@ -23,6 +26,7 @@ const SHARING_OPEN = {
   listening: ["0.0.0.0:1080"],
   shareAddresses: ["192.168.1.5:1080", "[fd00::5]:1080"],
   openWarning: true,
+  servesHttp: true,
 } satisfies Status;
 
 const QR_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)"><script>alert(2)</script><rect width="10" height="10"/></svg>';
@@ -34,6 +38,30 @@ const visible = (selector: string): boolean => {
 };
 
 let statusHandler: ((s: Status) => void) | null = null;
+let visitsHandler: ((v: Visit[]) => void) | null = null;
+
+const PHONE: Visit = {
+  client: "192.168.1.23",
+  page: "setup",
+  agent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
+  firstAt: Date.now() - 300_000,
+  lastAt: Date.now() - 120_000,
+  count: 3,
+};
+const LAPTOP: Visit = {
+  client: "fd00::7",
+  page: "pac",
+  agent: '<img src=x onerror="alert(1)">',
+  firstAt: Date.now(),
+  lastAt: Date.now(),
+  count: 1,
+};
+
+/** The rows of the devices' table, as text. */
+const visitRows = (): string[][] =>
+  Array.from(document.querySelectorAll("#visits tbody tr")).map((tr) =>
+    Array.from(tr.querySelectorAll("td")).map((td) => td.textContent ?? ""),
+  );
 
 async function mount(initial: Status = STOPPED): Promise<StatusView> {
   vi.mocked(ipc.serverStatus).mockResolvedValue(initial);
@@ -48,10 +76,16 @@ async function mount(initial: Status = STOPPED): Promise<StatusView> {
 beforeEach(() => {
   vi.resetAllMocks();
   statusHandler = null;
+  visitsHandler = null;
   vi.mocked(ipc.onStatusChanged).mockImplementation((handler) => {
     statusHandler = handler;
     return Promise.resolve(() => {});
   });
+  vi.mocked(ipc.onVisitsChanged).mockImplementation((handler) => {
+    visitsHandler = handler;
+    return Promise.resolve(() => {});
+  });
+  vi.mocked(ipc.recentVisits).mockResolvedValue([]);
   vi.mocked(ipc.qrCode).mockResolvedValue(QR_SVG);
   vi.mocked(ipc.copyText).mockResolvedValue(undefined);
 });
@@ -109,19 +143,26 @@ describe("status view rendering", () => {
     expect(text("#server-error")).toBe("port 1080 is in use by another program");
   });
 
-  it("shows share addresses with copy buttons and QR codes of socks5:// URLs, and the open warning", async () => {
+  it("shows per share address the setup page with its QR code, the PAC URL and the proxy address, and the open warning", async () => {
     await mount(SHARING_OPEN);
     await flush();
     expect(visible("#share-addresses")).toBe(true);
     const items = Array.from(document.querySelectorAll("#share-addresses li"));
     expect(items).toHaveLength(2);
-    expect(items.map((li) => li.querySelector("code")?.textContent)).toEqual(["192.168.1.5:1080", "[fd00::5]:1080"]);
-    expect(items.every((li) => li.querySelector("button.copy"))).toBe(true);
-    expect(ipc.qrCode).toHaveBeenCalledWith("socks5://192.168.1.5:1080");
-    expect(ipc.qrCode).toHaveBeenCalledWith("socks5://[fd00::5]:1080");
+    const shown = (css: string) => items.map((li) => li.querySelector(css)?.textContent);
+    expect(shown("code.setup-url")).toEqual(["http://192.168.1.5:1080/", "http://[fd00::5]:1080/"]);
+    expect(shown("code.pac-url")).toEqual(["http://192.168.1.5:1080/proxy.pac", "http://[fd00::5]:1080/proxy.pac"]);
+    expect(shown("code.address")).toEqual(["192.168.1.5:1080", "[fd00::5]:1080"]);
+    expect(items.every((li) => li.querySelectorAll("button.copy").length === 3)).toBe(true);
+    expect(ipc.qrCode).toHaveBeenCalledWith("http://192.168.1.5:1080/");
+    expect(ipc.qrCode).toHaveBeenCalledWith("http://[fd00::5]:1080/");
+    expect(ipc.qrCode).toHaveBeenCalledTimes(2);
+    expect(items[1]?.querySelector<HTMLElement>(".qr")?.dataset.url).toBe("http://[fd00::5]:1080/");
+    expect(visible("#http-off-note")).toBe(false);
+    expect(text("#share-intro")).toContain("setup page");
     const svg = items[0]?.querySelector(".qr svg");
     expect(svg).not.toBeNull();
-    expect(svg?.getAttribute("aria-label")).toBe("QR code for socks5://192.168.1.5:1080");
+    expect(svg?.getAttribute("aria-label")).toBe("QR code for http://192.168.1.5:1080/");
     // Nothing active survives from the markup.
     expect(svg?.hasAttribute("onload")).toBe(false);
     expect(items[0]?.querySelector("script")).toBeNull();
@@ -129,6 +170,34 @@ describe("status view rendering", () => {
     expect(visible("#open-warning")).toBe(true);
     expect(text("#open-warning")).toBe(OPEN_WARNING_TEXT);
     expect(OPEN_WARNING_TEXT).toBe("Anyone on your network can use this proxy without a password");
+  });
+
+  it("copies the setup page and the PAC URL", async () => {
+    await mount(SHARING_OPEN);
+    document.querySelector<HTMLButtonElement>('#share-addresses button[aria-label="Copy http://[fd00::5]:1080/proxy.pac"]')?.click();
+    await flush();
+    expect(ipc.copyText).toHaveBeenCalledWith("http://[fd00::5]:1080/proxy.pac");
+    expect(text("#status-notice")).toBe("Copied http://[fd00::5]:1080/proxy.pac.");
+  });
+
+  it("offers only the SOCKS address, and says why, while HTTP is off", async () => {
+    const view = await mount({ ...SHARING_OPEN, servesHttp: false });
+    await flush();
+    const items = Array.from(document.querySelectorAll("#share-addresses li"));
+    expect(items.map((li) => li.querySelector("code.address")?.textContent)).toEqual(["192.168.1.5:1080", "[fd00::5]:1080"]);
+    expect(document.querySelectorAll("#share-addresses .setup-url, #share-addresses .pac-url, #share-addresses .qr")).toHaveLength(0);
+    expect(document.querySelector("#share-addresses")?.textContent).not.toContain("http://");
+    expect(ipc.qrCode).not.toHaveBeenCalled();
+    expect(visible("#http-off-note")).toBe(true);
+    expect(text("#http-off-note")).toBe(HTTP_OFF_TEXT);
+    expect(HTTP_OFF_TEXT).toContain("Settings");
+    expect(text("#share-intro")).toBe("Set a device's SOCKS proxy to one of these addresses.");
+    expect(visible("#visits-block")).toBe(false);
+    // HTTP back on: the URLs come back.
+    view.apply(SHARING_OPEN);
+    expect(document.querySelectorAll("#share-addresses code.setup-url")).toHaveLength(2);
+    expect(visible("#http-off-note")).toBe(false);
+    expect(visible("#visits-block")).toBe(true);
   });
 
   it("says when a QR code cannot be made", async () => {
@@ -144,6 +213,92 @@ describe("status view rendering", () => {
     expect(visible("#open-warning")).toBe(false);
     expect(visible("#share-addresses")).toBe(false);
     expect(document.querySelectorAll("#share-addresses li")).toHaveLength(0);
+  });
+});
+
+describe("devices that opened the setup page", () => {
+  it("shows the empty state while no device has", async () => {
+    await mount(SHARING_OPEN);
+    expect(visible("#visits-block")).toBe(true);
+    expect(text("#visits-title")).toBe("Devices that opened the setup page recently");
+    expect(visible("#visits-empty")).toBe(true);
+    expect(text("#visits-empty")).toBe(NO_VISITS_TEXT);
+    expect(NO_VISITS_TEXT).toBe("No device has opened the setup page yet. Scan the code with the phone's camera.");
+    expect(visible("#visits")).toBe(false);
+  });
+
+  it("lists each device: what it is, its address, what it fetched, how often and when", async () => {
+    vi.mocked(ipc.recentVisits).mockResolvedValue([PHONE, LAPTOP]);
+    await mount(SHARING_OPEN);
+    expect(visible("#visits-empty")).toBe(false);
+    expect(visitRows()).toEqual([
+      ["Android phone", "192.168.1.23", "Setup page", "3", "2 min ago"],
+      ['<img src=x onerror="alert(1)">', "fd00::7", "PAC file", "1", "just now"],
+    ]);
+    // An agent is text, never markup; the whole agent is in the title.
+    expect(document.querySelector("#visits img")).toBeNull();
+    expect(document.querySelector("#visits td")?.getAttribute("title")).toBe(PHONE.agent);
+  });
+
+  it("follows the visits-changed event, reusing the rows", async () => {
+    vi.mocked(ipc.recentVisits).mockResolvedValue([PHONE]);
+    await mount(SHARING_OPEN);
+    const row = document.querySelector("#visits tbody tr");
+    visitsHandler?.([{ ...PHONE, count: 4, lastAt: Date.now() }, LAPTOP]);
+    expect(document.querySelector("#visits tbody tr")).toBe(row);
+    expect(visitRows().map((r) => [r[3], r[4]])).toEqual([["4", "just now"], ["1", "just now"]]);
+    visitsHandler?.([]);
+    expect(visitRows()).toEqual([]);
+    expect(visible("#visits-empty")).toBe(true);
+  });
+
+  it("prefers a list that arrives while the first one is being read", async () => {
+    let answer: (v: Visit[]) => void = () => {};
+    vi.mocked(ipc.recentVisits).mockReturnValue(new Promise<Visit[]>((resolve) => (answer = resolve)));
+    vi.mocked(ipc.serverStatus).mockResolvedValue(SHARING_OPEN);
+    const section = document.createElement("section");
+    document.body.replaceChildren(section);
+    const view = mountStatus(section);
+    await flush();
+    visitsHandler?.([LAPTOP]);
+    answer([PHONE]);
+    await view.ready;
+    expect(visitRows().map((r) => r[1])).toEqual(["fd00::7"]);
+  });
+
+  it("brings the times up to date when their words change, only while the view is shown", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    try {
+      vi.mocked(ipc.recentVisits).mockResolvedValue([{ ...PHONE, lastAt: Date.now() - 30_000 }]);
+      const view = await mount(SHARING_OPEN);
+      expect(visitRows()[0]?.[4]).toBe("just now");
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(29_999);
+      expect(visitRows()[0]?.[4]).toBe("just now");
+      vi.advanceTimersByTime(1);
+      expect(visitRows()[0]?.[4]).toBe("1 min ago");
+      view.hide();
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(120_000);
+      expect(visitRows()[0]?.[4]).toBe("1 min ago");
+      view.show();
+      expect(visitRows()[0]?.[4]).toBe("3 min ago");
+      expect(vi.getTimerCount()).toBe(1);
+      // Sharing stops: no timer is left.
+      view.apply({ ...SHARING_OPEN, shareAddresses: [] });
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("says nothing of devices when the list cannot be read", async () => {
+    vi.mocked(ipc.recentVisits).mockRejectedValue(new Error("no IPC"));
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    await mount(SHARING_OPEN);
+    expect(visible("#visits-empty")).toBe(true);
+    expect(warn).toHaveBeenCalled();
+    warn.mockRestore();
   });
 });
 

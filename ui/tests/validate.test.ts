@@ -248,13 +248,19 @@ describe("upstream URLs", () => {
     "socks5://[2001:db8::1]:65535",
     "SOCKS5://gw.example:1",
     "socks5://gw.example:1080/",
+    "http://proxy.corp.example:3128",
+    "http://user:password@proxy.corp.example:8080",
+    "http://bob@10.0.0.1:3128/",
+    "HTTP://[::1]:3128",
   ])("accepts %s", (url) => {
     expect(upstreamUrlProblem(url)).toBeNull();
   });
 
   it.each([
-    ["http://gw.example:1080", "must start with socks5://"],
+    ["https://gw.example:1080", "must start with socks5://, socks5h://, socks4://, socks4a:// or http://"],
     ["socks6://gw.example:1080", "must start with socks5://"],
+    ["http://proxy.corp.example", "add the port"],
+    ["http://:pw@proxy.corp.example:3128", "user name before the @ is empty"],
     ["gw.example:1080", "enter a URL such as"],
     ["socks5://gw.example", "add the port"],
     ["socks5://gw.example:", "add the port"],
@@ -280,7 +286,7 @@ describe("upstream URLs", () => {
       ok: true,
       value: ["socks5://a.example:1080", "socks4a://b.example:1080"],
     });
-    const r = validateUpstream("socks5://a.example:1080\nhttp://b.example:80");
+    const r = validateUpstream("socks5://a.example:1080\nhttps://b.example:443");
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatch(/^Line 2: the URL must start with socks5:\/\/.*\.$/);
   });
@@ -294,6 +300,7 @@ describe("upstream URLs", () => {
       hint: UPSTREAM_PASSWORD_HINT,
     });
     expect(validateUpstream("socks5://alice@gw.example:1080")).not.toHaveProperty("hint");
+    expect(validateUpstream("http://alice:secret@proxy.example:3128")).toMatchObject({ ok: true, hint: UPSTREAM_PASSWORD_HINT });
   });
 });
 

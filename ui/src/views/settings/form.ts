@@ -122,6 +122,7 @@ export class SettingsForm {
   private write(values: FormValues): void {
     this.input("port").value = values.port;
     this.shareOnLan.checked = values.shareOnLan;
+    this.input("http-enabled").checked = values.httpEnabled;
     this.passwordRequired.checked = values.passwordRequired;
     this.policy.value = values.clientPolicy;
     this.ranges.value = values.allowedRanges;
@@ -143,6 +144,7 @@ export class SettingsForm {
     return {
       port: this.input("port").value,
       shareOnLan: this.shareOnLan.checked,
+      httpEnabled: this.input("http-enabled").checked,
       passwordRequired: this.passwordRequired.checked,
       clientPolicy: this.policy.value,
       allowedRanges: this.ranges.value,

@@ -85,6 +85,11 @@ export const MARKUP = `
         `<input type="number" id="port" min="1" max="65535" step="1" inputmode="numeric" required ${described("port")}>`,
       )}
       ${checkRow("share-on-lan", "Share on my network", "Other devices on your local network can use the proxy.")}
+      ${checkRow(
+        "http-enabled",
+        "Serve HTTP proxy, setup page and PAC file on the same port",
+        "Phones, TVs and Windows take an HTTP proxy or a PAC file, not SOCKS; the setup page shows a device the steps. Off: the port speaks SOCKS only.",
+      )}
       ${checkRow("password-required", "Require a user name and password", "Add the users on the Users page.")}
       ${fieldRow(
         "client-policy",

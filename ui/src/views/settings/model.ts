@@ -65,6 +65,7 @@ export interface SettingsState {
 export interface FormValues {
   port: string;
   shareOnLan: boolean;
+  httpEnabled: boolean;
   passwordRequired: boolean;
   clientPolicy: string;
   allowedRanges: string;
@@ -144,6 +145,7 @@ export function valuesOf(settings: Settings): FormValues {
   return {
     port: String(settings.port),
     shareOnLan: settings.shareOnLan,
+    httpEnabled: settings.http?.enabled ?? true,
     passwordRequired: settings.passwordRequired,
     clientPolicy: settings.clientPolicy,
     allowedRanges: (settings.allowedRanges ?? []).join("\n"),
@@ -186,6 +188,7 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
     ...(loaded ?? {}),
     port: port.value,
     shareOnLan: values.shareOnLan,
+    http: { ...(loaded?.http ?? {}), enabled: values.httpEnabled },
     passwordRequired: values.passwordRequired,
     clientPolicy: policy,
     allowedRanges: ranges.value,

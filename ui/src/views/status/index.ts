@@ -1,9 +1,13 @@
 // The status view: the server's state, a start/stop button, the addresses it
-// listens on and, while sharing, the addresses (and QR codes) for other
-// devices. It redraws only when the Status it is given differs from the last.
+// listens on and, while sharing, the LAN sharing section: per address the
+// setup page (with its QR code), the PAC URL and the proxy address, and the
+// devices that opened the setup page recently. It redraws only when the
+// Status it is given differs from the last; the devices come from
+// recent_visits and then the visits-changed event.
 //
 // The parts: model.ts (the Status on screen and the button's state, no DOM),
-// screen.ts (drawing), addresses.ts and qr.ts (the lists), markup.ts.
+// share.ts (URLs and device names, no DOM), screen.ts (drawing), addresses.ts
+// and qr.ts (the lists), visits.ts (the devices), markup.ts.
 
 import * as ipc from "../../ipc";
 import type { Status } from "../../ipc";
@@ -11,6 +15,7 @@ import { messageOf } from "../../errors";
 import { MARKUP } from "./markup";
 import { ServerStatus } from "./model";
 import { StatusScreen } from "./screen";
+import { followVisits } from "./visits";
 
 export { OPEN_WARNING_TEXT } from "./markup";
 
@@ -19,8 +24,12 @@ export interface StatusView {
   apply(status: Status): void;
   /** The Status on screen, or null before the first one. */
   current(): Status | null;
-  /** Resolves once the first status has been asked for and the event subscribed. */
+  /** Resolves once the first status (and list of devices) has been asked for and the events subscribed. */
   ready: Promise<void>;
+  /** The view is shown: the devices' times are kept up to date. */
+  show(): void;
+  /** Another view is shown. */
+  hide(): void;
 }
 
 export function mountStatus(section: HTMLElement): StatusView {
@@ -52,6 +61,10 @@ export function mountStatus(section: HTMLElement): StatusView {
   });
 
   async function start(): Promise<void> {
+    await Promise.all([readStatus(), followVisits(screen.visits)]);
+  }
+
+  async function readStatus(): Promise<void> {
     try {
       await ipc.onStatusChanged((status) => {
         model.eventsSeen += 1;
@@ -73,5 +86,11 @@ export function mountStatus(section: HTMLElement): StatusView {
     screen.drawToggle();
   }
 
-  return { apply, current: () => model.current, ready: start() };
+  return {
+    apply,
+    current: () => model.current,
+    ready: start(),
+    show: () => screen.visits.setViewShown(true),
+    hide: () => screen.visits.setViewShown(false),
+  };
 }

@@ -1,14 +1,17 @@
 // Draws the status view from its model: the state, the Start/Stop button,
-// the reason of a failure, the open-proxy warning and the address lists.
+// the reason of a failure, the open-proxy warning, the address lists and
+// the devices that opened the setup page.
 // Each write happens only when what it writes differs.
 
 import { byId, setHidden, setText, showText } from "../../dom";
 import type { Status } from "../../ipc";
 import { AddressLists } from "./addresses";
 import { stateLabel, type ServerStatus } from "./model";
+import { VisitList } from "./visits";
 
 export class StatusScreen {
   readonly toggle: HTMLButtonElement;
+  readonly visits: VisitList;
   private readonly stateText: HTMLElement;
   private readonly errorText: HTMLElement;
   private readonly warningBlock: HTMLElement;
@@ -23,6 +26,7 @@ export class StatusScreen {
     this.errorText = byId("server-error", section);
     this.warningBlock = byId("open-warning-block", section);
     this.addresses = new AddressLists(section);
+    this.visits = new VisitList(section);
   }
 
   draw(status: Status): void {
@@ -32,7 +36,10 @@ export class StatusScreen {
     this.drawError();
     const running = status.state === "running" ? status : null;
     setHidden(this.warningBlock, !running?.openWarning);
-    this.addresses.draw(running?.listening ?? [], running?.shareAddresses ?? []);
+    const shared = running?.shareAddresses ?? [];
+    const http = running?.servesHttp ?? false;
+    this.addresses.draw(running?.listening ?? [], shared, http);
+    this.visits.setApplies(shared.length > 0 && http);
   }
 
   drawToggle(): void {
