@@ -49,11 +49,11 @@ pub struct Row {
     /// The name the session goes by: a user whose password the server
     /// checked, or a SOCKS4 USERID, which is only the client's word.
     pub user: Option<String>,
-    /// Whether `user` was checked (a SOCKS5 password); false for a SOCKS4
+    /// Whether `user` was checked (a SOCKS5 or HTTP Basic password); false for a SOCKS4
     /// USERID and when there is no user.
     pub user_verified: bool,
     pub protocol: &'static str,
-    #[ts(type = "\"CONNECT\" | \"BIND\" | \"UDP\"")]
+    #[ts(type = "\"CONNECT\" | \"BIND\" | \"UDP\" | \"FORWARD\"")]
     pub command: &'static str,
     pub target: String,
     pub route: String,

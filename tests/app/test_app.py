@@ -1371,7 +1371,7 @@ def test_live_connections_grow_close_from_the_view_and_add_up(launch, proxy_port
             return rows if all(t in rows for t in targets) else None
 
         first = wait_for("a row for each download", all_rows)
-        assert all(first[t]["command"] == "CONNECT" and first[t]["route"] == "direct" for t in targets), first
+        assert all(first[t]["command"] == "SOCKS5 CONNECT" and first[t]["route"] == "direct" for t in targets), first
         wait_for(
             "byte counts that grow while the downloads run",
             lambda: all(rows_by_target(app).get(t, {}).get("down", 0) > first[t]["down"] for t in targets),
@@ -1482,6 +1482,60 @@ def test_a_socks4_userid_shows_as_unverified(launch, proxy_port):
     finally:
         if download and download.poll() is None:
             download.kill()
+        slow.close()
+
+
+def test_http_sessions_show_with_their_protocol_user_and_bytes(launch, proxy_port):
+    """Two downloads through the HTTP side of the port, with a user's
+    password: one forwarded (curl -x http://), one through a CONNECT tunnel
+    (-p). Each is a row saying HTTP with its command, the user and growing
+    byte counts, and both downloads arrive whole."""
+    slow = SlowServer(2)
+    downloads = []
+    try:
+        app = launch()
+        add_user_and_require_passwords(app, "dana", "dana-http-pw")
+        app.go("status")
+        app.start_server()
+        app.go("connections")
+        for port, tunnel in zip(slow.ports, ([], ["-p"]), strict=True):
+            downloads.append(
+                subprocess.Popen(
+                    ["curl", "-sS", "--max-time", "30", "-x", f"http://dana:dana-http-pw@127.0.0.1:{proxy_port}"]
+                    + tunnel
+                    + ["-o", "/dev/null", "-w", "%{http_code} %{size_download}", f"http://127.0.0.1:{port}/slow"],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env={"PATH": os.environ["PATH"]},
+                )
+            )
+        forwarded, tunnelled = (f"127.0.0.1:{p}" for p in slow.ports)
+
+        def both():
+            rows = rows_by_target(app)
+            return rows if forwarded in rows and tunnelled in rows else None
+
+        first = wait_for("a row for each HTTP download", both)
+        assert first[forwarded]["command"] == "HTTP FORWARD", first
+        assert first[tunnelled]["command"] == "HTTP CONNECT", first
+        users = app.driver.execute_script(
+            "return Array.from(document.querySelectorAll('#conn-body tr.row')).map((tr) => tr.cells[1].textContent);"
+        )
+        assert users == ["dana", "dana"], users
+        wait_for(
+            "byte counts that grow while the HTTP downloads run",
+            lambda: all(
+                rows_by_target(app).get(t, {}).get("down", 0) > first[t]["down"] for t in (forwarded, tunnelled)
+            ),
+        )
+        for download in downloads:
+            out, err = download.communicate(timeout=30)
+            assert download.returncode == 0 and out == f"200 {SlowServer.TOTAL}", f"{out} {err}"
+    finally:
+        for download in downloads:
+            if download.poll() is None:
+                download.kill()
         slow.close()
 
 

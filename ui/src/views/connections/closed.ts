@@ -4,7 +4,7 @@
 import { byId, cellsOf, escapeHtml } from "../../dom";
 import { formatBytes, formatDuration, formatTimeOfDay } from "../../format";
 import type { ClosedRow } from "../../ipc";
-import { matcher, userLabel, userTitle, type LiveModel } from "../../live";
+import { commandLabel, matcher, userLabel, userTitle, type LiveModel } from "../../live";
 
 /** The user's cell: an unverified name says why in its title. */
 function userCellHtml(c: ClosedRow): string {
@@ -18,7 +18,7 @@ function closedRowHtml(c: ClosedRow): string {
     cellsOf([formatTimeOfDay(c.endedAt), c.client], 2) +
     userCellHtml(c) +
     cellsOf(
-      [c.command, c.target, c.route, formatDuration(c.durationMs), formatBytes(c.bytesUp), formatBytes(c.bytesDown)],
+      [commandLabel(c), c.target, c.route, formatDuration(c.durationMs), formatBytes(c.bytesUp), formatBytes(c.bytesDown)],
       3,
     );
   return `<tr data-id="${c.id}" data-bytes-up="${c.bytesUp}" data-bytes-down="${c.bytesDown}">${cells}</tr>`;

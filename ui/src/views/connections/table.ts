@@ -8,6 +8,7 @@ import { formatBytes, formatDuration, formatRate } from "../../format";
 import type { LiveRow } from "../../ipc";
 import {
   DEFAULT_SORT,
+  commandLabel,
   SortedRows,
   nextSort,
   userLabel,
@@ -71,7 +72,7 @@ function fillRow(tr: HTMLTableRowElement, row: LiveRow, now: number): void {
     cells[1].title = title;
     cells[1].classList.toggle("unverified", title !== "");
   }
-  setText(cells[2], row.command);
+  setText(cells[2], commandLabel(row));
   setText(cells[3], row.target);
   if (cells[3] && cells[3].title !== row.target) cells[3].title = row.target;
   setText(cells[4], row.route);
