@@ -12,7 +12,7 @@ import pytest
 import rawsocks as rs
 import upstreams as up
 from httporigin import PAGE_MARKER, Origin, big_body
-from support import curl, require
+from support import curl
 
 # Loopback targets go through the chain (by default they go direct).
 VIA_CHAIN = ("--route", "cidr:127.0.0.0/8=chain", "--route", "suffix:localhost=chain")
@@ -30,35 +30,16 @@ def origin():
 
 @pytest.fixture
 def tinyproxy(tmp_path):
-    require(up.tinyproxy_available(), f"tinyproxy is not installed ({up.TINYPROXY}): apt-get install -y tinyproxy")
-    started = []
-
-    def start(**kw):
-        try:
-            t = up.Tinyproxy(tmp_path, **kw)
-        except RuntimeError as e:
-            pytest.fail(f"could not start tinyproxy: {e}")
-        started.append(t)
-        return t
-
-    yield start
-    for t in started:
-        t.stop()
+    """Factory: tinyproxy(user=..., password=...) -> up.Tinyproxy; all stopped at teardown."""
+    yield from up.upstream_factory(
+        tmp_path, up.Tinyproxy, "tinyproxy", up.tinyproxy_available(), up.TINYPROXY, "tinyproxy"
+    )
 
 
 @pytest.fixture
 def dante(tmp_path):
-    require(up.danted_available(), f"Dante is not installed ({up.DANTED}): apt-get install -y dante-server")
-    started = []
-
-    def start(**kw):
-        d = up.Dante(tmp_path, **kw)
-        started.append(d)
-        return d
-
-    yield start
-    for d in started:
-        d.stop()
+    """Factory: dante(external=...) -> up.Dante; all stopped at teardown."""
+    yield from up.upstream_factory(tmp_path, up.Dante, "Dante", up.danted_available(), up.DANTED, "dante-server")
 
 
 def http_proxy(srv) -> str:

@@ -64,37 +64,16 @@ SESSION_RE = re.compile(
 # ---------------------------------------------------------------------------
 
 
-def _upstream_factory(tmp_path, cls, name: str, available: bool, binary: str, package: str):
-    """The body of an upstream fixture: skip when the program is missing
-    (fail with SOCKSBOX_REQUIRE_ALL=1), start(**kw) -> cls(tmp_path, **kw)
-    failing the test if it does not come up, and stop every one started at
-    teardown."""
-    require(available, f"{name} is not installed ({binary} missing): apt-get install -y {package}")
-    started = []
-
-    def start(**kw):
-        try:
-            server = cls(tmp_path, **kw)
-        except RuntimeError as e:
-            pytest.fail(f"could not start {name}: {e}")
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 @pytest.fixture
 def dante(tmp_path):
     """Factory: dante(external=..., auth=None|"username") -> up.Dante; all stopped at teardown."""
-    yield from _upstream_factory(tmp_path, up.Dante, "Dante", up.danted_available(), up.DANTED, "dante-server")
+    yield from up.upstream_factory(tmp_path, up.Dante, "Dante", up.danted_available(), up.DANTED, "dante-server")
 
 
 @pytest.fixture
 def microsocks(tmp_path):
     """Factory: microsocks(user=..., password=..., bind=...) -> up.Microsocks; all stopped at teardown."""
-    yield from _upstream_factory(
+    yield from up.upstream_factory(
         tmp_path, up.Microsocks, "microsocks", up.microsocks_available(), up.MICROSOCKS, "microsocks"
     )
 

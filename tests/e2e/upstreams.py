@@ -20,8 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 import rawsocks as rs
-from support import accept_loop, clean_env, echo, wait_accepting
+from support import accept_loop, clean_env, echo, require, wait_accepting
 
 DANTED = os.environ.get("SOCKSBOX_DANTED", "/usr/sbin/danted")
 MICROSOCKS = os.environ.get("SOCKSBOX_MICROSOCKS", shutil.which("microsocks") or "/usr/bin/microsocks")
@@ -140,6 +142,27 @@ class _LoopbackServer:
 
     def stop(self):
         self.group.stop()
+
+
+def upstream_factory(tmp_path, cls, name: str, available: bool, binary: str, package: str):
+    """The body of an upstream fixture: skip when the program is missing
+    (fail with SOCKSBOX_REQUIRE_ALL=1), start(**kw) -> cls(tmp_path, **kw)
+    failing the test if it does not come up, and stop every one started at
+    teardown."""
+    require(available, f"{name} is not installed ({binary} missing): apt-get install -y {package}")
+    started = []
+
+    def start(**kw):
+        try:
+            server = cls(tmp_path, **kw)
+        except RuntimeError as e:
+            pytest.fail(f"could not start {name}: {e}")
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 # ---------------------------------------------------------------------------
