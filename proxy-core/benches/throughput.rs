@@ -909,7 +909,7 @@ struct Proxy {
     /// Whether the server forks workers into its own process group (Dante),
     /// which must be stopped as a whole.
     group: bool,
-    /// A file or directory of the server's own (tinyproxy's
+    /// A file or directory of the server's own (Dante's and tinyproxy's
     /// configuration, squid's and its logs), removed with it.
     scratch: Option<PathBuf>,
 }
@@ -949,18 +949,20 @@ impl Proxy {
              client pass {{ from: 127.0.0.0/8 to: 0.0.0.0/0 }}\n\
              socks pass {{ from: 127.0.0.0/8 to: 0.0.0.0/0 }}\n"
         );
-        std::fs::write(&config, text).ok()?;
         let binary = ["danted", "sockd", "/usr/sbin/danted"]
             .into_iter()
             .find(|b| Command::new(b).arg("-v").output().is_ok())?;
-        let child = Command::new(binary)
-            .args(["-f", config.to_str()?, "-N", "2"])
+        std::fs::write(&config, text).ok()?;
+        let spawned = Command::new(binary)
+            .arg("-f")
+            .arg(&config)
+            .args(["-N", "2"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0)
-            .spawn()
-            .ok()?;
-        Proxy::when_listening(child, port, true).await
+            .spawn();
+        // The configuration file goes with the server.
+        Proxy::with_scratch(spawned, port, config).await
     }
 
     async fn tinyproxy() -> Option<Proxy> {
