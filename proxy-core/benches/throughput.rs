@@ -11,7 +11,8 @@
 //! `BENCH_CONCURRENCY` (default 50) for SOCKS5; `BENCH_HTTP_BULK_MIB`
 //! (default: `BENCH_BULK_MIB`), `BENCH_REQUESTS` (default 20000),
 //! `BENCH_HTTP_CLIENTS` (default 50), `BENCH_LATENCY_SAMPLES` (default 2000)
-//! for HTTP; `BENCH_ONLY` (`socks` or `http`) runs one part.
+//! for HTTP; `BENCH_IDLE_SESSIONS` (default 2000) for the memory of idle
+//! sessions; `BENCH_ONLY` (`socks` or `http`) runs one part.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -32,6 +33,8 @@ fn main() {
     let connections: usize = env_number("BENCH_CONNECTIONS", 5000) as usize;
     // At least one worker: 0 would divide by zero below.
     let concurrency: usize = (env_number("BENCH_CONCURRENCY", 50) as usize).max(1);
+    let idle_sessions = (env_number("BENCH_IDLE_SESSIONS", 2000) as usize).max(1);
+    raise_descriptor_limit();
     let http = HttpSizes {
         bulk_mib: env_number("BENCH_HTTP_BULK_MIB", bulk_mib),
         requests: env_number("BENCH_REQUESTS", 20_000) as usize,
@@ -43,7 +46,7 @@ fn main() {
     runtime.block_on(async {
         let target = start_target().await;
         if only != "http" {
-            socks(target, bulk_mib, connections, concurrency).await;
+            socks(target, bulk_mib, connections, concurrency, idle_sessions).await;
         }
         if only != "socks" {
             http_proxies(&http).await;
@@ -52,7 +55,13 @@ fn main() {
 }
 
 /// The SOCKS5 table: direct, this server, microsocks, Dante.
-async fn socks(target: Targets, bulk_mib: u64, connections: usize, concurrency: usize) {
+async fn socks(
+    target: Targets,
+    bulk_mib: u64,
+    connections: usize,
+    concurrency: usize,
+    idle_sessions: usize,
+) {
     println!(
         "bulk: {bulk_mib} MiB downloaded over one connection; \
          connections: {connections} SOCKS5 CONNECT + 1-byte echo, {concurrency} at a time\n"
@@ -73,10 +82,43 @@ async fn socks(target: Targets, bulk_mib: u64, connections: usize, concurrency: 
                 if let Some(rss) = proxy.rss_kib() {
                     println!("{:<14} peak RSS {} KiB", "", rss);
                 }
+                match idle_cost(&proxy, target.hold, idle_sessions).await {
+                    // Dante's sessions live in its worker processes.
+                    _ if proxy.group => println!("{:<14} idle sessions: in worker processes, not measured", ""),
+                    Some(kib) => println!(
+                        "{:<14} {kib:.1} KiB per idle session ({idle_sessions} held after 4 KiB each way)",
+                        ""
+                    ),
+                    None => println!("{:<14} idle sessions: could not measure", ""),
+                }
             }
             None => println!("{name:<14} (not installed or did not start; skipped)"),
         }
     }
+}
+
+/// The server's resident memory growth per session, with `count`
+/// sessions open and idle after each moved 4 KiB each way (Dante: its main
+/// process only).
+async fn idle_cost(proxy: &Proxy, hold: SocketAddr, count: usize) -> Option<f64> {
+    let before = proxy.current_rss_kib()?;
+    let mut held = Vec::with_capacity(count);
+    let opening = async {
+        for _ in 0..count {
+            let mut stream = open(Some(proxy.addr), hold).await;
+            let block = [0x33u8; 4096];
+            stream.write_all(&block).await.ok()?;
+            let mut back = [0u8; 4096];
+            stream.read_exact(&mut back).await.ok()?;
+            held.push(stream);
+        }
+        Some(())
+    };
+    tokio::time::timeout(STEP_LIMIT, opening).await.ok()??;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = proxy.current_rss_kib()?;
+    drop(held);
+    Some(after.saturating_sub(before) as f64 / count as f64)
 }
 
 #[derive(Clone, Copy)]
@@ -173,15 +215,27 @@ struct Targets {
     source: SocketAddr,
     /// Echoes one byte, then closes.
     echo: SocketAddr,
+    /// Echoes everything until the peer closes.
+    hold: SocketAddr,
 }
 
 async fn start_target() -> Targets {
     let source = TcpListener::bind("127.0.0.1:0").await.expect("source listens");
     let echo = TcpListener::bind("127.0.0.1:0").await.expect("echo listens");
+    let hold = TcpListener::bind("127.0.0.1:0").await.expect("hold listens");
     let addrs = Targets {
         source: source.local_addr().expect("address"),
         echo: echo.local_addr().expect("address"),
+        hold: hold.local_addr().expect("address"),
     };
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = hold.accept().await {
+            tokio::spawn(async move {
+                let (mut read, mut write) = stream.split();
+                let _ = tokio::io::copy(&mut read, &mut write).await;
+            });
+        }
+    });
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = source.accept().await {
             tokio::spawn(async move {
@@ -1065,8 +1119,17 @@ impl Proxy {
 
     /// The peak resident memory of the process (Linux), in KiB.
     fn rss_kib(&self) -> Option<u64> {
+        self.status_kib("VmHWM:")
+    }
+
+    /// The resident memory of the process now (Linux), in KiB.
+    fn current_rss_kib(&self) -> Option<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    fn status_kib(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
         line.split_whitespace().nth(1)?.parse().ok()
     }
 }
@@ -1105,6 +1168,20 @@ fn is_root() -> bool {
 async fn free_port() -> Option<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").await.ok()?;
     Some(listener.local_addr().ok()?.port())
+}
+
+/// Idle sessions take four descriptors each in this process (client and
+/// target ends) and two in the server: the soft limit goes to the hard one,
+/// which the servers started from here inherit.
+fn raise_descriptor_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 fn env_number(name: &str, default: u64) -> u64 {

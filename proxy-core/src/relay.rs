@@ -6,6 +6,12 @@
 //! shut down and the other direction goes on: a client that half-closes still
 //! receives everything the target sends.
 //!
+//! A direction holds a buffer only while data moves: it waits for its
+//! socket to be readable without one, then reads into a fresh buffer until
+//! the socket has nothing more, and lets the buffer go. An idle session
+//! (most of them, on a desktop: chat, push channels, keep-alive
+//! connections) costs its sockets and its task, not 32 KiB of buffers.
+//!
 //! The relay takes the client's stream (which the session keeps), the
 //! target's (which it consumes) and a counter handle, and reports how it
 //! ended; nothing else about a session reaches it. A zero-copy relay
@@ -16,12 +22,13 @@ use std::io;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 
 use crate::monitor::ByteCounters;
 
-/// The size of each direction's buffer. 16 KiB keeps a relay at 32 KiB of
-/// buffers while moving several GB/s on loopback.
+/// The size of each direction's buffer while data moves. 16 KiB moves
+/// several GB/s on loopback.
 pub const BUFFER_SIZE: usize = 16 * 1024;
 
 /// How a relay ended.
@@ -47,16 +54,16 @@ pub async fn relay(
     counters: &ByteCounters,
     idle: Duration,
 ) -> RelayEnd {
-    let (mut client_read, mut client_write) = client.split();
-    let (mut target_read, mut target_write) = target.split();
+    let (client_read, mut client_write) = client.split();
+    let (target_read, mut target_write) = target.split();
     let up = async {
         if !early.is_empty() {
             target_write.write_all(early).await?;
             counters.add_up(early.len() as u64);
         }
-        copy_until_eof(&mut client_read, &mut target_write, |n| counters.add_up(n)).await
+        copy_while_ready(&client_read, &mut target_write, |n| counters.add_up(n)).await
     };
-    let down = copy_until_eof(&mut target_read, &mut client_write, |n| counters.add_down(n));
+    let down = copy_while_ready(&target_read, &mut client_write, |n| counters.add_down(n));
     let both = async { tokio::try_join!(up, down) };
     tokio::select! {
         result = both => match result {
@@ -64,6 +71,35 @@ pub async fn relay(
             Err(e) => RelayEnd::Failed(e),
         },
         () = idle_watch(counters, idle) => RelayEnd::Idle,
+    }
+}
+
+/// [`copy_until_eof`] for a TCP socket, with a buffer only while the
+/// socket has data: between bursts the direction waits for readiness and
+/// holds nothing.
+async fn copy_while_ready(
+    reader: &ReadHalf<'_>,
+    writer: &mut WriteHalf<'_>,
+    count: impl Fn(u64),
+) -> io::Result<()> {
+    let socket: &TcpStream = reader.as_ref();
+    loop {
+        socket.readable().await?;
+        let mut buf = Vec::with_capacity(BUFFER_SIZE);
+        loop {
+            // Into the spare capacity: nothing is zeroed first.
+            match socket.try_read_buf(&mut buf) {
+                Ok(0) => return writer.shutdown().await,
+                Ok(n) => {
+                    writer.write_all(&buf).await?;
+                    count(n as u64);
+                    buf.clear();
+                }
+                // Drained: the buffer goes until the next burst.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
