@@ -446,16 +446,7 @@ impl Config {
             ("timeouts.udp_idle", t.udp_idle),
             ("http.keep_alive", self.http.keep_alive),
         ] {
-            if value.is_zero() {
-                return Err(invalid(field, "0s", "must be longer than zero"));
-            }
-            if value > MAX_TIME_LIMIT {
-                return Err(invalid(
-                    field,
-                    humantime::format_duration(value),
-                    "must be at most 365 days",
-                ));
-            }
+            check_time_limit(field, value)?;
         }
         for rule in &self.routing.rules {
             if !rule.has_matcher() {
@@ -497,19 +488,22 @@ impl Config {
             ("auth.throttle.block_for", th.block_for),
             ("dns.timeout", self.dns.timeout),
         ] {
-            if value.is_zero() {
-                return Err(invalid(field, "0s", "must be longer than zero"));
-            }
-            if value > MAX_TIME_LIMIT {
-                return Err(invalid(
-                    field,
-                    humantime::format_duration(value),
-                    "must be at most 365 days",
-                ));
-            }
+            check_time_limit(field, value)?;
         }
         Ok(())
     }
+}
+
+/// A time limit must be longer than zero and at most [`MAX_TIME_LIMIT`]
+/// (a larger one would overflow `Instant + limit`).
+fn check_time_limit(field: &'static str, value: Duration) -> Result<(), ConfigError> {
+    if value.is_zero() {
+        return Err(invalid(field, "0s", "must be longer than zero"));
+    }
+    if value > MAX_TIME_LIMIT {
+        return Err(invalid(field, humantime::format_duration(value), "must be at most 365 days"));
+    }
+    Ok(())
 }
 
 /// Says where a TOML error is and what it is, naming the key but not

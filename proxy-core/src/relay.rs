@@ -21,7 +21,7 @@
 use std::io;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 
@@ -74,9 +74,10 @@ pub async fn relay(
     }
 }
 
-/// [`copy_until_eof`] for a TCP socket, with a buffer only while the
-/// socket has data: between bursts the direction waits for readiness and
-/// holds nothing.
+/// Copies from `reader` until it ends, then shuts down `writer`, so that
+/// the peer sees the end of the stream too; `count` hears of every write.
+/// A buffer is held only while the socket has data: between bursts the
+/// direction waits for readiness and holds nothing.
 async fn copy_while_ready(
     reader: &ReadHalf<'_>,
     writer: &mut WriteHalf<'_>,
@@ -100,28 +101,6 @@ async fn copy_while_ready(
                 Err(e) => return Err(e),
             }
         }
-    }
-}
-
-/// Copies until `reader` ends, then shuts down `writer`, so that the peer
-/// sees the end of the stream too. `count` hears of every write.
-pub async fn copy_until_eof<R, W>(
-    reader: &mut R,
-    writer: &mut W,
-    count: impl Fn(u64),
-) -> io::Result<()>
-where
-    R: AsyncRead + Unpin + ?Sized,
-    W: AsyncWrite + Unpin + ?Sized,
-{
-    let mut buf = vec![0u8; BUFFER_SIZE];
-    loop {
-        let n = reader.read(&mut buf).await?;
-        if n == 0 {
-            return writer.shutdown().await;
-        }
-        writer.write_all(&buf[..n]).await?;
-        count(n as u64);
     }
 }
 
@@ -150,6 +129,7 @@ pub async fn idle_watch(counters: &ByteCounters, idle: Duration) {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::AsyncReadExt;
     use tokio::net::TcpListener;
 
     use super::*;

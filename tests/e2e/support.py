@@ -198,3 +198,16 @@ def nothing_accepted(lsock: socket.socket, timeout: float) -> bool:
         return True
     conn.close()
     return False
+
+
+def hostname_on_loopback() -> str | None:
+    """A name this machine's hosts file maps to a loopback address (not
+    localhost, which the server treats as loopback by itself)."""
+    with open("/etc/hosts") as f:
+        for line in f:
+            fields = line.split("#")[0].split()
+            if len(fields) >= 2 and fields[0].startswith("127."):
+                for name in fields[1:]:
+                    if "localhost" not in name:
+                        return name
+    return None

@@ -20,7 +20,7 @@ import time
 import pytest
 
 import rawsocks as rs
-from support import PASSWORD, USER
+from support import PASSWORD, USER, hostname_on_loopback
 
 CLOSE_WITHIN = 3.0
 
@@ -118,19 +118,6 @@ def test_a_refuse_rule_for_a_range_catches_every_spelling_of_its_addresses(socks
     srv = socksbox("--route", "cidr:127.0.0.0/8=refuse")
     reply = connect_name(srv.addr4, name, echo_target.port)
     assert reply.rep == 0x02, f"{name!r} dodged the refuse rule for 127.0.0.0/8: {reply}"
-
-
-def hostname_on_loopback() -> str | None:
-    """A name this machine's hosts file maps to a loopback address (not
-    localhost, which the server treats as loopback by itself)."""
-    with open("/etc/hosts") as f:
-        for line in f:
-            fields = line.split("#")[0].split()
-            if len(fields) >= 2 and fields[0].startswith("127."):
-                for name in fields[1:]:
-                    if "localhost" not in name:
-                        return name
-    return None
 
 
 @pytest.mark.parametrize("name", [*ADDRESS_SPELLINGS, "::ffff:127.0.0.1", "hosts-file"])

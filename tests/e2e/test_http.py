@@ -10,7 +10,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -20,7 +19,8 @@ import pytest
 
 import rawsocks as rs
 from httporigin import PAGE_MARKER, Origin, TlsOrigin, big_body
-from support import PASSWORD, USER, curl, require, run_tool
+from support import PASSWORD, USER, curl, refused_port, require, run_tool
+from upstreams import silent_listener
 
 # The handshake limit of the servers in the bad-input tests, and how much
 # later than it a connection must be closed at the latest.
@@ -383,8 +383,9 @@ def test_a_pac_evaluator_sends_public_names_through_and_the_rest_direct(server, 
 
 def test_failures_get_their_http_status_and_a_text_body(socksbox, origin):
     srv = socksbox("--deny-target", "127.0.0.2/32", "--connect-timeout", "1s")
-    silent, silent_port = rs_silent()
-    with silent:
+    silent, silent_port = silent_listener()
+    closed, closed_port = refused_port()
+    with silent, closed:
         chained = socksbox("--upstream", f"socks5://127.0.0.1:{silent_port}", "--connect-timeout", "1s")
         cases = [
             (srv, f"GET http://127.0.0.2:{origin.port}/ HTTP/1.1\r\nHost: a\r\n\r\n", 403, "destination policy"),
@@ -395,7 +396,7 @@ def test_failures_get_their_http_status_and_a_text_body(socksbox, origin):
                 502,
                 "cannot resolve",
             ),
-            (srv, f"GET http://127.0.0.1:{refused()}/ HTTP/1.1\r\nHost: a\r\n\r\n", 502, "refused"),
+            (srv, f"GET http://127.0.0.1:{closed_port}/ HTTP/1.1\r\nHost: a\r\n\r\n", 502, "refused"),
             (chained, "GET http://origin.test/ HTTP/1.1\r\nHost: origin.test\r\n\r\n", 504, "did not"),
             (srv, "GET https://127.0.0.1/ HTTP/1.1\r\nHost: a\r\n\r\n", 501, "https"),
             (srv, "GET ftp://127.0.0.1/ HTTP/1.1\r\nHost: a\r\n\r\n", 501, "ftp"),
@@ -406,21 +407,6 @@ def test_failures_get_their_http_status_and_a_text_body(socksbox, origin):
             assert status_of(res.data) == status, f"{request!r}: {res.data[:300]!r}"
             head, _, body = res.data.partition(b"\r\n\r\n")
             assert b"text/plain" in head and why.encode() in body, f"{request!r}: {res.data[:400]!r}"
-
-
-def rs_silent():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(16)
-    return s, s.getsockname()[1]
-
-
-def refused() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---------------------------------------------------------------------------

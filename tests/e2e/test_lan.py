@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from support import clean_env, require, server_binary
+from support import clean_env, hostname_on_loopback, require, server_binary
 
 SERVER4, CLIENT4 = "10.213.0.1", "10.213.0.2"
 SERVER6, CLIENT6 = "fd53:b0c5::1", "fd53:b0c5::2"
@@ -257,17 +257,6 @@ atyp = b"\x04" if ":" in named else b"\x01"
 s.sendall(b"\x05\x03\x00" + atyp + packed + (5000).to_bytes(2, "big"))
 print("%02x" % s.recv(4)[1])
 """
-
-
-def hostname_on_loopback() -> str | None:
-    with open("/etc/hosts") as f:
-        for line in f:
-            fields = line.split("#")[0].split()
-            if len(fields) >= 2 and fields[0].startswith("127."):
-                for name in fields[1:]:
-                    if "localhost" not in name:
-                        return name
-    return None
 
 
 def test_lan_client_cannot_reach_loopback_services_through_the_chain_by_any_name(lan):

@@ -140,6 +140,21 @@ class _LoopbackServer:
     def log(self) -> str:
         return self.group.text()
 
+    def _start(self, name: str, workdir: Path, command) -> None:
+        """Starts command(port) on a free port until it accepts there
+        (START_ATTEMPTS tries, for a port taken in between)."""
+        last_err = None
+        for _ in range(START_ATTEMPTS):
+            self.port = free_port()
+            self.group = _ProcessGroup(command(self.port), workdir / f"{name}-{self.port}.log")
+            try:
+                wait_accepting(("127.0.0.1", self.port), self.group.proc, START_TIMEOUT)
+                return
+            except RuntimeError as e:
+                last_err = e
+                self.group.stop()
+        raise RuntimeError(f"{name} did not start: {last_err}\nlog:\n{self.group.text()}")
+
     def stop(self):
         self.group.stop()
 
@@ -260,22 +275,15 @@ class Microsocks(_LoopbackServer):
     """microsocks on 127.0.0.1:<free port>; bind: source address of its outgoing connections."""
 
     def __init__(self, workdir: Path, user: str | None = None, password: str | None = None, bind: str | None = None):
-        last_err = None
-        for _ in range(START_ATTEMPTS):
-            self.port = free_port()
-            cmd = [MICROSOCKS, "-i", "127.0.0.1", "-p", str(self.port)]
+        def command(port: int) -> list:
+            cmd = [MICROSOCKS, "-i", "127.0.0.1", "-p", str(port)]
             if user is not None:
                 cmd += ["-u", user, "-P", password]
             if bind is not None:
                 cmd += ["-b", bind]
-            self.group = _ProcessGroup(cmd, workdir / f"microsocks-{self.port}.log")
-            try:
-                wait_accepting(("127.0.0.1", self.port), self.group.proc, START_TIMEOUT)
-                return
-            except RuntimeError as e:
-                last_err = e
-                self.group.stop()
-        raise RuntimeError(f"microsocks did not start: {last_err}\nlog:\n{self.group.text()}")
+            return cmd
+
+        self._start("microsocks", workdir, command)
 
 
 # ---------------------------------------------------------------------------
@@ -479,25 +487,17 @@ class Tinyproxy(_LoopbackServer):
 
     def __init__(self, workdir: Path, user: str | None = None, password: str | None = None):
         self.user, self.password = user, password
-        last_err = None
-        for _ in range(START_ATTEMPTS):
-            self.port = free_port()
-            self.config_path = workdir / f"tinyproxy-{self.port}.conf"
-            self.config_path.write_text(self._config())
-            self.group = _ProcessGroup(
-                [TINYPROXY, "-d", "-c", self.config_path], workdir / f"tinyproxy-{self.port}.log"
-            )
-            try:
-                wait_accepting(("127.0.0.1", self.port), self.group.proc, START_TIMEOUT)
-                return
-            except RuntimeError as e:
-                last_err = e
-                self.group.stop()
-        raise RuntimeError(f"tinyproxy did not start: {last_err}\nlog:\n{self.group.text()}")
 
-    def _config(self) -> str:
+        def command(port: int) -> list:
+            config = workdir / f"tinyproxy-{port}.conf"
+            config.write_text(self._config(port))
+            return [TINYPROXY, "-d", "-c", config]
+
+        self._start("tinyproxy", workdir, command)
+
+    def _config(self, port: int) -> str:
         lines = [
-            f"Port {self.port}",
+            f"Port {port}",
             "Listen 127.0.0.1",
             "Timeout 30",
             "LogLevel Connect",

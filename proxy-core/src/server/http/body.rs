@@ -121,19 +121,29 @@ impl Buffered {
         R: AsyncRead + Unpin + ?Sized,
     {
         let mut searched = 0;
+        // The length at the last check: checking again only once the data
+        // has doubled keeps the work linear in the head's length, however
+        // small the reads (a client trickling bytes would otherwise have
+        // the whole head parsed again after each one).
+        let mut checked = 0;
         loop {
             let blank = self.data().iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
             if blank > 0 {
                 self.consume(blank);
                 searched = 0;
+                checked = 0;
             }
             if let Some(end) = wire::head_end(self.data(), searched) {
                 return Ok(end);
             }
-            if let Some(error) = check(self.data()) {
-                return Err(ReadError::Malformed(error));
+            let len = self.data().len();
+            if len > 0 && len >= checked * 2 {
+                if let Some(error) = check(self.data()) {
+                    return Err(ReadError::Malformed(error));
+                }
+                checked = len;
             }
-            searched = self.data().len();
+            searched = len;
             self.fill(reader, wire::MAX_HEAD).await?;
         }
     }
