@@ -285,6 +285,10 @@ impl Server {
                 warn!("some sessions did not end within {CANCEL_WAIT:?} of being cancelled");
             }
         }
+        // The relay's spare pipes are the process's, not this server's; a
+        // stopped server leaves none open (another one running makes new
+        // ones as it needs them).
+        crate::relay::close_spare_pipes();
         info!("stopped");
     }
 }
