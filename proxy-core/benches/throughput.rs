@@ -24,6 +24,9 @@
 //! Options (environment variables):
 //! - `BENCH_ONLY`: `socks` or `http` runs one part only.
 //! - `BENCH_ROUNDS` (default 3): SOCKS5 rounds; each cell is the median.
+//! - `BENCH_FIGURES` (default: all): the SOCKS5 figures to measure, a
+//!   comma-separated list of `up1`, `down1`, `up8`, `down8`,
+//!   `connections`, `latency`, `udp`, `idle`, `held`.
 //! - `BENCH_BULK_MIB` (default 2048): MiB moved by one stream, up and down;
 //!   the 8 parallel streams move as much together (1/8 each).
 //! - `BENCH_CONNECTIONS` (default 5000) and `BENCH_CONCURRENCY` (default
@@ -311,6 +314,30 @@ impl Figure {
         }
     }
 
+    /// Its key in `BENCH_FIGURES`.
+    fn key(self) -> &'static str {
+        match self {
+            Figure::Bulk { streams: 1, up: true } => "up1",
+            Figure::Bulk { streams: 1, up: false } => "down1",
+            Figure::Bulk { up: true, .. } => "up8",
+            Figure::Bulk { up: false, .. } => "down8",
+            Figure::Connections => "connections",
+            Figure::Latency => "latency",
+            Figure::Datagrams => "udp",
+            Figure::IdleMemory => "idle",
+            Figure::Held => "held",
+        }
+    }
+
+    /// Whether `BENCH_FIGURES` (a comma-separated list of keys; all when
+    /// unset) asks for it.
+    fn wanted(self) -> bool {
+        match std::env::var("BENCH_FIGURES") {
+            Ok(list) if !list.trim().is_empty() => list.split(',').any(|k| k.trim() == self.key()),
+            _ => true,
+        }
+    }
+
     fn name(self) -> String {
         match self {
             Figure::Bulk { streams, up } => {
@@ -549,7 +576,7 @@ async fn socks(sizes: &SocksSizes) {
     for round in 0..sizes.rounds {
         // The routes in a rotated order: each leads a round in turn.
         let order: Vec<usize> = (0..routes.len()).map(|i| (i + round) % routes.len()).collect();
-        for figure in Figure::ROUNDS {
+        for figure in Figure::ROUNDS.into_iter().filter(|f| f.wanted()) {
             if let Figure::Latency = figure {
                 // Every route at once, sample by sample.
                 for (i, outcome) in latencies(&bench, &mut routes, &order).await {
@@ -569,7 +596,7 @@ async fn socks(sizes: &SocksSizes) {
             }
         }
     }
-    for (i, route) in routes.iter_mut().enumerate() {
+    for (i, route) in routes.iter_mut().enumerate().filter(|_| Figure::Held.wanted()) {
         let outcome = run_step(&bench, route, Figure::Held).await;
         progress(sizes.rounds, sizes.rounds, route.kind, Figure::Held, &outcome);
         results.record(i, route.kind, Figure::Held, outcome);

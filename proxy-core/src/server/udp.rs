@@ -52,6 +52,11 @@ const DATAGRAM_BUFFER: usize = 64 * 1024;
 /// Destinations remembered per association, for filtering replies. Past it
 /// the oldest are forgotten.
 const MAX_CONTACTED: usize = 1024;
+/// Datagrams handled per wakeup of a socket, at most: a burst is taken in
+/// one go (not one trip through the association's loop per datagram), and
+/// a flood on one socket still lets the others be served.
+const BATCH: usize = 32;
+
 /// Domain names remembered per association.
 const MAX_CACHED_NAMES: usize = 256;
 /// How long resolving a datagram's domain may take.
@@ -148,6 +153,7 @@ pub(super) async fn run(
     let idle_limit = settings.config.timeouts.udp_idle;
     let idle = tokio::time::sleep(idle_limit);
     tokio::pin!(idle);
+    let mut last_moved = Instant::now();
     let mut control = [0u8; 64];
     loop {
         let moved = tokio::select! {
@@ -176,10 +182,19 @@ pub(super) async fn run(
             () = upstream_closed(controls.as_mut()) => {
                 return Ok(SessionEnd::Udp("an upstream ended its UDP association"))
             }
-            () = &mut idle => return Ok(SessionEnd::Udp("no datagram for the UDP idle time")),
+            () = &mut idle => {
+                // The timer is moved on only when it fires, not for every
+                // datagram (which would take the timer's lock each time).
+                let due = last_moved + idle_limit;
+                if due <= Instant::now() {
+                    return Ok(SessionEnd::Udp("no datagram for the UDP idle time"));
+                }
+                idle.as_mut().reset(due);
+                false
+            }
         };
         if moved {
-            idle.as_mut().reset(Instant::now() + idle_limit);
+            last_moved = Instant::now();
         }
     }
 }
@@ -229,6 +244,8 @@ struct Association<'a> {
 
 /// Where a datagram from the client goes, once its header is read.
 enum Next {
+    /// No datagram was waiting (or the receive failed).
+    Empty,
     /// Dropped (logged where it was decided).
     Drop,
     /// Sent on; `true` when it was relayed.
@@ -239,27 +256,40 @@ enum Next {
 }
 
 impl Association<'_> {
-    /// Handles one datagram from the client side of the relay socket;
-    /// `true` if it was relayed.
+    /// Handles the datagrams waiting on the client side of the relay
+    /// socket, up to [`BATCH`]; `true` if any was relayed.
     async fn relay_from_client(&mut self) -> bool {
-        let next = BUFFERS.with_borrow_mut(|buffers| self.take_from_client(buffers));
-        match next {
-            Next::Drop => false,
-            Next::Done(relayed) => relayed,
-            Next::Resolve { target, payload, chain } => {
-                // Boxed: a lookup's state weighs on the task only while it runs.
-                let Some(destination) = Box::pin(self.destination(&target)).await else {
-                    return false;
-                };
-                BUFFERS.with_borrow_mut(|buffers| {
-                    if chain {
-                        self.send_to_chain(&TargetAddr::Ip(destination), &payload, buffers)
-                    } else {
-                        self.send_direct(destination, &payload)
-                    }
-                })
+        let mut relayed = false;
+        for _ in 0..BATCH {
+            match BUFFERS.with_borrow_mut(|buffers| self.take_from_client(buffers)) {
+                Next::Empty => break,
+                Next::Drop => {}
+                Next::Done(sent) => relayed |= sent,
+                Next::Resolve { target, payload, chain } => {
+                    relayed |= Box::pin(self.resolve_and_send(target, payload, chain)).await;
+                }
             }
         }
+        relayed
+    }
+
+    /// Sends a datagram whose target is a name, once the name is resolved.
+    async fn resolve_and_send(
+        &mut self,
+        target: TargetAddr,
+        payload: Vec<u8>,
+        chain: bool,
+    ) -> bool {
+        let Some(destination) = self.destination(&target).await else {
+            return false;
+        };
+        BUFFERS.with_borrow_mut(|buffers| {
+            if chain {
+                self.send_to_chain(&TargetAddr::Ip(destination), &payload, buffers)
+            } else {
+                self.send_direct(destination, &payload)
+            }
+        })
     }
 
     /// Reads one datagram from the client and sends it on if it can go at
@@ -267,10 +297,10 @@ impl Association<'_> {
     fn take_from_client(&mut self, buffers: &mut Buffers) -> Next {
         let (len, source) = match self.relay.try_recv_from(buffers.received()) {
             Ok(received) => received,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Drop,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Empty,
             Err(e) => {
                 debug!("UDP relay receive failed: {e}");
-                return Next::Drop;
+                return Next::Empty;
             }
         };
         if source.ip().to_canonical() != self.client_ip {
@@ -401,69 +431,77 @@ impl Association<'_> {
         }
     }
 
-    /// Handles one datagram arriving from a target; `true` if it was
-    /// relayed to the client.
+    /// Handles the datagrams waiting from targets, up to [`BATCH`]; `true`
+    /// if any was relayed to the client.
     fn relay_from_target(&self, family: Family) -> bool {
+        batch(|| self.one_from_target(family))
+    }
+
+    /// Handles one datagram arriving from a target: `None` when none was
+    /// waiting, else whether it was relayed to the client.
+    fn one_from_target(&self, family: Family) -> Option<bool> {
         let socket = match family {
             Family::V4 => self.out4.as_ref(),
             Family::V6 => self.out6.as_ref(),
         };
-        let Some(socket) = socket else {
-            return false;
-        };
+        let socket = socket?;
         BUFFERS.with_borrow_mut(|buffers| {
             let (len, source) = match socket.try_recv_from(buffers.received()) {
                 Ok(received) => received,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
                 Err(e) => {
                     debug!("UDP receive failed: {e}");
-                    return false;
+                    return None;
                 }
             };
             let source = SocketAddr::new(source.ip().to_canonical(), source.port());
             if !self.contacted.contains(&source) {
                 debug!(%source, "datagram from an address the client never sent to dropped");
-                return false;
+                return Some(false);
             }
             let Some(client) = self.client() else {
-                return false;
+                return Some(false);
             };
             let Buffers { received, wrapped } = buffers;
             let reply =
                 ClientDatagram { source: TargetAddr::Ip(source), payload: &received[..len] };
-            reply.send(&self.relay, wrapped, client, &self.ctx.counters)
+            Some(reply.send(&self.relay, wrapped, client, &self.ctx.counters))
         })
     }
 
-    /// Handles one datagram from the upstream chain's relay; `true` if it
-    /// was relayed to the client.
+    /// Handles the datagrams waiting from the upstream chain's relay, up to
+    /// [`BATCH`]; `true` if any was relayed to the client.
     fn relay_from_chain(&self) -> bool {
-        let Some(path) = &self.chain_path else {
-            return false;
-        };
+        batch(|| self.one_from_chain())
+    }
+
+    /// Handles one datagram from the upstream chain's relay: `None` when
+    /// none was waiting, else whether it was relayed to the client.
+    fn one_from_chain(&self) -> Option<bool> {
+        let path = self.chain_path.as_ref()?;
         BUFFERS.with_borrow_mut(|buffers| {
             let (len, source) = match path.socket().try_recv_from(buffers.received()) {
                 Ok(received) => received,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
                 Err(e) => {
                     debug!("upstream UDP receive failed: {e}");
-                    return false;
+                    return None;
                 }
             };
             if !path.is_from_relay(source) {
                 debug!(%source, "datagram from outside the upstream relay dropped");
-                return false;
+                return Some(false);
             }
             let Buffers { received, wrapped } = buffers;
             let Some((origin, payload)) = path.unwrap(&received[..len]) else {
                 debug!(%source, "malformed datagram from the upstream relay dropped");
-                return false;
+                return Some(false);
             };
             let Some(client) = self.client() else {
-                return false;
+                return Some(false);
             };
             let reply = ClientDatagram { source: origin, payload };
-            reply.send(&self.relay, wrapped, client, &self.ctx.counters)
+            Some(reply.send(&self.relay, wrapped, client, &self.ctx.counters))
         })
     }
 
@@ -628,6 +666,19 @@ async fn upstream_closed(controls: Option<&mut UpstreamControls>) {
         Some(controls) => controls.closed().await,
         None => pending().await,
     }
+}
+
+/// Runs `one` until no datagram is waiting, at most [`BATCH`] times;
+/// `true` if any was relayed.
+fn batch(mut one: impl FnMut() -> Option<bool>) -> bool {
+    let mut relayed = false;
+    for _ in 0..BATCH {
+        match one() {
+            Some(sent) => relayed |= sent,
+            None => break,
+        }
+    }
+    relayed
 }
 
 /// Waits until `socket` has a datagram (never, for a socket not opened).
