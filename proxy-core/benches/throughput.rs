@@ -557,6 +557,15 @@ struct Bench<'a> {
 /// The SOCKS5 table: direct, this server and every other one installed,
 /// round by round.
 async fn socks(sizes: &SocksSizes) {
+    if let Ok(list) = std::env::var("BENCH_FIGURES") {
+        let known: Vec<&str> =
+            Figure::ROUNDS.iter().chain([&Figure::Held]).map(|f| f.key()).collect();
+        for key in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+            if !known.contains(&key) {
+                println!("BENCH_FIGURES: no figure {key:?} (known: {})", known.join(", "));
+            }
+        }
+    }
     let bench = Bench { targets: start_target().await, udp_echo: start_udp_echo().await, sizes };
     let mut routes = Vec::new();
     for kind in Kind::ALL {
@@ -703,6 +712,10 @@ fn print_socks_table(kinds: &[Kind], results: &Results, rounds: usize) {
     header.push("socksbox / best other".to_owned());
     lines.push(header);
     for row in Row::ALL {
+        // A figure BENCH_FIGURES left out has no row.
+        if (0..kinds.len()).all(|i| !results.cells.contains_key(&(i, row))) {
+            continue;
+        }
         let median = |i: usize| results.cells.get(&(i, row)).and_then(Cell::median);
         let direct = kinds.iter().position(|&k| k == Kind::Direct).and_then(median);
         let mut line = vec![row.label()];

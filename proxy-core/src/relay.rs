@@ -34,16 +34,18 @@ use std::future::Future;
 use std::io;
 use std::net::Shutdown;
 use std::pin::pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 use crate::monitor::ByteCounters;
 
 /// The size of the buffer a copied burst takes. 16 KiB moves several GB/s
 /// on loopback (64 KiB measured no faster).
-pub const BUFFER_SIZE: usize = 16 * 1024;
+const BUFFER_SIZE: usize = 16 * 1024;
 
 /// How a relay ended.
 #[derive(Debug)]
@@ -303,20 +305,6 @@ impl<'a> Direction<'a> {
     }
 }
 
-#[cfg(target_os = "linux")]
-use tokio::io::Interest;
-
-/// `ready!` from `std::task`, which is not stable yet.
-macro_rules! ready {
-    ($e:expr) => {
-        match $e {
-            Poll::Ready(v) => v,
-            Poll::Pending => return Poll::Pending,
-        }
-    };
-}
-use ready;
-
 /// Reads the result of one read or fill of a source.
 fn read_result(result: io::Result<usize>) -> io::Result<Read> {
     match result {
@@ -462,7 +450,7 @@ mod pipes {
 /// Returns once the counters have not moved for `idle` (give or take a
 /// quarter of it). The hot path pays nothing for this: it only reads the
 /// counters the relay keeps anyway.
-pub async fn idle_watch(counters: &ByteCounters, idle: Duration) {
+async fn idle_watch(counters: &ByteCounters, idle: Duration) {
     const CHECKS: u32 = 4;
     let tick = idle / CHECKS;
     let mut last = counters.load();
