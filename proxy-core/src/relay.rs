@@ -15,7 +15,7 @@
 //! On Linux a burst moves through a pipe with `splice(2)`: the kernel hands
 //! the socket's pages to the pipe and from the pipe to the other socket,
 //! and the bytes are never copied into this process. Pipes come from a
-//! small shared pool ([`pipes`]) and go back to it, empty, at the end of
+//! small shared pool (`pipes`) and go back to it, empty, at the end of
 //! each burst, so an idle session holds no pipe either. Where a pipe cannot
 //! be had (descriptors exhausted) or the kernel refuses to splice a socket,
 //! and on other systems, a burst is copied through a 16 KiB buffer taken for
