@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod mapping;
+
+pub use self::mapping::{Mapping, MappingProtocol, MappingRoute};
 use crate::outbound::{RouteAction, RouteRule, UpstreamHop};
 use crate::policy::{ClientRule, RemoteReach, TargetRule};
 
@@ -39,6 +42,8 @@ pub struct Config {
     pub dns: DnsConfig,
     /// HTTP on the same ports as SOCKS.
     pub http: HttpConfig,
+    /// Port mappings: ports that always lead to one destination.
+    pub mappings: Vec<Mapping>,
 }
 
 impl Default for Config {
@@ -55,6 +60,7 @@ impl Default for Config {
             udp: UdpConfig::default(),
             dns: DnsConfig::default(),
             http: HttpConfig::default(),
+            mappings: Vec::new(),
         }
     }
 }
@@ -448,6 +454,7 @@ impl Config {
         ] {
             check_time_limit(field, value)?;
         }
+        mapping::validate(&self.mappings, &self.listen, !self.upstream.chain.is_empty())?;
         for rule in &self.routing.rules {
             if !rule.has_matcher() {
                 return Err(invalid(

@@ -27,4 +27,4 @@ pub use monitor::{
     ClosedSession, Monitor, MonitorSnapshot, SessionSnapshot, SessionUser, Totals, UserTotals,
 };
 pub use refusal::{Refusal, RefusalKind};
-pub use server::{ApplyError, Load, Server, ServerState, StartError};
+pub use server::{ApplyError, Load, MappingState, MappingStatus, Server, ServerState, StartError};

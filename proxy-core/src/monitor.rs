@@ -38,16 +38,21 @@ pub enum Protocol {
     Socks5,
     /// HTTP: a CONNECT tunnel, or requests forwarded to one origin.
     Http,
+    /// A port mapping: a connection or a datagram flow to its fixed target
+    /// (the session's `mapping` names which).
+    Mapping,
 }
 
 impl Protocol {
-    /// Its name as people write it: "SOCKS4", "SOCKS4a", "SOCKS5", "HTTP".
+    /// Its name as people write it: "SOCKS4", "SOCKS4a", "SOCKS5", "HTTP",
+    /// "mapping".
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Socks4 => "SOCKS4",
             Protocol::Socks4a => "SOCKS4a",
             Protocol::Socks5 => "SOCKS5",
             Protocol::Http => "HTTP",
+            Protocol::Mapping => "mapping",
         }
     }
 }
@@ -65,7 +70,7 @@ pub enum Activity {
     Connect,
     /// One incoming TCP connection from the target (SOCKS BIND).
     Bind,
-    /// UDP datagrams relayed (SOCKS5 UDP ASSOCIATE).
+    /// UDP datagrams relayed (SOCKS5 UDP ASSOCIATE, a UDP mapping's flow).
     UdpAssociate,
     /// HTTP requests forwarded to one origin over one connection to it.
     Forward,
@@ -143,6 +148,9 @@ pub struct SessionSnapshot {
     pub target: String,
     /// Direct or through the upstream chain.
     pub route: Route,
+    /// The port mapping the session came in by, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<String>,
     /// When the session started, by the wall clock.
     pub started_at: SystemTime,
     /// How long the session has lasted.
@@ -437,6 +445,8 @@ pub(crate) struct NewSession {
     pub command: Activity,
     pub target: String,
     pub route: Route,
+    /// The port mapping it came in by.
+    pub mapping: Option<Arc<str>>,
 }
 
 /// The byte counters of one session, shared with its relay.
@@ -612,6 +622,7 @@ impl SessionEntry {
             command: self.info.command,
             target: self.info.target.clone(),
             route: self.info.route.clone(),
+            mapping: self.info.mapping.as_deref().map(str::to_owned),
             started_at: self.started_at,
             duration: now.saturating_duration_since(self.started),
             bytes_up,
@@ -633,6 +644,7 @@ mod tests {
             command: Activity::Connect,
             target: target.into(),
             route: Route::Direct,
+            mapping: None,
         }
     }
 

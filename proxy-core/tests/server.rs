@@ -231,7 +231,7 @@ async fn applied_users_take_effect_for_new_sessions_only() {
     let mut changed = server.config();
     changed.auth.required = true;
     changed.auth.users = vec![User { name: "alice".into(), password: "wonder".into() }];
-    server.apply(changed).unwrap();
+    server.apply(changed).await.unwrap();
 
     assert_eq!(socks5_connect(proxy, echo, None).await.unwrap_err(), "method 0xff");
     assert_eq!(
@@ -256,10 +256,10 @@ async fn apply_refuses_what_needs_a_restart_and_invalid_values() {
     let server = Server::start(config()).await.unwrap();
     let mut moved = server.config();
     moved.listen = vec!["127.0.0.1:0".parse().unwrap()];
-    assert!(server.apply(moved).unwrap_err().to_string().contains("listen addresses"));
+    assert!(server.apply(moved).await.unwrap_err().to_string().contains("listen addresses"));
     let mut invalid = server.config();
     invalid.timeouts.connect = Duration::ZERO;
-    assert!(server.apply(invalid).unwrap_err().to_string().contains("timeouts.connect"));
+    assert!(server.apply(invalid).await.unwrap_err().to_string().contains("timeouts.connect"));
     assert_eq!(server.config().timeouts.connect, Config::default().timeouts.connect);
     server.stop(Duration::ZERO).await;
 }

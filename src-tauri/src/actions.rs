@@ -180,7 +180,7 @@ async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
     };
     let outcome = match prepare(&inner.settings).await {
         Err(reason) => Err(reason),
-        Ok((config, authenticator)) => match server.apply(config.clone()) {
+        Ok((config, authenticator)) => match server.apply(config.clone()).await {
             Ok(()) => {
                 server.set_authenticator(authenticator);
                 Ok(())

@@ -570,6 +570,7 @@ mod tests {
             command: Activity::Connect,
             target: format!("host{id}.example:443"),
             route: Route::Direct,
+            mapping: None,
             started_at: UNIX_EPOCH + Duration::from_secs(1_000),
             duration: Duration::from_secs(3),
             bytes_up: up,

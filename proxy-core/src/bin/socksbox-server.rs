@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use proxy_core::config::User;
+use proxy_core::config::{Mapping, User};
 use proxy_core::outbound::{Resolver, RouteRule, UpstreamChain, UpstreamHop};
 use proxy_core::policy::{ClientRule, TargetRule};
 use proxy_core::protocol::TargetAddr;
@@ -103,6 +103,12 @@ struct Args {
     /// and direct, chain or refuse
     #[arg(long = "route", value_name = "RULE")]
     routes: Vec<RouteRule>,
+
+    /// A port mapping (repeatable): connections or datagrams to LISTEN
+    /// (ADDR:PORT, or a port on 127.0.0.1) go to TARGET (HOST:PORT), routed
+    /// as the routing rules say; /tcp (the default), /udp or /both
+    #[arg(long = "map", value_name = "LISTEN=TARGET[/tcp|/udp|/both]")]
+    maps: Vec<Mapping>,
 
     /// Do not serve: test the upstream chain against TARGET (host:port),
     /// print a report and exit 0 if every step worked
@@ -246,7 +252,7 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
                 );
             }
             Signal::Reload => match build_config(args) {
-                Ok(config) => match server.apply(config) {
+                Ok(config) => match server.apply(config).await {
                     Ok(()) => info!("configuration reloaded"),
                     Err(e) => error!("configuration not reloaded: {e}"),
                 },
@@ -291,6 +297,7 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
     if !args.upstream.is_empty() {
         config.upstream.chain = args.upstream.clone();
     }
+    config.mappings.extend(args.maps.iter().cloned());
     if !args.routes.is_empty() {
         let mut rules = args.routes.clone();
         rules.append(&mut config.routing.rules);

@@ -162,6 +162,21 @@ impl std::str::FromStr for TargetAddr {
     }
 }
 
+/// Written as `HOST:PORT` text (in a configuration file).
+impl serde::Serialize for TargetAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TargetAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|e| serde::de::Error::custom(format!("{text:?} is not HOST:PORT ({e})")))
+    }
+}
+
 impl From<SocketAddr> for TargetAddr {
     fn from(addr: SocketAddr) -> Self {
         TargetAddr::Ip(addr)

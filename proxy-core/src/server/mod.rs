@@ -16,6 +16,7 @@ mod guard;
 mod handler;
 mod handshake;
 mod http;
+mod mapping;
 mod reply;
 mod session;
 mod settings;
@@ -37,6 +38,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use self::guard::{Guard, Kind, Source};
+pub use self::mapping::{MappingState, MappingStatus};
 use self::settings::{Settings, Users};
 use crate::auth::{Authenticator, UserTable};
 use crate::config::{Config, ConfigError};
@@ -56,6 +58,7 @@ pub struct Server {
     sessions: CancellationToken,
     tasks: TaskTracker,
     listeners: Vec<JoinHandle<()>>,
+    mappings: tokio::sync::Mutex<mapping::Mappings>,
 }
 
 /// Why the server could not start.
@@ -193,7 +196,35 @@ impl Server {
                 ))
             })
             .collect();
-        Ok(Server { shared, local_addrs, accepting, sessions, tasks, listeners })
+        let server = Server {
+            shared,
+            local_addrs,
+            accepting,
+            sessions,
+            tasks,
+            listeners,
+            mappings: tokio::sync::Mutex::default(),
+        };
+        server.reconcile_mappings().await;
+        Ok(server)
+    }
+
+    /// Starts, stops and restarts the mappings so that those of the
+    /// configuration in force run.
+    async fn reconcile_mappings(&self) {
+        let env = mapping::Env {
+            shared: Arc::clone(&self.shared),
+            accepting: self.accepting.clone(),
+            sessions: self.sessions.clone(),
+            tasks: self.tasks.clone(),
+        };
+        let wanted = self.shared.settings.load().config.mappings.clone();
+        self.mappings.lock().await.reconcile(&wanted, &env).await;
+    }
+
+    /// What each port mapping of the configuration is doing, in its order.
+    pub async fn mappings(&self) -> Vec<MappingStatus> {
+        self.mappings.lock().await.statuses()
     }
 
     /// The addresses the server listens on, with real ports.
@@ -236,8 +267,11 @@ impl Server {
     /// sessions already running keep what they started with, except that
     /// the sessions of a user who is gone or whose password changed end at
     /// once. A change of listen addresses needs a restart and is refused as
-    /// a whole.
-    pub fn apply(&self, config: Config) -> Result<(), ApplyError> {
+    /// a whole. Port mappings start, stop and restart as the new
+    /// configuration says (one whose address cannot be bound is reported
+    /// by [`Server::mappings`], and the rest applies); a mapping that did
+    /// not change keeps its sessions.
+    pub async fn apply(&self, config: Config) -> Result<(), ApplyError> {
         config.validate()?;
         let current = self.shared.settings.load();
         if config.listen != current.config.listen {
@@ -246,6 +280,7 @@ impl Server {
         let settings = Arc::new(current.with_config(config));
         self.shared.settings.store(Arc::clone(&settings));
         self.revoke(&settings);
+        self.reconcile_mappings().await;
         info!("configuration applied");
         Ok(())
     }
@@ -276,6 +311,7 @@ impl Server {
         for listener in self.listeners.drain(..) {
             let _ = listener.await;
         }
+        self.mappings.get_mut().close_listeners().await;
         self.tasks.close();
         let open = self.shared.monitor.active();
         if tokio::time::timeout(grace, self.tasks.wait()).await.is_err() {

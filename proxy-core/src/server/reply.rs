@@ -35,7 +35,9 @@ impl ReplyStyle {
     pub fn of(protocol: Protocol) -> Self {
         match protocol {
             Protocol::Socks4 | Protocol::Socks4a => ReplyStyle::Socks4,
-            Protocol::Socks5 => ReplyStyle::Socks5,
+            // A mapping sends no reply; its failures are logged in SOCKS5's
+            // words.
+            Protocol::Socks5 | Protocol::Mapping => ReplyStyle::Socks5,
             Protocol::Http => ReplyStyle::Http,
         }
     }

@@ -22,7 +22,7 @@ use super::settings::Settings;
 use super::wire::{Wire, WireError};
 use super::{bind, connect, http, udp};
 use crate::logsafe::Escaped;
-use crate::monitor::{Activity, Monitor, NewSession, Protocol, Route, SessionHandle};
+use crate::monitor::{Activity, Monitor, NewSession, Protocol, SessionHandle};
 use crate::outbound::RouteAction;
 use crate::protocol::socks5::Command;
 use crate::protocol::{socks4, socks5};
@@ -172,13 +172,8 @@ impl Session {
                 protocol: request.protocol,
                 command: activity,
                 target: request.target.to_string(),
-                route: match route {
-                    RouteAction::Direct => Route::Direct,
-                    RouteAction::Chain => Route::Chain(
-                        self.settings.chain.hops().iter().map(ToString::to_string).collect(),
-                    ),
-                    RouteAction::Refuse => Route::Refused,
-                },
+                route: self.settings.shown_route(route),
+                mapping: None,
             },
             self.cancel.clone(),
         );

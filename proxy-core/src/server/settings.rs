@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::auth::{Authenticator, UserTable};
 use crate::config::Config;
+use crate::monitor::Route;
 use crate::outbound::{Resolver, RouteAction, Router, UpstreamChain};
 use crate::policy::{ClientPolicy, TargetPolicy};
 use crate::protocol::socks5::Command;
@@ -113,6 +114,18 @@ impl Settings {
             }
             Command::UdpAssociate => RouteAction::Direct,
             _ => self.route(target),
+        }
+    }
+
+    /// How a session carried as `action` shows in the monitor (the chain's
+    /// hops without credentials).
+    pub fn shown_route(&self, action: RouteAction) -> Route {
+        match action {
+            RouteAction::Direct => Route::Direct,
+            RouteAction::Chain => {
+                Route::Chain(self.chain.hops().iter().map(ToString::to_string).collect())
+            }
+            RouteAction::Refuse => Route::Refused,
         }
     }
 }

@@ -66,17 +66,19 @@ thread_local! {
     /// The worker thread's datagram buffers: one to receive into, one to
     /// build a wrapped datagram in. Used only between a readiness event and
     /// the send, never across an await.
-    static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
+    pub(super) static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
 }
 
+/// A worker thread's datagram buffers (UDP mappings use them too).
 #[derive(Default)]
-struct Buffers {
-    received: Vec<u8>,
-    wrapped: Vec<u8>,
+pub(super) struct Buffers {
+    pub received: Vec<u8>,
+    pub wrapped: Vec<u8>,
 }
 
 impl Buffers {
-    fn received(&mut self) -> &mut [u8] {
+    /// The receive buffer, large enough for any datagram.
+    pub fn received(&mut self) -> &mut [u8] {
         if self.received.len() < DATAGRAM_BUFFER {
             self.received.resize(DATAGRAM_BUFFER, 0);
         }
@@ -655,7 +657,7 @@ pub(crate) fn send_now(socket: &UdpSocket, datagram: &[u8], to: SocketAddr) -> i
     socket2::SockRef::from(socket).send_to(datagram, &to.into())
 }
 
-fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
+pub(super) fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket = std::net::UdpSocket::bind(addr)?;
     socket.set_nonblocking(true)?;
     UdpSocket::from_std(socket)

@@ -1,0 +1,128 @@
+//! A TCP mapping: each connection is relayed to the mapping's target, as a
+//! SOCKS CONNECT to it would be.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::super::guard::{Kind, Permit, Source};
+use super::super::handler::Context;
+use super::super::reply::ReplyStyle;
+use super::super::settings::Settings;
+use super::super::{is_out_of_resources, refuse};
+use super::Scope;
+use crate::logsafe::Escaped;
+use crate::monitor::{Activity, NewSession, Protocol, SessionUser};
+use crate::protocol::socks5::Command;
+use crate::relay;
+
+/// Accepts the mapping's connections until `stop`.
+pub(super) async fn accept_loop(listener: TcpListener, scope: Scope, stop: CancellationToken) {
+    let shared = Arc::clone(&scope.env.shared);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = stop.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) if is_out_of_resources(&e) => {
+                    shared.guard.tally.refused(
+                        Source::of(std::net::Ipv4Addr::UNSPECIFIED.into()),
+                        &format!("mapping {}: cannot accept: {e}", scope.info.name),
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                Err(e) => {
+                    debug!("accept failed: {e}");
+                    continue;
+                }
+            },
+        };
+        let settings = shared.settings.load_full();
+        if !settings.clients.admits(peer.ip()) {
+            shared.monitor.count_refused_client();
+            shared.guard.tally.refused(
+                Source::of(peer.ip()),
+                "client refused: its address is not in the allowed client ranges",
+            );
+            refuse(stream);
+            continue;
+        }
+        let Ok(permit) = shared.guard.take(peer.ip(), Kind::Session, &settings.config.limits)
+        else {
+            refuse(stream);
+            continue;
+        };
+        let cancel = scope.sessions.child_token();
+        let session = Mapped { scope: scope.clone(), settings, peer, cancel: cancel.clone() };
+        scope.spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => debug!(%peer, "mapped session cancelled"),
+                () = session.run(stream, permit) => {}
+            }
+        });
+    }
+}
+
+/// One connection to a TCP mapping.
+struct Mapped {
+    scope: Scope,
+    settings: Arc<Settings>,
+    peer: SocketAddr,
+    cancel: CancellationToken,
+}
+
+impl Mapped {
+    async fn run(self, mut client: TcpStream, _permit: Permit) {
+        let _ = client.set_nodelay(true);
+        let shared = &self.scope.env.shared;
+        let info = &self.scope.info;
+        let route = info.route(&self.settings);
+        let handle = shared.monitor.register(
+            NewSession {
+                client: self.peer,
+                user: SessionUser::Anonymous,
+                credential: None,
+                protocol: Protocol::Mapping,
+                command: Activity::Connect,
+                target: info.target.to_string(),
+                route: self.settings.shown_route(route),
+                mapping: Some(Arc::clone(&info.name)),
+            },
+            self.cancel.clone(),
+        );
+        let (id, peer, mapping, target) = (handle.id(), self.peer, &info.name, &info.target);
+        let ctx = Context {
+            settings: &self.settings,
+            route,
+            peer,
+            style: ReplyStyle::Socks5,
+            counters: handle.counters(),
+            guard: &shared.guard,
+        };
+        let upstream = match Box::pin(ctx.open(Command::Connect, target)).await {
+            Ok((upstream, _)) => upstream,
+            Err(refusal) => {
+                // Closed at once, with a reset: the client's program tells
+                // its user the connection failed.
+                let why = format!("cannot reach {target}: {}", Escaped(&refusal.reason));
+                warn!(id, %peer, %mapping, "mapped connection closed: {why}");
+                info.failed(&why);
+                refuse(client);
+                return;
+            }
+        };
+        debug!(id, %peer, %mapping, %target, "mapped connection started");
+        let idle = self.settings.config.timeouts.idle;
+        let end = relay::relay(&mut client, upstream, &[], &ctx.counters, idle).await;
+        let (up, down) = ctx.counters.load();
+        info!(
+            id, %peer, %mapping, %target, up, down, elapsed = ?handle.elapsed(),
+            "mapped connection ended: {}", super::super::handler::SessionEnd::Relay(end)
+        );
+    }
+}
