@@ -431,3 +431,49 @@ def test_chromium_follows_the_pac_file_for_a_public_name_a_plain_name_and_a_priv
     assert re.search(r"session ended: .*protocol=HTTP .*target=www\.example\.test:8080", log), log[-3000:]
     assert "lanhost" not in log, "the plain name went through the proxy"
     assert f"target={SERVER4}:{LAN_HTTP_PORT}" not in log, "the private address went through the proxy"
+
+
+MAP_PORT = 2222
+
+
+def lan_curl_direct(lan, url: str) -> subprocess.CompletedProcess:
+    """curl from the client namespace with no proxy: how a console uses a port mapping."""
+    return in_ns(lan.client_ns, "curl", "-sS", "--noproxy", "*", "--max-time", "5", url)
+
+
+def test_a_mapping_on_a_lan_address_admits_only_the_allowed_clients(lan):
+    mapping = f"{SERVER4}:{MAP_PORT}={SERVER4}:{LAN_HTTP_PORT}"
+    proxy = lan.start_proxy("--map", mapping)
+    try:
+        done = lan_curl_direct(lan, f"http://{SERVER4}:{MAP_PORT}/index.html")
+        assert done.returncode != 0 and "lan page" not in done.stdout, (
+            f"a LAN client reached a mapping of a loopback-only server: {done.stdout!r}"
+        )
+        # Accepted, then reset at once (curl reports it as a failed connect).
+        assert done.returncode in (7, 56), done.stderr
+    finally:
+        stop(proxy)
+    _, err = proxy.communicate(timeout=10)
+    assert f"mapping listening on {SERVER4}:{MAP_PORT} (TCP)" in err, err[-2000:]
+    assert "mapped connection" not in err, f"a refused client got a session:\n{err[-2000:]}"
+    proxy = lan.start_proxy("--allow", f"{CLIENT4}/32", "--map", mapping)
+    try:
+        done = lan_curl_direct(lan, f"http://{SERVER4}:{MAP_PORT}/index.html")
+        assert done.returncode == 0 and done.stdout == "lan page\n", f"{done.returncode} {done.stdout!r} {done.stderr}"
+    finally:
+        stop(proxy)
+
+
+def test_a_mapping_cannot_lead_a_lan_client_to_this_machines_loopback(lan):
+    proxy = lan.start_proxy("--allow", "lan", "--map", f"{SERVER4}:{MAP_PORT}=127.0.0.1:{LOOPBACK_HTTP_PORT}")
+    try:
+        done = lan_curl_direct(lan, f"http://{SERVER4}:{MAP_PORT}/index.html")
+        assert done.returncode != 0 and "lan page" not in done.stdout, (
+            f"a LAN client reached this machine's loopback service through a mapping: {done.stdout!r}"
+        )
+    finally:
+        stop(proxy)
+    _, err = proxy.communicate(timeout=10)
+    assert re.search(
+        rf"mapped connection closed: cannot reach 127\.0\.0\.1:{LOOPBACK_HTTP_PORT}: .*not allowed", err
+    ), err[-2000:]

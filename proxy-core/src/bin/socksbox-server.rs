@@ -13,7 +13,7 @@ use proxy_core::config::{Mapping, User};
 use proxy_core::outbound::{Resolver, RouteRule, UpstreamChain, UpstreamHop};
 use proxy_core::policy::{ClientRule, TargetRule};
 use proxy_core::protocol::TargetAddr;
-use proxy_core::{Config, Server};
+use proxy_core::{Config, MappingState, Server};
 use tracing::{error, info, warn};
 use tracing_subscriber::EnvFilter;
 
@@ -216,7 +216,8 @@ async fn check_upstream(config: &Config, target: &str) -> ExitCode {
 }
 
 async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
-    let lan_listen = config.listen.iter().any(|a| !a.ip().is_loopback());
+    let lan_listen = config.listen.iter().any(|a| !a.ip().is_loopback())
+        || config.mappings.iter().any(|m| m.enabled && !m.listen.ip().is_loopback());
     let loopback_only = config.clients.allow.iter().all(|r| *r == ClientRule::Loopback);
     if lan_listen && loopback_only {
         warn!("listening beyond loopback, but only loopback clients are allowed; add --allow lan to share on the network");
@@ -227,6 +228,20 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         for addr in server.local_addrs() {
             writeln!(out, "listening on {addr}")?;
+        }
+        for mapping in server.mappings().await {
+            let name = &mapping.name;
+            match &mapping.state {
+                MappingState::Listening => {
+                    for (addr, what) in [(mapping.tcp, "TCP"), (mapping.udp, "UDP")] {
+                        if let Some(addr) = addr {
+                            writeln!(out, "mapping {name} listening on {addr} ({what})")?;
+                        }
+                    }
+                }
+                MappingState::Failed(reason) => writeln!(out, "mapping {name} failed: {reason}")?,
+                MappingState::Stopped => writeln!(out, "mapping {name} is turned off")?,
+            }
         }
         out.flush()?;
     }
