@@ -477,3 +477,70 @@ def test_a_mapping_cannot_lead_a_lan_client_to_this_machines_loopback(lan):
     assert re.search(
         rf"mapped connection closed: cannot reach 127\.0\.0\.1:{LOOPBACK_HTTP_PORT}: .*not allowed", err
     ), err[-2000:]
+
+
+# A UDP echo, run inside the server namespace: says it is ready once bound.
+UDP_ECHO = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+while True:
+    data, src = s.recvfrom(65535)
+    s.sendto(data, src)
+"""
+
+# One datagram from the client namespace: prints the reply, or "timeout".
+UDP_ASK = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.5)
+s.sendto(b"ping over the lan", (sys.argv[1], int(sys.argv[2])))
+try:
+    print(s.recvfrom(100)[0].decode())
+except TimeoutError:
+    print("timeout")
+"""
+
+
+def test_a_udp_mapping_admits_only_allowed_clients_and_keeps_loopback_out_of_reach(lan):
+    echoes = []
+    try:
+        for host in (SERVER4, "127.0.0.1"):
+            proc = subprocess.Popen(
+                ["ip", "netns", "exec", lan.server_ns, "python3", "-c", UDP_ECHO, host, str(MAP_PORT + 1)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=clean_env(),
+            )
+            echoes.append(proc)
+            wait_line(proc, "ready", 1, f"the UDP echo on {host}")
+        lan_echo = f"{SERVER4}:{MAP_PORT}={SERVER4}:{MAP_PORT + 1}/udp"
+        loop_echo = f"{SERVER4}:{MAP_PORT + 2}=127.0.0.1:{MAP_PORT + 1}/udp"
+
+        def ask(port: int) -> str:
+            done = in_ns(lan.client_ns, "python3", "-c", UDP_ASK, SERVER4, str(port))
+            assert done.returncode == 0, done.stderr
+            return done.stdout.strip()
+
+        proxy = lan.start_proxy("--map", lan_echo)
+        try:
+            assert ask(MAP_PORT) == "timeout", "a client outside the policy got an answer through a UDP mapping"
+        finally:
+            stop(proxy)
+        _, err = proxy.communicate(timeout=10)
+        assert "mapped UDP flow" not in err, f"a refused client got a flow:\n{err[-2000:]}"
+
+        proxy = lan.start_proxy("--allow", "lan", "--map", lan_echo, "--map", loop_echo)
+        try:
+            assert ask(MAP_PORT) == "ping over the lan"
+            assert ask(MAP_PORT + 2) == "timeout", "a LAN client reached this machine's loopback through a UDP mapping"
+        finally:
+            stop(proxy)
+        _, err = proxy.communicate(timeout=10)
+        assert re.search(rf"mapped UDP flow ended: cannot reach 127\.0\.0\.1:{MAP_PORT + 1}: .*not allowed", err), err[
+            -2000:
+        ]
+    finally:
+        for proc in echoes:
+            stop(proc)

@@ -14,6 +14,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -21,6 +22,7 @@ import time
 import pytest
 
 import upstreams as up
+from conftest import SMALL_BODY
 from support import clean_env, curl, refused_port, require, run_tool
 
 DANTE_EXT = "127.0.0.5"  # Dante's outgoing address: what the target sees through the chain
@@ -65,7 +67,9 @@ def mapping_config(*mappings: dict, chain: str | None = None, dns: int | None = 
         lines += ["[dns]", f'servers = ["127.0.0.1:{dns}"]', ""]
     for m in mappings:
         lines.append("[[mappings]]")
-        lines += [f'{key} = "{value}"' for key, value in m.items()]
+        lines += [
+            f"{key} = {value}" if value in ("true", "false") else f'{key} = "{value}"' for key, value in m.items()
+        ]
         lines.append("")
     return "\n".join(lines)
 
@@ -343,3 +347,46 @@ def test_udp_mapping_ignores_replies_from_other_hosts(socksbox):
             assert got == b"genuine", f"the first datagram relayed was {got!r}"
             with pytest.raises(TimeoutError):
                 client.recvfrom(100)
+
+
+def test_a_udp_flow_ends_after_the_udp_idle_time(socksbox, udp_echo_target):
+    srv = socksbox(
+        "--udp-idle-timeout",
+        "1s",
+        "--map",
+        f"127.0.0.1:0=127.0.0.1:{udp_echo_target.port}/udp",
+        listen=("127.0.0.1:0",),
+    )
+    addr = mapped(srv, 1)[("127.0.0.1:0/udp", "UDP")]
+    assert udp_roundtrip(addr, b"once")[0] == b"once"
+    line = wait_log(srv, r"mapped UDP flow ended: no datagram for the UDP idle time.*", "the idle flow's end")
+    assert "up=4" in line and "down=4" in line, line
+    # A new datagram opens a new flow.
+    assert udp_roundtrip(addr, b"again")[0] == b"again"
+
+
+def test_a_reload_starts_changes_and_stops_mappings(socksbox, tmp_path, echo_target, http_target):
+    port = up.free_port()
+    first = mapping_config({"name": "m", "listen": f"127.0.0.1:{port}", "target": f"127.0.0.1:{echo_target.port}"})
+    srv = socksbox(config=first, listen=("127.0.0.1:0",))
+    mapped(srv, 1)
+    assert echo_exact(("127.0.0.1", port), b"before") == b"before"
+    config_file = next(p for p in tmp_path.glob("config-*.toml"))
+
+    config_file.write_text(
+        mapping_config({"name": "m", "listen": f"127.0.0.1:{port}", "target": f"127.0.0.1:{http_target.port}"})
+    )
+    os.kill(srv.pid, signal.SIGHUP)
+    wait_log(srv, r"configuration reloaded", "the reload")
+    done = curl(f"http://127.0.0.1:{port}/small")
+    assert done.returncode == 0 and done.stdout == SMALL_BODY, f"the changed mapping: {done.returncode} {done.stderr!r}"
+
+    config_file.write_text(
+        mapping_config(
+            {"name": "m", "listen": f"127.0.0.1:{port}", "target": f"127.0.0.1:{http_target.port}", "enabled": "false"}
+        )
+    )
+    os.kill(srv.pid, signal.SIGHUP)
+    wait_log(srv, r"(?s)configuration reloaded.*configuration reloaded", "the second reload")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=WAIT).close()
