@@ -1,5 +1,6 @@
 //! The app's state and the actions the window and the tray share: start,
-//! stop, toggle, apply settings, change the users, copy the proxy address.
+//! stop, toggle, apply settings, change the users or the port mappings,
+//! copy the proxy address.
 //! Every change of the server's state is published once, here, on the
 //! status channel (a `tokio::sync::watch`), which the window's event, the
 //! tray and the sampler follow; and logged and notified.
@@ -15,8 +16,9 @@ use tokio::sync::watch;
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::clipboard::Clipboard;
+use crate::mappings::{self, MappingRow};
 use crate::notify::Notifier;
-use crate::settings::{AppSettings, SettingsFile, UserEntry};
+use crate::settings::{AppSettings, FieldError, SettingsFile, UserEntry};
 use crate::status::ServerStatus;
 use crate::users::{self, Forget, UserError};
 
@@ -133,25 +135,60 @@ pub fn copy_proxy_address(app: &AppHandle) -> bool {
         .is_some_and(|address| app.state::<Clipboard>().copy(&format!("socks5://{address}")))
 }
 
-/// Puts new settings in force: saved first, then applied to the running
-/// server (live where the server allows, by a restart when the listen
-/// addresses change).
+/// Puts new settings in force: checked and saved first, then applied to the
+/// running server (live where the server allows, by a restart when the
+/// listen addresses change). The users and the mappings are edited in their
+/// own sections: those in force are kept. The settings in force come back.
 pub async fn apply_settings(
     app: &AppHandle,
     settings: AppSettings,
-) -> Result<ServerStatus, String> {
+) -> Result<(AppSettings, ServerStatus), Vec<FieldError>> {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
-    // The user list is edited on its own page: keep the one in force, read
-    // under this lock so a user added meanwhile is not lost.
-    let settings = AppSettings { users: inner.settings.users.clone(), ..settings };
+    // Read under this lock, so a user or a mapping added meanwhile is not lost.
+    let settings = AppSettings {
+        users: inner.settings.users.clone(),
+        mappings: inner.settings.mappings.clone(),
+        ..settings
+    };
+    FieldError::refuse_any(settings.refusals())?;
     state.file.save(&settings).map_err(|e| {
-        format!("The settings could not be saved to {}: {e}", state.file.path().display())
+        let path = state.file.path().display();
+        vec![FieldError::general(format!("The settings could not be saved to {path}: {e}"))]
     })?;
     app.state::<Notifier>().set_enabled(settings.notifications);
+    inner.settings = settings.clone();
+    refresh_server(app, &mut inner).await;
+    Ok((settings, state.status()))
+}
+
+/// Changes the port mappings with `change` (one of the `mappings`
+/// functions), checks the settings as a whole, saves them and puts them in
+/// force: the running server starts, stops or restarts the mappings that
+/// changed at once. The rows after the change come back.
+pub async fn change_mappings(
+    app: &AppHandle,
+    change: impl FnOnce(&mut AppSettings) -> Result<(), Vec<FieldError>>,
+) -> Result<Vec<MappingRow>, Vec<FieldError>> {
+    let state = app.state::<AppState>();
+    let mut inner = state.inner.lock().await;
+    let mut settings = inner.settings.clone();
+    change(&mut settings)?;
+    FieldError::refuse_any(settings.refusals())?;
+    state.file.save(&settings).map_err(|e| {
+        let path = state.file.path().display();
+        vec![FieldError::general(format!("The mappings could not be saved to {path}: {e}"))]
+    })?;
     inner.settings = settings;
     refresh_server(app, &mut inner).await;
-    Ok(state.status())
+    Ok(rows_of(&inner).await)
+}
+
+/// The port mappings, with what the running server says of each.
+pub async fn mapping_rows(app: &AppHandle) -> Vec<MappingRow> {
+    let state = app.state::<AppState>();
+    let inner = state.inner.lock().await;
+    rows_of(&inner).await
 }
 
 /// Changes the user list with `change` (one of the `users` functions),
@@ -173,7 +210,9 @@ pub async fn change_users(
 }
 
 /// Re-reads users from the keyring and the settings into the running
-/// server; restarts it when that is the only way.
+/// server; restarts it when that is the only way. The status is published
+/// when it changed (a change of users or mappings alone leaves it, and
+/// notifies nobody).
 async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
     let Some(server) = &inner.server else {
         return;
@@ -207,7 +246,17 @@ async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
         }
         (Ok(()), None) => ServerStatus::Stopped,
     };
-    publish(app, status);
+    if status != app.state::<AppState>().status() {
+        publish(app, status);
+    }
+}
+
+async fn rows_of(inner: &Inner) -> Vec<MappingRow> {
+    let statuses = match &inner.server {
+        Some(server) => Some(server.mappings().await),
+        None => None,
+    };
+    mappings::rows(&inner.settings.mappings, statuses.as_deref())
 }
 
 /// The server's configuration and its users' passwords, read from the

@@ -20,7 +20,8 @@ use crate::clipboard::Clipboard;
 use crate::contract::{ipc_contract, Args, NoArgs};
 use crate::live::{Live, LiveMessage};
 use crate::logs;
-use crate::settings::{AppSettings, FieldError, UserEntry};
+use crate::mappings::{self, MappingRow};
+use crate::settings::{AppSettings, FieldError, MappingEntry, UserEntry};
 use crate::status::ServerStatus;
 use crate::users::{self, UserRefusal};
 use crate::visits::{visit_rows, VisitRow};
@@ -48,6 +49,11 @@ ipc_contract! {
     close_session(SessionIdArgs) -> bool, ();
     close_all_sessions(NoArgs) -> u32, ();
     recent_visits(NoArgs) -> Vec<VisitRow>, ();
+    list_mappings(NoArgs) -> Vec<MappingRow>, ();
+    add_mapping(AddMappingArgs) -> Vec<MappingRow>, SaveRefused;
+    edit_mapping(EditMappingArgs) -> Vec<MappingRow>, SaveRefused;
+    remove_mapping(MappingNameArgs) -> Vec<MappingRow>, SaveRefused;
+    set_mapping_enabled(SetMappingEnabledArgs) -> Vec<MappingRow>, SaveRefused;
 }
 
 /// The event every status change is announced with, to the window.
@@ -97,15 +103,16 @@ pub struct Saved {
     status: ServerStatus,
 }
 
-/// Why settings were not saved: each error names its field.
+/// Why settings (or a change of the mappings) were not saved: each error
+/// names its field (`general` for none).
 #[derive(Serialize, TS)]
 pub struct SaveRefused {
     errors: Vec<FieldError>,
 }
 
-impl SaveRefused {
-    fn one(field: &str, message: String) -> Self {
-        SaveRefused { errors: vec![FieldError { field: field.to_owned(), message }] }
+impl From<Vec<FieldError>> for SaveRefused {
+    fn from(errors: Vec<FieldError>) -> Self {
+        SaveRefused { errors }
     }
 }
 
@@ -197,6 +204,29 @@ pub struct SessionIdArgs {
     id: u64,
 }
 
+#[derive(Deserialize, TS)]
+pub struct AddMappingArgs {
+    mapping: MappingEntry,
+}
+
+#[derive(Deserialize, TS)]
+pub struct EditMappingArgs {
+    /// The mapping's name now.
+    name: String,
+    mapping: MappingEntry,
+}
+
+#[derive(Deserialize, TS)]
+pub struct MappingNameArgs {
+    name: String,
+}
+
+#[derive(Deserialize, TS)]
+pub struct SetMappingEnabledArgs {
+    name: String,
+    enabled: bool,
+}
+
 /// One step of an upstream test, for the page.
 #[derive(Serialize, TS)]
 pub struct Step {
@@ -255,16 +285,14 @@ async fn save_settings(
     Args(args): Args<SaveSettingsArgs>,
 ) -> Result<Saved, SaveRefused> {
     let mut settings = args.settings;
-    let errors = settings.validate();
-    if !errors.is_empty() {
-        return Err(SaveRefused { errors });
-    }
+    // The page's copy of the mappings may be older than the Mappings
+    // section's changes: check these settings with the mappings in force.
+    settings.mappings = app.state::<AppState>().inner.lock().await.settings.mappings.clone();
+    FieldError::refuse_any(settings.refusals())?;
     settings.upstream = users::store_hop_passwords(&settings.upstream)
         .map_err(|e| SaveRefused { errors: vec![e] })?;
+    let (settings, status) = actions::apply_settings(&app, settings).await?;
     set_autostart(&app, settings.launch_at_login);
-    let status = actions::apply_settings(&app, settings.clone())
-        .await
-        .map_err(|message| SaveRefused::one("general", message))?;
     Ok(Saved { settings, status })
 }
 
@@ -415,6 +443,61 @@ async fn close_all_sessions(app: AppHandle, _: Args<NoArgs>) -> Result<u32, ()> 
 #[tauri::command]
 async fn recent_visits(app: AppHandle, _: Args<NoArgs>) -> Result<Vec<VisitRow>, ()> {
     Ok(visit_rows(&app.state::<AppState>().monitor.visits()))
+}
+
+/// The port mappings, with what the running server says of each.
+#[tauri::command]
+async fn list_mappings(app: AppHandle, _: Args<NoArgs>) -> Result<Vec<MappingRow>, ()> {
+    Ok(actions::mapping_rows(&app).await)
+}
+
+/// Adds a mapping; it listens at once while the proxy runs (and is on).
+#[tauri::command]
+async fn add_mapping(
+    app: AppHandle,
+    Args(args): Args<AddMappingArgs>,
+) -> Result<Vec<MappingRow>, SaveRefused> {
+    let name = args.mapping.clone().normalized().name();
+    let rows = actions::change_mappings(&app, |s| mappings::add(s, args.mapping)).await?;
+    tracing::info!(mapping = %name, "mapping added from the window");
+    Ok(rows)
+}
+
+/// Changes the mapping named `name`; a running one restarts with the change.
+#[tauri::command]
+async fn edit_mapping(
+    app: AppHandle,
+    Args(args): Args<EditMappingArgs>,
+) -> Result<Vec<MappingRow>, SaveRefused> {
+    let name = args.name;
+    let rows = actions::change_mappings(&app, |s| mappings::edit(s, &name, args.mapping)).await?;
+    tracing::info!(mapping = %name, "mapping changed from the window");
+    Ok(rows)
+}
+
+/// Removes a mapping; its port closes and its sessions end.
+#[tauri::command]
+async fn remove_mapping(
+    app: AppHandle,
+    Args(args): Args<MappingNameArgs>,
+) -> Result<Vec<MappingRow>, SaveRefused> {
+    let name = args.name;
+    let rows = actions::change_mappings(&app, |s| mappings::remove(s, &name)).await?;
+    tracing::info!(mapping = %name, "mapping removed from the window");
+    Ok(rows)
+}
+
+/// Starts or stops a mapping (its `enabled` switch, saved).
+#[tauri::command]
+async fn set_mapping_enabled(
+    app: AppHandle,
+    Args(args): Args<SetMappingEnabledArgs>,
+) -> Result<Vec<MappingRow>, SaveRefused> {
+    let (name, enabled) = (args.name, args.enabled);
+    let rows = actions::change_mappings(&app, |s| mappings::set_enabled(s, &name, enabled)).await?;
+    let what = if enabled { "started" } else { "stopped" };
+    tracing::info!(mapping = %name, "mapping {what} from the window");
+    Ok(rows)
 }
 
 fn users_view(changed: Result<Vec<UserEntry>, users::UserError>) -> Result<UsersView, UserRefusal> {

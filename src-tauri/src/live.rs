@@ -57,6 +57,8 @@ pub struct Row {
     pub command: &'static str,
     pub target: String,
     pub route: String,
+    /// The port mapping the session came in by (`protocol` is "mapping").
+    pub mapping: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub started_at: u64,
     pub bytes_up: u64,
@@ -186,6 +188,7 @@ fn row(session: &SessionSnapshot, rate_up: u64, rate_down: u64) -> Row {
         command: command_name(session.command),
         target: session.target.clone(),
         route: route_text(&session.route),
+        mapping: session.mapping.clone(),
         started_at: epoch_ms(session.started_at),
         bytes_up: session.bytes_up,
         bytes_down: session.bytes_down,

@@ -4,7 +4,8 @@
 //! This file wires the parts; nothing lower imports anything higher:
 //! - leaves: `status` (the server's status and the tray's summary of it),
 //!   `visits` (the devices that opened the setup page), `format`,
-//!   `clipboard`, `notify`, `logs`, `settings`, `users`, and `private`
+//!   `clipboard`, `notify`, `logs`, `settings`, `users`, `mappings` (the
+//!   Mappings section's changes and rows), and `private`
 //!   (folders and files only this user can read);
 //! - `actions` (the app's state and what the window and the tray both do;
 //!   it publishes the status on a watch channel) and `live` (the sampler,
@@ -20,6 +21,7 @@ mod contract;
 mod format;
 mod live;
 mod logs;
+mod mappings;
 mod notify;
 mod private;
 mod settings;

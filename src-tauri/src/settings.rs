@@ -8,6 +8,8 @@
 //! The folder is 0700 and the file 0600 (see `private`): user names and
 //! upstream hops are no business of other local users.
 
+mod mapping;
+
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -20,6 +22,8 @@ use proxy_core::Config;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub use self::mapping::MappingEntry;
+use self::mapping::Surroundings;
 use crate::private;
 
 /// What the user can set.
@@ -58,6 +62,9 @@ pub struct AppSettings {
     pub notifications: bool,
     /// The users (names only) and whether each may log in.
     pub users: Vec<UserEntry>,
+    /// Port mappings: ports of this machine that always lead to one
+    /// destination (proxy-core's `mappings`), each on or off.
+    pub mappings: Vec<MappingEntry>,
 }
 
 impl Default for AppSettings {
@@ -78,6 +85,7 @@ impl Default for AppSettings {
             launch_at_login: false,
             notifications: true,
             users: Vec::new(),
+            mappings: Vec::new(),
         }
     }
 }
@@ -241,6 +249,22 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    /// An error that belongs to no field (`general`).
+    pub fn general(message: String) -> FieldError {
+        FieldError { field: "general".to_owned(), message }
+    }
+
+    /// `Ok` when there are no `errors`, else `Err` with them all.
+    pub fn refuse_any(errors: Vec<FieldError>) -> Result<(), Vec<FieldError>> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 impl AppSettings {
     /// Every problem with the settings, each naming its field.
     pub fn validate(&self) -> Vec<FieldError> {
@@ -313,7 +337,41 @@ impl AppSettings {
                 err("upstream", format!("{e}"));
             }
         }
+        // Each mapping beside the ones before it, so a clash is named once.
+        for (i, entry) in self.mappings.iter().enumerate() {
+            errors.extend(mapping::check(entry, &self.mappings[..i], self.surroundings()));
+        }
         errors
+    }
+
+    /// Every problem with `entry` as one of these settings' mappings, beside
+    /// the others (the mapping it replaces left out of them): what the
+    /// Mappings section shows next to its fields.
+    pub fn check_mapping(&self, entry: &MappingEntry, others: &[MappingEntry]) -> Vec<FieldError> {
+        mapping::check(entry, others, self.surroundings())
+    }
+
+    /// Every reason to refuse saving these settings: [`AppSettings::validate`]'s,
+    /// then proxy-core's own check of the configuration they make, so that a
+    /// change the server would refuse never stops it. (Loading a file asks
+    /// only the first: a stricter proxy-core must not set a user's settings
+    /// aside.)
+    pub fn refusals(&self) -> Vec<FieldError> {
+        let errors = self.validate();
+        if !errors.is_empty() {
+            return errors;
+        }
+        match self.to_config(|_| None).validate() {
+            Ok(()) => Vec::new(),
+            Err(proxy_core::config::ConfigError::Invalid { field, value, reason }) => {
+                vec![FieldError { field: field.to_owned(), message: format!("{value}: {reason}.") }]
+            }
+            Err(e) => vec![FieldError::general(e.to_string())],
+        }
+    }
+
+    fn surroundings(&self) -> Surroundings {
+        Surroundings { proxy_port: self.port, chain_set: !self.upstream.is_empty() }
     }
 
     /// The addresses the server listens on.
@@ -366,6 +424,7 @@ impl AppSettings {
                 hop
             })
             .collect();
+        config.mappings = self.mappings.iter().filter_map(MappingEntry::to_mapping).collect();
         config
     }
 }
@@ -467,7 +526,9 @@ impl SettingsFile {
 
 #[cfg(test)]
 mod tests {
+    use proxy_core::config::{Mapping, MappingProtocol, MappingRoute};
     use proxy_core::outbound::hop::HopCredentials;
+    use proxy_core::protocol::TargetAddr;
 
     use super::*;
 
@@ -820,6 +881,150 @@ mod tests {
         let config = settings.to_config(|hop| (hop.port == 3128).then(|| "pw".to_owned()));
         assert_eq!(config.upstream.chain.len(), 2);
         assert_eq!(config.upstream.chain[0].to_url_with_secret(), "http://bob:pw@proxy.corp:3128");
+    }
+
+    fn mapping(name: Option<&str>, listen: &str, target: &str) -> MappingEntry {
+        MappingEntry {
+            name: name.map(str::to_owned),
+            listen: listen.into(),
+            target: target.into(),
+            protocol: MappingProtocol::Tcp,
+            route: MappingRoute::Rules,
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn mappings_reach_the_server_config_in_their_order() {
+        let settings = AppSettings {
+            upstream: vec!["socks5://10.0.0.1:1080".into()],
+            mappings: vec![
+                MappingEntry {
+                    route: MappingRoute::Chain,
+                    ..mapping(Some("ssh"), "0.0.0.0:2222", "build.corp.example:22")
+                },
+                MappingEntry {
+                    protocol: MappingProtocol::Both,
+                    route: MappingRoute::Direct,
+                    enabled: false,
+                    ..mapping(None, "[::1]:5353", "[::1]:53")
+                },
+            ],
+            ..AppSettings::default()
+        };
+        assert!(settings.refusals().is_empty(), "{:?}", settings.refusals());
+        let config = settings.to_config(|_| None);
+        config.validate().unwrap();
+        assert_eq!(
+            config.mappings,
+            [
+                Mapping {
+                    name: Some("ssh".into()),
+                    listen: "0.0.0.0:2222".parse().unwrap(),
+                    target: TargetAddr::Domain("build.corp.example".into(), 22),
+                    protocol: MappingProtocol::Tcp,
+                    route: MappingRoute::Chain,
+                    enabled: true,
+                },
+                Mapping {
+                    name: None,
+                    listen: "[::1]:5353".parse().unwrap(),
+                    target: TargetAddr::Ip("[::1]:53".parse().unwrap()),
+                    protocol: MappingProtocol::Both,
+                    route: MappingRoute::Direct,
+                    enabled: false,
+                },
+            ]
+        );
+        assert_eq!(config.mappings[1].name(), settings.mappings[1].name());
+    }
+
+    #[test]
+    fn mappings_are_camel_case_and_load_back_with_their_defaults() {
+        let (_dir, file) = file();
+        let settings = AppSettings {
+            mappings: vec![MappingEntry {
+                protocol: MappingProtocol::Udp,
+                enabled: false,
+                ..mapping(Some("dns"), "127.0.0.1:5353", "127.0.0.1:53")
+            }],
+            ..AppSettings::default()
+        };
+        let json = serde_json::to_value(&settings).unwrap();
+        assert_eq!(
+            json["mappings"][0],
+            serde_json::json!({"name": "dns", "listen": "127.0.0.1:5353", "target": "127.0.0.1:53",
+                "protocol": "udp", "route": "rules", "enabled": false})
+        );
+        file.save(&settings).unwrap();
+        assert_eq!(file.load().settings, settings);
+        // Written by hand, or by a later version that leaves defaults out.
+        std::fs::write(
+            file.path(),
+            r#"{"mappings": [{"listen": "127.0.0.1:2222", "target": "a.example:22"}]}"#,
+        )
+        .unwrap();
+        let loaded = file.load();
+        assert!(loaded.warning.is_none(), "{:?}", loaded.warning);
+        assert_eq!(loaded.settings.mappings, [mapping(None, "127.0.0.1:2222", "a.example:22")]);
+    }
+
+    #[test]
+    fn bad_mappings_are_named_and_a_clash_once() {
+        let settings = AppSettings {
+            mappings: vec![
+                mapping(Some("a"), "127.0.0.1:2222", "a:22"),
+                mapping(Some("b"), "127.0.0.1:2222", "b:22"),
+                mapping(Some("c"), "127.0.0.1:2223", "no-port"),
+            ],
+            ..AppSettings::default()
+        };
+        let errors = settings.validate();
+        let named: Vec<(&str, &str)> =
+            errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            named,
+            [
+                ("mappings.listen", "Mapping \"a\" listens on 127.0.0.1:2222 for TCP already."),
+                (
+                    "mappings.target",
+                    "\"no-port\" is not a destination: enter a host and a port, such as build.corp.example:22."
+                ),
+            ]
+        );
+        assert_eq!(settings.refusals(), errors, "proxy-core is asked only about good settings");
+        let (_dir, file) = file();
+        std::fs::write(file.path(), serde_json::to_string(&settings).unwrap()).unwrap();
+        assert!(file.load().warning.is_some(), "a file with bad mappings is set aside");
+    }
+
+    #[test]
+    fn the_rest_of_the_settings_are_held_to_the_mappings_too() {
+        let chained = AppSettings {
+            port: 1090,
+            upstream: vec!["socks5://10.0.0.1:1080".into()],
+            mappings: vec![MappingEntry {
+                route: MappingRoute::Chain,
+                ..mapping(Some("ssh"), "127.0.0.1:2222", "a:22")
+            }],
+            ..AppSettings::default()
+        };
+        assert!(chained.refusals().is_empty());
+        // The chain the mapping goes through is removed in Settings.
+        let unchained = AppSettings { upstream: Vec::new(), ..chained.clone() };
+        let errors = unchained.refusals();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "mappings.route");
+        assert!(errors[0].message.starts_with("Mapping \"ssh\" goes through the upstream chain"));
+        // The proxy's port is moved onto the mapping's.
+        let errors = AppSettings { port: 2222, ..chained.clone() }.refusals();
+        assert_eq!(errors[0].field, "mappings.listen");
+        assert!(errors[0].message.contains("the proxy's own port"), "{}", errors[0].message);
+        // The Mappings section checks one mapping against the others.
+        let again = mapping(Some("ssh"), "127.0.0.1:2223", "b:22");
+        let errors = chained.check_mapping(&again, &chained.mappings);
+        assert_eq!(errors[0].field, "mappings.name");
+        assert!(chained.check_mapping(&again, &[]).is_empty());
     }
 
     #[test]

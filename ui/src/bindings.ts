@@ -3,6 +3,8 @@
 
 import type { Channel } from "@tauri-apps/api/core";
 
+export type AddMappingArgs = { mapping: MappingEntry, };
+
 export type AddUserArgs = { name: string, password: string, };
 
 export type AppSettings = { 
@@ -67,7 +69,12 @@ notifications: boolean,
 /**
  * The users (names only) and whether each may log in.
  */
-users: Array<UserEntry>, };
+users: Array<UserEntry>, 
+/**
+ * Port mappings: ports of this machine that always lead to one
+ * destination (proxy-core's `mappings`), each on or off.
+ */
+mappings: Array<MappingEntry>, };
 
 export type ClientPolicyChoice = "loopback" | "lan" | "custom";
 
@@ -83,9 +90,19 @@ user: string | null,
  */
 userVerified: boolean, protocol: string, command: "CONNECT" | "BIND" | "UDP" | "FORWARD", target: string, route: string, 
 /**
+ * The port mapping the session came in by (`protocol` is "mapping").
+ */
+mapping: string | null, 
+/**
  * Milliseconds since the Unix epoch.
  */
 startedAt: number, bytesUp: number, bytesDown: number, rateUp: number, rateDown: number, };
+
+export type EditMappingArgs = { 
+/**
+ * The mapping's name now.
+ */
+name: string, mapping: MappingEntry, };
 
 export type FieldError = { 
 /**
@@ -139,6 +156,63 @@ perClientLimitsForLoopback: boolean, };
 
 export type LiveMessage = { "kind": "reset" } & Reset | { "kind": "tick" } & Tick;
 
+export type MappingEntry = { 
+/**
+ * Shown in the live view and the log; none: `LISTEN/PROTOCOL`.
+ */
+name: string | null, 
+/**
+ * Where it listens: `ADDRESS:PORT`.
+ */
+listen: string, 
+/**
+ * Where it leads: `HOST:PORT`.
+ */
+target: string, 
+/**
+ * TCP, UDP or both on the same port.
+ */
+protocol: "tcp" | "udp" | "both", 
+/**
+ * As the routing rules say, through the upstream chain, or direct.
+ */
+route: "rules" | "chain" | "direct", 
+/**
+ * Off: kept, but not listening.
+ */
+enabled: boolean, };
+
+export type MappingNameArgs = { name: string, };
+
+export type MappingRow = { 
+/**
+ * Its name: the one given, or `LISTEN/PROTOCOL`; the commands name a
+ * mapping by it.
+ */
+name: string, 
+/**
+ * The mapping as saved.
+ */
+mapping: MappingEntry, 
+/**
+ * What it is doing.
+ */
+state: MappingRowState, 
+/**
+ * The TCP address it listens on, with the real port.
+ */
+tcp: string | null, 
+/**
+ * The UDP address it listens on.
+ */
+udp: string | null, 
+/**
+ * Why its target could not be reached, the last time it could not.
+ */
+lastError: string | null, };
+
+export type MappingRowState = { "kind": "listening" } | { "kind": "stopped" } | { "kind": "proxyStopped" } | { "kind": "failed", "reason": string };
+
 export type ReadLogsArgs = { level: "error" | "warn" | "info" | "debug", };
 
 export type Refused = { message: string, };
@@ -177,6 +251,10 @@ user: string | null,
  */
 userVerified: boolean, protocol: string, command: "CONNECT" | "BIND" | "UDP" | "FORWARD", target: string, route: string, 
 /**
+ * The port mapping the session came in by (`protocol` is "mapping").
+ */
+mapping: string | null, 
+/**
  * Milliseconds since the Unix epoch.
  */
 startedAt: number, bytesUp: number, bytesDown: number, rateUp: number, rateDown: number, };
@@ -211,6 +289,8 @@ servesHttp: boolean, } | { "state": "failed",
 error: string, };
 
 export type SessionIdArgs = { id: number, };
+
+export type SetMappingEnabledArgs = { name: string, enabled: boolean, };
 
 export type SetPasswordArgs = { name: string, password: string, };
 
@@ -364,6 +444,11 @@ export type Commands = {
   close_session: { args: SessionIdArgs; result: boolean; error: null };
   close_all_sessions: { args: Record<string, never>; result: number; error: null };
   recent_visits: { args: Record<string, never>; result: Array<VisitRow>; error: null };
+  list_mappings: { args: Record<string, never>; result: Array<MappingRow>; error: null };
+  add_mapping: { args: AddMappingArgs; result: Array<MappingRow>; error: SaveRefused };
+  edit_mapping: { args: EditMappingArgs; result: Array<MappingRow>; error: SaveRefused };
+  remove_mapping: { args: MappingNameArgs; result: Array<MappingRow>; error: SaveRefused };
+  set_mapping_enabled: { args: SetMappingEnabledArgs; result: Array<MappingRow>; error: SaveRefused };
 };
 
 export type Events = {

@@ -201,7 +201,9 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
       multicast: values.remoteReachMulticast,
     },
     upstream: upstream.value,
+    // Edited in their own sections; the app keeps the ones in force.
     users: loaded?.users ?? [],
+    mappings: loaded?.mappings ?? [],
     startServerOnLaunch: values.startServerOnLaunch,
     launchAtLogin: values.launchAtLogin,
     notifications: values.notifications,
