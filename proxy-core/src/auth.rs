@@ -134,10 +134,7 @@ mod tests {
     use super::*;
 
     fn table() -> UserTable {
-        let users = [
-            User { name: "alice".into(), password: "wonder".into() },
-            User { name: "bob".into(), password: "builder".into() },
-        ];
+        let users = [User::new("alice", "wonder"), User::new("bob", "builder")];
         UserTable::new(&users)
     }
 
@@ -160,9 +157,9 @@ mod tests {
         let credential = table().verify(b"alice", b"wonder").unwrap();
         // The same users read again (the app rebuilds its table): still good.
         assert!(table().still_valid(b"alice", credential));
-        let changed = UserTable::new(&[User { name: "alice".into(), password: "other".into() }]);
+        let changed = UserTable::new(&[User::new("alice", "other")]);
         assert!(!changed.still_valid(b"alice", credential));
-        let removed = UserTable::new(&[User { name: "bob".into(), password: "builder".into() }]);
+        let removed = UserTable::new(&[User::new("bob", "builder")]);
         assert!(!removed.still_valid(b"alice", credential));
         assert_ne!(credential, table().verify(b"bob", b"builder").unwrap());
     }
@@ -175,7 +172,7 @@ mod tests {
 
     #[test]
     fn debug_shows_no_secrets() {
-        let users = [User { name: "alice".into(), password: "wonder".into() }];
+        let users = [User::new("alice", "wonder")];
         let shown = format!("{:?}", UserTable::new(&users));
         assert!(!shown.contains("wonder") && !shown.contains("alice"), "{shown}");
     }

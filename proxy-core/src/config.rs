@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod access;
 mod mapping;
 
+pub use self::access::{Device, User};
 pub use self::mapping::{Mapping, MappingProtocol, MappingRoute};
 use crate::outbound::{RouteAction, RouteRule, UpstreamHop};
 use crate::policy::{ClientRule, RemoteReach, TargetRule};
@@ -44,6 +46,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Port mappings: ports that always lead to one destination.
     pub mappings: Vec<Mapping>,
+    /// Devices (by address) and what each may do, whoever uses it.
+    pub devices: Vec<Device>,
 }
 
 impl Default for Config {
@@ -61,6 +65,7 @@ impl Default for Config {
             dns: DnsConfig::default(),
             http: HttpConfig::default(),
             mappings: Vec::new(),
+            devices: Vec::new(),
         }
     }
 }
@@ -202,22 +207,6 @@ pub struct DnsConfig {
 impl Default for DnsConfig {
     fn default() -> Self {
         DnsConfig { servers: Vec::new(), timeout: Duration::from_secs(5), max_lookups: 256 }
-    }
-}
-
-/// A user name and password.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct User {
-    /// The name the client sends.
-    pub name: String,
-    /// The password the client sends.
-    pub password: String,
-}
-
-impl fmt::Debug for User {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User").field("name", &self.name).field("password", &"<hidden>").finish()
     }
 }
 
@@ -388,8 +377,15 @@ impl Config {
     /// Reads a configuration from TOML text without validating it, for a
     /// caller that changes it further (command-line overrides) and then
     /// calls [`Config::validate`] on the result.
+    /// Users listed in the file make passwords required unless the file
+    /// says `auth.required = false`.
     pub fn parse_toml(text: &str) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse(describe_toml_error(text, &e)))
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(describe_toml_error(text, &e)))?;
+        if !config.auth.users.is_empty() && !says_whether_passwords_are_required(text) {
+            config.auth.required = true;
+        }
+        Ok(config)
     }
 
     /// The configuration as TOML text.
@@ -431,6 +427,9 @@ impl Config {
                 return Err(invalid("auth.users.name", &user.name, "the name is listed twice"));
             }
             names.push(&user.name);
+            let fields =
+                ["auth.users.max_sessions", "auth.users.commands", "auth.users.allow_targets"];
+            access::validate_policy(&format!("user {}", user.name), fields, &user.policy)?;
         }
         let public = self.clients.allow.iter().find(|r| r.admits_public_addresses());
         if let Some(rule) = public {
@@ -455,6 +454,7 @@ impl Config {
             check_time_limit(field, value)?;
         }
         mapping::validate(&self.mappings, &self.listen, !self.upstream.chain.is_empty())?;
+        access::validate_devices(&self.devices)?;
         for rule in &self.routing.rules {
             if !rule.has_matcher() {
                 return Err(invalid(
@@ -503,6 +503,14 @@ impl Config {
 
 /// A time limit must be longer than zero and at most [`MAX_TIME_LIMIT`]
 /// (a larger one would overflow `Instant + limit`).
+/// Whether the TOML text sets `auth.required` (it parsed once already).
+fn says_whether_passwords_are_required(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|table| table.get("auth")?.get("required").cloned())
+        .is_some()
+}
+
 fn check_time_limit(field: &'static str, value: Duration) -> Result<(), ConfigError> {
     if value.is_zero() {
         return Err(invalid(field, "0s", "must be longer than zero"));
@@ -604,7 +612,7 @@ mod tests {
         let mut config = Config::default();
         config.listen.push("[::1]:1081".parse().unwrap());
         config.auth.required = true;
-        config.auth.users.push(User { name: "alice".into(), password: "pw".into() });
+        config.auth.users.push(User::new("alice", "pw"));
         config.clients.allow = vec![ClientRule::Lan, "192.0.2.0/24".parse().unwrap()];
         config.targets.deny = vec!["127.0.0.9/32".parse().unwrap()];
         config.timeouts.bind = Duration::from_millis(1500);
@@ -648,7 +656,7 @@ mod tests {
         let err = config.validate().unwrap_err();
         assert!(err.to_string().starts_with("clients.allow = any"), "{err}");
         config.auth.required = true;
-        config.auth.users.push(User { name: "a".into(), password: "b".into() });
+        config.auth.users.push(User::new("a", "b"));
         config.validate().unwrap();
         config.auth.required = false;
         config.clients.allow_open_proxy = true;
@@ -673,7 +681,7 @@ mod tests {
     #[test]
     fn bad_users_are_named_without_their_password() {
         let mut config = Config::default();
-        config.auth.users.push(User { name: "bob".into(), password: String::new() });
+        config.auth.users.push(User::new("bob", String::new()));
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("bob"), "{err}");
         config.auth.users[0].password = "x".repeat(300);
@@ -718,13 +726,13 @@ mod tests {
         assert!(Config::from_toml(text).is_err());
         let mut config = Config::parse_toml(text).unwrap();
         config.auth.required = true;
-        config.auth.users.push(User { name: "a".into(), password: "b".into() });
+        config.auth.users.push(User::new("a", "b"));
         config.validate().unwrap();
     }
 
     #[test]
     fn debug_hides_passwords() {
-        let user = User { name: "alice".into(), password: "hunter2".into() };
+        let user = User::new("alice", "hunter2");
         assert!(!format!("{user:?}").contains("hunter2"));
     }
 

@@ -230,7 +230,7 @@ async fn applied_users_take_effect_for_new_sessions_only() {
 
     let mut changed = server.config();
     changed.auth.required = true;
-    changed.auth.users = vec![User { name: "alice".into(), password: "wonder".into() }];
+    changed.auth.users = vec![User::new("alice", "wonder")];
     server.apply(changed).await.unwrap();
 
     assert_eq!(socks5_connect(proxy, echo, None).await.unwrap_err(), "method 0xff");
@@ -599,8 +599,7 @@ async fn a_new_authenticator_ends_the_sessions_of_users_it_no_longer_admits() {
     let mut config = config();
     config.auth.required = true;
     let users = |list: &[(&str, &str)]| -> std::sync::Arc<dyn proxy_core::Authenticator> {
-        let users: Vec<User> =
-            list.iter().map(|(n, p)| User { name: (*n).into(), password: (*p).into() }).collect();
+        let users: Vec<User> = list.iter().map(|(n, p)| User::new(*n, *p)).collect();
         std::sync::Arc::new(proxy_core::UserTable::new(&users))
     };
     let server = Server::start_with_authenticator(

@@ -179,7 +179,7 @@ pub fn authenticator(users: &[UserEntry]) -> Result<Arc<dyn Authenticator>, Keyr
     let mut table = Vec::new();
     for user in users.iter().filter(|u| u.enabled) {
         if let Some(password) = user_password(&user.name)? {
-            table.push(User { name: user.name.clone(), password });
+            table.push(User::new(user.name.clone(), password));
         }
     }
     Ok(Arc::new(UserTable::new(&table)))

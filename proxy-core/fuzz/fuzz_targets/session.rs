@@ -89,7 +89,7 @@ fn config(variant: &Variant, upstream: SocketAddr) -> Config {
         auth: AuthConfig {
             required: variant.auth,
             socks4_without_password: variant.socks4_without_password,
-            users: vec![User { name: "alice".into(), password: "secret".into() }],
+            users: vec![User::new("alice", "secret")],
             // Wrong passwords are what the fuzzer sends most: no delay, and
             // never blocked, or it would soon test only the block.
             throttle: ThrottleConfig {

@@ -347,7 +347,7 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
 fn parse_user(text: &str) -> Result<User, String> {
     match text.split_once(':') {
         Some((name, password)) if !name.is_empty() && !password.is_empty() => {
-            Ok(User { name: name.to_owned(), password: password.to_owned() })
+            Ok(User::new(name.to_owned(), password.to_owned()))
         }
         // Never echo the text: it holds a password.
         _ => Err("expected NAME:PASSWORD, both non-empty".to_owned()),

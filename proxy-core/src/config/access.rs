@@ -1,0 +1,243 @@
+//! Users and devices with their policies: `[[auth.users]]` (a name, a
+//! password and a [`Policy`]) and `[[devices]]` (an address or range and a
+//! [`Policy`]), the policy's keys written beside the others.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{invalid, ConfigError};
+use crate::access::Policy;
+use crate::policy::ClientRule;
+
+/// A user name and password, and what the user may do.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UserEntry")]
+pub struct User {
+    /// The name the client sends.
+    pub name: String,
+    /// The password the client sends.
+    pub password: String,
+    /// What this user may do (on top of the server's rules).
+    #[serde(flatten)]
+    pub policy: Policy,
+}
+
+impl User {
+    /// A user without a policy of its own.
+    pub fn new(name: impl Into<String>, password: impl Into<String>) -> User {
+        User { name: name.into(), password: password.into(), policy: Policy::default() }
+    }
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("password", &"<hidden>")
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+/// A device (or every device of a range) and what it may do, whoever logs
+/// in from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "DeviceEntry")]
+pub struct Device {
+    /// Shown in the log and the app; by default the address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The device's address, a range (`"192.168.1.0/24"`), or `"lan"`.
+    pub address: ClientRule,
+    /// What it may do.
+    #[serde(flatten)]
+    pub policy: Policy,
+}
+
+impl Device {
+    /// Its name, or its address.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.address.to_string())
+    }
+}
+
+/// The keys of a policy, for the message about a key that is none of
+/// them.
+const POLICY_KEYS: &str = "rate_limit, quota, hours, commands, allow_targets, deny_targets, \
+                           max_sessions, expires";
+
+/// What a `[[auth.users]]` table holds: serde cannot refuse unknown keys
+/// beside a flattened part, so they are gathered and refused here.
+#[derive(Deserialize)]
+struct UserEntry {
+    name: String,
+    password: String,
+    #[serde(flatten)]
+    policy: Policy,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, serde::de::IgnoredAny>,
+}
+
+impl TryFrom<UserEntry> for User {
+    type Error = String;
+
+    fn try_from(entry: UserEntry) -> Result<Self, Self::Error> {
+        if let Some(key) = entry.unknown.keys().next() {
+            return Err(format!(
+                "unknown field `{key}` of a user, expected name, password, {POLICY_KEYS}"
+            ));
+        }
+        Ok(User { name: entry.name, password: entry.password, policy: entry.policy })
+    }
+}
+
+#[derive(Deserialize)]
+struct DeviceEntry {
+    #[serde(default)]
+    name: Option<String>,
+    address: ClientRule,
+    #[serde(flatten)]
+    policy: Policy,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, serde::de::IgnoredAny>,
+}
+
+impl TryFrom<DeviceEntry> for Device {
+    type Error = String;
+
+    fn try_from(entry: DeviceEntry) -> Result<Self, Self::Error> {
+        if let Some(key) = entry.unknown.keys().next() {
+            return Err(format!(
+                "unknown field `{key}` of a device, expected name, address, {POLICY_KEYS}"
+            ));
+        }
+        Ok(Device { name: entry.name, address: entry.address, policy: entry.policy })
+    }
+}
+
+/// Checks what a policy's types cannot: at least one session, commands and
+/// allowed destinations not listed empty (which would refuse everything;
+/// say so with `max_sessions` or `expires` instead).
+/// `fields` names the table's `max_sessions`, `commands` and
+/// `allow_targets`.
+pub(super) fn validate_policy(
+    whose: &str,
+    fields: [&'static str; 3],
+    policy: &Policy,
+) -> Result<(), ConfigError> {
+    if policy.max_sessions == Some(0) {
+        return Err(invalid(fields[0], format!("0 (of {whose})"), "must be at least 1"));
+    }
+    if policy.commands.as_ref().is_some_and(Vec::is_empty) {
+        return Err(invalid(fields[1], format!("[] (of {whose})"), "would allow no command"));
+    }
+    if policy.allow_targets.as_ref().is_some_and(Vec::is_empty) {
+        return Err(invalid(
+            fields[2],
+            format!("[] (of {whose})"),
+            "would allow no destination; leave it out to allow every one",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the devices: names, and a policy each.
+pub(super) fn validate_devices(devices: &[Device]) -> Result<(), ConfigError> {
+    for (i, device) in devices.iter().enumerate() {
+        if let Some(name) = &device.name {
+            if name.trim().is_empty()
+                || name.chars().count() > 64
+                || name.chars().any(char::is_control)
+            {
+                return Err(invalid(
+                    "devices.name",
+                    name.escape_debug(),
+                    "must be 1 to 64 characters, without control characters",
+                ));
+            }
+        }
+        if devices[..i].iter().any(|d| d.label() == device.label()) {
+            return Err(invalid("devices.name", device.label(), "two devices have this name"));
+        }
+        let fields = ["devices.max_sessions", "devices.commands", "devices.allow_targets"];
+        validate_policy(&format!("device {}", device.label()), fields, &device.policy)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::access::{CommandName, Rate};
+    use crate::Config;
+
+    #[test]
+    fn users_and_devices_read_with_their_policies() {
+        let config = Config::from_toml(
+            r#"
+            [[auth.users]]
+            name = "guest"
+            password = "guest password"
+            rate_limit = "2 MB/s"
+            commands = ["connect"]
+            max_sessions = 16
+
+            [[auth.users]]
+            name = "alice"
+            password = "alice password"
+
+            [[devices]]
+            address = "192.168.1.23/32"
+            rate_limit = "1 MB/s"
+            hours = ["Mon-Sun 07:00-22:00"]
+
+            [[devices]]
+            name = "guests"
+            address = "lan"
+            "#,
+        )
+        .unwrap();
+        let guest = &config.auth.users[0];
+        assert_eq!(guest.policy.rate_limit, Some(Rate(2_000_000)));
+        assert_eq!(guest.policy.commands, Some(vec![CommandName::Connect]));
+        assert!(config.auth.users[1].policy.is_empty());
+        assert_eq!(config.devices[0].label(), "192.168.1.23/32");
+        assert_eq!(config.devices[1].label(), "guests");
+        assert!(config.auth.required, "users listed make passwords required");
+        assert_eq!(Config::from_toml(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn passwords_stay_optional_when_the_file_says_so() {
+        let config = Config::from_toml(
+            "[auth]\nrequired = false\n[[auth.users]]\nname = \"a\"\npassword = \"b\"\n",
+        )
+        .unwrap();
+        assert!(!config.auth.required);
+        assert!(!Config::from_toml("[auth]\n").unwrap().auth.required, "no users, no passwords");
+    }
+
+    #[test]
+    fn unknown_and_bad_policy_keys_are_named() {
+        let error = Config::from_toml(
+            "[[auth.users]]\nname = \"a\"\npassword = \"b\"\nrate_limt = \"1 MB/s\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("rate_limt"), "{error}");
+        let error = Config::from_toml(
+            "[[auth.users]]\nname = \"a\"\npassword = \"b\"\nhours = [\"Someday 10:00-11:00\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("Someday"), "{error}");
+        let error = Config::from_toml("[[devices]]\naddress = \"lan\"\nmax_sessions = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("devices.max_sessions"), "{error}");
+        let error =
+            Config::from_toml("[[devices]]\naddress = \"nowhere\"\n").unwrap_err().to_string();
+        assert!(error.contains("nowhere"), "{error}");
+    }
+}
