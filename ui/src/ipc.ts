@@ -4,7 +4,7 @@
 // so the two sides cannot drift. Nothing else imports @tauri-apps/api.
 // A refused call rejects with the command's error type: { message },
 // { kind, message } for the users, { errors: FieldError[] } for the
-// settings; errors.ts reads them.
+// settings and the mappings; errors.ts reads them.
 
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
@@ -16,6 +16,9 @@ import type {
   Events,
   LimitSettings,
   LiveMessage as GeneratedLiveMessage,
+  MappingEntry,
+  MappingRow as GeneratedMappingRow,
+  MappingRowState,
   ReadLogsArgs,
   RemoteReachSettings,
   Reset,
@@ -188,4 +191,36 @@ export function closeSession(id: number): Promise<boolean> {
 /** Ends every open session; resolves to how many there were. */
 export function closeAllSessions(): Promise<number> {
   return call("close_all_sessions", none);
+}
+
+// ---- port mappings (src-tauri/src/mappings.rs)
+
+/** A mapping as saved; `name` null: it goes by LISTEN/PROTOCOL. */
+export type Mapping = MappingEntry;
+export type MappingProtocol = Mapping["protocol"];
+export type MappingRoute = Mapping["route"];
+/** A mapping with what the running server says of it; the calls name it by `name`. */
+export type MappingRow = GeneratedMappingRow;
+export type MappingState = MappingRowState;
+
+export function listMappings(): Promise<MappingRow[]> {
+  return call("list_mappings", none);
+}
+
+/** The mapping calls reject with { errors: FieldError[] } (fields "mappings.listen", ..., or "general"). */
+export function addMapping(mapping: Mapping): Promise<MappingRow[]> {
+  return call("add_mapping", { mapping });
+}
+
+export function editMapping(name: string, mapping: Mapping): Promise<MappingRow[]> {
+  return call("edit_mapping", { name, mapping });
+}
+
+export function removeMapping(name: string): Promise<MappingRow[]> {
+  return call("remove_mapping", { name });
+}
+
+/** Starts (true) or stops a mapping; starting one that failed tries again. */
+export function setMappingEnabled(name: string, enabled: boolean): Promise<MappingRow[]> {
+  return call("set_mapping_enabled", { name, enabled });
 }

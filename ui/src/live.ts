@@ -144,8 +144,13 @@ export class SortedRows {
   }
 }
 
-/** What a session does, with the protocol it speaks: "SOCKS5 CONNECT", "HTTP FORWARD". */
-export function commandLabel(row: { protocol: string; command: string }): string {
+/**
+ * What a session does, with the protocol it speaks: "SOCKS5 CONNECT", "HTTP
+ * FORWARD"; a port mapping's by the mapping's name: "mapping ssh", "mapping
+ * dns UDP".
+ */
+export function commandLabel(row: { protocol: string; command: string; mapping?: string | null }): string {
+  if (row.mapping != null) return `mapping ${row.mapping}${row.command === "UDP" ? " UDP" : ""}`;
   return `${row.protocol} ${row.command}`;
 }
 

@@ -8,9 +8,10 @@ import { mountStatus } from "./views/status";
 import { mountConnections } from "./views/connections";
 import { mountSettings } from "./views/settings";
 import { mountUsers } from "./views/users";
+import { mountMappings } from "./views/mappings";
 import { mountLogs } from "./views/logs";
 
-const VIEW_NAMES = ["status", "connections", "settings", "users", "logs"] as const;
+const VIEW_NAMES = ["status", "connections", "settings", "users", "mappings", "logs"] as const;
 type ViewName = (typeof VIEW_NAMES)[number];
 
 interface Shown {
@@ -25,6 +26,7 @@ function start(): void {
     connections: mountConnections(byId("view-connections")),
     settings: mountSettings(byId("view-settings"), { onStatus: (s) => status.apply(s) }),
     users: mountUsers(byId("view-users")),
+    mappings: mountMappings(byId("view-mappings")),
     logs: mountLogs(byId("view-logs")),
   };
 

@@ -378,3 +378,65 @@ export function validatePassword(password: string): Check<string> {
   if (n > 255) return fail("The password is too long: use at most 255 bytes.");
   return pass(password);
 }
+
+// ------------------------------------------------------------ mappings
+// The messages are the Rust side's (src-tauri/src/settings/mapping.rs).
+
+/** The longest name a mapping may have, in characters (code points). */
+export const MAPPING_NAME_MAX = 64;
+
+export const MAPPING_NAME_MESSAGE = `A mapping's name has 1 to ${MAPPING_NAME_MAX} characters, without line breaks or other control characters.`;
+
+/** A control character (Unicode's Cc, as Rust's char::is_control). */
+function isControl(c: string): boolean {
+  const n = c.codePointAt(0) ?? 0;
+  return n < 0x20 || (n >= 0x7f && n <= 0x9f);
+}
+
+/** A mapping's name: blank is none (the mapping then goes by its address and protocol). */
+export function validateMappingName(raw: string): Check<string | null> {
+  const name = raw.trim();
+  if (name === "") return pass(null);
+  const chars = [...name];
+  if (chars.length > MAPPING_NAME_MAX || chars.some(isControl)) return fail(MAPPING_NAME_MESSAGE);
+  return pass(name);
+}
+
+/** A listening address, read: its address (IPv6 without brackets) and port. */
+export interface ListenAddress {
+  ip: string;
+  port: number;
+  v6: boolean;
+}
+
+/** `ADDRESS:PORT`, an IPv6 address in brackets; null when it is not one (the port may be 0). */
+export function parseListenAddress(raw: string): ListenAddress | null {
+  const text = raw.trim();
+  const m = /^\[([^\]]*)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]*):(\d{1,5})$/.exec(text);
+  const ip = m?.[1] ?? "";
+  const port = Number(m?.[2] ?? "x");
+  const v6 = text.startsWith("[");
+  if (!m || port > 65535 || !(v6 ? isIPv6(ip) : isIPv4(ip))) return null;
+  return { ip: ip.toLowerCase(), port, v6 };
+}
+
+export function validateListenAddress(raw: string): Check<ListenAddress> {
+  const addr = parseListenAddress(raw);
+  if (addr === null) {
+    return fail(`"${raw.trim()}" is not a listening address: enter an address and a port, such as 127.0.0.1:2222.`);
+  }
+  if (addr.port === 0) return fail("Enter a port between 1 and 65535 after the address, such as 127.0.0.1:2222.");
+  return pass(addr);
+}
+
+/** Where a mapping leads: `HOST:PORT`, an IPv6 address in brackets. */
+export function validateMappingTarget(raw: string): Check<string> {
+  const text = raw.trim();
+  const m = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2] ?? "x");
+  if (!m || port > 65535 || !isHost(m[1] ?? "")) {
+    return fail(`"${text}" is not a destination: enter a host and a port, such as build.corp.example:22.`);
+  }
+  if (port === 0) return fail("The destination's port cannot be 0: enter one between 1 and 65535.");
+  return pass(text);
+}

@@ -17,6 +17,7 @@ beforeAll(async () => {
     warning: null,
   });
   vi.mocked(ipc.listUsers).mockResolvedValue({ users: [], keyringError: null });
+  vi.mocked(ipc.listMappings).mockResolvedValue([]);
   vi.mocked(ipc.readLogs).mockResolvedValue(["INFO one", "WARN two"]);
   vi.mocked(ipc.watchLive).mockResolvedValue(unwatch);
   document.body.innerHTML = new DOMParser().parseFromString(html, "text/html").body.innerHTML;
@@ -29,7 +30,7 @@ const unwatch = vi.fn(() => Promise.resolve());
 vi.mock("../src/graph", () => ({ createGraph: () => ({ draw: () => {}, resize: () => {} }) }));
 
 const shown = (): string[] =>
-  ["status", "connections", "settings", "users", "logs"].filter((v) => !el(`#view-${v}`).hidden);
+  ["status", "connections", "settings", "users", "mappings", "logs"].filter((v) => !el(`#view-${v}`).hidden);
 
 describe("the page", () => {
   it("loads nothing from the network", () => {
@@ -49,6 +50,8 @@ describe("the page", () => {
     expect(el("#nav-status").hasAttribute("aria-current")).toBe(false);
     el<HTMLButtonElement>("#nav-users").click();
     expect(shown()).toEqual(["users"]);
+    el<HTMLButtonElement>("#nav-mappings").click();
+    expect(shown()).toEqual(["mappings"]);
     el<HTMLButtonElement>("#nav-status").click();
     expect(shown()).toEqual(["status"]);
   });

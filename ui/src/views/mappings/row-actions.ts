@@ -1,0 +1,41 @@
+// What a row's Start / Stop, Retry and Remove buttons do (Edit opens the
+// dialog). A refusal is shown in the view's message.
+
+import * as ipc from "../../ipc";
+import type { MappingRow } from "../../ipc";
+import { ask, byId, showText } from "../../dom";
+import { messageOf } from "../../errors";
+import type { MappingsPage } from "./page";
+
+/** Starts or stops a mapping; the button waits for the answer. */
+export async function setEnabled(page: MappingsPage, row: MappingRow, enabled: boolean, button: HTMLButtonElement): Promise<void> {
+  button.disabled = true;
+  try {
+    await page.apply(ipc.setMappingEnabled(row.name, enabled));
+    showText(page.error, null);
+  } catch (reason) {
+    const what = enabled ? "started" : "stopped";
+    showText(page.error, `The mapping ${row.name} could not be ${what}: ${messageOf(reason)}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Removes a mapping after asking. */
+export async function removeMapping(section: HTMLElement, page: MappingsPage, row: MappingRow): Promise<void> {
+  byId("confirm-remove-mapping-text", section).textContent =
+    `Remove the mapping “${row.name}” (${row.mapping.listen} to ${row.mapping.target})? Its port closes and its connections end.`;
+  const yes = await ask(
+    byId<HTMLDialogElement>("confirm-remove-mapping", section),
+    byId<HTMLButtonElement>("confirm-remove-mapping-yes", section),
+    byId<HTMLButtonElement>("confirm-remove-mapping-no", section),
+  );
+  if (!yes) return;
+  try {
+    await page.apply(ipc.removeMapping(row.name));
+    showText(page.error, null);
+    if (!document.activeElement || document.activeElement === document.body) page.home.focus();
+  } catch (reason) {
+    showText(page.error, `The mapping ${row.name} could not be removed: ${messageOf(reason)}`);
+  }
+}
