@@ -425,6 +425,20 @@ impl Monitor {
         SessionHandle { entry, registry: Arc::clone(&self.inner) }
     }
 
+    /// Calls `each` with what every open session is, outside the
+    /// registry's lock (for the policy checks of running sessions).
+    pub(crate) fn for_each_open(&self, mut each: impl FnMut(u64, &NewSession)) {
+        let entries: Vec<Arc<SessionEntry>> = self.inner.lock().values().cloned().collect();
+        for entry in entries {
+            each(entry.id, &entry.info);
+        }
+    }
+
+    /// How many open sessions `matches` says yes to.
+    pub(crate) fn count_open(&self, matches: impl Fn(&NewSession) -> bool) -> usize {
+        self.inner.lock().values().filter(|entry| matches(&entry.info)).count()
+    }
+
     pub(crate) fn count_refused_client(&self) {
         self.inner.refused_clients.fetch_add(1, Ordering::Relaxed);
     }

@@ -150,13 +150,25 @@ pub struct RemoteReach {
 pub struct TargetPolicy {
     deny: Vec<TargetRule>,
     remote: RemoteReach,
+    /// Ranges an address must be in, one list each (a user's and a
+    /// device's allowed destinations): empty, no such restriction.
+    allow_only: Vec<Vec<IpNet>>,
 }
 
 impl TargetPolicy {
     /// A policy refusing `deny` to every client, and to clients from other
     /// machines what `remote` does not open.
     pub fn new(deny: Vec<TargetRule>, remote: RemoteReach) -> Self {
-        TargetPolicy { deny, remote }
+        TargetPolicy { deny, remote, allow_only: Vec::new() }
+    }
+
+    /// This policy, also refusing `deny` and admitting only addresses in
+    /// every list of `allow_only` (a user's or a device's destinations).
+    pub fn restricted(&self, deny: &[IpNet], allow_only: &[Vec<IpNet>]) -> TargetPolicy {
+        let mut restricted = self.clone();
+        restricted.deny.extend(deny.iter().map(|net| TargetRule(unmapped(*net))));
+        restricted.allow_only.extend(allow_only.iter().cloned());
+        restricted
     }
 
     /// A policy that refuses nothing (for tests and tools).
@@ -171,6 +183,9 @@ impl TargetPolicy {
     pub fn admits(&self, client: IpAddr, target: IpAddr) -> bool {
         let target = target.to_canonical();
         if self.deny.iter().any(|rule| rule.matches(target)) {
+            return false;
+        }
+        if !self.allow_only.iter().all(|nets| nets.iter().any(|net| net.contains(&target))) {
             return false;
         }
         if client.to_canonical().is_loopback() {
@@ -189,7 +204,9 @@ impl TargetPolicy {
     pub fn may_refuse(&self, client: IpAddr) -> bool {
         let remote = self.remote;
         let all_open = remote.loopback && remote.link_local && remote.multicast;
-        !self.deny.is_empty() || (!client.to_canonical().is_loopback() && !all_open)
+        !self.deny.is_empty()
+            || !self.allow_only.is_empty()
+            || (!client.to_canonical().is_loopback() && !all_open)
     }
 }
 

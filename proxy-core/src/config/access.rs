@@ -127,6 +127,22 @@ pub(super) fn validate_policy(
     fields: [&'static str; 3],
     policy: &Policy,
 ) -> Result<(), ConfigError> {
+    // Parsed and checked, but not applied yet: refused rather than
+    // ignored, so that nobody counts on a limit that does not hold.
+    if let Some(rate) = policy.rate_limit {
+        return Err(invalid(
+            "rate_limit",
+            format!("{rate} (of {whose})"),
+            "bandwidth limits are not enforced by this version yet",
+        ));
+    }
+    if let Some(quota) = policy.quota {
+        return Err(invalid(
+            "quota",
+            format!("{quota} (of {whose})"),
+            "traffic quotas are not enforced by this version yet",
+        ));
+    }
     if policy.max_sessions == Some(0) {
         return Err(invalid(fields[0], format!("0 (of {whose})"), "must be at least 1"));
     }
@@ -169,7 +185,7 @@ pub(super) fn validate_devices(devices: &[Device]) -> Result<(), ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use crate::access::{CommandName, Rate};
+    use crate::access::CommandName;
     use crate::Config;
 
     #[test]
@@ -179,7 +195,6 @@ mod tests {
             [[auth.users]]
             name = "guest"
             password = "guest password"
-            rate_limit = "2 MB/s"
             commands = ["connect"]
             max_sessions = 16
 
@@ -189,7 +204,6 @@ mod tests {
 
             [[devices]]
             address = "192.168.1.23/32"
-            rate_limit = "1 MB/s"
             hours = ["Mon-Sun 07:00-22:00"]
 
             [[devices]]
@@ -199,13 +213,21 @@ mod tests {
         )
         .unwrap();
         let guest = &config.auth.users[0];
-        assert_eq!(guest.policy.rate_limit, Some(Rate(2_000_000)));
         assert_eq!(guest.policy.commands, Some(vec![CommandName::Connect]));
         assert!(config.auth.users[1].policy.is_empty());
         assert_eq!(config.devices[0].label(), "192.168.1.23/32");
         assert_eq!(config.devices[1].label(), "guests");
         assert!(config.auth.required, "users listed make passwords required");
         assert_eq!(Config::from_toml(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn limits_not_yet_enforced_are_refused_not_ignored() {
+        for key in ["rate_limit = \"2 MB/s\"", "quota = \"5 GB/day\""] {
+            let text = format!("[[devices]]\naddress = \"lan\"\n{key}\n");
+            let error = Config::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains("not enforced by this version yet"), "{error}");
+        }
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub(super) async fn run(
     let (peer_stream, peer) = accepted?;
     let peer_ip = peer.ip().to_canonical();
     let admitted = match &expected {
-        None => ctx.settings.targets.admits(ctx.peer.ip(), peer_ip),
+        None => ctx.targets.admits(ctx.peer.ip(), peer_ip),
         Some(addrs) => addrs.contains(&peer_ip),
     };
     if !admitted {
@@ -250,7 +250,7 @@ async fn expected_peers(
     let addrs = ctx
         .settings
         .resolver
-        .resolve(target, ctx.peer.ip(), &ctx.settings.targets, timeouts.connect)
+        .resolve(target, ctx.peer.ip(), &ctx.targets, timeouts.connect)
         .await?;
     Ok(Some(addrs.into_iter().map(|a| a.ip().to_canonical()).collect()))
 }

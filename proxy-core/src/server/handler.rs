@@ -2,6 +2,7 @@
 //! how a request fails, and reaching a target the way the session's route
 //! says. Every protocol front hands its requests to the same handlers.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -11,8 +12,9 @@ use tokio::net::TcpStream;
 use super::guard::{Guard, Kind, Permit};
 use super::reply::ReplyStyle;
 use super::settings::Settings;
-use crate::monitor::ByteCounters;
+use crate::monitor::{ByteCounters, SessionUser};
 use crate::outbound::{self, RouteAction};
+use crate::policy::TargetPolicy;
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
 use crate::refusal::{Refusal, RefusalKind};
@@ -28,6 +30,11 @@ pub(super) struct Context<'a> {
     pub counters: Arc<ByteCounters>,
     /// The server's caps (UDP associations and BIND listeners per client).
     pub guard: &'a Guard,
+    /// Who the client is.
+    pub user: &'a SessionUser,
+    /// The destination policy for this request: the server's, narrowed by
+    /// its user's and device's rules (see `access::admit`).
+    pub targets: Cow<'a, TargetPolicy>,
 }
 
 impl Context<'_> {
@@ -111,7 +118,7 @@ impl Context<'_> {
         target: &TargetAddr,
     ) -> Result<TargetAddr, Refusal> {
         let settings = self.settings;
-        let (client, policy) = (self.peer.ip(), &settings.targets);
+        let (client, policy) = (self.peer.ip(), &*self.targets);
         let limit = settings.config.timeouts.connect;
         let not_allowed =
             || Refusal::not_allowed(format!("{target} is not allowed by the destination policy"));
@@ -172,10 +179,8 @@ impl Context<'_> {
                     .map_err(|e| Refusal::new(e.kind(), format!("via the upstream chain: {e}")))
             }
             RouteAction::Direct => {
-                let addrs = settings
-                    .resolver
-                    .resolve(target, self.peer.ip(), &settings.targets, limit)
-                    .await?;
+                let addrs =
+                    settings.resolver.resolve(target, self.peer.ip(), &self.targets, limit).await?;
                 let stream = outbound::connect_any(target, &addrs, limit).await?;
                 let local = stream
                     .local_addr()

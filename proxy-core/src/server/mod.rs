@@ -10,6 +10,7 @@
 //! (`handshake`) and the command handlers (`connect`, `bind`, `udp`) -> the
 //! parts they share (`handler`, `reply`, `wire`, `settings`).
 
+mod access;
 mod bind;
 mod connect;
 mod guard;
@@ -183,6 +184,7 @@ impl Server {
                 }
             }
         });
+        tokio::spawn(access::sweep(Arc::clone(&shared), accepting.clone()));
         let listeners = bound
             .into_iter()
             .map(|(listener, local)| {

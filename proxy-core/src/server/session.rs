@@ -6,6 +6,7 @@
 //! session, and of an HTTP CONNECT, is sent here, in the client's
 //! protocol; the HTTP front answers its own requests itself.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
+use super::access::{self, Admitted};
 use super::guard::{Guard, Permit};
 use super::handler::{Context, Failure};
 use super::handshake::{self, HandshakeError, Request};
@@ -22,10 +24,11 @@ use super::settings::Settings;
 use super::wire::{Wire, WireError};
 use super::{bind, connect, http, udp};
 use crate::logsafe::Escaped;
-use crate::monitor::{Activity, Monitor, NewSession, Protocol, SessionHandle};
+use crate::monitor::{Activity, Monitor, NewSession, Protocol, SessionHandle, SessionUser};
 use crate::outbound::RouteAction;
 use crate::protocol::socks5::Command;
-use crate::protocol::{socks4, socks5};
+use crate::protocol::{socks4, socks5, TargetAddr};
+use crate::refusal::Refusal;
 
 pub(super) struct Session {
     pub settings: Arc<Settings>,
@@ -180,9 +183,28 @@ impl Session {
         Registered { handle, route }
     }
 
-    /// What a handler of a session registered as `registered` needs.
-    pub fn context(&self, registered: &Registered, protocol: Protocol) -> Context<'_> {
+    /// Admits a registered request by its user's and its device's policy.
+    pub fn admit(
+        &self,
+        user: &SessionUser,
+        command: Command,
+        target: &TargetAddr,
+    ) -> Result<Admitted<'_>, Refusal> {
+        access::admit(&self.settings, &self.monitor, user, self.peer.ip(), command, target)
+    }
+
+    /// What a handler of a session registered as `registered` needs, for
+    /// `user`, with the destination policy its admission gave.
+    pub fn context<'a>(
+        &'a self,
+        registered: &Registered,
+        protocol: Protocol,
+        user: &'a SessionUser,
+        targets: Admitted<'a>,
+    ) -> Context<'a> {
         Context {
+            user,
+            targets,
             settings: &self.settings,
             route: registered.route,
             peer: self.peer,
@@ -199,18 +221,26 @@ impl Session {
         let request = Request { target: request.target.normalized(), ..request };
         let registered = self.register(&request, request.command.into());
         let id = registered.handle.id();
-        let Request { command, target, user, protocol, .. } = request;
+        let Request { command, target, user: session_user, protocol, .. } = request;
         let target_text = target.to_string();
         let shown_target = Escaped(&target_text);
-        let user = Escaped(user.name().unwrap_or("-"));
+        let user = Escaped(session_user.name().unwrap_or("-"));
         debug!(id, peer = %self.peer, %protocol, %user, %command, target = %shown_target, "session started");
-        let ctx = self.context(&registered, protocol);
+        let admitted = self.admit(&session_user, command, &target);
+        let (targets, refused) = match admitted {
+            Ok(targets) => (targets, None),
+            Err(refusal) => (Cow::Borrowed(&self.settings.targets), Some(refusal)),
+        };
+        let ctx = self.context(&registered, protocol, &session_user, targets);
         // Each handler's state lives in a box of its own size: a session's
         // task weighs what its own command needs, not the largest command.
-        let outcome = match command {
-            Command::Connect => Box::pin(connect::run(&ctx, &mut client, &target, early)).await,
-            Command::Bind => Box::pin(bind::run(&ctx, &mut client, &target, early)).await,
-            Command::UdpAssociate => Box::pin(udp::run(&ctx, &mut client, &target)).await,
+        let outcome = match (refused, command) {
+            (Some(refusal), _) => Err(Failure::Refused(refusal)),
+            (None, Command::Connect) => {
+                Box::pin(connect::run(&ctx, &mut client, &target, early)).await
+            }
+            (None, Command::Bind) => Box::pin(bind::run(&ctx, &mut client, &target, early)).await,
+            (None, Command::UdpAssociate) => Box::pin(udp::run(&ctx, &mut client, &target)).await,
         };
         let handle = &registered.handle;
         match outcome {

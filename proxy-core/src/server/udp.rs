@@ -26,6 +26,7 @@
 //! through the upstreams' UDP relays (see `outbound::chain`), and replies
 //! from there come back to the client with the real source in the header.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::pending;
@@ -38,11 +39,13 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::Instant;
 use tracing::debug;
 
+use super::access;
 use super::guard::Kind;
 use super::handler::{local_ip_towards, Context, Failure, Outcome, SessionEnd};
 use crate::monitor::ByteCounters;
 use crate::outbound::chain::{UdpRelayPath, UpstreamControls};
 use crate::outbound::RouteAction;
+use crate::policy::TargetPolicy;
 use crate::protocol::udp::{UdpHeader, FRAG_NONE};
 use crate::protocol::TargetAddr;
 use crate::refusal::Refusal;
@@ -151,6 +154,7 @@ pub(super) async fn run(
         chain_path,
         names: HashMap::new(),
         budget: DatagramBudget::new(rate),
+        policed: access::any_policy(settings),
     };
     let idle_limit = settings.config.timeouts.udp_idle;
     let idle = tokio::time::sleep(idle_limit);
@@ -242,6 +246,9 @@ struct Association<'a> {
     /// Domain targets (name and port) and the address each was sent to.
     names: HashMap<TargetAddr, SocketAddr>,
     budget: DatagramBudget,
+    /// Whether users or devices have policies (each datagram's target is
+    /// then checked against them).
+    policed: bool,
 }
 
 /// Where a datagram from the client goes, once its header is read.
@@ -347,7 +354,14 @@ impl Association<'_> {
             RouteAction::Direct => false,
         };
         let payload_range = used..len;
-        let (client, policy) = (self.client_ip, &settings.targets);
+        let policy = match self.policy_for(&target) {
+            Ok(policy) => policy,
+            Err(why) => {
+                debug!(%target, "datagram dropped: {why}");
+                return Next::Drop;
+            }
+        };
+        let (client, policy) = (self.client_ip, &*policy);
         match &target {
             TargetAddr::Ip(addr) if !policy.admits(client, addr.ip()) => {
                 debug!(%addr, "datagram to a destination the policy refuses dropped");
@@ -507,6 +521,16 @@ impl Association<'_> {
         })
     }
 
+    /// The destination policy for a datagram to `target`: the session's,
+    /// narrowed by its user's and device's rules when they have any; why
+    /// not, when they refuse it.
+    fn policy_for(&self, target: &TargetAddr) -> Result<Cow<'_, TargetPolicy>, String> {
+        if !self.policed {
+            return Ok(Cow::Borrowed(&*self.ctx.targets));
+        }
+        access::admit_datagram(self.ctx.settings, self.ctx.user, self.client_ip, target)
+    }
+
     /// Where replies go, once the client's port is known.
     fn client(&self) -> Option<SocketAddr> {
         self.client_port.map(|port| SocketAddr::new(self.client_ip, port))
@@ -519,11 +543,14 @@ impl Association<'_> {
             return Some(*addr);
         }
         let settings = self.ctx.settings;
-        match settings
-            .resolver
-            .resolve(target, self.client_ip, &settings.targets, RESOLVE_LIMIT)
-            .await
-        {
+        let policy = match self.policy_for(target) {
+            Ok(policy) => policy,
+            Err(why) => {
+                debug!(%target, "datagram dropped: {why}");
+                return None;
+            }
+        };
+        match settings.resolver.resolve(target, self.client_ip, &policy, RESOLVE_LIMIT).await {
             Ok(addrs) => {
                 let addr = addrs[0];
                 let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());

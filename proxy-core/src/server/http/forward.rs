@@ -295,8 +295,15 @@ async fn open(
         credential,
     };
     let registered = session.register(&request, Activity::Forward);
-    let ctx = session.context(&registered, Protocol::Http);
-    match ctx.open(Command::Connect, origin).await {
+    let target = origin.clone().normalized();
+    let opened = match session.admit(user, Command::Connect, &target) {
+        Ok(targets) => {
+            let ctx = session.context(&registered, Protocol::Http, user, targets);
+            ctx.open(Command::Connect, origin).await
+        }
+        Err(refusal) => Err(refusal),
+    };
+    match opened {
         Ok((stream, _)) => {
             let _ = stream.set_nodelay(true);
             debug!(

@@ -9,6 +9,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::super::access;
 use super::super::guard::{Kind, Permit, Source};
 use super::super::handler::Context;
 use super::super::reply::ReplyStyle;
@@ -96,7 +97,28 @@ impl Mapped {
             self.cancel.clone(),
         );
         let (id, peer, mapping, target) = (handle.id(), self.peer, &info.name, &info.target);
+        let anonymous = SessionUser::Anonymous;
+        let admitted = access::admit(
+            &self.settings,
+            &shared.monitor,
+            &anonymous,
+            peer.ip(),
+            Command::Connect,
+            target,
+        );
+        let targets = match admitted {
+            Ok(targets) => targets,
+            Err(refusal) => {
+                let why = format!("refused: {}", Escaped(&refusal.reason));
+                warn!(id, %peer, %mapping, "mapped connection closed: {why}");
+                info.failed(&why);
+                refuse(client);
+                return;
+            }
+        };
         let ctx = Context {
+            user: &anonymous,
+            targets,
             settings: &self.settings,
             route,
             peer,

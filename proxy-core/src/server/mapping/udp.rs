@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::super::access;
 use super::super::guard::{Kind, Source};
 use super::super::handler::Context;
 use super::super::reply::ReplyStyle;
@@ -176,7 +177,33 @@ impl Flow {
             self.cancel.clone(),
         );
         let (id, peer, mapping, target) = (handle.id(), self.client, &info.name, &info.target);
+        let anonymous = SessionUser::Anonymous;
+        let targets = access::admit(
+            &self.settings,
+            &shared.monitor,
+            &anonymous,
+            peer.ip(),
+            Command::UdpAssociate,
+            target,
+        )
+        .and_then(|_| {
+            access::admit_datagram(&self.settings, &anonymous, peer.ip(), target)
+                .map_err(Refusal::not_allowed)
+        });
+        let targets = match targets {
+            Ok(targets) => targets,
+            Err(refusal) => {
+                let why = format!("refused: {}", Escaped(&refusal.reason));
+                warn!(id, %peer, %mapping, "mapped UDP flow ended: {why}");
+                info.failed(&why);
+                drop(handle);
+                tokio::time::sleep(FAILED_HOLD).await;
+                return;
+            }
+        };
         let ctx = Context {
+            user: &anonymous,
+            targets,
             settings: &self.settings,
             route,
             peer,
@@ -247,7 +274,7 @@ async fn open(
         }
         RouteAction::Direct => {
             let addrs =
-                settings.resolver.resolve(target, ctx.peer.ip(), &settings.targets, limit).await?;
+                settings.resolver.resolve(target, ctx.peer.ip(), &ctx.targets, limit).await?;
             let addr = addrs[0];
             let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
             let any: IpAddr = match addr {

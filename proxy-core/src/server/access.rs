@@ -1,0 +1,231 @@
+//! Per-user and per-device policy, applied: a request is admitted only if
+//! the policy of its user (a verified one) and the policy of its device
+//! (the first `[[devices]]` entry whose address covers the client) both
+//! allow it, so the stricter wins; refusals say whose rule refused and
+//! why. Running sessions are checked again every second
+//! ([`sweep`]): one that a window closing, an expiry, or a changed
+//! configuration no longer allows ends then.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use super::settings::Settings;
+use super::Shared;
+use crate::access::{CommandName, Now, Policy, TargetCheck};
+use crate::monitor::{Activity, Monitor, NewSession, SessionUser};
+use crate::policy::TargetPolicy;
+use crate::protocol::socks5::Command;
+use crate::protocol::TargetAddr;
+use crate::refusal::Refusal;
+
+/// How often running sessions are checked against the policies.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// One policy that applies to a session, and whose it is.
+struct Subject<'a> {
+    /// "user guest", "device 192.168.1.23/32".
+    label: String,
+    policy: &'a Policy,
+    /// Whether an open session belongs to this subject.
+    owns: Owner<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    User(&'a str),
+    Device(&'a crate::policy::ClientRule),
+}
+
+impl Owner<'_> {
+    fn owns(self, session: &NewSession) -> bool {
+        match self {
+            Owner::User(name) => session.user.verified() == Some(name),
+            Owner::Device(rule) => rule.admits(session.client.ip()),
+        }
+    }
+}
+
+/// The policies that apply to a client at `client` logged in as `user`.
+fn subjects<'a>(settings: &'a Settings, user: &'a SessionUser, client: IpAddr) -> Vec<Subject<'a>> {
+    let mut subjects = Vec::new();
+    if let Some(name) = user.verified() {
+        if let Some(entry) = settings.config.auth.users.iter().find(|u| u.name == name) {
+            if !entry.policy.is_empty() {
+                subjects.push(Subject {
+                    label: format!("user {name}"),
+                    policy: &entry.policy,
+                    owns: Owner::User(name),
+                });
+            }
+        }
+    }
+    if let Some(device) = settings.config.devices.iter().find(|d| d.address.admits(client)) {
+        if !device.policy.is_empty() {
+            subjects.push(Subject {
+                label: format!("device {}", device.label()),
+                policy: &device.policy,
+                owns: Owner::Device(&device.address),
+            });
+        }
+    }
+    subjects
+}
+
+/// Whether any user or device has a policy (else nothing here runs).
+pub(super) fn any_policy(settings: &Settings) -> bool {
+    settings.config.auth.users.iter().any(|u| !u.policy.is_empty())
+        || settings.config.devices.iter().any(|d| !d.policy.is_empty())
+}
+
+/// What a request may do once admitted: the destination policy its
+/// addresses are checked against (the server's, narrowed by the user's
+/// and the device's address rules for a name).
+pub(super) type Admitted<'a> = Cow<'a, TargetPolicy>;
+
+/// Admits a request, or says why not. `target` is normalized; for UDP
+/// ASSOCIATE (whose target is the client's own address) and a BIND for any
+/// peer, destinations are checked per datagram or not at all.
+pub(super) fn admit<'a>(
+    settings: &'a Settings,
+    monitor: &Monitor,
+    user: &SessionUser,
+    client: IpAddr,
+    command: Command,
+    target: &TargetAddr,
+) -> Result<Admitted<'a>, Refusal> {
+    let subjects = subjects(settings, user, client);
+    if subjects.is_empty() {
+        return Ok(Cow::Borrowed(&settings.targets));
+    }
+    let now = Now::read();
+    let checks_target = match (command, target) {
+        (Command::UdpAssociate, _) => false,
+        (Command::Bind, TargetAddr::Ip(addr)) => !addr.ip().is_unspecified(),
+        _ => true,
+    };
+    let (mut deny, mut allow) = (Vec::new(), Vec::new());
+    for subject in &subjects {
+        let refuse = |why: String| Refusal::not_allowed(format!("{}: {why}", subject.label));
+        let policy = subject.policy;
+        if let Some(why) = policy.refuses_now(&now) {
+            return Err(refuse(why));
+        }
+        if let Some(why) = policy.refuses_command(CommandName::from(command)) {
+            return Err(refuse(why));
+        }
+        if checks_target {
+            narrow(policy, target, &mut deny, &mut allow).map_err(refuse)?;
+        }
+        if let Some(most) = policy.max_sessions {
+            // The request is registered already: it counts itself.
+            let open = monitor.count_open(|session| subject.owns.owns(session));
+            if open > most {
+                return Err(refuse(format!("has {most} sessions open, its most")));
+            }
+        }
+    }
+    if deny.is_empty() && allow.is_empty() {
+        return Ok(Cow::Borrowed(&settings.targets));
+    }
+    Ok(Cow::Owned(settings.targets.restricted(&deny, &allow)))
+}
+
+/// Adds what `policy`'s destination rules say of `target` to the ranges
+/// its addresses must avoid and be in; the reason when it is refused.
+fn narrow(
+    policy: &Policy,
+    target: &TargetAddr,
+    deny: &mut Vec<IpNet>,
+    allow: &mut Vec<Vec<IpNet>>,
+) -> Result<(), String> {
+    match policy.check_target(target) {
+        TargetCheck::Refused(why) => Err(why),
+        TargetCheck::Allowed { deny: nets, allow: only } => {
+            deny.extend(nets);
+            allow.extend(only);
+            Ok(())
+        }
+    }
+}
+
+/// Whether a datagram of a UDP association may go to `target`
+/// (normalized), and with which destination policy for its addresses.
+pub(super) fn admit_datagram<'a>(
+    settings: &'a Settings,
+    user: &SessionUser,
+    client: IpAddr,
+    target: &TargetAddr,
+) -> Result<Admitted<'a>, String> {
+    let subjects = subjects(settings, user, client);
+    let (mut deny, mut allow) = (Vec::new(), Vec::new());
+    for subject in &subjects {
+        narrow(subject.policy, target, &mut deny, &mut allow)
+            .map_err(|why| format!("{}: {why}", subject.label))?;
+    }
+    if deny.is_empty() && allow.is_empty() {
+        return Ok(Cow::Borrowed(&settings.targets));
+    }
+    Ok(Cow::Owned(settings.targets.restricted(&deny, &allow)))
+}
+
+/// Why a running session is no longer allowed by the policies of
+/// `settings`, if it is not.
+fn disallows(settings: &Settings, session: &NewSession, now: &Now) -> Option<String> {
+    let command = match session.command {
+        Activity::Connect | Activity::Forward => Command::Connect,
+        Activity::Bind => Command::Bind,
+        Activity::UdpAssociate => Command::UdpAssociate,
+    };
+    for subject in subjects(settings, &session.user, session.client.ip()) {
+        let policy = subject.policy;
+        let why = policy.refuses_now(now).or_else(|| policy.refuses_command(command.into()));
+        let why = why.or_else(|| {
+            let checks = matches!(command, Command::Connect);
+            let target = session.target.parse::<TargetAddr>().ok().filter(|_| checks)?;
+            match policy.check_target(&target.normalized()) {
+                TargetCheck::Refused(why) => Some(why),
+                TargetCheck::Allowed { .. } => None,
+            }
+        });
+        if let Some(why) = why {
+            return Some(format!("{}: {why}", subject.label));
+        }
+    }
+    None
+}
+
+/// Checks the running sessions every second until `stop`, and ends those
+/// the policies in force no longer allow (a window closed, a user expired,
+/// a rule changed).
+pub(super) async fn sweep(shared: Arc<Shared>, stop: CancellationToken) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let settings = shared.settings.load_full();
+        if !any_policy(&settings) {
+            continue;
+        }
+        let now = Now::read();
+        let mut ending = Vec::new();
+        shared.monitor.for_each_open(|id, session| {
+            if let Some(why) = disallows(&settings, session, &now) {
+                ending.push((id, session.client, why));
+            }
+        });
+        for (id, client, why) in ending {
+            if shared.monitor.close(id) {
+                info!(id, peer = %client, "session ended: {why}");
+            }
+        }
+    }
+}

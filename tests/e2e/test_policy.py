@@ -1,0 +1,202 @@
+"""Per-user and per-device policy ([[auth.users]] and [[devices]] with
+commands, destinations, sessions at once, expiry and access hours), driven
+by curl (SOCKS5 and HTTP) and raw SOCKS4/SOCKS5 clients on loopback. A
+refusal is 0x02 (SOCKS5), 91 (SOCKS4) or 403 (HTTP), with a log line that
+says whose rule refused and why; a running session the policy stops
+allowing ends within a few seconds.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import signal
+import socket
+import time
+
+import pytest
+
+import rawsocks as rs
+from conftest import SMALL_BODY
+from support import curl
+
+GUEST, GUEST_PW = "guest", "guest-password"
+ALICE, ALICE_PW = "alice", "alice-password"
+WAIT = 10.0
+
+
+def users_config(guest_policy: str, devices: str = "", alice_policy: str = "") -> str:
+    return (
+        f'[[auth.users]]\nname = "{GUEST}"\npassword = "{GUEST_PW}"\n{guest_policy}\n'
+        f'[[auth.users]]\nname = "{ALICE}"\npassword = "{ALICE_PW}"\n{alice_policy}\n'
+        f"{devices}"
+    )
+
+
+def wait_log(srv, pattern: str, what: str) -> str:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        m = re.search(pattern, srv.stderr_text(60000))
+        if m:
+            return m.group(0)
+        time.sleep(0.05)
+    pytest.fail(f"{what}: no log line matching {pattern!r} within {WAIT}s\n{srv.stderr_text()}")
+
+
+def socks_reply(srv, cmd: int, host: str, port: int, auth) -> int:
+    sock = rs.open5(srv.addr4, auth)
+    with sock:
+        sock.sendall(rs.request5(cmd, host, port))
+        return rs.read_reply5(sock, what=f"reply to command {cmd}").rep
+
+
+def curl_socks(srv, url: str, user: str, password: str):
+    return curl("-x", f"socks5h://{user}:{password}@{srv.addr4[0]}:{srv.addr4[1]}", url)
+
+
+def curl_http(srv, url: str, user: str, password: str):
+    return curl(
+        "-x",
+        f"http://{srv.addr4[0]}:{srv.addr4[1]}",
+        "-U",
+        f"{user}:{password}",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        url,
+    )
+
+
+def iso(seconds_from_now: float) -> str:
+    moment = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=seconds_from_now)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_commands_are_limited_per_user(socksbox, http_target, echo_target):
+    srv = socksbox(config=users_config('commands = ["connect"]'), listen=("127.0.0.1:0",))
+    done = curl_socks(srv, http_target.url("127.0.0.1", "/small"), GUEST, GUEST_PW)
+    assert done.returncode == 0 and done.stdout == SMALL_BODY, done.stderr
+    guest, alice = (GUEST, GUEST_PW), (ALICE, ALICE_PW)
+    assert socks_reply(srv, rs.CMD_BIND, "0.0.0.0", 0, guest) == 0x02, "BIND for a connect-only user"
+    assert socks_reply(srv, rs.CMD_UDP, "127.0.0.1", 5000, guest) == 0x02, "UDP ASSOCIATE for a connect-only user"
+    wait_log(srv, r"request failed: user guest: may not use bind \(only connect\)", "the refusal's reason")
+    assert socks_reply(srv, rs.CMD_UDP, "127.0.0.1", 5000, alice) == 0x00, "a user without a policy keeps every command"
+
+
+def test_destinations_are_allowed_and_denied_per_user(socksbox, http_target, echo_target):
+    policy = f'allow_targets = ["localhost", "127.0.0.0/8:{http_target.port}"]\ndeny_targets = ["127.0.0.9"]'
+    srv = socksbox(config=users_config(policy), listen=("127.0.0.1:0",))
+    guest = (GUEST, GUEST_PW)
+    done = curl_socks(srv, http_target.url("127.0.0.1", "/small"), *guest)
+    assert done.returncode == 0 and done.stdout == SMALL_BODY, done.stderr
+    done = curl_socks(srv, f"http://localhost:{http_target.port}/small", *guest)
+    assert done.returncode == 0 and done.stdout == SMALL_BODY, "an allowed name"
+    assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, guest) == 0x02, "a port outside the list"
+    assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.9", http_target.port, guest) == 0x02, "a denied address"
+    # A name that spells the denied address is that address.
+    assert socks_reply(srv, rs.CMD_CONNECT, "2130706441", http_target.port, guest) == 0x02
+    wait_log(srv, r"user guest: may not reach 127\.0\.0\.9:\d+ \(denied by 127\.0\.0\.9\)", "the deny rule in the log")
+    # The same rules over HTTP: 403.
+    assert curl_http(srv, f"http://127.0.0.1:{echo_target.port}/", *guest).stdout == b"403"
+    assert curl_http(srv, http_target.url("127.0.0.1", "/small"), *guest).stdout == b"200"
+    assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (ALICE, ALICE_PW)) == 0x00
+
+
+def test_sessions_at_once_are_limited_per_user(socksbox, echo_target):
+    srv = socksbox(config=users_config("max_sessions = 2"), listen=("127.0.0.1:0",))
+    guest = (GUEST, GUEST_PW)
+    held = [rs.connect5_ok(srv.addr4, "127.0.0.1", echo_target.port, guest)[0] for _ in range(2)]
+    try:
+        assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, guest) == 0x02
+        wait_log(srv, r"user guest: has 2 sessions open, its most", "the session limit in the log")
+        assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (ALICE, ALICE_PW)) == 0x00
+    finally:
+        held.pop().close()
+    deadline = time.monotonic() + WAIT
+    while socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, guest) != 0x00:
+        assert time.monotonic() < deadline, "a freed session was not given back"
+        time.sleep(0.1)
+    for sock in held:
+        sock.close()
+
+
+def test_an_expired_user_is_refused_and_an_expiring_one_is_cut_off(socksbox, echo_target):
+    srv = socksbox(
+        config=users_config(f'expires = "{iso(-60)}"', alice_policy=f'expires = "{iso(3)}"'), listen=("127.0.0.1:0",)
+    )
+    assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW)) == 0x02
+    wait_log(srv, r"user guest: expired at \S+", "the expiry in the log")
+    sock, _ = rs.connect5_ok(srv.addr4, "127.0.0.1", echo_target.port, (ALICE, ALICE_PW))
+    with sock:
+        sock.sendall(b"still here")
+        assert rs.recv_exact(sock, 10) == b"still here"
+        closed = rs.wait_closed(sock, 8.0)
+        assert closed.closed, "the session of a user who expired was not ended"
+    wait_log(srv, r"session ended: user alice: expired at", "the end in the log")
+
+
+def test_access_hours_refuse_outside_and_a_change_ends_running_sessions(socksbox, tmp_path, echo_target):
+    now = datetime.datetime.now()  # the server's local time: the test's TZ
+    day = now.strftime("%a")
+    other = (now + datetime.timedelta(days=3)).strftime("%a")
+    srv = socksbox(
+        config=users_config(f'hours = ["{day} 00:00-24:00"]', alice_policy=f'hours = ["{other} 00:00-24:00"]'),
+        listen=("127.0.0.1:0",),
+    )
+    assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (ALICE, ALICE_PW)) == 0x02
+    wait_log(srv, rf"user alice: outside its access hours \({other} 00:00-24:00\)", "the hours in the log")
+    sock, _ = rs.connect5_ok(srv.addr4, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW))
+    with sock:
+        # The file changes: today is no longer the guest's day.
+        config = next(tmp_path.glob("config-*.toml"))
+        config.write_text(users_config(f'hours = ["{other} 00:00-24:00"]'))
+        os.kill(srv.pid, signal.SIGHUP)
+        closed = rs.wait_closed(sock, 8.0)
+        assert closed.closed, "a session the new hours do not allow was not ended"
+    wait_log(srv, r"session ended: user guest: outside its access hours", "the end in the log")
+
+
+def test_a_device_policy_applies_to_whoever_uses_it_and_the_stricter_wins(socksbox, http_target):
+    devices = '[[devices]]\nname = "tv"\naddress = "127.0.0.2"\ncommands = ["connect"]\n'
+    srv = socksbox(config=users_config("", devices=devices), listen=("127.0.0.1:0",))
+    for source, expected in (("127.0.0.1", 0x00), ("127.0.0.2", 0x02)):
+        sock = rs.open5(srv.addr4, (ALICE, ALICE_PW), source=source)
+        with sock:
+            sock.sendall(rs.request5(rs.CMD_UDP, source, 5000))
+            got = rs.read_reply5(sock).rep
+        assert got == expected, f"UDP ASSOCIATE from {source}: {got:#04x}, expected {expected:#04x}"
+    wait_log(srv, r"device tv: may not use udp", "the device's rule in the log")
+    done = curl(
+        "--interface",
+        "127.0.0.2",
+        "-x",
+        f"socks5h://{ALICE}:{ALICE_PW}@{srv.addr4[0]}:{srv.addr4[1]}",
+        http_target.url("127.0.0.1", "/small"),
+    )
+    assert done.returncode == 0 and done.stdout == SMALL_BODY, "CONNECT from the device is allowed"
+
+
+def test_a_device_policy_covers_socks4_clients_without_users(socksbox, http_target, echo_target):
+    devices = f'[[devices]]\naddress = "127.0.0.0/8"\nallow_targets = ["*:{http_target.port}"]\n'
+    config = "[auth]\nrequired = false\n" + devices
+    srv = socksbox(config=config, listen=("127.0.0.1:0",))
+    sock, rep = rs.connect4(srv.addr4, "127.0.0.1", echo_target.port)
+    sock.close()
+    assert rep.cd == 91, f"SOCKS4 to a port outside the device's list: {rep}"
+    sock, rep = rs.connect4(srv.addr4, "127.0.0.1", http_target.port)
+    sock.close()
+    assert rep.cd == 90, f"SOCKS4 to the allowed port: {rep}"
+    wait_log(
+        srv, r"device 127\.0\.0\.0/8: may not reach 127\.0\.0\.1:\d+ \(not among its allowed destinations\)", "why"
+    )
+
+
+def test_users_in_a_file_make_passwords_required(socksbox, echo_target):
+    srv = socksbox(config=users_config(""), listen=("127.0.0.1:0",))
+    sock = rs.tcp_connect(srv.addr4)
+    with sock:
+        assert rs.negotiate5(sock, (rs.M_NOAUTH,)) == rs.M_NONE, "a file with users let a client in without a password"
+    with socket.create_connection(srv.addr4, timeout=5):
+        pass
