@@ -39,8 +39,8 @@ function start(): void {
       if (other === name) button.setAttribute("aria-current", "page");
       else button.removeAttribute("aria-current");
     }
-    // The connections table wants the window's whole width.
-    byId("content").classList.toggle("wide", name === "connections");
+    // The connections and mappings tables want the window's whole width.
+    byId("content").classList.toggle("wide", name === "connections" || name === "mappings");
     views[name].show();
   }
 

@@ -72,7 +72,9 @@ function fillRow(tr: HTMLTableRowElement, row: LiveRow, now: number): void {
     cells[1].title = title;
     cells[1].classList.toggle("unverified", title !== "");
   }
-  setText(cells[2], commandLabel(row));
+  const command = commandLabel(row);
+  setText(cells[2], command);
+  if (cells[2] && cells[2].title !== command) cells[2].title = command;
   setText(cells[3], row.target);
   if (cells[3] && cells[3].title !== row.target) cells[3].title = row.target;
   setText(cells[4], row.route);

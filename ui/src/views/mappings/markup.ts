@@ -3,7 +3,7 @@
 // these ids and classes: keep them.
 
 import { errorIdFor } from "../../errors";
-import { PROTOCOL_TEXT, ROUTE_TEXT } from "./model";
+import { PROTOCOL_TEXT, ROUTE_CHOICES } from "./model";
 
 /** One field of the dialog: label, control, hint and error slot. */
 function fieldRow(id: string, label: string, control: string, hint: string): string {
@@ -48,7 +48,7 @@ const FIELDS = [
   fieldRow(
     "mapping-route",
     "Route",
-    select("mapping-route", ROUTE_TEXT),
+    select("mapping-route", ROUTE_CHOICES),
     "Through the upstream chain reaches a service behind it, such as a company gateway.",
   ),
 ].join("");

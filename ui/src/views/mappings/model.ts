@@ -32,10 +32,14 @@ export function fieldIdOf(path: string): FieldId | null {
 
 export const PROTOCOL_TEXT: Record<MappingProtocol, string> = { tcp: "TCP", udp: "UDP", both: "TCP and UDP" };
 
-export const ROUTE_TEXT: Record<MappingRoute, string> = {
+/** A route in the table's words. */
+export const ROUTE_TEXT: Record<MappingRoute, string> = { rules: "Routing rules", chain: "Upstream chain", direct: "Direct" };
+
+/** A route as the dialog offers it. */
+export const ROUTE_CHOICES: Record<MappingRoute, string> = {
   rules: "As the routing rules say",
   chain: "Through the upstream chain",
-  direct: "Direct",
+  direct: "Direct, from this computer",
 };
 
 /** Where a listening mapping listens, with the real ports: "127.0.0.1:2222 (TCP and UDP)". */

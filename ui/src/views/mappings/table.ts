@@ -106,7 +106,7 @@ export class MappingsTable {
 
   private actionsCell(row: MappingRow): HTMLTableCellElement {
     const td = document.createElement("td");
-    td.className = "actions";
+    td.className = "buttons";
     const { name } = row;
     const on = row.mapping.enabled;
     const toggle = button("toggle", on ? "Stop" : "Start", `${on ? "Stop" : "Start"} the mapping ${name}`, () =>
