@@ -327,6 +327,10 @@ pub struct Limits {
     /// keep hundreds of connections, and a program here can do worse than
     /// use up the proxy.
     pub per_client_limits_for_loopback: bool,
+    /// Bytes per second each direction for the whole server, shared by
+    /// every session (`"50 MB/s"`); none by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<crate::access::Rate>,
 }
 
 impl Default for Limits {
@@ -340,6 +344,7 @@ impl Default for Limits {
             max_bind_per_client: 16,
             udp_datagrams_per_second: 20_000,
             per_client_limits_for_loopback: false,
+            rate_limit: None,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod protocol;
 pub mod refusal;
 pub mod relay;
+pub mod shaping;
 
 mod server;
 

@@ -23,8 +23,11 @@
 //! from memory before either.
 //!
 //! How much one splice or read may move is a parameter of each call, so a
-//! rate limit can bound a burst's length without giving up the zero-copy
-//! path.
+//! rate limit ([`Shaper`]) bounds a burst's length without giving up the
+//! zero-copy path: a shaped direction asks its buckets before each read or
+//! splice, moves at most what they allow, and while they fill it waits on
+//! a timer holding no pipe and no buffer. An unshaped relay pays one
+//! branch per read for this.
 //!
 //! The relay takes the client's stream (which the session keeps), the
 //! target's (which it consumes) and a counter handle, and reports how it
@@ -33,7 +36,7 @@
 use std::future::Future;
 use std::io;
 use std::net::Shutdown;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -42,6 +45,8 @@ use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 use crate::monitor::ByteCounters;
+pub use crate::shaping::Shaper;
+use crate::shaping::Way;
 
 /// The size of the buffer a copied burst takes. 16 KiB moves several GB/s
 /// on loopback (64 KiB measured no faster).
@@ -93,8 +98,9 @@ pub async fn relay(
     early: &[u8],
     counters: &ByteCounters,
     idle: Duration,
+    shaper: Option<&Shaper>,
 ) -> RelayEnd {
-    relay_by(Path::BEST, client, &target, early, counters, idle).await
+    relay_by(Path::BEST, client, &target, early, counters, idle, shaper).await
 }
 
 /// The relay, with each direction a small state machine polled by hand
@@ -107,9 +113,10 @@ async fn relay_by(
     early: &[u8],
     counters: &ByteCounters,
     idle: Duration,
+    shaper: Option<&Shaper>,
 ) -> RelayEnd {
-    let mut up = Direction::new(path, client, target, Side::Up, early);
-    let mut down = Direction::new(path, target, client, Side::Down, &[]);
+    let mut up = Direction::new(path, client, target, Side::Up, early, shaper);
+    let mut down = Direction::new(path, target, client, Side::Down, &[], shaper);
     let mut quiet = pin!(idle_watch(counters, idle));
     std::future::poll_fn(|cx| {
         let up = up.poll(cx, counters);
@@ -149,6 +156,13 @@ enum Side {
 }
 
 impl Side {
+    fn way(self) -> Way {
+        match self {
+            Side::Up => Way::Up,
+            Side::Down => Way::Down,
+        }
+    }
+
     fn count(self, counters: &ByteCounters, n: usize) {
         match self {
             Side::Up => counters.add_up(n as u64),
@@ -167,6 +181,10 @@ struct Direction<'a> {
     #[cfg(target_os = "linux")]
     splicing: bool,
     state: State<'a>,
+    /// The rate limits its bytes pass, and the timer it waits on while
+    /// they fill (made the first time it must wait).
+    shaper: Option<&'a Shaper>,
+    refill: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// Where a direction is. Only a burst in progress holds a pipe or a buffer.
@@ -186,7 +204,8 @@ enum State<'a> {
 
 /// What one read (or fill) of the source gave.
 enum Read {
-    Some,
+    /// This many bytes.
+    Some(usize),
     /// The source has nothing more for now: the burst is over.
     Drained,
     /// The source ended its stream.
@@ -200,6 +219,7 @@ impl<'a> Direction<'a> {
         to: &'a TcpStream,
         side: Side,
         early: &'a [u8],
+        shaper: Option<&'a Shaper>,
     ) -> Self {
         #[cfg(not(target_os = "linux"))]
         let _ = path;
@@ -210,6 +230,34 @@ impl<'a> Direction<'a> {
             #[cfg(target_os = "linux")]
             splicing: path == Path::Splice,
             state: if early.is_empty() { State::Waiting } else { State::Early(early) },
+            shaper,
+            refill: None,
+        }
+    }
+
+    /// Like [`allowance_now`], waiting on the refill timer
+    /// while the limits fill.
+    fn poll_allowance(&mut self, cx: &mut Context<'_>) -> Poll<usize> {
+        let Some(shaper) = self.shaper else { return Poll::Ready(usize::MAX) };
+        loop {
+            let now = tokio::time::Instant::now();
+            match shaper.allowance(self.side.way(), now) {
+                Ok(allowed) => return Poll::Ready(usize::try_from(allowed).unwrap_or(usize::MAX)),
+                Err(wait) => {
+                    let timer = self
+                        .refill
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(now + wait)));
+                    timer.as_mut().reset(now + wait);
+                    ready!(timer.as_mut().poll(cx));
+                }
+            }
+        }
+    }
+
+    /// Takes what a read moved from the rate limits.
+    fn took(&self, n: usize) {
+        if let Some(shaper) = self.shaper {
+            shaper.take(self.side.way(), n as u64);
         }
     }
 
@@ -230,8 +278,9 @@ impl<'a> Direction<'a> {
                     continue;
                 }
                 State::Waiting => {
+                    let allowed = ready!(self.poll_allowance(cx));
                     ready!(self.from.poll_read_ready(cx))?;
-                    self.start_burst()?
+                    self.start_burst(allowed)?
                 }
                 #[cfg(target_os = "linux")]
                 State::Spliced(pipe) => {
@@ -245,10 +294,18 @@ impl<'a> Direction<'a> {
                             Err(e) => return Poll::Ready(Err(e)),
                         }
                     }
+                    // Out of allowance: the burst ends (the pipe goes back)
+                    // and the wait begins.
+                    let Some(allowed) = allowance_now(self.shaper, self.side) else {
+                        self.state = State::Waiting;
+                        continue;
+                    };
                     // The pipe is empty, so a fill that would block means that
                     // the socket has nothing to read (never that the pipe is
                     // full), and clearing the socket's readiness then is right.
-                    read_result(self.from.try_io(Interest::READABLE, || pipe.fill(self.from)))?
+                    read_result(
+                        self.from.try_io(Interest::READABLE, || pipe.fill(self.from, allowed)),
+                    )?
                 }
                 State::Copied { buf, start } => {
                     while *start < buf.len() {
@@ -258,12 +315,15 @@ impl<'a> Direction<'a> {
                     }
                     buf.clear();
                     *start = 0;
-                    // Into the spare capacity: nothing is zeroed first.
-                    read_result(self.from.try_read_buf(buf))?
+                    let Some(allowed) = allowance_now(self.shaper, self.side) else {
+                        self.state = State::Waiting;
+                        continue;
+                    };
+                    read_result(read_into(self.from, buf, allowed))?
                 }
             };
             match read {
-                Read::Some => {}
+                Read::Some(n) => self.took(n),
                 // The burst's pipe goes back to the pool, its buffer is freed.
                 Read::Drained => self.state = State::Waiting,
                 Read::Ended => {
@@ -274,21 +334,22 @@ impl<'a> Direction<'a> {
         }
     }
 
-    /// Starts a burst on a readable source: a pipe when splicing, else a
-    /// buffer; the first read or fill decides what the state becomes.
-    fn start_burst(&mut self) -> io::Result<Read> {
+    /// Starts a burst on a readable source, reading at most `allowed`: a
+    /// pipe when splicing, else a buffer; the first read or fill decides
+    /// what the state becomes.
+    fn start_burst(&mut self, allowed: usize) -> io::Result<Read> {
         #[cfg(target_os = "linux")]
         if self.splicing {
             // No pipe to be had (descriptors exhausted): this burst is copied.
             if let Some(mut pipe) = pipes::take() {
-                match self.from.try_io(Interest::READABLE, || pipe.fill(self.from)) {
+                match self.from.try_io(Interest::READABLE, || pipe.fill(self.from, allowed)) {
                     Err(e) if pipes::unsupported(&e) => {
                         tracing::debug!("cannot splice these sockets ({e}); copying instead");
                         self.splicing = false;
                     }
                     result => {
                         let read = read_result(result)?;
-                        if let Read::Some = read {
+                        if let Read::Some(_) = read {
                             self.state = State::Spliced(pipe);
                         }
                         return Ok(read);
@@ -297,22 +358,43 @@ impl<'a> Direction<'a> {
             }
         }
         let mut buf = Vec::with_capacity(BUFFER_SIZE);
-        let read = read_result(self.from.try_read_buf(&mut buf))?;
-        if let Read::Some = read {
+        let read = read_result(read_into(self.from, &mut buf, allowed))?;
+        if let Read::Some(_) = read {
             self.state = State::Copied { buf, start: 0 };
         }
         Ok(read)
     }
 }
 
+/// How much the rate limits let a direction read now (no limit: any
+/// amount); `None` when they must fill first.
+fn allowance_now(shaper: Option<&Shaper>, side: Side) -> Option<usize> {
+    let Some(shaper) = shaper else { return Some(usize::MAX) };
+    let allowed = shaper.allowance(side.way(), tokio::time::Instant::now()).ok()?;
+    Some(usize::try_from(allowed).unwrap_or(usize::MAX))
+}
+
 /// Reads the result of one read or fill of a source.
 fn read_result(result: io::Result<usize>) -> io::Result<Read> {
     match result {
         Ok(0) => Ok(Read::Ended),
-        Ok(_) => Ok(Read::Some),
+        Ok(n) => Ok(Read::Some(n)),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Read::Drained),
         Err(e) => Err(e),
     }
+}
+
+/// Reads into the empty `buf`, at most `allowed` bytes: into its spare
+/// capacity when the limit is beyond it (nothing is zeroed first), else
+/// into a zeroed prefix of that length (a rate-limited read).
+fn read_into(from: &TcpStream, buf: &mut Vec<u8>, allowed: usize) -> io::Result<usize> {
+    if allowed >= buf.capacity() {
+        return from.try_read_buf(buf);
+    }
+    buf.resize(allowed, 0);
+    let read = from.try_read(buf);
+    buf.truncate(*read.as_ref().unwrap_or(&0));
+    read
 }
 
 /// Writes some of `bytes` to `to`, once it has room.
@@ -371,12 +453,13 @@ mod pipes {
     }
 
     impl Lease {
-        /// Moves up to a pipeful from `socket` into the pipe, which must be
-        /// empty.
-        pub(super) fn fill(&mut self, socket: impl AsFd) -> io::Result<usize> {
+        /// Moves up to a pipeful (and at most `allowed` bytes) from
+        /// `socket` into the pipe, which must be empty.
+        pub(super) fn fill(&mut self, socket: impl AsFd, allowed: usize) -> io::Result<usize> {
             debug_assert_eq!(self.level, 0, "a pipe is filled only when empty");
             let Some(pipe) = &self.pipe else { return Err(io::ErrorKind::BrokenPipe.into()) };
-            let n = rustix::pipe::splice(socket, None, &pipe.write, None, pipe.capacity, FLAGS)?;
+            let most = pipe.capacity.min(allowed);
+            let n = rustix::pipe::splice(socket, None, &pipe.write, None, most, FLAGS)?;
             self.level += n;
             Ok(n)
         }
@@ -497,8 +580,15 @@ mod tests {
             let (mut client, client_side) = pair().await;
             let (target_side, mut target) = pair().await;
             let counters = ByteCounters::default();
-            let relay =
-                relay_by(path, &client_side, &target_side, &[], &counters, Duration::from_secs(10));
+            let relay = relay_by(
+                path,
+                &client_side,
+                &target_side,
+                &[],
+                &counters,
+                Duration::from_secs(10),
+                None,
+            );
             let peers = async {
                 client.write_all(b"request").await.unwrap();
                 client.shutdown().await.unwrap();
@@ -533,6 +623,7 @@ mod tests {
                 &[],
                 &counters,
                 Duration::from_millis(200),
+                None,
             )
             .await;
             assert!(matches!(end, RelayEnd::Idle), "{path:?}: {end:?}");
@@ -553,6 +644,7 @@ mod tests {
                 b"early ",
                 &counters,
                 Duration::from_secs(10),
+                None,
             );
             let peers = async {
                 client.write_all(b"late").await.unwrap();
@@ -578,9 +670,15 @@ mod tests {
         let early = vec![1u8; 64 * 1024 * 1024];
         let counters = ByteCounters::default();
         let started = std::time::Instant::now();
-        let end =
-            relay(&mut client_side, target_side, &early, &counters, Duration::from_millis(200))
-                .await;
+        let end = relay(
+            &mut client_side,
+            target_side,
+            &early,
+            &counters,
+            Duration::from_millis(200),
+            None,
+        )
+        .await;
         assert!(matches!(end, RelayEnd::Idle), "{end:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
     }
@@ -596,8 +694,15 @@ mod tests {
             let (client, client_side) = pair().await;
             let (target_side, target) = pair().await;
             let counters = ByteCounters::default();
-            let relay =
-                relay_by(path, &client_side, &target_side, &[], &counters, Duration::from_secs(10));
+            let relay = relay_by(
+                path,
+                &client_side,
+                &target_side,
+                &[],
+                &counters,
+                Duration::from_secs(10),
+                None,
+            );
             let exchange = |mut stream: TcpStream, seed: u8| async move {
                 let (mut read, mut write) = stream.split();
                 let send = async {
@@ -625,8 +730,15 @@ mod tests {
             let (client, client_side) = pair().await;
             let (target_side, mut target) = pair().await;
             let counters = ByteCounters::default();
-            let relay =
-                relay_by(path, &client_side, &target_side, &[], &counters, Duration::from_secs(10));
+            let relay = relay_by(
+                path,
+                &client_side,
+                &target_side,
+                &[],
+                &counters,
+                Duration::from_secs(10),
+                None,
+            );
             let peers = async {
                 target.write_all(&[9u8; 4096]).await.unwrap();
                 // Closing with unread bytes and a zero linger sends a reset.

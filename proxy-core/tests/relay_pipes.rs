@@ -40,8 +40,15 @@ async fn idle_sessions_hold_no_pipes_and_a_stalled_burst_holds_one() {
         relays.push(tokio::spawn(async move {
             let mut client_side = client_side;
             let counters = ByteCounters::default();
-            relay::relay(&mut client_side, target_side, &[], &counters, Duration::from_secs(30))
-                .await
+            relay::relay(
+                &mut client_side,
+                target_side,
+                &[],
+                &counters,
+                Duration::from_secs(30),
+                None,
+            )
+            .await
         }));
         peers.push((client, target));
     }

@@ -8,6 +8,7 @@ allowing ends within a few seconds.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import os
 import re
@@ -200,3 +201,83 @@ def test_users_in_a_file_make_passwords_required(socksbox, echo_target):
         assert rs.negotiate5(sock, (rs.M_NOAUTH,)) == rs.M_NONE, "a file with users let a client in without a password"
     with socket.create_connection(srv.addr4, timeout=5):
         pass
+
+
+# ---------------------------------------------------------------------------
+# bandwidth
+# ---------------------------------------------------------------------------
+
+RATE = 2_000_000  # bytes per second
+
+
+def timed_download(srv, url: str, user: str, password: str, http: bool = False) -> tuple[float, int]:
+    """Downloads url through the proxy; (bytes per second, bytes)."""
+    proxy = (
+        ["-x", f"http://{srv.addr4[0]}:{srv.addr4[1]}", "-U", f"{user}:{password}"]
+        if http
+        else ["-x", f"socks5h://{user}:{password}@{srv.addr4[0]}:{srv.addr4[1]}"]
+    )
+    started = time.monotonic()
+    done = curl(*proxy, url, max_time=60)
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    return len(done.stdout) / took, len(done.stdout)
+
+
+def test_a_user_rate_limit_holds_for_socks_and_http(socksbox, http_target):
+    srv = socksbox(config=users_config(f'rate_limit = "{RATE // 1000} KB/s"'), listen=("127.0.0.1:0",))
+    url = http_target.url("127.0.0.1", "/big")
+    for http in (False, True):
+        rate, size = timed_download(srv, url, GUEST, GUEST_PW, http=http)
+        assert size == len(http_target.big)
+        # The burst (a tenth of a second) and curl's start shift it a little.
+        assert 0.85 * RATE <= rate <= 1.1 * RATE, (
+            f"{'HTTP' if http else 'SOCKS5'}: {rate:.0f} B/s for a {RATE} B/s limit"
+        )
+    fast, _ = timed_download(srv, url, ALICE, ALICE_PW)
+    assert fast > 3 * RATE, f"a user without a limit got {fast:.0f} B/s"
+
+
+def parallel_rates(srv, url: str, logins) -> list[float]:
+    with concurrent.futures.ThreadPoolExecutor(len(logins)) as pool:
+        return [r for r, _ in pool.map(lambda login: timed_download(srv, url, *login), logins)]
+
+
+def test_a_user_limit_is_shared_by_its_sessions(socksbox, http_target):
+    srv = socksbox(config=users_config(f'rate_limit = "{RATE // 1000} KB/s"'), listen=("127.0.0.1:0",))
+    rates = parallel_rates(srv, http_target.url("127.0.0.1", "/big"), [(GUEST, GUEST_PW)] * 2)
+    # Each download is alone for its last part, so the sum is a little above.
+    assert sum(rates) <= 1.25 * RATE, f"two sessions of one user got {rates} B/s for a {RATE} B/s limit"
+    assert min(rates) >= 0.3 * RATE, f"one of the two sessions starved: {rates}"
+
+
+def test_the_server_limit_is_shared_fairly_between_users(socksbox, http_target):
+    config = f'[limits]\nrate_limit = "{RATE // 1000} KB/s"\n' + users_config("")
+    srv = socksbox(config=config, listen=("127.0.0.1:0",))
+    rates = parallel_rates(srv, http_target.url("127.0.0.1", "/big"), [(GUEST, GUEST_PW), (ALICE, ALICE_PW)])
+    assert sum(rates) <= 1.25 * RATE, f"two users got {rates} B/s under a {RATE} B/s server limit"
+    assert min(rates) / max(rates) >= 0.6, f"the server's limit was not shared fairly: {rates}"
+
+
+def test_datagrams_over_a_rate_limit_are_dropped(socksbox, udp_echo_target):
+    srv = socksbox(config=users_config('rate_limit = "20 KB/s"'), listen=("127.0.0.1:0",))
+    client = rs.udp_socket("127.0.0.1")
+    with client:
+        control = rs.open5(srv.addr4, (GUEST, GUEST_PW))
+        with control:
+            control.sendall(rs.request5(rs.CMD_UDP, "127.0.0.1", client.getsockname()[1]))
+            reply = rs.read_reply5(control)
+            assert reply.rep == 0, reply
+            relay = (reply.host, reply.port)
+            payload = b"x" * 1000
+            for _ in range(50):
+                client.sendto(rs.udp_wrap("127.0.0.1", udp_echo_target.port, payload), relay)
+            back = 0
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                data, _ = rs.udp_recv(client, 0.3)
+                if data is None:
+                    break
+                back += 1
+    # The bucket holds at most 4 KiB (its smallest burst) to start.
+    assert 1 <= back <= 5, f"{back} of 50 datagrams of 1000 bytes came back under a 20 KB/s limit"

@@ -129,13 +129,6 @@ pub(super) fn validate_policy(
 ) -> Result<(), ConfigError> {
     // Parsed and checked, but not applied yet: refused rather than
     // ignored, so that nobody counts on a limit that does not hold.
-    if let Some(rate) = policy.rate_limit {
-        return Err(invalid(
-            "rate_limit",
-            format!("{rate} (of {whose})"),
-            "bandwidth limits are not enforced by this version yet",
-        ));
-    }
     if let Some(quota) = policy.quota {
         return Err(invalid(
             "quota",
@@ -223,11 +216,9 @@ mod tests {
 
     #[test]
     fn limits_not_yet_enforced_are_refused_not_ignored() {
-        for key in ["rate_limit = \"2 MB/s\"", "quota = \"5 GB/day\""] {
-            let text = format!("[[devices]]\naddress = \"lan\"\n{key}\n");
-            let error = Config::from_toml(&text).unwrap_err().to_string();
-            assert!(error.contains("not enforced by this version yet"), "{error}");
-        }
+        let text = "[[devices]]\naddress = \"lan\"\nquota = \"5 GB/day\"\n";
+        let error = Config::from_toml(text).unwrap_err().to_string();
+        assert!(error.contains("not enforced by this version yet"), "{error}");
     }
 
     #[test]

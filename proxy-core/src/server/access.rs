@@ -15,6 +15,7 @@ use ipnet::IpNet;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use super::guard::Shaping;
 use super::settings::Settings;
 use super::Shared;
 use crate::access::{CommandName, Now, Policy, TargetCheck};
@@ -23,6 +24,7 @@ use crate::policy::TargetPolicy;
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
 use crate::refusal::Refusal;
+use crate::shaping::Shaper;
 
 /// How often running sessions are checked against the policies.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
@@ -75,6 +77,29 @@ fn subjects<'a>(settings: &'a Settings, user: &'a SessionUser, client: IpAddr) -
         }
     }
     subjects
+}
+
+/// The rate limits a session of `user` from `client` passes: the
+/// server's, its user's and its device's; `None` when none applies.
+pub(super) fn shaper(
+    settings: &Settings,
+    shaping: &Shaping,
+    user: &SessionUser,
+    client: IpAddr,
+) -> Option<Shaper> {
+    if !settings.shaped {
+        return None;
+    }
+    let mut limits = Vec::new();
+    if let Some(rate) = settings.config.limits.rate_limit {
+        limits.push(shaping.limit("server", rate));
+    }
+    for subject in subjects(settings, user, client) {
+        if let Some(rate) = subject.policy.rate_limit {
+            limits.push(shaping.limit(&subject.label, rate));
+        }
+    }
+    Shaper::of(limits)
 }
 
 /// Whether any user or device has a policy (else nothing here runs).

@@ -169,7 +169,9 @@ async fn relay_to_peer(
 ) -> Outcome {
     send_reply(ctx, client, peer, "second").await?;
     let idle = ctx.settings.config.timeouts.idle;
-    Ok(SessionEnd::Relay(relay::relay(client, peer_stream, early, &ctx.counters, idle).await))
+    Ok(SessionEnd::Relay(
+        relay::relay(client, peer_stream, early, &ctx.counters, idle, ctx.shaper.as_ref()).await,
+    ))
 }
 
 /// Waits for `event` (the peer connecting, or the upstream's second reply)

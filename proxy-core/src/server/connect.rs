@@ -24,5 +24,7 @@ pub(super) async fn run(
         .await
         .map_err(|e| Failure::Broken(format!("cannot send the reply: {e}")))?;
     let idle = ctx.settings.config.timeouts.idle;
-    Ok(SessionEnd::Relay(relay::relay(client, upstream, &early, &ctx.counters, idle).await))
+    Ok(SessionEnd::Relay(
+        relay::relay(client, upstream, &early, &ctx.counters, idle, ctx.shaper.as_ref()).await,
+    ))
 }

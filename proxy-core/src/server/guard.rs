@@ -16,8 +16,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
+use crate::access::Rate;
 use crate::config::{Limits, ThrottleConfig};
 use crate::logsafe::Escaped;
+use crate::shaping::RateLimit;
 
 /// The caps, the throttle and the refusal log of one server, shared by its
 /// sessions (they outlive a change of configuration).
@@ -26,6 +28,32 @@ pub(crate) struct Guard {
     pub limiter: Limiter,
     pub throttle: Throttle,
     pub tally: Tally,
+    /// The bandwidth limits' buckets, kept across configuration changes.
+    pub shaping: Shaping,
+}
+
+/// The rate limits in force, by whose they are (the server's, a user's, a
+/// device's): one set of buckets each, shared by all the sessions it
+/// covers, its rate updated in place when a configuration changes it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Shaping {
+    limits: Arc<Mutex<HashMap<String, Arc<RateLimit>>>>,
+}
+
+impl Shaping {
+    /// The buckets of `key` at `rate`.
+    pub fn limit(&self, key: &str, rate: Rate) -> Arc<RateLimit> {
+        let mut limits = lock(&self.limits);
+        if let Some(limit) = limits.get(key) {
+            if limit.up.rate() != rate {
+                limit.set_rate(rate);
+            }
+            return Arc::clone(limit);
+        }
+        let limit = Arc::new(RateLimit::new(rate));
+        limits.insert(key.to_owned(), Arc::clone(&limit));
+        limit
+    }
 }
 
 impl Guard {

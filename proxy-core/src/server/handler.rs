@@ -18,7 +18,7 @@ use crate::policy::TargetPolicy;
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
 use crate::refusal::{Refusal, RefusalKind};
-use crate::relay::RelayEnd;
+use crate::relay::{RelayEnd, Shaper};
 
 /// What a command handler needs from its session.
 pub(super) struct Context<'a> {
@@ -35,6 +35,8 @@ pub(super) struct Context<'a> {
     /// The destination policy for this request: the server's, narrowed by
     /// its user's and device's rules (see `access::admit`).
     pub targets: Cow<'a, TargetPolicy>,
+    /// The rate limits its bytes pass.
+    pub shaper: Option<Shaper>,
 }
 
 impl Context<'_> {

@@ -183,6 +183,11 @@ impl Session {
         Registered { handle, route }
     }
 
+    /// The rate limits a session of `user` passes.
+    pub fn shaper(&self, user: &SessionUser) -> Option<crate::shaping::Shaper> {
+        access::shaper(&self.settings, &self.guard.shaping, user, self.peer.ip())
+    }
+
     /// Admits a registered request by its user's and its device's policy.
     pub fn admit(
         &self,
@@ -203,6 +208,7 @@ impl Session {
         targets: Admitted<'a>,
     ) -> Context<'a> {
         Context {
+            shaper: self.shaper(user),
             user,
             targets,
             settings: &self.settings,

@@ -42,6 +42,8 @@ pub(super) struct Settings {
     pub chain: UpstreamChain,
     pub router: Router,
     pub resolver: Arc<Resolver>,
+    /// Whether any rate limit is set (else no session looks for one).
+    pub shaped: bool,
     users: Users,
 }
 
@@ -52,7 +54,11 @@ impl Settings {
     }
 
     fn with_resolver(config: Config, users: Users, resolver: Arc<Resolver>) -> Self {
+        let shaped = config.limits.rate_limit.is_some()
+            || config.auth.users.iter().any(|u| u.policy.rate_limit.is_some())
+            || config.devices.iter().any(|d| d.policy.rate_limit.is_some());
         Settings {
+            shaped,
             clients: ClientPolicy::new(config.clients.allow.clone()),
             targets: TargetPolicy::new(config.targets.deny.clone(), config.targets.remote_reach()),
             chain: UpstreamChain::with_resolver(

@@ -49,6 +49,7 @@ use crate::policy::TargetPolicy;
 use crate::protocol::udp::{UdpHeader, FRAG_NONE};
 use crate::protocol::TargetAddr;
 use crate::refusal::Refusal;
+use crate::shaping::Way;
 
 /// Large enough for any UDP datagram.
 const DATAGRAM_BUFFER: usize = 64 * 1024;
@@ -412,6 +413,9 @@ impl Association<'_> {
         let Some(path) = &self.chain_path else {
             return false;
         };
+        if !passes(self.ctx, Way::Up, payload) {
+            return false;
+        }
         path.wrap(target, payload, wrapped);
         match path.try_send(wrapped) {
             Ok(_) => {
@@ -431,6 +435,9 @@ impl Association<'_> {
 
     /// Sends a payload straight to `destination`.
     fn send_direct(&mut self, destination: SocketAddr, payload: &[u8]) -> bool {
+        if !passes(self.ctx, Way::Up, payload) {
+            return false;
+        }
         let Some(socket) = outgoing(&mut self.out4, &mut self.out6, destination) else {
             return false;
         };
@@ -481,6 +488,9 @@ impl Association<'_> {
             let Buffers { received, wrapped } = buffers;
             let reply =
                 ClientDatagram { source: TargetAddr::Ip(source), payload: &received[..len] };
+            if !passes(self.ctx, Way::Down, reply.payload) {
+                return Some(false);
+            }
             Some(reply.send(&self.relay, wrapped, client, &self.ctx.counters))
         })
     }
@@ -517,6 +527,9 @@ impl Association<'_> {
                 return Some(false);
             };
             let reply = ClientDatagram { source: origin, payload };
+            if !passes(self.ctx, Way::Down, reply.payload) {
+                return Some(false);
+            }
             Some(reply.send(&self.relay, wrapped, client, &self.ctx.counters))
         })
     }
@@ -598,6 +611,18 @@ impl ClientDatagram<'_> {
             }
         }
     }
+}
+
+/// Whether a datagram of `payload` may go `way` under the session's rate
+/// limits (one over them is dropped, as UDP may).
+pub(super) fn passes(ctx: &Context<'_>, way: Way, payload: &[u8]) -> bool {
+    ctx.shaper.as_ref().is_none_or(|shaper| {
+        let room = shaper.admit_datagram(way, payload.len() as u64);
+        if !room {
+            debug!(bytes = payload.len(), "datagram over the rate limit dropped");
+        }
+        room
+    })
 }
 
 /// A token bucket of datagrams: `rate` a second, bursts of up to one

@@ -5,6 +5,7 @@
 use std::io;
 use std::time::Duration;
 
+use crate::shaping::{Shaper, Way};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::protocol::http::{self as wire, BodyLength, ChunkError, ChunkedReader};
@@ -184,14 +185,15 @@ impl BodyError {
 
 /// Carries a body of `length` from `reader` (with `inbound`, what was
 /// read from it already) to `writer` in `framing`, counting every byte
-/// written on `count`. Every read must bring bytes within `wait`.
+/// written on `meter`, which also holds it to the session's rate limits.
+/// Every read must bring bytes within `wait`.
 pub(super) async fn carry<R, W>(
     reader: &mut R,
     inbound: &mut Buffered,
     writer: &mut W,
     length: BodyLength,
     framing: Framing,
-    count: &(impl Fn(u64) + ?Sized),
+    meter: Meter<'_>,
     wait: Duration,
 ) -> Result<(), BodyError>
 where
@@ -213,7 +215,7 @@ where
                 }
                 inbound.consume(take);
                 left -= take as u64;
-                send(&mut out, writer, count).await?;
+                send(&mut out, writer, meter).await?;
             }
         }
         BodyLength::Chunked => {
@@ -227,7 +229,7 @@ where
                     Framing::Raw => out.extend_from_slice(data),
                 })?;
                 inbound.consume(used);
-                send(&mut out, writer, count).await?;
+                send(&mut out, writer, meter).await?;
             }
         }
         BodyLength::UntilClose => loop {
@@ -240,31 +242,38 @@ where
             }
             let n = inbound.data().len();
             inbound.consume(n);
-            send(&mut out, writer, count).await?;
+            send(&mut out, writer, meter).await?;
         },
     }
     if framing == Framing::Chunked || (framing == Framing::AsIs && length == BodyLength::Chunked) {
         out.extend_from_slice(wire::LAST_CHUNK);
-        send(&mut out, writer, count).await?;
+        send(&mut out, writer, meter).await?;
     }
     Ok(())
 }
 
 /// Writes what `out` holds, and empties it.
-async fn send<W>(
-    out: &mut Vec<u8>,
-    writer: &mut W,
-    count: &(impl Fn(u64) + ?Sized),
-) -> Result<(), BodyError>
+async fn send<W>(out: &mut Vec<u8>, writer: &mut W, meter: Meter<'_>) -> Result<(), BodyError>
 where
     W: AsyncWrite + Unpin + ?Sized,
 {
     if !out.is_empty() {
         writer.write_all(out).await.map_err(BodyError::Write)?;
-        count(out.len() as u64);
+        (meter.count)(out.len() as u64);
+        if let Some((shaper, way)) = meter.pace {
+            shaper.pace(way, out.len() as u64).await;
+        }
         out.clear();
     }
     Ok(())
+}
+
+/// Where a body's bytes are counted, and the rate limits that pace them
+/// (with the way the body goes).
+#[derive(Clone, Copy)]
+pub(super) struct Meter<'a> {
+    pub count: &'a (dyn Fn(u64) + Sync),
+    pub pace: Option<(&'a Shaper, Way)>,
 }
 
 /// Reads more of a body; `Ok(false)` at the end of the stream when the
@@ -301,19 +310,21 @@ mod tests {
         let mut reader: &[u8] = input;
         let mut inbound = Buffered::default();
         let mut out = Vec::new();
-        let counted = std::cell::Cell::new(0u64);
-        let count = |n| counted.set(counted.get() + n);
+        let counted = std::sync::atomic::AtomicU64::new(0);
+        let count = |n| {
+            counted.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        };
         let result = carry(
             &mut reader,
             &mut inbound,
             &mut out,
             length,
             framing,
-            &count,
+            Meter { count: &count, pace: None },
             Duration::from_secs(1),
         )
         .await;
-        assert_eq!(counted.get(), out.len() as u64);
+        assert_eq!(counted.load(std::sync::atomic::Ordering::Relaxed), out.len() as u64);
         let mut rest = inbound.take();
         rest.extend_from_slice(reader);
         (result, out, rest)

@@ -17,9 +17,11 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+
+use crate::shaping::{Shaper, Way};
 use tracing::{debug, info};
 
-use super::body::{self, BodyError, Buffered, Framing, ReadError};
+use super::body::{self, BodyError, Buffered, Framing, Meter, ReadError};
 use super::{body_wait, Connection, Next};
 use crate::auth::Credential;
 use crate::logsafe::Escaped;
@@ -61,6 +63,8 @@ pub(super) struct Upstream {
     stream: TcpStream,
     inbound: Buffered,
     registered: Registered,
+    /// The rate limits its bytes pass.
+    shaper: Option<Shaper>,
 }
 
 impl Upstream {
@@ -317,6 +321,7 @@ async fn open(
                 stream,
                 inbound: Buffered::default(),
                 registered,
+                shaper: session.shaper(user),
             })
         }
         Err(refusal) => {
@@ -371,14 +376,14 @@ async fn exchange(
         &mut origin_write,
         length,
         Framing::AsIs,
-        &up,
+        Meter { count: &up, pace: upstream.shaper.as_ref().map(|shaper| (shaper, Way::Up)) },
         wait,
     );
     let response = response(
         &mut origin_read,
         &mut upstream.inbound,
         &mut client_write,
-        Response { method, version, client_keeps, reused, idle },
+        Response { shaper: upstream.shaper.as_ref(), method, version, client_keeps, reused, idle },
         &counters,
         &answered,
     );
@@ -427,6 +432,7 @@ fn body_status(error: &BodyError) -> StatusCode {
 
 /// What the response side needs to know of the request.
 struct Response<'a> {
+    shaper: Option<&'a Shaper>,
     method: &'a str,
     version: Version,
     client_keeps: bool,
@@ -557,7 +563,9 @@ where
         answered.store(true, Ordering::Relaxed);
         counters.add_down(out.len() as u64);
         let down = |n| counters.add_down(n);
-        body::carry(origin, inbound, client, length, framing, &down, request.idle)
+        let pace = request.shaper.map(|shaper| (shaper, Way::Down));
+        let meter = Meter { count: &down, pace };
+        body::carry(origin, inbound, client, length, framing, meter, request.idle)
             .await
             .map_err(|e| Broken::Late(e.to_string()))?;
         return Ok(Done {

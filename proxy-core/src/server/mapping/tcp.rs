@@ -117,6 +117,7 @@ impl Mapped {
             }
         };
         let ctx = Context {
+            shaper: access::shaper(&self.settings, &shared.guard.shaping, &anonymous, peer.ip()),
             user: &anonymous,
             targets,
             settings: &self.settings,
@@ -140,7 +141,9 @@ impl Mapped {
         };
         debug!(id, %peer, %mapping, %target, "mapped connection started");
         let idle = self.settings.config.timeouts.idle;
-        let end = relay::relay(&mut client, upstream, &[], &ctx.counters, idle).await;
+        let end =
+            relay::relay(&mut client, upstream, &[], &ctx.counters, idle, ctx.shaper.as_ref())
+                .await;
         let (up, down) = ctx.counters.load();
         info!(
             id, %peer, %mapping, %target, up, down, elapsed = ?handle.elapsed(),

@@ -22,7 +22,7 @@ use super::super::guard::{Kind, Source};
 use super::super::handler::Context;
 use super::super::reply::ReplyStyle;
 use super::super::settings::Settings;
-use super::super::udp::{bind_udp, send_now, BUFFERS};
+use super::super::udp::{bind_udp, passes, send_now, BUFFERS};
 use super::Scope;
 use crate::logsafe::Escaped;
 use crate::monitor::{Activity, ByteCounters, NewSession, Protocol, SessionUser};
@@ -31,6 +31,7 @@ use crate::outbound::RouteAction;
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
 use crate::refusal::Refusal;
+use crate::shaping::Way;
 
 /// Datagrams waiting for a flow, at most; beyond, they are dropped (as UDP
 /// may).
@@ -202,6 +203,7 @@ impl Flow {
             }
         };
         let ctx = Context {
+            shaper: access::shaper(&self.settings, &shared.guard.shaping, &anonymous, peer.ip()),
             user: &anonymous,
             targets,
             settings: &self.settings,
@@ -230,11 +232,11 @@ impl Flow {
         let end = loop {
             let moved = tokio::select! {
                 datagram = datagrams.recv() => match datagram {
-                    Some(payload) => out.send(&payload, &ctx.counters),
+                    Some(payload) => passes(&ctx, Way::Up, &payload) && out.send(&payload, &ctx.counters),
                     None => break "the mapping stopped",
                 },
                 ready = out.readable() => match ready {
-                    Ok(()) => out.relay_replies(&self.socket, self.client, &ctx.counters),
+                    Ok(()) => out.relay_replies(&self.socket, self.client, &ctx),
                     Err(_) => break "the outgoing UDP socket failed",
                 },
                 () = upstream_closed(controls.as_mut()) => break "an upstream ended its UDP association",
@@ -350,17 +352,10 @@ impl Outbound {
 
     /// Relays the waiting replies to the client, up to [`BATCH`]; `true`
     /// if any was.
-    fn relay_replies(
-        &mut self,
-        socket: &UdpSocket,
-        client: SocketAddr,
-        counters: &ByteCounters,
-    ) -> bool {
+    fn relay_replies(&mut self, socket: &UdpSocket, client: SocketAddr, ctx: &Context<'_>) -> bool {
         let mut relayed = false;
         for _ in 0..BATCH {
-            match BUFFERS
-                .with_borrow_mut(|buffers| self.one_reply(buffers, socket, client, counters))
-            {
+            match BUFFERS.with_borrow_mut(|buffers| self.one_reply(buffers, socket, client, ctx)) {
                 Some(sent) => relayed |= sent,
                 None => break,
             }
@@ -374,7 +369,7 @@ impl Outbound {
         buffers: &mut super::super::udp::Buffers,
         socket: &UdpSocket,
         client: SocketAddr,
-        counters: &ByteCounters,
+        ctx: &Context<'_>,
     ) -> Option<bool> {
         let received = buffers.received();
         let payload = match self {
@@ -417,9 +412,12 @@ impl Outbound {
                 payload
             }
         };
+        if !passes(ctx, Way::Down, payload) {
+            return Some(false);
+        }
         Some(match send_now(socket, payload, client) {
             Ok(_) => {
-                counters.add_down(payload.len() as u64);
+                ctx.counters.add_down(payload.len() as u64);
                 true
             }
             Err(e) => {
