@@ -178,6 +178,8 @@ impl From<Limits> for LimitSettings {
     }
 }
 
+/// The limits the app offers; the rest (the server-wide rate limit) keep
+/// proxy-core's defaults.
 impl From<LimitSettings> for Limits {
     fn from(l: LimitSettings) -> Self {
         Limits {
@@ -189,6 +191,7 @@ impl From<LimitSettings> for Limits {
             max_bind_per_client: l.max_bind_per_client,
             udp_datagrams_per_second: l.udp_datagrams_per_second,
             per_client_limits_for_loopback: l.per_client_limits_for_loopback,
+            ..Limits::default()
         }
     }
 }
