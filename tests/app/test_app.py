@@ -35,7 +35,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 REPO = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("SOCKSBOX_APP", REPO / "target" / "debug" / "socksbox"))
@@ -1649,3 +1649,310 @@ def test_quit_from_the_tray_stops_the_server_and_exits(launch, proxy_port, home)
             download.kill()
         slow.close()
         panel.close()
+
+
+class Echo:
+    """An echo service on loopback, TCP and UDP on one port: what a
+    mapping in the tests leads to. Each TCP connection echoes until its
+    client closes; each datagram comes back to its sender."""
+
+    def __init__(self):
+        for _ in range(20):
+            self.tcp = socket.socket()
+            self.tcp.bind(("127.0.0.1", 0))
+            self.port = self.tcp.getsockname()[1]
+            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                self.udp.bind(("127.0.0.1", self.port))
+                break
+            except OSError:  # the UDP port is taken: another pair
+                self.tcp.close()
+                self.udp.close()
+        else:
+            raise AssertionError("no port free for both TCP and UDP on 127.0.0.1")
+        self.tcp.listen(16)
+        self.tcp.settimeout(0.2)
+        self.udp.settimeout(0.2)
+        self.stopped = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+        threading.Thread(target=self._datagrams, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.tcp.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    def _echo(self, conn):
+        with conn:
+            conn.settimeout(30)
+            with contextlib.suppress(OSError):
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+
+    def _datagrams(self):
+        while not self.stopped.is_set():
+            try:
+                data, peer = self.udp.recvfrom(65536)
+                self.udp.sendto(data, peer)
+            except OSError:
+                continue
+
+    def close(self):
+        self.stopped.set()
+        self.tcp.close()
+        self.udp.close()
+
+
+def echoed_over_tcp(port: int, data: bytes) -> socket.socket:
+    """A connection to port that sent data and got it back whole; left open."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(data)
+    received = b""
+    while len(received) < len(data):
+        chunk = s.recv(65536)
+        assert chunk, f"the connection through port {port} closed after {len(received)} of {len(data)} bytes"
+        received += chunk
+    assert received == data, f"port {port} gave back other bytes than it was sent"
+    return s
+
+
+def echoed_over_udp(port: int, data: bytes) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        s.sendto(data, ("127.0.0.1", port))
+        try:
+            return s.recvfrom(65536)[0] == data
+        except OSError:
+            return False
+
+
+def open_mapping_dialog(app: App, row: str | None = None):
+    """Opens the add dialog (or the edit dialog of the mapping named row)."""
+    app.click(f'tr[data-mapping="{row}"] .edit' if row else "#add-mapping")
+    app.visible("#mapping-listen")
+
+
+def fill_mapping(app: App, name: str, listen: str, target: str, protocol: str = "tcp"):
+    app.fill_in("#mapping-name", name)
+    app.fill_in("#mapping-listen", listen)
+    app.fill_in("#mapping-target", target)
+    Select(app.el("#mapping-protocol")).select_by_value(protocol)
+
+
+def save_mapping(app: App, name: str):
+    """Saves the dialog and waits until it closed and the mapping's row is there."""
+    app.el("#mapping-save").click()
+    try:
+        WebDriverWait(app.driver, WAIT).until(
+            lambda d: not d.find_element(By.CSS_SELECTOR, "#mapping-dialog").is_displayed()
+        )
+    except Exception:
+        errors = app.driver.execute_script(
+            "return Array.from(document.querySelectorAll('#mapping-dialog .field-error')).map((e) => e.textContent);"
+        )
+        raise AssertionError(f"the mapping dialog stayed open; it says {errors}") from None
+    app.el(f'tr[data-mapping="{name}"]')
+
+
+def mapping_text(app: App, name: str, part: str = ".state") -> str | None:
+    """The text of a part of a mapping's row, or None without the row. Read
+    in one script: the table is redrawn whenever the list changes, so an
+    element found earlier may be gone."""
+    return app.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;",
+        f'tr[data-mapping="{name}"] {part}',
+    )
+
+
+def mapping_state(app: App, name: str) -> str:
+    return mapping_text(app, name) or ""
+
+
+def mapping_state_becomes(app: App, name: str, expected: str, what: str, part: str = ".state"):
+    deadline = time.monotonic() + WAIT
+    while expected not in (shown := mapping_text(app, name, part) or ""):
+        assert time.monotonic() < deadline, f"{what}: the row of {name} shows {shown!r}, expected {expected!r}"
+        time.sleep(0.1)
+
+
+def saved_mappings(home: Path) -> dict[str, dict]:
+    return {m.get("name") or m["listen"]: m for m in settings_file(home).get("mappings", [])}
+
+
+def port_closes(port: int, what: str):
+    wait_for(what, lambda: not port_open(port))
+
+
+def mapped_rows(app: App, label: str) -> list[dict]:
+    """The open-connection rows whose command is `label` ("mapping echo")."""
+    return app.driver.execute_script(
+        """
+        return Array.from(document.querySelectorAll('#conn-body tr.row'))
+          .filter((tr) => tr.cells[2].textContent === arguments[0])
+          .map((tr) => ({ id: tr.dataset.id, target: tr.cells[3].textContent, up: Number(tr.dataset.bytesUp) }));
+        """,
+        label,
+    )
+
+
+def test_a_mapping_is_added_forwards_shows_live_stops_and_is_removed(launch, proxy_port, home):
+    """Through the Mappings view: fields refused naming the field (in the
+    page and by the app), a TCP and UDP mapping to an echo service that
+    forwards bytes both ways, its sessions in the live view under its name
+    and closed from there, Stop closing its port and Start opening it
+    again, each change saved, and Remove."""
+    echo = Echo()
+    held = []
+    try:
+        app = launch()
+        app.start_server()
+        app.go("mappings")
+        app.text_becomes("#mappings-empty", "There are no mappings yet.", "a fresh app")
+        listen = free_port()
+        open_mapping_dialog(app)
+        fill_mapping(app, "echo", f"127.0.0.1:{listen}", "127.0.0.1", "both")
+        app.el("#mapping-save").click()
+        app.text_becomes("#error-mapping-target", '"127.0.0.1" is not a destination', "a target without a port")
+        assert app.el("#mapping-target").get_attribute("aria-invalid") == "true"
+        # The page cannot know the proxy's port: the app refuses it, naming the field.
+        fill_mapping(app, "echo", f"127.0.0.1:{proxy_port}", f"127.0.0.1:{echo.port}", "both")
+        app.el("#mapping-save").click()
+        app.text_becomes("#error-mapping-listen", "the proxy's own port", "a mapping on the proxy's port")
+        app.shot("mapping-dialog")
+        assert not settings_file(home).get("mappings"), "a refused mapping was saved"
+        assert port_open(proxy_port), "a refused mapping disturbed the proxy"
+
+        app.fill_in("#mapping-listen", f"127.0.0.1:{listen}")
+        save_mapping(app, "echo")
+        mapping_state_becomes(app, "echo", f"Listening on 127.0.0.1:{listen} (TCP and UDP)", "the new mapping")
+        saved = saved_mappings(home)["echo"]
+        assert saved == {
+            "name": "echo",
+            "listen": f"127.0.0.1:{listen}",
+            "target": f"127.0.0.1:{echo.port}",
+            "protocol": "both",
+            "route": "rules",
+            "enabled": True,
+        }, saved
+        payload = os.urandom(200_000)
+        held.append(echoed_over_tcp(listen, payload))
+        assert echoed_over_udp(listen, b"datagram through the mapping"), "no UDP echo through the mapping"
+        app.shot("mapping-added")
+
+        # Its sessions in the live view, under its name; closing one ends the client's connection.
+        app.go("connections")
+        tcp_rows = wait_for("the mapped TCP session in the live view", lambda: mapped_rows(app, "mapping echo"))
+        assert tcp_rows[0]["target"] == f"127.0.0.1:{echo.port}", tcp_rows
+        carried = lambda: sum(r["up"] for r in mapped_rows(app, "mapping echo"))  # noqa: E731
+        wait_for("the bytes it carried, in its row", lambda: carried() >= len(payload))
+        wait_for("the mapped UDP flow in the live view", lambda: mapped_rows(app, "mapping echo UDP"))
+        app.shot("connections-mapping", scroll_to="#open-title")
+        app.click(f"#conn-body tr.row[data-id='{tcp_rows[0]['id']}'] button.close-one")
+        assert closed_within(held[0], 5) is not None, "the mapped connection stayed open after Close"
+        wait_for("the closed session leaves the table", lambda: not mapped_rows(app, "mapping echo"))
+
+        # Stop closes the port, Start opens it again; both saved.
+        app.go("mappings")
+        app.click('tr[data-mapping="echo"] .toggle')
+        mapping_state_becomes(app, "echo", "Stopped", "after Stop")
+        port_closes(listen, "the mapping's port closes on Stop")
+        assert saved_mappings(home)["echo"]["enabled"] is False
+        assert port_open(proxy_port), "stopping a mapping stopped the proxy"
+        mapping_state_becomes(app, "echo", "Start", "the button after Stop", part=".toggle")
+        app.click('tr[data-mapping="echo"] .toggle')
+        mapping_state_becomes(app, "echo", "Listening on", "after Start")
+        held.append(echoed_over_tcp(listen, b"again"))
+        assert saved_mappings(home)["echo"]["enabled"] is True
+
+        # Edited: the same port leads elsewhere (nothing listens there), at once.
+        nowhere = free_port()
+        open_mapping_dialog(app, "echo")
+        assert app.el("#mapping-listen").get_attribute("value") == f"127.0.0.1:{listen}"
+        app.fill_in("#mapping-target", f"127.0.0.1:{nowhere}")
+        Select(app.el("#mapping-protocol")).select_by_value("tcp")
+        save_mapping(app, "echo")
+        mapping_state_becomes(app, "echo", f"Listening on 127.0.0.1:{listen} (TCP)", "after the edit")
+        assert closed_within(held[1], 5) is not None, "a session of the old mapping outlived its change"
+        assert saved_mappings(home)["echo"]["target"] == f"127.0.0.1:{nowhere}"
+
+        app.click('tr[data-mapping="echo"] .remove')
+        app.visible("#confirm-remove-mapping-yes").click()
+        WebDriverWait(app.driver, WAIT).until(
+            lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-mapping="echo"]'),
+            "the removed mapping is still listed",
+        )
+        port_closes(listen, "the removed mapping's port closes")
+        assert saved_mappings(home) == {}, settings_file(home)
+    finally:
+        for s in held:
+            s.close()
+        echo.close()
+
+
+def test_a_refused_target_and_a_port_in_use_are_said_in_words(launch, proxy_port, home):
+    """A mapping whose target refuses closes each client's connection at
+    once and says why in its row and in the log; one on a port another
+    program holds fails in words, and the other mapping, the proxy and a
+    retry once the port is free all work."""
+    echo = Echo()
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    busy = blocker.getsockname()[1]
+    try:
+        app = launch()
+        app.start_server()
+        app.go("mappings")
+        refused, nowhere = free_port(), free_port()
+        open_mapping_dialog(app)
+        fill_mapping(app, "nowhere", f"127.0.0.1:{refused}", f"127.0.0.1:{nowhere}")
+        save_mapping(app, "nowhere")
+        open_mapping_dialog(app)
+        fill_mapping(app, "busy", f"127.0.0.1:{busy}", f"127.0.0.1:{echo.port}")
+        save_mapping(app, "busy")
+        mapping_state_becomes(app, "busy", "Failed: cannot listen on", "a mapping on a port in use")
+        assert "in use" in mapping_state(app, "busy"), mapping_state(app, "busy")
+        app.el('tr[data-mapping="busy"] .retry')
+
+        started = time.monotonic()
+        try:
+            with socket.create_connection(("127.0.0.1", refused), timeout=5) as s:
+                took = closed_within(s, 5)
+        except ConnectionResetError:  # reset before connect() returned
+            took = time.monotonic() - started
+        assert took is not None and took < 2, f"a connection to a refusing target was not closed at once ({took})"
+        mapping_state_becomes(
+            app, "nowhere", f"Last error: cannot reach 127.0.0.1:{nowhere}", "the refusal, in its row"
+        )
+        assert "refused" in mapping_state(app, "nowhere").lower(), mapping_state(app, "nowhere")
+        assert f"cannot reach 127.0.0.1:{nowhere}" in app_log(home), "the log does not say why the connection closed"
+        assert port_open(proxy_port), "a mapping's failure stopped the proxy"
+        try:
+            socket.create_connection(("127.0.0.1", refused), timeout=5).close()
+        except ConnectionResetError:
+            pass  # it listens, and closes at once: its target refuses
+        except ConnectionRefusedError:
+            raise AssertionError("a failed connection closed the mapping's port") from None
+        app.shot("mappings")
+
+        blocker.close()
+        app.click('tr[data-mapping="busy"] .retry')
+        mapping_state_becomes(app, "busy", f"Listening on 127.0.0.1:{busy}", "the retry once the port is free")
+        echoed_over_tcp(busy, b"through the retried mapping").close()
+
+        # Stopped with the proxy, and listening again when it starts.
+        app.go("status")
+        app.toggle_server()
+        app.text_becomes("#server-state", "Stopped", "after Stop")
+        port_closes(busy, "the mappings' ports close with the proxy")
+        app.go("mappings")
+        mapping_state_becomes(app, "busy", "Not listening: the proxy is stopped", "while the proxy is stopped")
+        app.go("status")
+        app.start_server("starting the proxy again")
+        wait_for("the mapping listens again with the proxy", lambda: port_open(busy))
+    finally:
+        blocker.close()
+        echo.close()
