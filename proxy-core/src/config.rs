@@ -24,6 +24,10 @@ use crate::policy::{ClientRule, RemoteReach, TargetRule};
 pub struct Config {
     /// The addresses to listen on, IPv4 and IPv6.
     pub listen: Vec<SocketAddr>,
+    /// Where the server keeps what must outlive it (the quota counts); none:
+    /// counted in memory only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_dir: Option<std::path::PathBuf>,
     /// Who may use the server, by password.
     pub auth: AuthConfig,
     /// Which client addresses may connect at all.
@@ -54,6 +58,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 1080))],
+            state_dir: None,
             auth: AuthConfig::default(),
             clients: ClientsConfig::default(),
             targets: TargetsConfig::default(),

@@ -17,6 +17,7 @@ pub mod monitor;
 pub mod outbound;
 pub mod policy;
 pub mod protocol;
+pub mod quota;
 pub mod refusal;
 pub mod relay;
 pub mod shaping;

@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Authenticator, Credential};
 use crate::protocol::socks5::Command;
+use crate::quota::QuotaMeter;
 
 /// Which protocol a session speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -468,6 +469,8 @@ pub(crate) struct NewSession {
 pub struct ByteCounters {
     up: AtomicU64,
     down: AtomicU64,
+    /// The quotas the session's bytes count against, once attached.
+    quotas: std::sync::OnceLock<Box<[Arc<QuotaMeter>]>>,
 }
 
 impl ByteCounters {
@@ -475,12 +478,30 @@ impl ByteCounters {
     #[inline]
     pub fn add_up(&self, n: u64) {
         self.up.fetch_add(n, Ordering::Relaxed);
+        self.count_quotas(n);
     }
 
     /// Counts bytes sent from the target towards the client.
     #[inline]
     pub fn add_down(&self, n: u64) {
         self.down.fetch_add(n, Ordering::Relaxed);
+        self.count_quotas(n);
+    }
+
+    #[inline]
+    fn count_quotas(&self, n: u64) {
+        if let Some(meters) = self.quotas.get() {
+            for meter in meters.iter() {
+                meter.add(n);
+            }
+        }
+    }
+
+    /// Makes every byte from now on count against `meters` too (once).
+    pub(crate) fn count_against(&self, meters: Vec<Arc<QuotaMeter>>) {
+        if !meters.is_empty() {
+            let _ = self.quotas.set(meters.into_boxed_slice());
+        }
     }
 
     /// Bytes up and down so far.

@@ -15,12 +15,13 @@ import re
 import signal
 import socket
 import time
+import tomllib
 
 import pytest
 
 import rawsocks as rs
-from conftest import SMALL_BODY
-from support import curl
+from conftest import SMALL_BODY, SocksServer
+from support import curl, server_binary
 
 GUEST, GUEST_PW = "guest", "guest-password"
 ALICE, ALICE_PW = "alice", "alice-password"
@@ -281,3 +282,77 @@ def test_datagrams_over_a_rate_limit_are_dropped(socksbox, udp_echo_target):
                 back += 1
     # The bucket holds at most 4 KiB (its smallest burst) to start.
     assert 1 <= back <= 5, f"{back} of 50 datagrams of 1000 bytes came back under a 20 KB/s limit"
+
+
+# ---------------------------------------------------------------------------
+# quotas
+# ---------------------------------------------------------------------------
+
+
+def echo_bytes(sock, size: int) -> bool:
+    """Sends size bytes through an echo and reads them back; False if the
+    session ended first (a quota ends it within a second)."""
+    chunk = b"q" * 65536
+    sent = 0
+    try:
+        while sent < size:
+            sock.sendall(chunk)
+            rs.recv_exact(sock, len(chunk), timeout=WAIT)
+            sent += len(chunk)
+    except (OSError, rs.ProtocolError):
+        return False
+    return True
+
+
+def quota_used(state_dir, owner: str) -> int:
+    path = state_dir / "quota.toml"
+    if not path.exists():
+        return 0
+    entry = tomllib.loads(path.read_text()).get("quota", {}).get(owner)
+    return entry["used"] if entry else 0
+
+
+def test_over_its_quota_a_user_is_refused_and_its_running_sessions_end(socksbox, echo_target):
+    srv = socksbox(config=users_config('quota = "1 MB/day"'), listen=("127.0.0.1:0",))
+    held, _ = rs.connect5_ok(srv.addr4, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW))
+    with held:
+        echo_bytes(held, 600 * 1024)  # 1.2 MB counted: up and down together
+        closed = rs.wait_closed(held, 5.0)
+        assert closed.closed, "a session over its user's quota was not ended"
+    wait_log(srv, r"session ended: user guest: over its quota of 1 MB/day", "the quota in the log")
+    assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW)) == 0x02
+    assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (ALICE, ALICE_PW)) == 0x00
+
+
+def test_quota_counts_survive_a_kill_and_a_stop(socksbox, tmp_path, echo_target):
+    """The crash test of the quota file: counts written every 10 s are read
+    back after a kill -9 (at most that much counting is lost), and a normal
+    stop writes them at once."""
+    state = tmp_path / "state"
+    config = tmp_path / "quota.toml.conf"
+    config.write_text(users_config('quota = "1 GB/day"'))
+    cmd = [server_binary(), "--listen", "127.0.0.1:0", "--config", config, "--state-dir", state]
+    first = SocksServer(cmd, tmp_path, 1)
+    try:
+        sock, _ = rs.connect5_ok(first.addr4, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW))
+        with sock:
+            assert echo_bytes(sock, 1024 * 1024), "the first session ended early"
+        deadline = time.monotonic() + 20
+        while quota_used(state, "user guest") < 2 * 1024 * 1024:
+            assert time.monotonic() < deadline, "the quota count was not written within 20 s"
+            time.sleep(0.2)
+    finally:
+        first.kill()
+        first.close_files()
+    # Started again with a quota the kept count nearly fills.
+    config.write_text(users_config('quota = "3 MB/day"'))
+    second = socksbox("--config", config, "--state-dir", state, listen=("127.0.0.1:0",))
+    sock, _ = rs.connect5_ok(second.addr4, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW))
+    with sock:
+        echo_bytes(sock, 512 * 1024)
+        assert rs.wait_closed(sock, 5.0).closed, "the count kept across the kill was not applied"
+    assert socks_reply(second, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW)) == 0x02
+    rc, _ = second.stop()
+    assert rc == 0
+    assert quota_used(state, "user guest") >= 3_000_000, "the stop did not write the count"
+    assert not list(state.glob(".*.new")), "a temporary file was left behind"

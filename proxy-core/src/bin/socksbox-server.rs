@@ -110,6 +110,10 @@ struct Args {
     #[arg(long = "map", value_name = "LISTEN=TARGET[/tcp|/udp|/both]")]
     maps: Vec<Mapping>,
 
+    /// Where to keep what must outlive the server (the quota counts)
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+
     /// Do not serve: test the upstream chain against TARGET (host:port),
     /// print a report and exit 0 if every step worked
     #[arg(long, value_name = "HOST:PORT")]
@@ -222,6 +226,11 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
     if lan_listen && loopback_only {
         warn!("listening beyond loopback, but only loopback clients are allowed; add --allow lan to share on the network");
     }
+    let quotas = config.auth.users.iter().any(|u| u.policy.quota.is_some())
+        || config.devices.iter().any(|d| d.policy.quota.is_some());
+    if quotas && config.state_dir.is_none() {
+        warn!("quotas are counted in memory only and start again at a restart: set state_dir (or --state-dir) to keep them");
+    }
     let mut signals = Signals::register().context("cannot watch for signals")?;
     let server = Server::start(config).await?;
     {
@@ -313,6 +322,9 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
         config.upstream.chain = args.upstream.clone();
     }
     config.mappings.extend(args.maps.iter().cloned());
+    if let Some(dir) = &args.state_dir {
+        config.state_dir = Some(dir.clone());
+    }
     if !args.routes.is_empty() {
         let mut rules = args.routes.clone();
         rules.append(&mut config.routing.rules);

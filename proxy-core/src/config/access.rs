@@ -129,13 +129,6 @@ pub(super) fn validate_policy(
 ) -> Result<(), ConfigError> {
     // Parsed and checked, but not applied yet: refused rather than
     // ignored, so that nobody counts on a limit that does not hold.
-    if let Some(quota) = policy.quota {
-        return Err(invalid(
-            "quota",
-            format!("{quota} (of {whose})"),
-            "traffic quotas are not enforced by this version yet",
-        ));
-    }
     if policy.max_sessions == Some(0) {
         return Err(invalid(fields[0], format!("0 (of {whose})"), "must be at least 1"));
     }
@@ -212,13 +205,6 @@ mod tests {
         assert_eq!(config.devices[1].label(), "guests");
         assert!(config.auth.required, "users listed make passwords required");
         assert_eq!(Config::from_toml(&config.to_toml()).unwrap(), config);
-    }
-
-    #[test]
-    fn limits_not_yet_enforced_are_refused_not_ignored() {
-        let text = "[[devices]]\naddress = \"lan\"\nquota = \"5 GB/day\"\n";
-        let error = Config::from_toml(text).unwrap_err().to_string();
-        assert!(error.contains("not enforced by this version yet"), "{error}");
     }
 
     #[test]

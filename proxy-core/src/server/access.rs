@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
 use super::guard::Shaping;
 use super::settings::Settings;
@@ -23,6 +23,7 @@ use crate::monitor::{Activity, Monitor, NewSession, SessionUser};
 use crate::policy::TargetPolicy;
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
+use crate::quota::{QuotaMeter, Quotas};
 use crate::refusal::Refusal;
 use crate::shaping::Shaper;
 
@@ -102,6 +103,38 @@ pub(super) fn shaper(
     Shaper::of(limits)
 }
 
+/// The quota meters the bytes of a session of `user` from `client` count
+/// against (its user's, its device's).
+pub(super) fn quota_meters(
+    settings: &Settings,
+    quotas: &Quotas,
+    user: &SessionUser,
+    client: IpAddr,
+) -> Vec<Arc<QuotaMeter>> {
+    let subjects = subjects(settings, user, client);
+    if subjects.iter().all(|s| s.policy.quota.is_none()) {
+        return Vec::new();
+    }
+    let now = jiff::ZonedDateTime::now();
+    subjects
+        .iter()
+        .filter_map(|s| s.policy.quota.map(|q| quotas.meter(&s.label, q.period, &now)))
+        .collect()
+}
+
+/// Why `subject` is over its quota, if it is.
+fn over_quota(quotas: &Quotas, subject: &Subject<'_>) -> Option<String> {
+    let quota = subject.policy.quota?;
+    let used = quotas.meter(&subject.label, quota.period, &jiff::ZonedDateTime::now()).used();
+    (used >= quota.bytes).then(|| {
+        format!(
+            "over its quota of {quota} ({:.1} MB used this {})",
+            used as f64 / 1e6,
+            quota.period.as_str()
+        )
+    })
+}
+
 /// Whether any user or device has a policy (else nothing here runs).
 pub(super) fn any_policy(settings: &Settings) -> bool {
     settings.config.auth.users.iter().any(|u| !u.policy.is_empty())
@@ -118,6 +151,7 @@ pub(super) type Admitted<'a> = Cow<'a, TargetPolicy>;
 /// peer, destinations are checked per datagram or not at all.
 pub(super) fn admit<'a>(
     settings: &'a Settings,
+    quotas: &Quotas,
     monitor: &Monitor,
     user: &SessionUser,
     client: IpAddr,
@@ -146,6 +180,9 @@ pub(super) fn admit<'a>(
         }
         if checks_target {
             narrow(policy, target, &mut deny, &mut allow).map_err(refuse)?;
+        }
+        if let Some(why) = over_quota(quotas, subject) {
+            return Err(refuse(why));
         }
         if let Some(most) = policy.max_sessions {
             // The request is registered already: it counts itself.
@@ -201,7 +238,12 @@ pub(super) fn admit_datagram<'a>(
 
 /// Why a running session is no longer allowed by the policies of
 /// `settings`, if it is not.
-fn disallows(settings: &Settings, session: &NewSession, now: &Now) -> Option<String> {
+fn disallows(
+    settings: &Settings,
+    quotas: &Quotas,
+    session: &NewSession,
+    now: &Now,
+) -> Option<String> {
     let command = match session.command {
         Activity::Connect | Activity::Forward => Command::Connect,
         Activity::Bind => Command::Bind,
@@ -210,6 +252,7 @@ fn disallows(settings: &Settings, session: &NewSession, now: &Now) -> Option<Str
     for subject in subjects(settings, &session.user, session.client.ip()) {
         let policy = subject.policy;
         let why = policy.refuses_now(now).or_else(|| policy.refuses_command(command.into()));
+        let why = why.or_else(|| over_quota(quotas, &subject));
         let why = why.or_else(|| {
             let checks = matches!(command, Command::Connect);
             let target = session.target.parse::<TargetAddr>().ok().filter(|_| checks)?;
@@ -231,10 +274,21 @@ fn disallows(settings: &Settings, session: &NewSession, now: &Now) -> Option<Str
 pub(super) async fn sweep(shared: Arc<Shared>, stop: CancellationToken) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let quotas = &shared.guard.quotas;
+    let mut last_save = tokio::time::Instant::now();
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             _ = every.tick() => {}
+        }
+        if last_save.elapsed() >= crate::quota::SAVE_EVERY {
+            last_save = tokio::time::Instant::now();
+            let quotas = Arc::clone(quotas);
+            // Off the async workers: the write waits for the disk.
+            let saved = tokio::task::spawn_blocking(move || quotas.save_if_changed()).await;
+            if let Ok(Err(e)) = saved {
+                warn!("cannot save the quota counts: {e}");
+            }
         }
         let settings = shared.settings.load_full();
         if !any_policy(&settings) {
@@ -243,7 +297,7 @@ pub(super) async fn sweep(shared: Arc<Shared>, stop: CancellationToken) {
         let now = Now::read();
         let mut ending = Vec::new();
         shared.monitor.for_each_open(|id, session| {
-            if let Some(why) = disallows(&settings, session, &now) {
+            if let Some(why) = disallows(&settings, quotas, session, &now) {
                 ending.push((id, session.client, why));
             }
         });

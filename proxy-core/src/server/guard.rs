@@ -19,6 +19,7 @@ use tracing::{info, warn};
 use crate::access::Rate;
 use crate::config::{Limits, ThrottleConfig};
 use crate::logsafe::Escaped;
+use crate::quota::Quotas;
 use crate::shaping::RateLimit;
 
 /// The caps, the throttle and the refusal log of one server, shared by its
@@ -30,6 +31,9 @@ pub(crate) struct Guard {
     pub tally: Tally,
     /// The bandwidth limits' buckets, kept across configuration changes.
     pub shaping: Shaping,
+    /// The quota counts, kept across configuration changes (and restarts,
+    /// with a state directory).
+    pub quotas: Arc<Quotas>,
 }
 
 /// The rate limits in force, by whose they are (the server's, a user's, a

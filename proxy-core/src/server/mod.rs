@@ -164,10 +164,14 @@ impl Server {
                 listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
             bound.push((listener, local));
         }
+        let config_state_dir = config.state_dir.clone();
         let shared = Arc::new(Shared {
             settings: ArcSwap::from_pointee(Settings::new(config, users)),
             monitor,
-            guard: Guard::default(),
+            guard: Guard {
+                quotas: Arc::new(crate::quota::Quotas::open(config_state_dir.as_deref())),
+                ..Guard::default()
+            },
         });
         let accepting = CancellationToken::new();
         let sessions = CancellationToken::new();
@@ -279,6 +283,9 @@ impl Server {
         if config.listen != current.config.listen {
             return Err(ApplyError::NeedsRestart("the listen addresses"));
         }
+        if config.state_dir != current.config.state_dir {
+            return Err(ApplyError::NeedsRestart("the state directory"));
+        }
         let settings = Arc::new(current.with_config(config));
         self.shared.settings.store(Arc::clone(&settings));
         self.revoke(&settings);
@@ -327,6 +334,9 @@ impl Server {
         // stopped server leaves none open (another one running makes new
         // ones as it needs them).
         crate::relay::close_spare_pipes();
+        if let Err(e) = self.shared.guard.quotas.save_if_changed() {
+            warn!("cannot save the quota counts: {e}");
+        }
         info!("stopped");
     }
 }

@@ -195,7 +195,8 @@ impl Session {
         command: Command,
         target: &TargetAddr,
     ) -> Result<Admitted<'_>, Refusal> {
-        access::admit(&self.settings, &self.monitor, user, self.peer.ip(), command, target)
+        let quotas = &self.guard.quotas;
+        access::admit(&self.settings, quotas, &self.monitor, user, self.peer.ip(), command, target)
     }
 
     /// What a handler of a session registered as `registered` needs, for
@@ -208,7 +209,12 @@ impl Session {
         targets: Admitted<'a>,
     ) -> Context<'a> {
         Context {
-            shaper: self.shaper(user),
+            shaper: {
+                let meters =
+                    access::quota_meters(&self.settings, &self.guard.quotas, user, self.peer.ip());
+                registered.handle.counters().count_against(meters);
+                self.shaper(user)
+            },
             user,
             targets,
             settings: &self.settings,

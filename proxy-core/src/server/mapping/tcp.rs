@@ -100,6 +100,7 @@ impl Mapped {
         let anonymous = SessionUser::Anonymous;
         let admitted = access::admit(
             &self.settings,
+            &shared.guard.quotas,
             &shared.monitor,
             &anonymous,
             peer.ip(),
@@ -116,6 +117,13 @@ impl Mapped {
                 return;
             }
         };
+        let quotas = &shared.guard.quotas;
+        handle.counters().count_against(access::quota_meters(
+            &self.settings,
+            quotas,
+            &anonymous,
+            peer.ip(),
+        ));
         let ctx = Context {
             shaper: access::shaper(&self.settings, &shared.guard.shaping, &anonymous, peer.ip()),
             user: &anonymous,

@@ -181,6 +181,7 @@ impl Flow {
         let anonymous = SessionUser::Anonymous;
         let targets = access::admit(
             &self.settings,
+            &shared.guard.quotas,
             &shared.monitor,
             &anonymous,
             peer.ip(),
@@ -202,6 +203,13 @@ impl Flow {
                 return;
             }
         };
+        let quotas = &shared.guard.quotas;
+        handle.counters().count_against(access::quota_meters(
+            &self.settings,
+            quotas,
+            &anonymous,
+            peer.ip(),
+        ));
         let ctx = Context {
             shaper: access::shaper(&self.settings, &shared.guard.shaping, &anonymous, peer.ip()),
             user: &anonymous,
