@@ -141,18 +141,29 @@ const BENCH_UDP_RATE: u32 = 10_000_000;
 enum Kind {
     Direct,
     Socksbox,
+    /// This server with per-device policies (a rate limit, a quota, hours)
+    /// for another address: what sessions under no limit pay for them.
+    SocksboxPolicies,
     Hev,
     Dante,
     Microsocks,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [Kind::Direct, Kind::Socksbox, Kind::Hev, Kind::Dante, Kind::Microsocks];
+    const ALL: [Kind; 6] = [
+        Kind::Direct,
+        Kind::Socksbox,
+        Kind::SocksboxPolicies,
+        Kind::Hev,
+        Kind::Dante,
+        Kind::Microsocks,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Kind::Direct => "direct",
             Kind::Socksbox => "socksbox",
+            Kind::SocksboxPolicies => "socksbox, policies on",
             Kind::Hev => "hev-socks5-server",
             Kind::Dante => "dante",
             Kind::Microsocks => "microsocks",
@@ -162,7 +173,7 @@ impl Kind {
     /// Whether the route can be run here (this server always can).
     fn installed(self) -> bool {
         match self {
-            Kind::Direct | Kind::Socksbox => true,
+            Kind::Direct | Kind::Socksbox | Kind::SocksboxPolicies => true,
             Kind::Hev => installed(&["hev-socks5-server"]).is_some(),
             Kind::Dante => installed(&DANTE).is_some(),
             Kind::Microsocks => installed(&["microsocks"]).is_some(),
@@ -176,7 +187,9 @@ impl Kind {
         };
         let found = match self {
             Kind::Direct => None,
-            Kind::Socksbox => Some(format!("{} (this build)", env!("CARGO_PKG_VERSION"))),
+            Kind::Socksbox | Kind::SocksboxPolicies => {
+                Some(format!("{} (this build)", env!("CARGO_PKG_VERSION")))
+            }
             // Without a configuration it prints its usage and version.
             Kind::Hev => output("hev-socks5-server", &[]).and_then(|out| {
                 let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -206,6 +219,10 @@ impl Kind {
         match self {
             Kind::Direct => None,
             Kind::Socksbox => Proxy::socksbox_configured(&socksbox_bench_config()).await,
+            Kind::SocksboxPolicies => {
+                let config = format!("{}{BENCH_POLICIES}", socksbox_bench_config());
+                Proxy::socksbox_configured(&config).await
+            }
             Kind::Hev => Proxy::hev().await,
             Kind::Dante => Proxy::dante().await,
             Kind::Microsocks => Proxy::microsocks().await,
@@ -217,6 +234,11 @@ impl Kind {
         matches!(self, Kind::Hev | Kind::Dante | Kind::Microsocks)
     }
 }
+
+/// Policies for a device that is not the bench's client: the server then
+/// looks for a session's limits, quotas and hours, and finds none.
+const BENCH_POLICIES: &str = "[[devices]]\naddress = \"192.0.2.1/32\"\n\
+    rate_limit = \"1 MB/s\"\nquota = \"1 GB/day\"\nhours = [\"Mon-Sun 00:00-24:00\"]\n";
 
 /// Where Dante's server may be.
 const DANTE: [&str; 3] = ["danted", "sockd", "/usr/sbin/danted"];
