@@ -358,3 +358,44 @@ def test_quota_counts_survive_a_kill_and_a_stop(socksbox, tmp_path, echo_target)
     assert rc == 0
     assert quota_used(state, "user guest") >= 3_000_000, "the stop did not write the count"
     assert not list(state.glob(".*.new")), "a temporary file was left behind"
+
+
+def test_a_session_ends_when_its_access_window_closes(socksbox, echo_target, monkeypatch):
+    """The server's local time is set (a POSIX TZ offset in seconds) a few
+    seconds before a minute ends, and the guest's window ends with it."""
+    utc = datetime.datetime.now(datetime.UTC)
+    offset = (54 - utc.second) % 60
+    monkeypatch.setenv("TZ", f"SBX-00:00:{offset:02d}")
+    local = utc + datetime.timedelta(seconds=offset)
+    start = local.replace(second=0, microsecond=0)
+    end = start + datetime.timedelta(minutes=1)
+    end_text = "24:00" if (end.hour, end.minute) == (0, 0) else end.strftime("%H:%M")
+    window = f"{start.strftime('%a')} {start.strftime('%H:%M')}-{end_text}"
+    srv = socksbox(config=users_config(f'hours = ["{window}"]'), listen=("127.0.0.1:0",))
+    sock, _ = rs.connect5_ok(srv.addr4, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW))
+    with sock:
+        sock.sendall(b"inside the window")
+        assert rs.recv_exact(sock, 17) == b"inside the window"
+        closed = rs.wait_closed(sock, 12.0)
+        assert closed.closed, f"the session outlived its window {window}"
+    wait_log(srv, r"session ended: user guest: outside its access hours", "the window's end in the log")
+    assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW)) == 0x02
+
+
+def test_each_datagram_is_held_to_the_users_destinations(socksbox, udp_echo_target):
+    srv = socksbox(config=users_config('deny_targets = ["127.0.0.9"]'), listen=("127.0.0.1:0",))
+    client = rs.udp_socket("127.0.0.1")
+    with client:
+        control = rs.open5(srv.addr4, (GUEST, GUEST_PW))
+        with control:
+            control.sendall(rs.request5(rs.CMD_UDP, "127.0.0.1", client.getsockname()[1]))
+            reply = rs.read_reply5(control)
+            assert reply.rep == 0, reply
+            relay = (reply.host, reply.port)
+            client.sendto(rs.udp_wrap("127.0.0.9", udp_echo_target.port, b"denied"), relay)
+            client.sendto(rs.udp_wrap("127.0.0.1", udp_echo_target.port, b"allowed"), relay)
+            data, _ = rs.udp_recv(client, 3.0)
+            assert data is not None and rs.udp_unwrap(data).data == b"allowed"
+            extra, _ = rs.udp_recv(client, 0.5)
+            assert extra is None, "a datagram to a denied destination was relayed"
+    wait_log(srv, r"datagram dropped: user guest: may not reach 127\.0\.0\.9", "the dropped datagram in the log")

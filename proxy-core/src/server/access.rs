@@ -135,6 +135,15 @@ fn over_quota(quotas: &Quotas, subject: &Subject<'_>) -> Option<String> {
     })
 }
 
+/// Whether the destination rules of a user's or a device's policy apply
+/// to a client at `client` logged in as `user` (each of its datagrams is
+/// then checked against them).
+pub(super) fn checks_targets(settings: &Settings, user: &SessionUser, client: IpAddr) -> bool {
+    subjects(settings, user, client)
+        .iter()
+        .any(|s| s.policy.allow_targets.is_some() || !s.policy.deny_targets.is_empty())
+}
+
 /// Whether any user or device has a policy (else nothing here runs).
 pub(super) fn any_policy(settings: &Settings) -> bool {
     settings.config.auth.users.iter().any(|u| !u.policy.is_empty())

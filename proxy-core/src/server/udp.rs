@@ -155,7 +155,7 @@ pub(super) async fn run(
         chain_path,
         names: HashMap::new(),
         budget: DatagramBudget::new(rate),
-        policed: access::any_policy(settings),
+        policed: access::checks_targets(settings, ctx.user, ctx.peer.ip()),
     };
     let idle_limit = settings.config.timeouts.udp_idle;
     let idle = tokio::time::sleep(idle_limit);
@@ -247,8 +247,8 @@ struct Association<'a> {
     /// Domain targets (name and port) and the address each was sent to.
     names: HashMap<TargetAddr, SocketAddr>,
     budget: DatagramBudget,
-    /// Whether users or devices have policies (each datagram's target is
-    /// then checked against them).
+    /// Whether its user's or its device's policy has destination rules
+    /// (each datagram's target is then checked against them).
     policed: bool,
 }
 
