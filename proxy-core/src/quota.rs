@@ -77,6 +77,18 @@ pub fn period_of(period: Period, now: &jiff::ZonedDateTime) -> String {
     }
 }
 
+/// What one owner of a quota has used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaUsage {
+    /// "user NAME" or "device NAME".
+    pub owner: String,
+    /// The period counted ("2026-12-01", "week of 2026-11-30", "2026-12").
+    pub period: String,
+    /// Bytes up and down together in it.
+    pub used: u64,
+}
+
 /// What the state file holds.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct StateFile {
@@ -148,6 +160,31 @@ impl Quotas {
         });
         meter.roll(&current);
         Arc::clone(meter)
+    }
+
+    /// What each owner has used in the period it last counted, by owner
+    /// ("user guest", "device tv"), whether met since the start or only
+    /// read from the state file.
+    pub fn usage(&self) -> Vec<QuotaUsage> {
+        let meters = self.meters.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut usage: Vec<QuotaUsage> = meters
+            .iter()
+            .map(|(owner, meter)| QuotaUsage {
+                owner: owner.clone(),
+                period: meter.period.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+                used: meter.used(),
+            })
+            .collect();
+        drop(meters);
+        // Counts read from the file for owners not met since the start.
+        let saved = self.saved.lock().unwrap_or_else(PoisonError::into_inner);
+        usage.extend(saved.iter().map(|(owner, saved)| QuotaUsage {
+            owner: owner.clone(),
+            period: saved.period.clone(),
+            used: saved.used,
+        }));
+        usage.sort_by(|a, b| a.owner.cmp(&b.owner));
+        usage
     }
 
     /// Writes the counts if any changed since the last write.
@@ -224,6 +261,12 @@ mod tests {
         assert_eq!(quotas.meter("device tv", Period::Month, &at("2026-12-30T10:00:00")).used(), 99);
         let tomorrow = at("2026-12-03T00:00:01");
         assert_eq!(quotas.meter("user guest", Period::Day, &tomorrow).used(), 0, "a new day");
+        let usage = quotas.usage();
+        assert_eq!(usage.len(), 2);
+        assert_eq!(
+            usage[1],
+            QuotaUsage { owner: "user guest".into(), period: "2026-12-03".into(), used: 0 }
+        );
         // A file that cannot be read is set aside, not overwritten.
         std::fs::write(dir.join(FILE), "not [toml").unwrap();
         let quotas = Quotas::open(Some(&dir));

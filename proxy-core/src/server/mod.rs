@@ -228,6 +228,12 @@ impl Server {
         self.mappings.lock().await.reconcile(&wanted, &env).await;
     }
 
+    /// What the owners of quotas (users, devices) have used in the period
+    /// each last counted (see [`crate::quota::Quotas::usage`]).
+    pub fn quota_usage(&self) -> Vec<crate::quota::QuotaUsage> {
+        self.shared.guard.quotas.usage()
+    }
+
     /// What each port mapping of the configuration is doing, in its order.
     pub async fn mappings(&self) -> Vec<MappingStatus> {
         self.mappings.lock().await.statuses()
