@@ -2,18 +2,17 @@
 //! password and a [`Policy`]) and `[[devices]]` (an address or range and a
 //! [`Policy`]), the policy's keys written beside the others.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use super::{invalid, ConfigError};
-use crate::access::Policy;
+use crate::access::{CommandName, Expiry, Hours, Policy, Quota, Rate, TargetPattern};
 use crate::policy::ClientRule;
 
 /// A user name and password, and what the user may do.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "UserEntry")]
+#[serde(from = "UserEntry")]
 pub struct User {
     /// The name the client sends.
     pub name: String,
@@ -44,7 +43,7 @@ impl fmt::Debug for User {
 /// A device (or every device of a range) and what it may do, whoever logs
 /// in from it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "DeviceEntry")]
+#[serde(from = "DeviceEntry")]
 pub struct Device {
     /// Shown in the log and the app; by default the address.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,57 +62,79 @@ impl Device {
     }
 }
 
-/// The keys of a policy, for the message about a key that is none of
-/// them.
-const POLICY_KEYS: &str = "rate_limit, quota, hours, commands, allow_targets, deny_targets, \
-                           max_sessions, expires";
+/// A policy's keys, written beside the entry's own (serde's `flatten`
+/// would lose the key and the line of a bad value, and could not refuse an
+/// unknown key), so each entry lists them.
+macro_rules! policy_entry {
+    ($(#[$meta:meta])* struct $name:ident { $($(#[$fmeta:meta])* $field:ident: $type:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $name {
+            $($(#[$fmeta])* $field: $type,)*
+            #[serde(default)]
+            rate_limit: Option<Rate>,
+            #[serde(default)]
+            quota: Option<Quota>,
+            #[serde(default)]
+            hours: Vec<Hours>,
+            #[serde(default)]
+            commands: Option<Vec<CommandName>>,
+            #[serde(default)]
+            allow_targets: Option<Vec<TargetPattern>>,
+            #[serde(default)]
+            deny_targets: Vec<TargetPattern>,
+            #[serde(default)]
+            max_sessions: Option<usize>,
+            #[serde(default)]
+            expires: Option<Expiry>,
+        }
 
-/// What a `[[auth.users]]` table holds: serde cannot refuse unknown keys
-/// beside a flattened part, so they are gathered and refused here.
-#[derive(Deserialize)]
-struct UserEntry {
-    name: String,
-    password: String,
-    #[serde(flatten)]
-    policy: Policy,
-    #[serde(flatten)]
-    unknown: BTreeMap<String, serde::de::IgnoredAny>,
+        impl $name {
+            fn policy(&self) -> Policy {
+                Policy {
+                    rate_limit: self.rate_limit,
+                    quota: self.quota,
+                    hours: self.hours.clone(),
+                    commands: self.commands.clone(),
+                    allow_targets: self.allow_targets.clone(),
+                    deny_targets: self.deny_targets.clone(),
+                    max_sessions: self.max_sessions,
+                    expires: self.expires,
+                }
+            }
+        }
+    };
 }
 
-impl TryFrom<UserEntry> for User {
-    type Error = String;
-
-    fn try_from(entry: UserEntry) -> Result<Self, Self::Error> {
-        if let Some(key) = entry.unknown.keys().next() {
-            return Err(format!(
-                "unknown field `{key}` of a user, expected name, password, {POLICY_KEYS}"
-            ));
-        }
-        Ok(User { name: entry.name, password: entry.password, policy: entry.policy })
+policy_entry! {
+    /// What a `[[auth.users]]` table holds.
+    struct UserEntry {
+        name: String,
+        password: String,
     }
 }
 
-#[derive(Deserialize)]
-struct DeviceEntry {
-    #[serde(default)]
-    name: Option<String>,
-    address: ClientRule,
-    #[serde(flatten)]
-    policy: Policy,
-    #[serde(flatten)]
-    unknown: BTreeMap<String, serde::de::IgnoredAny>,
+impl From<UserEntry> for User {
+    fn from(entry: UserEntry) -> Self {
+        let policy = entry.policy();
+        User { name: entry.name, password: entry.password, policy }
+    }
 }
 
-impl TryFrom<DeviceEntry> for Device {
-    type Error = String;
+policy_entry! {
+    /// What a `[[devices]]` table holds.
+    struct DeviceEntry {
+        #[serde(default)]
+        name: Option<String>,
+        address: ClientRule,
+    }
+}
 
-    fn try_from(entry: DeviceEntry) -> Result<Self, Self::Error> {
-        if let Some(key) = entry.unknown.keys().next() {
-            return Err(format!(
-                "unknown field `{key}` of a device, expected name, address, {POLICY_KEYS}"
-            ));
-        }
-        Ok(Device { name: entry.name, address: entry.address, policy: entry.policy })
+impl From<DeviceEntry> for Device {
+    fn from(entry: DeviceEntry) -> Self {
+        let policy = entry.policy();
+        Device { name: entry.name, address: entry.address, policy }
     }
 }
 
@@ -205,6 +226,30 @@ mod tests {
         assert_eq!(config.devices[1].label(), "guests");
         assert!(config.auth.required, "users listed make passwords required");
         assert_eq!(Config::from_toml(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn every_bad_policy_value_names_its_key_and_value() {
+        for (key, value, shown) in [
+            ("rate_limit", "\"fast\"", "fast"),
+            ("quota", "\"5 GB/year\"", "year"),
+            ("hours", "[\"Someday 10:00-11:00\"]", "Someday"),
+            ("commands", "[\"jump\"]", "jump"),
+            ("allow_targets", "[\"exa mple.org\"]", "exa mple.org"),
+            ("deny_targets", "[\"[::1\"]", "[::1"),
+            ("max_sessions", "-1", "-1"),
+            ("expires", "\"tomorrow\"", "tomorrow"),
+        ] {
+            for table in
+                ["[[auth.users]]\nname = \"a\"\npassword = \"b\"", "[[devices]]\naddress = \"lan\""]
+            {
+                let text = format!("{table}\n{key} = {value}\n");
+                let error = Config::from_toml(&text).unwrap_err().to_string();
+                assert!(error.contains(key), "{text}: {error}");
+                assert!(error.contains(shown), "{text}: {error}");
+                assert!(error.contains("line 3") || error.contains("line 4"), "{text}: {error}");
+            }
+        }
     }
 
     #[test]
