@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime
+import glob
 import os
 import re
 import signal
 import socket
+import threading
 import time
 import tomllib
 
 import pytest
+import socks
 
 import rawsocks as rs
 from conftest import SMALL_BODY, SocksServer
-from support import curl, server_binary
+from support import curl, require, server_binary
 
 GUEST, GUEST_PW = "guest", "guest-password"
 ALICE, ALICE_PW = "alice", "alice-password"
@@ -399,3 +402,147 @@ def test_each_datagram_is_held_to_the_users_destinations(socksbox, udp_echo_targ
             extra, _ = rs.udp_recv(client, 0.5)
             assert extra is None, "a datagram to a denied destination was relayed"
     wait_log(srv, r"datagram dropped: user guest: may not reach 127\.0\.0\.9", "the dropped datagram in the log")
+
+
+# ---------------------------------------------------------------------------
+# a clock the tests move: libfaketime (real time passes from a chosen start)
+# ---------------------------------------------------------------------------
+
+
+def faked_server(tmp_path, monkeypatch, start: str, config_text: str) -> SocksServer:
+    """The server with its wall clock starting at `start` (UTC) and running
+    on; its timers (the monotonic clock) are left alone."""
+    libraries = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
+    require(bool(libraries), "libfaketime is not installed: apt-get install -y faketime")
+    # The library itself rather than the faketime command, which would stand
+    # between the test and the server's signals and exit status.
+    monkeypatch.setenv("LD_PRELOAD", libraries[0])
+    monkeypatch.setenv("FAKETIME", f"@{start}")
+    monkeypatch.setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+    monkeypatch.setenv("TZ", "UTC")
+    config = tmp_path / f"faked-{time.monotonic_ns()}.toml"
+    config.write_text(config_text)
+    cmd = [server_binary(), "--listen", "127.0.0.1:0", "--config", config]
+    cmd += ["--log-level", "debug"]
+    return SocksServer(cmd, tmp_path, 1)
+
+
+def stopped_cleanly(srv: SocksServer) -> None:
+    rc, _ = srv.stop()
+    srv.close_files()
+    assert rc == 0, f"the server exited with {rc}\n{srv.stderr_text()}"
+
+
+def test_a_guest_pass_expires_on_the_servers_clock(tmp_path, monkeypatch, echo_target):
+    srv = faked_server(tmp_path, monkeypatch, "2026-12-24 17:59:57", users_config('expires = "2026-12-24T18:00:00Z"'))
+    try:
+        sock, _ = rs.connect5_ok(srv.addr4, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW))
+        with sock:
+            sock.sendall(b"before six")
+            assert rs.recv_exact(sock, 10) == b"before six"
+            assert rs.wait_closed(sock, 10.0).closed, "the session outlived its user's expiry"
+        wait_log(srv, r"session ended: user guest: expired at 2026-12-24T18:00:00Z", "the expiry in the log")
+        assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW)) == 0x02
+    finally:
+        stopped_cleanly(srv)
+
+
+def test_a_daily_quota_starts_again_at_midnight(tmp_path, monkeypatch, echo_target):
+    srv = faked_server(tmp_path, monkeypatch, "2026-12-01 23:59:55", users_config('quota = "1 MB/day"'))
+    try:
+        sock, _ = rs.connect5_ok(srv.addr4, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW))
+        with sock:
+            echo_bytes(sock, 600 * 1024)
+            assert rs.wait_closed(sock, 3.0).closed, "the session over its quota was not ended"
+        assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW)) == 0x02
+        deadline = time.monotonic() + 15
+        while socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW)) != 0x00:
+            assert time.monotonic() < deadline, "the quota did not start again at midnight"
+            time.sleep(0.5)
+        wait_log(srv, r"over its quota of 1 MB/day \(\d+\.\d MB used this day\)", "the quota in the log")
+    finally:
+        stopped_cleanly(srv)
+
+
+# ---------------------------------------------------------------------------
+# bandwidth over UDP, with PySocks
+# ---------------------------------------------------------------------------
+
+UDP_RATE = 400_000  # bytes per second
+
+
+class UdpSink:
+    """Counts the bytes arriving from each source address."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.bytes: dict = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while not self.stop.is_set():
+            try:
+                data, source = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            self.bytes[source] = self.bytes.get(source, 0) + len(data)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+def pysocks_udp_flood(srv, login, sink_port: int, seconds: float, offered: int) -> None:
+    """Sends 1000-byte datagrams through PySocks' UDP ASSOCIATE at `offered`
+    bytes per second for `seconds`."""
+    s = socks.socksocket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.set_proxy(socks.SOCKS5, srv.addr4[0], srv.addr4[1], username=login[0], password=login[1])
+    payload = b"u" * 1000
+    per_tick = max(1, offered // 1000 // 100)  # datagrams per 10 ms
+    try:
+        start = time.monotonic()
+        tick = 0
+        while time.monotonic() - start < seconds:
+            for _ in range(per_tick):
+                s.sendto(payload, ("127.0.0.1", sink_port))
+            tick += 1
+            pause = start + tick * 0.01 - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+    finally:
+        s.close()
+
+
+def udp_rates(srv, logins, seconds: float = 4.0) -> list[float]:
+    sink = UdpSink()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(len(logins)) as pool:
+            list(pool.map(lambda login: pysocks_udp_flood(srv, login, sink.port, seconds, 4 * UDP_RATE), logins))
+        time.sleep(0.3)
+    finally:
+        sink.close()
+    assert len(sink.bytes) == len(logins), f"datagrams came from {list(sink.bytes)}"
+    return [n / seconds for n in sink.bytes.values()]
+
+
+def test_udp_is_held_to_a_users_limit_alone_and_shared(socksbox):
+    config = users_config(f'rate_limit = "{UDP_RATE // 1000} KB/s"')
+    srv = socksbox(config=config, listen=("127.0.0.1:0",))
+    (alone,) = udp_rates(srv, [(GUEST, GUEST_PW)])
+    assert 0.85 * UDP_RATE <= alone <= 1.1 * UDP_RATE, f"one UDP session: {alone:.0f} B/s for {UDP_RATE} B/s"
+    two = udp_rates(srv, [(GUEST, GUEST_PW)] * 2)
+    assert 0.85 * UDP_RATE <= sum(two) <= 1.1 * UDP_RATE, f"two UDP sessions of one user: {two} B/s"
+
+
+def test_udp_sessions_of_two_users_share_the_servers_limit(socksbox):
+    config = f'[limits]\nrate_limit = "{UDP_RATE // 1000} KB/s"\n' + users_config("")
+    srv = socksbox(config=config, listen=("127.0.0.1:0",))
+    rates = udp_rates(srv, [(GUEST, GUEST_PW), (ALICE, ALICE_PW)])
+    assert 0.85 * UDP_RATE <= sum(rates) <= 1.1 * UDP_RATE, f"two users: {rates} B/s under {UDP_RATE} B/s"
+    assert min(rates) / max(rates) >= 0.6, f"the server's limit was not shared fairly over UDP: {rates}"

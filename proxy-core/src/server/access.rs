@@ -45,6 +45,12 @@ enum Owner<'a> {
     Device(&'a crate::policy::ClientRule),
 }
 
+impl Subject<'_> {
+    fn is_device(&self) -> bool {
+        matches!(self.owns, Owner::Device(_))
+    }
+}
+
 impl Owner<'_> {
     fn owns(self, session: &NewSession) -> bool {
         match self {
@@ -92,12 +98,20 @@ pub(super) fn shaper(
         return None;
     }
     let mut limits = Vec::new();
+    let subjects = subjects(settings, user, client);
     if let Some(rate) = settings.config.limits.rate_limit {
-        limits.push(shaping.limit("server", rate));
+        // Shared fairly between owners: the user, else the device's entry,
+        // else the client's address.
+        let owner: Arc<str> = match (user.verified(), subjects.iter().find(|s| s.is_device())) {
+            (Some(name), _) => format!("user {name}").into(),
+            (None, Some(device)) => device.label.as_str().into(),
+            (None, None) => format!("client {}", client.to_canonical()).into(),
+        };
+        limits.push((shaping.limit("server", rate), Some(owner)));
     }
-    for subject in subjects(settings, user, client) {
+    for subject in &subjects {
         if let Some(rate) = subject.policy.rate_limit {
-            limits.push(shaping.limit(&subject.label, rate));
+            limits.push((shaping.limit(&subject.label, rate), None));
         }
     }
     Shaper::of(limits)
