@@ -544,3 +544,22 @@ def test_a_udp_mapping_admits_only_allowed_clients_and_keeps_loopback_out_of_rea
     finally:
         for proc in echoes:
             stop(proc)
+
+
+def test_a_device_policy_applies_to_a_lan_client_by_its_address(lan, tmp_path):
+    def proxy_with_device(address: str) -> str:
+        config = tmp_path / f"devices-{address.replace('/', '_')}.toml"
+        config.write_text(
+            f'[[devices]]\nname = "phone"\naddress = "{address}"\ndeny_targets = ["{SERVER4}:{LAN_HTTP_PORT}"]\n'
+        )
+        proxy = lan.start_proxy("--allow", "lan", "--config", str(config))
+        try:
+            return lan.raw_connect(SERVER4, LAN_HTTP_PORT)
+        finally:
+            stop(proxy)
+            _, err = proxy.communicate(timeout=10)
+            proxy_with_device.log = err
+
+    assert proxy_with_device(f"{CLIENT4}/32") == "02", "the phone's deny rule did not hold"
+    assert re.search(rf"device phone: may not reach {re.escape(SERVER4)}:{LAN_HTTP_PORT}", proxy_with_device.log)
+    assert proxy_with_device("10.213.0.3/32") == "00", "another device's rule applied to this client"

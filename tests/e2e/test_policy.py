@@ -184,7 +184,9 @@ def test_a_device_policy_applies_to_whoever_uses_it_and_the_stricter_wins(socksb
 
 
 def test_a_device_policy_covers_socks4_clients_without_users(socksbox, http_target, echo_target):
-    devices = f'[[devices]]\naddress = "127.0.0.0/8"\nallow_targets = ["*:{http_target.port}"]\n'
+    devices = (
+        f'[[devices]]\naddress = "127.0.0.0/8"\nallow_targets = ["*:{http_target.port}"]\ncommands = ["connect"]\n'
+    )
     config = "[auth]\nrequired = false\n" + devices
     srv = socksbox(config=config, listen=("127.0.0.1:0",))
     sock, rep = rs.connect4(srv.addr4, "127.0.0.1", echo_target.port)
@@ -196,6 +198,12 @@ def test_a_device_policy_covers_socks4_clients_without_users(socksbox, http_targ
     wait_log(
         srv, r"device 127\.0\.0\.0/8: may not reach 127\.0\.0\.1:\d+ \(not among its allowed destinations\)", "why"
     )
+    # SOCKS4 BIND: not among the device's commands.
+    sock = rs.tcp_connect(srv.addr4)
+    with sock:
+        sock.sendall(rs.request4(2, "0.0.0.0", 0))
+        assert rs.read_reply4(sock).cd == 91, "SOCKS4 BIND for a connect-only device"
+    wait_log(srv, r"device 127\.0\.0\.0/8: may not use bind", "the command in the log")
 
 
 def test_users_in_a_file_make_passwords_required(socksbox, echo_target):
@@ -546,3 +554,16 @@ def test_udp_sessions_of_two_users_share_the_servers_limit(socksbox):
     rates = udp_rates(srv, [(GUEST, GUEST_PW), (ALICE, ALICE_PW)])
     assert 0.85 * UDP_RATE <= sum(rates) <= 1.1 * UDP_RATE, f"two users: {rates} B/s under {UDP_RATE} B/s"
     assert min(rates) / max(rates) >= 0.6, f"the server's limit was not shared fairly over UDP: {rates}"
+
+
+def test_a_quota_that_runs_out_ends_a_download(socksbox, http_target):
+    srv = socksbox(config=users_config('quota = "2 MB/day"\nrate_limit = "1 MB/s"'), listen=("127.0.0.1:0",))
+    done = curl(
+        "-x", f"socks5h://{GUEST}:{GUEST_PW}@{srv.addr4[0]}:{srv.addr4[1]}", http_target.url("127.0.0.1", "/big")
+    )
+    assert done.returncode != 0, "a download past the quota finished"
+    got = len(done.stdout)
+    assert 1_500_000 <= got <= 3_500_000, f"{got} bytes of {len(http_target.big)} came through a 2 MB quota"
+    wait_log(srv, r"session ended: user guest: over its quota of 2 MB/day", "the end in the log")
+    http = curl_http(srv, http_target.url("127.0.0.1", "/small"), GUEST, GUEST_PW)
+    assert http.stdout == b"403", f"HTTP over the quota: {http.stdout!r}"
