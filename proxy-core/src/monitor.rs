@@ -152,6 +152,9 @@ pub struct SessionSnapshot {
     /// The port mapping the session came in by, by name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapping: Option<String>,
+    /// Whether a rate limit (its user's, its device's, the server's) held
+    /// it back within the last second.
+    pub slowed: bool,
     /// When the session started, by the wall clock.
     pub started_at: SystemTime,
     /// How long the session has lasted.
@@ -464,6 +467,13 @@ pub(crate) struct NewSession {
     pub mapping: Option<Arc<str>>,
 }
 
+/// Milliseconds since the first call, on a monotonic clock.
+fn monotonic_ms() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 /// The byte counters of one session, shared with its relay.
 #[derive(Debug, Default)]
 pub struct ByteCounters {
@@ -471,6 +481,9 @@ pub struct ByteCounters {
     down: AtomicU64,
     /// The quotas the session's bytes count against, once attached.
     quotas: std::sync::OnceLock<Box<[Arc<QuotaMeter>]>>,
+    /// When a rate limit last held the session back (milliseconds of the
+    /// process's monotonic clock; 0: never).
+    slowed: AtomicU64,
 }
 
 impl ByteCounters {
@@ -502,6 +515,17 @@ impl ByteCounters {
         if !meters.is_empty() {
             let _ = self.quotas.set(meters.into_boxed_slice());
         }
+    }
+
+    /// Notes that a rate limit holds the session back now.
+    pub fn mark_slowed(&self) {
+        self.slowed.store(monotonic_ms().max(1), Ordering::Relaxed);
+    }
+
+    /// Whether a rate limit held the session back within the last second.
+    pub fn slowed(&self) -> bool {
+        let at = self.slowed.load(Ordering::Relaxed);
+        at != 0 && monotonic_ms().saturating_sub(at) <= 1000
     }
 
     /// Bytes up and down so far.
@@ -658,6 +682,7 @@ impl SessionEntry {
             target: self.info.target.clone(),
             route: self.info.route.clone(),
             mapping: self.info.mapping.as_deref().map(str::to_owned),
+            slowed: self.counters.slowed(),
             started_at: self.started_at,
             duration: now.saturating_duration_since(self.started),
             bytes_up,

@@ -237,13 +237,14 @@ impl<'a> Direction<'a> {
 
     /// Like [`allowance_now`], waiting on the refill timer
     /// while the limits fill.
-    fn poll_allowance(&mut self, cx: &mut Context<'_>) -> Poll<usize> {
+    fn poll_allowance(&mut self, cx: &mut Context<'_>, counters: &ByteCounters) -> Poll<usize> {
         let Some(shaper) = self.shaper else { return Poll::Ready(usize::MAX) };
         loop {
             let now = tokio::time::Instant::now();
             match shaper.allowance(self.side.way(), now) {
                 Ok(allowed) => return Poll::Ready(usize::try_from(allowed).unwrap_or(usize::MAX)),
                 Err(wait) => {
+                    counters.mark_slowed();
                     let timer = self
                         .refill
                         .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(now + wait)));
@@ -278,7 +279,7 @@ impl<'a> Direction<'a> {
                     continue;
                 }
                 State::Waiting => {
-                    let allowed = ready!(self.poll_allowance(cx));
+                    let allowed = ready!(self.poll_allowance(cx, counters));
                     ready!(self.from.poll_read_ready(cx))?;
                     self.start_burst(allowed)?
                 }

@@ -233,9 +233,11 @@ impl Shaper {
     /// Takes `n` bytes that were written `way`, then waits until the
     /// buckets are out of debt (for bytes carried by a copy loop that
     /// cannot ask first: HTTP bodies).
-    pub async fn pace(&self, way: Way, n: u64) {
+    /// `slowed` is told each time it waits.
+    pub async fn pace(&self, way: Way, n: u64, slowed: impl Fn()) {
         self.take(way, n);
         while let Err(wait) = self.allowance(way, Instant::now()) {
+            slowed();
             tokio::time::sleep(wait).await;
         }
     }

@@ -574,6 +574,7 @@ mod tests {
             target: format!("host{id}.example:443"),
             route: Route::Direct,
             mapping: None,
+            slowed: false,
             started_at: UNIX_EPOCH + Duration::from_secs(1_000),
             duration: Duration::from_secs(3),
             bytes_up: up,

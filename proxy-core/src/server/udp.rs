@@ -619,6 +619,7 @@ pub(super) fn passes(ctx: &Context<'_>, way: Way, payload: &[u8]) -> bool {
     ctx.shaper.as_ref().is_none_or(|shaper| {
         let room = shaper.admit_datagram(way, payload.len() as u64);
         if !room {
+            ctx.counters.mark_slowed();
             debug!(bytes = payload.len(), "datagram over the rate limit dropped");
         }
         room

@@ -261,7 +261,7 @@ where
         writer.write_all(out).await.map_err(BodyError::Write)?;
         (meter.count)(out.len() as u64);
         if let Some((shaper, way)) = meter.pace {
-            shaper.pace(way, out.len() as u64).await;
+            shaper.pace(way, out.len() as u64, meter.slowed).await;
         }
         out.clear();
     }
@@ -274,6 +274,8 @@ where
 pub(super) struct Meter<'a> {
     pub count: &'a (dyn Fn(u64) + Sync),
     pub pace: Option<(&'a Shaper, Way)>,
+    /// Told when the rate limits hold the body back.
+    pub slowed: &'a (dyn Fn() + Sync),
 }
 
 /// Reads more of a body; `Ok(false)` at the end of the stream when the
@@ -320,7 +322,7 @@ mod tests {
             &mut out,
             length,
             framing,
-            Meter { count: &count, pace: None },
+            Meter { count: &count, pace: None, slowed: &|| {} },
             Duration::from_secs(1),
         )
         .await;

@@ -370,13 +370,18 @@ async fn exchange(
     counters.add_up(request_head.len() as u64);
     let answered = AtomicBool::new(false);
     let up = |n| counters.add_up(n);
+    let slowed = || counters.mark_slowed();
     let request_body = body::carry(
         &mut client_read,
         &mut conn.inbound,
         &mut origin_write,
         length,
         Framing::AsIs,
-        Meter { count: &up, pace: upstream.shaper.as_ref().map(|shaper| (shaper, Way::Up)) },
+        Meter {
+            count: &up,
+            pace: upstream.shaper.as_ref().map(|shaper| (shaper, Way::Up)),
+            slowed: &slowed,
+        },
         wait,
     );
     let response = response(
@@ -564,7 +569,8 @@ where
         counters.add_down(out.len() as u64);
         let down = |n| counters.add_down(n);
         let pace = request.shaper.map(|shaper| (shaper, Way::Down));
-        let meter = Meter { count: &down, pace };
+        let slowed = || counters.mark_slowed();
+        let meter = Meter { count: &down, pace, slowed: &slowed };
         body::carry(origin, inbound, client, length, framing, meter, request.idle)
             .await
             .map_err(|e| Broken::Late(e.to_string()))?;
