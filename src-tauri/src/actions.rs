@@ -6,7 +6,7 @@
 //! tray and the sampler follow; and logged and notified.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use tokio::sync::Mutex as AsyncMutex;
 use crate::clipboard::Clipboard;
 use crate::mappings::{self, MappingRow};
 use crate::notify::Notifier;
-use crate::settings::{AppSettings, FieldError, SettingsFile, UserEntry};
+use crate::settings::{AppSettings, FieldError, Outside, SettingsFile, UserEntry};
 use crate::status::ServerStatus;
 use crate::users::{self, Forget, UserError};
 
@@ -31,6 +31,9 @@ pub struct AppState {
     pub file: SettingsFile,
     /// The directory of the log files.
     pub log_dir: PathBuf,
+    /// Where the server keeps what must outlive it (the quota counts, in
+    /// `quota.toml`): the settings' folder, which is this user's alone.
+    pub state_dir: PathBuf,
     /// The settings and the server, changed by one action at a time.
     pub inner: AsyncMutex<Inner>,
     /// The monitor every server of this app registers its sessions in, so
@@ -55,6 +58,7 @@ impl AppState {
     pub fn new(file: SettingsFile, log_dir: PathBuf, monitor: Monitor) -> Self {
         let loaded = file.load();
         AppState {
+            state_dir: file.dir().to_path_buf(),
             file,
             log_dir,
             inner: AsyncMutex::new(Inner {
@@ -83,7 +87,7 @@ pub async fn start(app: &AppHandle) -> ServerStatus {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
     if inner.server.is_none() {
-        let launched = match prepare(&inner.settings).await {
+        let launched = match prepare(&inner.settings, &state.state_dir).await {
             Ok((config, authenticator)) => {
                 launch(config, authenticator, state.monitor.clone()).await
             }
@@ -145,10 +149,12 @@ pub async fn apply_settings(
 ) -> Result<(AppSettings, ServerStatus), Vec<FieldError>> {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
-    // Read under this lock, so a user or a mapping added meanwhile is not lost.
+    // Read under this lock, so a user, a mapping or a device added meanwhile
+    // is not lost.
     let settings = AppSettings {
         users: inner.settings.users.clone(),
         mappings: inner.settings.mappings.clone(),
+        devices: inner.settings.devices.clone(),
         ..settings
     };
     FieldError::refuse_any(settings.refusals())?;
@@ -174,14 +180,27 @@ pub async fn change_mappings(
     let mut inner = state.inner.lock().await;
     let mut settings = inner.settings.clone();
     change(&mut settings)?;
-    FieldError::refuse_any(settings.refusals())?;
-    state.file.save(&settings).map_err(|e| {
-        let path = state.file.path().display();
-        vec![FieldError::general(format!("The mappings could not be saved to {path}: {e}"))]
-    })?;
-    inner.settings = settings;
-    refresh_server(app, &mut inner).await;
+    commit(app, &mut inner, settings, "mappings").await?;
     Ok(rows_of(&inner).await)
+}
+
+/// Changes the settings of one section (a user's policy, the devices) with
+/// `change`, checks them as a whole, saves them and puts them in force at
+/// once: the running server applies the change to new sessions, and ends
+/// those it no longer allows. `what` names the section in a failure to
+/// save; `answer` reads the settings after the change.
+pub async fn change_settings<R>(
+    app: &AppHandle,
+    what: &str,
+    change: impl FnOnce(&mut AppSettings) -> Result<(), Vec<FieldError>>,
+    answer: impl FnOnce(&AppSettings) -> R,
+) -> Result<R, Vec<FieldError>> {
+    let state = app.state::<AppState>();
+    let mut inner = state.inner.lock().await;
+    let mut settings = inner.settings.clone();
+    change(&mut settings)?;
+    commit(app, &mut inner, settings, what).await?;
+    Ok(answer(&inner.settings))
 }
 
 /// The port mappings, with what the running server says of each.
@@ -217,7 +236,8 @@ async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
     let Some(server) = &inner.server else {
         return;
     };
-    let outcome = match prepare(&inner.settings).await {
+    let state_dir = app.state::<AppState>().state_dir.clone();
+    let outcome = match prepare(&inner.settings, &state_dir).await {
         Err(reason) => Err(reason),
         Ok((config, authenticator)) => match server.apply(config.clone()).await {
             Ok(()) => {
@@ -251,6 +271,24 @@ async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
     }
 }
 
+/// Checks `settings` as a whole, saves them and puts them in force.
+async fn commit(
+    app: &AppHandle,
+    inner: &mut Inner,
+    settings: AppSettings,
+    what: &str,
+) -> Result<(), Vec<FieldError>> {
+    FieldError::refuse_any(settings.refusals())?;
+    let state = app.state::<AppState>();
+    state.file.save(&settings).map_err(|e| {
+        let path = state.file.path().display();
+        vec![FieldError::general(format!("The {what} could not be saved to {path}: {e}"))]
+    })?;
+    inner.settings = settings;
+    refresh_server(app, inner).await;
+    Ok(())
+}
+
 async fn rows_of(inner: &Inner) -> Vec<MappingRow> {
     let statuses = match &inner.server {
         Some(server) => Some(server.mappings().await),
@@ -259,14 +297,23 @@ async fn rows_of(inner: &Inner) -> Vec<MappingRow> {
     mappings::rows(&inner.settings.mappings, statuses.as_deref())
 }
 
-/// The server's configuration and its users' passwords, read from the
-/// keyring once, off the async workers (the keyring may wait on D-Bus).
-async fn prepare(settings: &AppSettings) -> Result<(Config, Arc<dyn Authenticator>), String> {
-    let settings = settings.clone();
+/// The server's configuration (with the users' policies and the state
+/// folder) and its users' passwords, read from the keyring once, off the
+/// async workers (the keyring may wait on D-Bus).
+async fn prepare(
+    settings: &AppSettings,
+    state_dir: &Path,
+) -> Result<(Config, Arc<dyn Authenticator>), String> {
+    let (settings, state_dir) = (settings.clone(), state_dir.to_path_buf());
     tauri::async_runtime::spawn_blocking(move || {
-        let authenticator = users::authenticator(&settings.users)
+        let passwords = users::passwords(&settings.users)
             .map_err(|e| format!("The passwords cannot be read from the system keyring: {e}"))?;
-        let config = settings.to_config(|hop| users::hop_password(hop).ok().flatten());
+        let config = settings.to_config(&Outside {
+            hop_password: &|hop| users::hop_password(hop).ok().flatten(),
+            user_password: &|name| passwords.get(name).cloned(),
+            state_dir: Some(&state_dir),
+        });
+        let authenticator = users::authenticator(&config.auth.users);
         Ok((config, authenticator))
     })
     .await

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use proxy_core::access::{Expiry, Now};
 use proxy_core::outbound::chain::{StepReport, UdpReport};
 use proxy_core::outbound::UpstreamChain;
 use proxy_core::protocol::TargetAddr;
@@ -18,12 +19,15 @@ use ts_rs::TS;
 use crate::actions::{self, AppState};
 use crate::clipboard::Clipboard;
 use crate::contract::{ipc_contract, Args, NoArgs};
+use crate::devices;
 use crate::live::{Live, LiveMessage};
 use crate::logs;
 use crate::mappings::{self, MappingRow};
-use crate::settings::{AppSettings, FieldError, MappingEntry, UserEntry};
+use crate::settings::{
+    AppSettings, DeviceEntry, FieldError, MappingEntry, Outside, PolicyEntry, UserEntry,
+};
 use crate::status::ServerStatus;
-use crate::users::{self, UserRefusal};
+use crate::users::{self, ListedUser, UserRefusal};
 use crate::visits::{visit_rows, VisitRow};
 
 // Every command here must be in commands.list too, or the window is refused
@@ -40,6 +44,7 @@ ipc_contract! {
     set_password(SetPasswordArgs) -> UsersView, UserRefusal;
     set_user_enabled(SetUserEnabledArgs) -> UsersView, UserRefusal;
     delete_user(UserNameArgs) -> UsersView, UserRefusal;
+    set_user_policy(SetUserPolicyArgs) -> UsersView, SaveRefused;
     read_logs(ReadLogsArgs) -> Vec<String>, ();
     qr_code(TextArgs) -> String, Refused;
     copy_text(TextArgs) -> (), Refused;
@@ -54,6 +59,10 @@ ipc_contract! {
     edit_mapping(EditMappingArgs) -> Vec<MappingRow>, SaveRefused;
     remove_mapping(MappingNameArgs) -> Vec<MappingRow>, SaveRefused;
     set_mapping_enabled(SetMappingEnabledArgs) -> Vec<MappingRow>, SaveRefused;
+    list_devices(NoArgs) -> Vec<DeviceEntry>, ();
+    add_device(AddDeviceArgs) -> Vec<DeviceEntry>, SaveRefused;
+    edit_device(EditDeviceArgs) -> Vec<DeviceEntry>, SaveRefused;
+    remove_device(DeviceNameArgs) -> Vec<DeviceEntry>, SaveRefused;
 }
 
 /// The event every status change is announced with, to the window.
@@ -116,11 +125,11 @@ impl From<Vec<FieldError>> for SaveRefused {
     }
 }
 
-/// The users and whether the keyring answers.
+/// The users (each with its state now) and whether the keyring answers.
 #[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct UsersView {
-    users: Vec<UserEntry>,
+    users: Vec<ListedUser>,
     keyring_error: Option<String>,
 }
 
@@ -168,6 +177,12 @@ pub struct SetUserEnabledArgs {
 #[derive(Deserialize, TS)]
 pub struct UserNameArgs {
     name: String,
+}
+
+#[derive(Deserialize, TS)]
+pub struct SetUserPolicyArgs {
+    name: String,
+    policy: PolicyEntry,
 }
 
 #[derive(Deserialize, TS)]
@@ -225,6 +240,23 @@ pub struct MappingNameArgs {
 pub struct SetMappingEnabledArgs {
     name: String,
     enabled: bool,
+}
+
+#[derive(Deserialize, TS)]
+pub struct AddDeviceArgs {
+    device: DeviceEntry,
+}
+
+#[derive(Deserialize, TS)]
+pub struct EditDeviceArgs {
+    /// The device's name now (its name, or its address).
+    name: String,
+    device: DeviceEntry,
+}
+
+#[derive(Deserialize, TS)]
+pub struct DeviceNameArgs {
+    name: String,
 }
 
 /// One step of an upstream test, for the page.
@@ -285,9 +317,16 @@ async fn save_settings(
     Args(args): Args<SaveSettingsArgs>,
 ) -> Result<Saved, SaveRefused> {
     let mut settings = args.settings;
-    // The page's copy of the mappings may be older than the Mappings
-    // section's changes: check these settings with the mappings in force.
-    settings.mappings = app.state::<AppState>().inner.lock().await.settings.mappings.clone();
+    // The page's copy of the users, the mappings and the devices may be
+    // older than their sections' changes: check these settings with those
+    // in force.
+    {
+        let state = app.state::<AppState>();
+        let inner = state.inner.lock().await;
+        settings.mappings = inner.settings.mappings.clone();
+        settings.devices = inner.settings.devices.clone();
+        settings.users = inner.settings.users.clone();
+    }
     FieldError::refuse_any(settings.refusals())?;
     settings.upstream = users::store_hop_passwords(&settings.upstream)
         .map_err(|e| SaveRefused { errors: vec![e] })?;
@@ -299,7 +338,10 @@ async fn save_settings(
 #[tauri::command]
 async fn list_users(app: AppHandle, _: Args<NoArgs>) -> Result<UsersView, ()> {
     let users = app.state::<AppState>().inner.lock().await.settings.users.clone();
-    Ok(UsersView { users, keyring_error: users::probe().err().map(|e| e.to_string()) })
+    Ok(UsersView {
+        users: users::listed(&users, now()),
+        keyring_error: users::probe().err().map(|e| e.to_string()),
+    })
 }
 
 #[tauri::command]
@@ -344,6 +386,20 @@ async fn delete_user(
     users_view(actions::change_users(&app, |list| users::delete(list, &args.name)).await)
 }
 
+/// Gives a user a policy (limits, hours, commands, destinations, expiry):
+/// saved and in force at once; sessions it no longer allows end.
+#[tauri::command]
+async fn set_user_policy(
+    app: AppHandle,
+    Args(args): Args<SetUserPolicyArgs>,
+) -> Result<UsersView, SaveRefused> {
+    let name = args.name;
+    let change = |s: &mut AppSettings| users::set_policy(&mut s.users, &name, args.policy);
+    let list = actions::change_settings(&app, "users", change, |s| s.users.clone()).await?;
+    tracing::info!(user = %name, "policy changed from the window");
+    Ok(UsersView { users: users::listed(&list, now()), keyring_error: None })
+}
+
 #[tauri::command]
 async fn read_logs(app: AppHandle, Args(args): Args<ReadLogsArgs>) -> Result<Vec<String>, ()> {
     Ok(logs::tail(&app.state::<AppState>().log_dir, &args.level))
@@ -373,7 +429,8 @@ async fn test_upstream(
     let target: TargetAddr =
         args.target.parse().map_err(|_| Refused::new("Enter the test target as host:port."))?;
     let settings = app.state::<AppState>().inner.lock().await.settings.clone();
-    let config = settings.to_config(|hop| users::hop_password(hop).ok().flatten());
+    let hop_password = |hop: &_| users::hop_password(hop).ok().flatten();
+    let config = settings.to_config(&Outside { hop_password: &hop_password, ..Outside::NOTHING });
     if config.upstream.chain.is_empty() {
         return Err(Refused::new("There is no upstream proxy to test."));
     }
@@ -500,8 +557,60 @@ async fn set_mapping_enabled(
     Ok(rows)
 }
 
+/// The devices and what each may do.
+#[tauri::command]
+async fn list_devices(app: AppHandle, _: Args<NoArgs>) -> Result<Vec<DeviceEntry>, ()> {
+    Ok(app.state::<AppState>().inner.lock().await.settings.devices.clone())
+}
+
+/// Adds a device; its policy holds at once for its new sessions.
+#[tauri::command]
+async fn add_device(
+    app: AppHandle,
+    Args(args): Args<AddDeviceArgs>,
+) -> Result<Vec<DeviceEntry>, SaveRefused> {
+    let label = args.device.clone().normalized().label();
+    let change = |s: &mut AppSettings| devices::add(s, args.device);
+    let list = actions::change_settings(&app, "devices", change, |s| s.devices.clone()).await?;
+    tracing::info!(device = %label, "device added from the window");
+    Ok(list)
+}
+
+/// Changes the device named `name`; sessions it no longer allows end.
+#[tauri::command]
+async fn edit_device(
+    app: AppHandle,
+    Args(args): Args<EditDeviceArgs>,
+) -> Result<Vec<DeviceEntry>, SaveRefused> {
+    let name = args.name;
+    let change = |s: &mut AppSettings| devices::edit(s, &name, args.device);
+    let list = actions::change_settings(&app, "devices", change, |s| s.devices.clone()).await?;
+    tracing::info!(device = %name, "device changed from the window");
+    Ok(list)
+}
+
+/// Removes a device: its policy no longer holds.
+#[tauri::command]
+async fn remove_device(
+    app: AppHandle,
+    Args(args): Args<DeviceNameArgs>,
+) -> Result<Vec<DeviceEntry>, SaveRefused> {
+    let name = args.name;
+    let change = |s: &mut AppSettings| devices::remove(s, &name);
+    let list = actions::change_settings(&app, "devices", change, |s| s.devices.clone()).await?;
+    tracing::info!(device = %name, "device removed from the window");
+    Ok(list)
+}
+
 fn users_view(changed: Result<Vec<UserEntry>, users::UserError>) -> Result<UsersView, UserRefusal> {
-    changed.map(|users| UsersView { users, keyring_error: None }).map_err(UserRefusal::from)
+    changed
+        .map(|list| UsersView { users: users::listed(&list, now()), keyring_error: None })
+        .map_err(UserRefusal::from)
+}
+
+/// The instant users' expiries are judged at.
+fn now() -> Expiry {
+    Expiry(Now::read().timestamp)
 }
 
 fn set_autostart(app: &AppHandle, on: bool) {

@@ -18,6 +18,7 @@ mod actions;
 mod clipboard;
 mod commands;
 mod contract;
+mod devices;
 mod format;
 mod live;
 mod logs;

@@ -8,22 +8,27 @@
 //! The folder is 0700 and the file 0600 (see `private`): user names and
 //! upstream hops are no business of other local users.
 
+mod device;
 mod mapping;
+mod policy;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use proxy_core::config::{Limits, TargetsConfig};
+use proxy_core::access::Rate;
+use proxy_core::config::{Limits, TargetsConfig, User};
 use proxy_core::outbound::UpstreamHop;
 use proxy_core::policy::{ClientRule, TargetRule};
 use proxy_core::Config;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub use self::device::DeviceEntry;
 pub use self::mapping::MappingEntry;
 use self::mapping::Surroundings;
+pub use self::policy::PolicyEntry;
 use crate::private;
 
 /// What the user can set.
@@ -60,11 +65,15 @@ pub struct AppSettings {
     pub launch_at_login: bool,
     /// Show desktop notifications.
     pub notifications: bool,
-    /// The users (names only) and whether each may log in.
+    /// The users (names only: passwords are in the keyring), whether each
+    /// may log in, and what each may do.
     pub users: Vec<UserEntry>,
     /// Port mappings: ports of this machine that always lead to one
     /// destination (proxy-core's `mappings`), each on or off.
     pub mappings: Vec<MappingEntry>,
+    /// Devices, by address or range, and what each may do whoever uses it
+    /// (proxy-core's `devices`).
+    pub devices: Vec<DeviceEntry>,
 }
 
 impl Default for AppSettings {
@@ -86,6 +95,7 @@ impl Default for AppSettings {
             notifications: true,
             users: Vec::new(),
             mappings: Vec::new(),
+            devices: Vec::new(),
         }
     }
 }
@@ -133,7 +143,7 @@ impl Default for TimeoutSettings {
 
 /// Resource limits: proxy-core's `limits`, with its defaults. A client is
 /// an IPv4 address or an IPv6 /64.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LimitSettings {
     /// Client connections served at once, handshakes included.
@@ -152,6 +162,9 @@ pub struct LimitSettings {
     pub udp_datagrams_per_second: u32,
     /// Hold this machine's own programs to the per-client limits too.
     pub per_client_limits_for_loopback: bool,
+    /// Bytes a second each way for the whole server, shared by everyone
+    /// who wants them ("50 MB/s"); empty: no limit.
+    pub rate_limit: String,
 }
 
 /// The largest number any limit may be set to.
@@ -174,12 +187,13 @@ impl From<Limits> for LimitSettings {
             max_bind_per_client: l.max_bind_per_client,
             udp_datagrams_per_second: l.udp_datagrams_per_second,
             per_client_limits_for_loopback: l.per_client_limits_for_loopback,
+            rate_limit: l.rate_limit.map(|r| r.to_string()).unwrap_or_default(),
         }
     }
 }
 
-/// The limits the app offers; the rest (the server-wide rate limit) keep
-/// proxy-core's defaults.
+/// The limits as proxy-core takes them (a rate limit that does not parse,
+/// which validation names, is none).
 impl From<LimitSettings> for Limits {
     fn from(l: LimitSettings) -> Self {
         Limits {
@@ -191,7 +205,7 @@ impl From<LimitSettings> for Limits {
             max_bind_per_client: l.max_bind_per_client,
             udp_datagrams_per_second: l.udp_datagrams_per_second,
             per_client_limits_for_loopback: l.per_client_limits_for_loopback,
-            ..Limits::default()
+            rate_limit: l.rate_limit.trim().parse::<Rate>().ok(),
         }
     }
 }
@@ -233,7 +247,7 @@ impl Default for HttpSettings {
     }
 }
 
-/// A user, by name.
+/// A user, by name (the password is in the keyring).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct UserEntry {
@@ -241,6 +255,47 @@ pub struct UserEntry {
     pub name: String,
     /// Whether the user may log in.
     pub enabled: bool,
+    /// What the user may do.
+    #[serde(default)]
+    pub policy: PolicyEntry,
+}
+
+impl UserEntry {
+    /// An enabled user without a policy.
+    pub fn new(name: impl Into<String>) -> UserEntry {
+        UserEntry { name: name.into(), enabled: true, policy: PolicyEntry::default() }
+    }
+}
+
+/// What a server's configuration takes from beyond the settings: the
+/// passwords the keyring holds, and the folder the server keeps its state
+/// in.
+#[derive(Clone, Copy)]
+pub struct Outside<'a> {
+    /// An upstream hop's password.
+    pub hop_password: &'a dyn Fn(&UpstreamHop) -> Option<String>,
+    /// An enabled user's password; a user without one cannot log in, and
+    /// is left out.
+    pub user_password: &'a dyn Fn(&str) -> Option<String>,
+    /// Where the server keeps its quota counts; none: in memory only.
+    pub state_dir: Option<&'a Path>,
+}
+
+impl Outside<'static> {
+    /// No passwords, no state folder.
+    pub const NOTHING: Outside<'static> = Outside {
+        hop_password: &no_hop_password,
+        user_password: &no_user_password,
+        state_dir: None,
+    };
+}
+
+fn no_hop_password(_: &UpstreamHop) -> Option<String> {
+    None
+}
+
+fn no_user_password(_: &str) -> Option<String> {
+    None
 }
 
 /// A setting with a value that cannot be used.
@@ -327,6 +382,9 @@ impl AppSettings {
                 );
             }
         }
+        if let Some(message) = rate_limit_problem(&l.rate_limit) {
+            err("limits.rateLimit", message);
+        }
         for entry in &self.deny_targets {
             if entry.trim().parse::<TargetRule>().is_err() {
                 err(
@@ -344,7 +402,23 @@ impl AppSettings {
         for (i, entry) in self.mappings.iter().enumerate() {
             errors.extend(mapping::check(entry, &self.mappings[..i], self.surroundings()));
         }
+        // The users' and devices' policies, each error saying whose.
+        for user in &self.users {
+            errors.extend(whose("users", &format!("User \"{}\"", user.name), user.policy.check()));
+        }
+        for (i, entry) in self.devices.iter().enumerate() {
+            let label = format!("Device \"{}\"", entry.label());
+            errors.extend(whose("devices", &label, device::check(entry, &self.devices[..i])));
+        }
         errors
+    }
+
+    /// Every problem with `entry` as one of these settings' devices, beside
+    /// the others (the device it replaces left out of them): what the
+    /// Devices section shows next to its fields (`devices.address`,
+    /// `policy.rateLimit`, ...).
+    pub fn check_device(&self, entry: &DeviceEntry, others: &[DeviceEntry]) -> Vec<FieldError> {
+        device::check(entry, others)
     }
 
     /// Every problem with `entry` as one of these settings' mappings, beside
@@ -364,7 +438,11 @@ impl AppSettings {
         if !errors.is_empty() {
             return errors;
         }
-        match self.to_config(|_| None).validate() {
+        // A stand-in password, so that the users' policies are checked too:
+        // this configuration is only checked, never started.
+        let stand_in = |_: &str| Some("-".to_owned());
+        let checked = Outside { user_password: &stand_in, ..Outside::NOTHING };
+        match self.to_config(&checked).validate() {
             Ok(()) => Vec::new(),
             Err(proxy_core::config::ConfigError::Invalid { field, value, reason }) => {
                 vec![FieldError { field: field.to_owned(), message: format!("{value}: {reason}.") }]
@@ -387,11 +465,16 @@ impl AppSettings {
         vec![SocketAddr::new(v4, self.port), SocketAddr::new(v6, self.port)]
     }
 
-    /// The server configuration these settings describe (users come from
-    /// the keyring through the app's authenticator, not from here).
-    /// `upstream_secrets` gives each hop's password by its URL.
-    pub fn to_config(&self, hop_password: impl Fn(&UpstreamHop) -> Option<String>) -> Config {
+    /// The server configuration these settings describe, with the
+    /// passwords and the state folder `outside` gives. Each enabled user
+    /// with a password is in `auth.users` with its policy, which is where
+    /// the server looks a logged-in user's policy up by name (the server
+    /// checks passwords with the app's authenticator, made from the same
+    /// list); a user whose policy does not read (validation names it) is
+    /// left out, so it cannot log in rather than log in without limits.
+    pub fn to_config(&self, outside: &Outside<'_>) -> Config {
         let mut config = Config { listen: self.listen_addresses(), ..Config::default() };
+        config.state_dir = outside.state_dir.map(Path::to_path_buf);
         config.auth.required = self.password_required;
         config.http.enabled = self.http.enabled;
         config.clients.allow = match self.client_policy {
@@ -411,7 +494,7 @@ impl AppSettings {
         config.timeouts.idle = Duration::from_secs(t.idle);
         config.timeouts.bind = Duration::from_secs(t.bind);
         config.timeouts.udp_idle = Duration::from_secs(t.udp_idle);
-        config.limits = self.limits.into();
+        config.limits = self.limits.clone().into();
         config.targets.deny =
             self.deny_targets.iter().filter_map(|r| r.trim().parse().ok()).collect();
         config.targets.remote_clients_reach_link_local = self.remote_reach.link_local;
@@ -421,15 +504,52 @@ impl AppSettings {
             .iter()
             .filter_map(|url| url.trim().parse::<UpstreamHop>().ok())
             .map(|mut hop| {
-                if let Some(secret) = hop_password(&hop) {
+                if let Some(secret) = (outside.hop_password)(&hop) {
                     hop.credentials = hop.credentials.with_password(secret);
                 }
                 hop
             })
             .collect();
         config.mappings = self.mappings.iter().filter_map(MappingEntry::to_mapping).collect();
+        config.auth.users = self
+            .users
+            .iter()
+            .filter(|u| u.enabled)
+            .filter_map(|u| {
+                let mut user = User::new(u.name.clone(), (outside.user_password)(&u.name)?);
+                user.policy = u.policy.to_policy()?;
+                Some(user)
+            })
+            .collect();
+        config.devices = self.devices.iter().filter_map(DeviceEntry::to_device).collect();
         config
     }
+}
+
+/// What is wrong with the server-wide rate limit, if anything (empty is
+/// none).
+fn rate_limit_problem(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    text.parse::<Rate>().err().map(|e| format!("{e}."))
+}
+
+/// `errors` of one user's or device's entry, as the whole settings name
+/// them: the field under `section` (`users.policy.quota`,
+/// `devices.address`), the message saying whose.
+fn whose(section: &str, who: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let field = match e.field.strip_prefix("devices.") {
+                Some(rest) => format!("devices.{rest}"),
+                None => format!("{section}.{}", e.field),
+            };
+            FieldError { field, message: format!("{who}: {}", e.message) }
+        })
+        .collect()
 }
 
 /// Where the settings file lives and how it is read and written.
@@ -457,6 +577,11 @@ impl SettingsFile {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The folder the file is in.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
     }
 
     /// Reads the settings. A missing file gives the defaults; a damaged one
@@ -487,7 +612,7 @@ impl SettingsFile {
 
     /// Writes the settings atomically, in a file 0600 in a folder 0700.
     pub fn save(&self, settings: &AppSettings) -> std::io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let dir = self.dir();
         private::create_dir(dir)?;
         let text = serde_json::to_string_pretty(settings).expect("settings always serialize");
         let tmp = self.path.with_extension("json.tmp");
@@ -529,6 +654,7 @@ impl SettingsFile {
 
 #[cfg(test)]
 mod tests {
+    use proxy_core::access::CommandName;
     use proxy_core::config::{Mapping, MappingProtocol, MappingRoute};
     use proxy_core::outbound::hop::HopCredentials;
     use proxy_core::protocol::TargetAddr;
@@ -553,7 +679,7 @@ mod tests {
     fn saved_settings_load_back() {
         let (_dir, file) = file();
         let mut settings = AppSettings { port: 1090, share_on_lan: true, ..AppSettings::default() };
-        settings.users.push(UserEntry { name: "alice".into(), enabled: true });
+        settings.users.push(UserEntry::new("alice"));
         file.save(&settings).unwrap();
         assert_eq!(file.load().settings, settings);
         assert!(!file.path().with_extension("json.tmp").exists());
@@ -636,7 +762,7 @@ mod tests {
 
     #[test]
     fn limits_and_destinations_default_to_proxy_cores() {
-        let config = AppSettings::default().to_config(|_| None);
+        let config = AppSettings::default().to_config(&Outside::NOTHING);
         assert_eq!(config.limits, Limits::default());
         assert_eq!(config.targets, TargetsConfig::default());
         assert_eq!(Limits::from(LimitSettings::default()), Limits::default());
@@ -658,6 +784,7 @@ mod tests {
                 max_bind_per_client: 2,
                 udp_datagrams_per_second: 500,
                 per_client_limits_for_loopback: true,
+                rate_limit: "50 MB/s".into(),
             },
             deny_targets: vec!["10.0.0.0/8".into(), "::ffff:192.168.1.1".into()],
             remote_reach: RemoteReachSettings { link_local: true, multicast: true },
@@ -726,6 +853,7 @@ mod tests {
                 max_bind_per_client: value,
                 udp_datagrams_per_second: u32::try_from(value).unwrap(),
                 per_client_limits_for_loopback: false,
+                rate_limit: String::new(),
             };
             let errors = AppSettings { limits, ..AppSettings::default() }.validate();
             let named: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -748,6 +876,7 @@ mod tests {
             max_bind_per_client: LIMIT_MAX,
             udp_datagrams_per_second: 1,
             per_client_limits_for_loopback: true,
+            rate_limit: "800 B/s".into(),
         };
         assert!(AppSettings { limits: edges, ..AppSettings::default() }.validate().is_empty());
 
@@ -818,7 +947,7 @@ mod tests {
             remote_reach: RemoteReachSettings { link_local: true, multicast: false },
             ..AppSettings::default()
         };
-        let config = settings.to_config(|_| None);
+        let config = settings.to_config(&Outside::NOTHING);
         config.validate().unwrap();
         assert_eq!(
             config.limits,
@@ -839,14 +968,14 @@ mod tests {
     #[test]
     fn sharing_listens_everywhere_and_admits_the_lan() {
         let settings = AppSettings { share_on_lan: true, ..AppSettings::default() };
-        let config = settings.to_config(|_| None);
+        let config = settings.to_config(&Outside::NOTHING);
         assert_eq!(
             config.listen,
             vec!["0.0.0.0:1080".parse().unwrap(), "[::]:1080".parse().unwrap()]
         );
         assert_eq!(config.clients.allow, vec![ClientRule::Lan]);
         config.validate().unwrap();
-        let local = AppSettings::default().to_config(|_| None);
+        let local = AppSettings::default().to_config(&Outside::NOTHING);
         assert_eq!(
             local.listen,
             vec!["127.0.0.1:1080".parse().unwrap(), "[::1]:1080".parse().unwrap()]
@@ -857,9 +986,9 @@ mod tests {
     #[test]
     fn http_is_on_by_default_and_its_switch_reaches_the_server_config() {
         assert!(AppSettings::default().http.enabled);
-        assert!(AppSettings::default().to_config(|_| None).http.enabled);
+        assert!(AppSettings::default().to_config(&Outside::NOTHING).http.enabled);
         let off = AppSettings { http: HttpSettings { enabled: false }, ..AppSettings::default() };
-        let config = off.to_config(|_| None);
+        let config = off.to_config(&Outside::NOTHING);
         assert!(!config.http.enabled);
         assert_eq!(config.http.keep_alive, proxy_core::config::HttpConfig::default().keep_alive);
         assert_eq!(
@@ -881,7 +1010,10 @@ mod tests {
             ..AppSettings::default()
         };
         assert!(settings.validate().is_empty(), "{:?}", settings.validate());
-        let config = settings.to_config(|hop| (hop.port == 3128).then(|| "pw".to_owned()));
+        let config = settings.to_config(&Outside {
+            hop_password: &|hop| (hop.port == 3128).then(|| "pw".to_owned()),
+            ..Outside::NOTHING
+        });
         assert_eq!(config.upstream.chain.len(), 2);
         assert_eq!(config.upstream.chain[0].to_url_with_secret(), "http://bob:pw@proxy.corp:3128");
     }
@@ -916,7 +1048,7 @@ mod tests {
             ..AppSettings::default()
         };
         assert!(settings.refusals().is_empty(), "{:?}", settings.refusals());
-        let config = settings.to_config(|_| None);
+        let config = settings.to_config(&Outside::NOTHING);
         config.validate().unwrap();
         assert_eq!(
             config.mappings,
@@ -1030,13 +1162,196 @@ mod tests {
         assert!(chained.check_mapping(&again, &[]).is_empty());
     }
 
+    fn guest_policy() -> PolicyEntry {
+        PolicyEntry {
+            rate_limit: "2 MB/s".into(),
+            quota: "5 GB/day".into(),
+            hours: vec!["Mon-Fri 16:00-20:00".into()],
+            commands: Some(vec![CommandName::Connect]),
+            allow_targets: vec![".example.org".into()],
+            deny_targets: vec!["192.168.1.1".into()],
+            max_sessions: Some(16),
+            expires: "2026-12-24T18:00:00Z".into(),
+        }
+    }
+
+    fn with_policy(name: &str, policy: PolicyEntry) -> UserEntry {
+        UserEntry { policy, ..UserEntry::new(name) }
+    }
+
+    #[test]
+    fn policies_devices_and_the_state_folder_reach_the_server_config() {
+        let settings = AppSettings {
+            password_required: true,
+            limits: LimitSettings { rate_limit: " 50 MB/s ".into(), ..LimitSettings::default() },
+            users: vec![
+                with_policy("guest", guest_policy()),
+                UserEntry::new("alice"),
+                UserEntry { enabled: false, ..with_policy("off", guest_policy()) },
+                UserEntry::new("no password"),
+            ],
+            devices: vec![
+                DeviceEntry {
+                    name: Some("tv".into()),
+                    address: "192.168.1.23/32".into(),
+                    policy: PolicyEntry {
+                        hours: vec!["Mon-Sun 07:00-22:00".into()],
+                        ..PolicyEntry::default()
+                    },
+                },
+                DeviceEntry {
+                    name: None,
+                    address: "lan".into(),
+                    policy: PolicyEntry { rate_limit: "1 MB/s".into(), ..PolicyEntry::default() },
+                },
+            ],
+            ..AppSettings::default()
+        };
+        assert!(settings.refusals().is_empty(), "{:?}", settings.refusals());
+        let state = tempfile::tempdir().unwrap();
+        let password = |name: &str| (name != "no password").then(|| format!("{name} password"));
+        let config = settings.to_config(&Outside {
+            user_password: &password,
+            state_dir: Some(state.path()),
+            ..Outside::NOTHING
+        });
+        config.validate().unwrap();
+        assert_eq!(config.state_dir.as_deref(), Some(state.path()));
+        assert_eq!(config.limits.rate_limit, Some(Rate(50_000_000)));
+        // Each enabled user with a password, under its name, with its policy.
+        let names: Vec<&str> = config.auth.users.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["guest", "alice"],
+            "the disabled user and the one without a password are left out"
+        );
+        let guest = &config.auth.users[0];
+        assert_eq!(guest.password, "guest password");
+        assert_eq!(Some(guest.policy.clone()), guest_policy().to_policy());
+        assert_eq!(guest.policy.commands, Some(vec![CommandName::Connect]));
+        assert_eq!(
+            guest.policy.expires.map(|e| e.to_string()).as_deref(),
+            Some("2026-12-24T18:00:00Z")
+        );
+        assert!(config.auth.users[1].policy.is_empty());
+        // The devices, in their order (the first that covers a client holds).
+        let labels: Vec<String> = config.devices.iter().map(|d| d.label()).collect();
+        assert_eq!(labels, ["tv", "lan"]);
+        assert_eq!(config.devices[0].address, "192.168.1.23/32".parse().unwrap());
+        assert_eq!(config.devices[0].policy.hours[0].to_string(), "Mon-Sun 07:00-22:00");
+        assert_eq!(config.devices[1].policy.rate_limit, Some(Rate(1_000_000)));
+        // Without passwords (checking, testing a chain): no user, no state folder.
+        let bare = settings.to_config(&Outside::NOTHING);
+        assert!(bare.auth.users.is_empty() && bare.state_dir.is_none());
+        assert_eq!(bare.devices, config.devices);
+        // A policy that does not read keeps its user out rather than unlimited.
+        let broken = AppSettings {
+            users: vec![with_policy(
+                "guest",
+                PolicyEntry { quota: "lots".into(), ..PolicyEntry::default() },
+            )],
+            ..AppSettings::default()
+        };
+        let config = broken.to_config(&Outside { user_password: &password, ..Outside::NOTHING });
+        assert!(config.auth.users.is_empty());
+        assert_eq!(AppSettings::default().to_config(&Outside::NOTHING).limits.rate_limit, None);
+    }
+
+    #[test]
+    fn policies_and_devices_are_camel_case_and_load_back() {
+        let (_dir, file) = file();
+        let settings = AppSettings {
+            limits: LimitSettings { rate_limit: "10 Mbit/s".into(), ..LimitSettings::default() },
+            users: vec![with_policy("guest", guest_policy())],
+            devices: vec![DeviceEntry {
+                name: Some("tv".into()),
+                address: "192.168.1.23/32".into(),
+                policy: guest_policy(),
+            }],
+            ..AppSettings::default()
+        };
+        let json = serde_json::to_value(&settings).unwrap();
+        assert_eq!(json["limits"]["rateLimit"], "10 Mbit/s");
+        assert_eq!(json["users"][0]["policy"]["quota"], "5 GB/day");
+        assert_eq!(json["users"][0]["policy"]["maxSessions"], 16);
+        assert_eq!(json["devices"][0]["address"], "192.168.1.23/32");
+        assert_eq!(json["devices"][0]["policy"]["allowTargets"][0], ".example.org");
+        file.save(&settings).unwrap();
+        let loaded = file.load();
+        assert!(loaded.warning.is_none(), "{:?}", loaded.warning);
+        assert_eq!(loaded.settings, settings);
+        // A file from before policies: users without one, no devices.
+        std::fs::write(
+            file.path(),
+            r#"{"users": [{"name": "alice", "enabled": true}], "limits": {"maxUdpPerClient": 9}}"#,
+        )
+        .unwrap();
+        let loaded = file.load();
+        assert!(loaded.warning.is_none(), "{:?}", loaded.warning);
+        assert_eq!(loaded.settings.users, [UserEntry::new("alice")]);
+        assert!(loaded.settings.devices.is_empty());
+        assert_eq!(loaded.settings.limits.rate_limit, "");
+    }
+
+    #[test]
+    fn bad_policies_and_devices_are_named_with_whose_they_are() {
+        let settings = AppSettings {
+            limits: LimitSettings { rate_limit: "50 MB".into(), ..LimitSettings::default() },
+            users: vec![with_policy(
+                "guest",
+                PolicyEntry { expires: "soon".into(), ..PolicyEntry::default() },
+            )],
+            devices: vec![
+                DeviceEntry {
+                    name: None,
+                    address: "192.168.1.300".into(),
+                    policy: PolicyEntry::default(),
+                },
+                DeviceEntry {
+                    name: Some("tv".into()),
+                    address: "lan".into(),
+                    policy: PolicyEntry { max_sessions: Some(0), ..PolicyEntry::default() },
+                },
+            ],
+            ..AppSettings::default()
+        };
+        let errors = settings.validate();
+        let pairs: Vec<(&str, &str)> =
+            errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("limits.rateLimit", "\"50 MB\" is not a rate (such as \"2 MB/s\")."),
+                (
+                    "users.policy.expires",
+                    "User \"guest\": \"soon\" is not a date and time (RFC 3339, such as \"2026-12-24T18:00:00Z\")."
+                ),
+                (
+                    "devices.address",
+                    "Device \"192.168.1.300\": \"192.168.1.300\" is not \"loopback\", \"lan\", \"any\" or an address range like 192.168.1.0/24."
+                ),
+                (
+                    "devices.policy.maxSessions",
+                    "Device \"tv\": 0 is out of range: enter a number from 1 to 1000000, or nothing for no limit."
+                ),
+            ]
+        );
+        assert_eq!(settings.refusals(), errors, "proxy-core is asked only about good settings");
+        let (_dir, file) = file();
+        std::fs::write(file.path(), serde_json::to_string(&settings).unwrap()).unwrap();
+        assert!(file.load().warning.is_some(), "a file with a bad policy is set aside");
+    }
+
     #[test]
     fn hop_passwords_come_from_the_keyring_side() {
         let settings = AppSettings {
             upstream: vec!["socks5://bob@10.0.0.1:1080".into()],
             ..AppSettings::default()
         };
-        let config = settings.to_config(|hop| (hop.host == "10.0.0.1").then(|| "pw".to_owned()));
+        let config = settings.to_config(&Outside {
+            hop_password: &|hop| (hop.host == "10.0.0.1").then(|| "pw".to_owned()),
+            ..Outside::NOTHING
+        });
         assert_eq!(
             config.upstream.chain[0].credentials,
             HopCredentials::Password { user: "bob".into(), password: "pw".into() }

@@ -4,15 +4,17 @@
 //! cannot be reached, every call says so and nothing is written anywhere
 //! else.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use proxy_core::access::Expiry;
 use proxy_core::config::User;
 use proxy_core::outbound::UpstreamHop;
 use proxy_core::{Authenticator, UserTable};
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::settings::{FieldError, UserEntry};
+use crate::settings::{FieldError, PolicyEntry, UserEntry};
 
 /// The keyring service name under which every secret is stored.
 const SERVICE: &str = "socksbox";
@@ -77,6 +79,68 @@ impl From<UserError> for UserRefusal {
     }
 }
 
+/// A user as the Users page lists it: the entry, and what it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedUser {
+    /// The name the client sends.
+    pub name: String,
+    /// Whether the user may log in.
+    pub enabled: bool,
+    /// What the user may do.
+    pub policy: PolicyEntry,
+    /// Whether it can log in now.
+    pub state: UserState,
+}
+
+/// Whether a user can log in now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum UserState {
+    /// Enabled, and not expired.
+    Active,
+    /// Turned off in the list.
+    Disabled,
+    /// Enabled, but its expiry has passed: the server refuses it, and has
+    /// ended its sessions.
+    Expired,
+}
+
+/// The users as the page lists them, judged at `now`.
+pub fn listed(list: &[UserEntry], now: Expiry) -> Vec<ListedUser> {
+    list.iter()
+        .map(|user| {
+            let state = if !user.enabled {
+                UserState::Disabled
+            } else if user.policy.expired_at(now) {
+                UserState::Expired
+            } else {
+                UserState::Active
+            };
+            ListedUser {
+                name: user.name.clone(),
+                enabled: user.enabled,
+                policy: user.policy.clone(),
+                state,
+            }
+        })
+        .collect()
+}
+
+/// Gives the user named `name` a policy, once it is good; the problems
+/// name their fields (`policy.rateLimit`, ...).
+pub fn set_policy(
+    list: &mut [UserEntry],
+    name: &str,
+    policy: PolicyEntry,
+) -> Result<(), Vec<FieldError>> {
+    let policy = policy.normalized();
+    FieldError::refuse_any(policy.check())?;
+    let user = find(list, name).map_err(|e| vec![FieldError::general(e.to_string())])?;
+    user.policy = policy;
+    Ok(())
+}
+
 /// A user whose password is to be forgotten once the changed list is
 /// saved: never before, so a failed save leaves no listed user without
 /// its password.
@@ -102,7 +166,7 @@ pub fn add(list: &mut Vec<UserEntry>, name: &str, password: &str) -> Result<Forg
         return Err(UserError::DuplicateName(name.to_owned()));
     }
     set_user_password(name, password)?;
-    list.push(UserEntry { name: name.to_owned(), enabled: true });
+    list.push(UserEntry::new(name));
     Ok(Forget(None))
 }
 
@@ -173,16 +237,23 @@ pub fn hop_password(hop: &UpstreamHop) -> Result<Option<String>, KeyringError> {
     read(&hop_account(hop))
 }
 
-/// An authenticator holding the enabled users' passwords in memory, read
-/// from the keyring once, so the server never waits on the keyring.
-pub fn authenticator(users: &[UserEntry]) -> Result<Arc<dyn Authenticator>, KeyringError> {
-    let mut table = Vec::new();
+/// The enabled users' passwords, by name, read from the keyring once (for
+/// the server's configuration and authenticator, so that the server never
+/// waits on the keyring). A user without one is not among them.
+pub fn passwords(users: &[UserEntry]) -> Result<HashMap<String, String>, KeyringError> {
+    let mut found = HashMap::new();
     for user in users.iter().filter(|u| u.enabled) {
         if let Some(password) = user_password(&user.name)? {
-            table.push(User::new(user.name.clone(), password));
+            found.insert(user.name.clone(), password);
         }
     }
-    Ok(Arc::new(UserTable::new(&table)))
+    Ok(found)
+}
+
+/// An authenticator that admits `users` (the configuration's, read with
+/// [`passwords`]) with their passwords, held as digests.
+pub fn authenticator(users: &[User]) -> Arc<dyn Authenticator> {
+    Arc::new(UserTable::new(users))
 }
 
 /// Checks that the keyring answers, without changing anything.
@@ -264,7 +335,7 @@ mod tests {
     use super::*;
 
     fn users(names: &[&str]) -> Vec<UserEntry> {
-        names.iter().map(|n| UserEntry { name: (*n).to_owned(), enabled: true }).collect()
+        names.iter().map(|n| UserEntry::new(*n)).collect()
     }
 
     #[test]
@@ -286,6 +357,30 @@ mod tests {
         assert!(matches!(add(&mut list, "bob", "long enough"), Err(UserError::DuplicateName(_))));
         assert!(matches!(rename(&mut list, "bob", "bob"), Err(UserError::DuplicateName(_))));
         assert!(matches!(rename(&mut list, "zed", "y"), Err(UserError::UnknownUser(_))));
+    }
+
+    #[test]
+    fn a_policy_is_checked_then_set_and_the_state_follows_it() {
+        let mut list = users(&["alice", "guest"]);
+        let bad = PolicyEntry { rate_limit: "fast".into(), ..PolicyEntry::default() };
+        let errors = set_policy(&mut list, "guest", bad).unwrap_err();
+        assert_eq!(errors[0].field, "policy.rateLimit");
+        assert_eq!(list[1].policy, PolicyEntry::default(), "a refused policy changes nothing");
+        let unknown = set_policy(&mut list, "zed", PolicyEntry::default()).unwrap_err();
+        assert_eq!(unknown[0].message, "There is no user named \"zed\".");
+
+        let pass =
+            PolicyEntry { expires: " 2026-12-24T19:00:00+01:00 ".into(), ..PolicyEntry::default() };
+        set_policy(&mut list, "guest", pass).unwrap();
+        assert_eq!(list[1].policy.expires, "2026-12-24T18:00:00Z", "saved as proxy-core writes it");
+        list[0].enabled = false;
+        let at = |t: &str| t.parse::<Expiry>().unwrap();
+        let states = |now| listed(&list, now).iter().map(|u| u.state).collect::<Vec<_>>();
+        assert_eq!(states(at("2026-12-24T17:00:00Z")), [UserState::Disabled, UserState::Active]);
+        assert_eq!(states(at("2026-12-24T18:00:00Z")), [UserState::Disabled, UserState::Expired]);
+        let json = serde_json::to_value(&listed(&list, at("2027-01-01T00:00:00Z"))[1]).unwrap();
+        assert_eq!(json["state"], "expired");
+        assert_eq!(json["policy"]["expires"], "2026-12-24T18:00:00Z");
     }
 
     #[test]

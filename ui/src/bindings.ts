@@ -3,6 +3,8 @@
 
 import type { Channel } from "@tauri-apps/api/core";
 
+export type AddDeviceArgs = { device: DeviceEntry, };
+
 export type AddMappingArgs = { mapping: MappingEntry, };
 
 export type AddUserArgs = { name: string, password: string, };
@@ -67,14 +69,20 @@ launchAtLogin: boolean,
  */
 notifications: boolean, 
 /**
- * The users (names only) and whether each may log in.
+ * The users (names only: passwords are in the keyring), whether each
+ * may log in, and what each may do.
  */
 users: Array<UserEntry>, 
 /**
  * Port mappings: ports of this machine that always lead to one
  * destination (proxy-core's `mappings`), each on or off.
  */
-mappings: Array<MappingEntry>, };
+mappings: Array<MappingEntry>, 
+/**
+ * Devices, by address or range, and what each may do whoever uses it
+ * (proxy-core's `devices`).
+ */
+devices: Array<DeviceEntry>, };
 
 export type ClientPolicyChoice = "loopback" | "lan" | "custom";
 
@@ -97,6 +105,28 @@ mapping: string | null,
  * Milliseconds since the Unix epoch.
  */
 startedAt: number, bytesUp: number, bytesDown: number, rateUp: number, rateDown: number, };
+
+export type DeviceEntry = { 
+/**
+ * Shown in the log and the app; none: the address.
+ */
+name: string | null, 
+/**
+ * An address ("192.168.1.23"), a range ("192.168.1.0/24") or "lan".
+ */
+address: string, 
+/**
+ * What it may do.
+ */
+policy: PolicyEntry, };
+
+export type DeviceNameArgs = { name: string, };
+
+export type EditDeviceArgs = { 
+/**
+ * The device's name now (its name, or its address).
+ */
+name: string, device: DeviceEntry, };
 
 export type EditMappingArgs = { 
 /**
@@ -152,7 +182,30 @@ udpDatagramsPerSecond: number,
 /**
  * Hold this machine's own programs to the per-client limits too.
  */
-perClientLimitsForLoopback: boolean, };
+perClientLimitsForLoopback: boolean, 
+/**
+ * Bytes a second each way for the whole server, shared by everyone
+ * who wants them ("50 MB/s"); empty: no limit.
+ */
+rateLimit: string, };
+
+export type ListedUser = { 
+/**
+ * The name the client sends.
+ */
+name: string, 
+/**
+ * Whether the user may log in.
+ */
+enabled: boolean, 
+/**
+ * What the user may do.
+ */
+policy: PolicyEntry, 
+/**
+ * Whether it can log in now.
+ */
+state: UserState, };
 
 export type LiveMessage = { "kind": "reset" } & Reset | { "kind": "tick" } & Tick;
 
@@ -212,6 +265,45 @@ udp: string | null,
 lastError: string | null, };
 
 export type MappingRowState = { "kind": "listening" } | { "kind": "stopped" } | { "kind": "proxyStopped" } | { "kind": "failed", "reason": string };
+
+export type PolicyEntry = { 
+/**
+ * Bytes a second each way, shared by all its sessions ("2 MB/s");
+ * empty: no limit.
+ */
+rateLimit: string, 
+/**
+ * Bytes up and down together per day, week or month ("5 GB/day");
+ * empty: no quota.
+ */
+quota: string, 
+/**
+ * When it may connect, local time ("Mon-Fri 16:00-20:00"); none: at
+ * any time.
+ */
+hours: Array<string>, 
+/**
+ * The commands it may use; `None`: all of them.
+ */
+commands: Array<"connect" | "bind" | "udp"> | null, 
+/**
+ * When not empty, the only destinations it may reach (".example.org",
+ * "10.1.0.0/16", "*:443").
+ */
+allowTargets: Array<string>, 
+/**
+ * Destinations it may not reach.
+ */
+denyTargets: Array<string>, 
+/**
+ * Sessions at once; `None`: no limit.
+ */
+maxSessions: number | null, 
+/**
+ * When it stops being admitted, in RFC 3339 ("2026-12-24T18:00:00Z");
+ * empty: never.
+ */
+expires: string, };
 
 export type ReadLogsArgs = { level: "error" | "warn" | "info" | "debug", };
 
@@ -295,6 +387,8 @@ export type SetMappingEnabledArgs = { name: string, enabled: boolean, };
 export type SetPasswordArgs = { name: string, password: string, };
 
 export type SetUserEnabledArgs = { name: string, enabled: boolean, };
+
+export type SetUserPolicyArgs = { name: string, policy: PolicyEntry, };
 
 export type SettingsView = { settings: AppSettings, warning: string | null, };
 
@@ -384,7 +478,11 @@ name: string,
 /**
  * Whether the user may log in.
  */
-enabled: boolean, };
+enabled: boolean, 
+/**
+ * What the user may do.
+ */
+policy: PolicyEntry, };
 
 export type UserErrorKind = "keyring" | "unknownUser" | "duplicateName" | "noPassword" | "badName" | "badPassword" | "notSaved";
 
@@ -394,7 +492,9 @@ export type UserRefusal = { kind: UserErrorKind, message: string, };
 
 export type UserRow = { user: string | null, bytesUp: number, bytesDown: number, sessions: number, active: number, };
 
-export type UsersView = { users: Array<UserEntry>, keyringError: string | null, };
+export type UserState = "active" | "disabled" | "expired";
+
+export type UsersView = { users: Array<ListedUser>, keyringError: string | null, };
 
 export type VisitPage = "setup" | "pac";
 
@@ -435,6 +535,7 @@ export type Commands = {
   set_password: { args: SetPasswordArgs; result: UsersView; error: UserRefusal };
   set_user_enabled: { args: SetUserEnabledArgs; result: UsersView; error: UserRefusal };
   delete_user: { args: UserNameArgs; result: UsersView; error: UserRefusal };
+  set_user_policy: { args: SetUserPolicyArgs; result: UsersView; error: SaveRefused };
   read_logs: { args: ReadLogsArgs; result: Array<string>; error: null };
   qr_code: { args: TextArgs; result: string; error: Refused };
   copy_text: { args: TextArgs; result: null; error: Refused };
@@ -449,6 +550,10 @@ export type Commands = {
   edit_mapping: { args: EditMappingArgs; result: Array<MappingRow>; error: SaveRefused };
   remove_mapping: { args: MappingNameArgs; result: Array<MappingRow>; error: SaveRefused };
   set_mapping_enabled: { args: SetMappingEnabledArgs; result: Array<MappingRow>; error: SaveRefused };
+  list_devices: { args: Record<string, never>; result: Array<DeviceEntry>; error: null };
+  add_device: { args: AddDeviceArgs; result: Array<DeviceEntry>; error: SaveRefused };
+  edit_device: { args: EditDeviceArgs; result: Array<DeviceEntry>; error: SaveRefused };
+  remove_device: { args: DeviceNameArgs; result: Array<DeviceEntry>; error: SaveRefused };
 };
 
 export type Events = {

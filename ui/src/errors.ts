@@ -27,6 +27,7 @@ const FIELD_IDS: Readonly<Record<string, string>> = {
   "limits.maxBindPerClient": "limit-bind-per-client",
   "limits.udpDatagramsPerSecond": "limit-udp-datagrams",
   "limits.perClientLimitsForLoopback": "limits-for-loopback",
+  "limits.rateLimit": "limit-rate",
   upstream: "upstream",
   startServerOnLaunch: "start-on-launch",
   launchAtLogin: "launch-at-login",

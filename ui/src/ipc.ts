@@ -13,12 +13,15 @@ import type {
   ClientPolicyChoice,
   ClosedRow as GeneratedClosedRow,
   Commands,
+  DeviceEntry,
   Events,
   LimitSettings,
+  ListedUser,
   LiveMessage as GeneratedLiveMessage,
   MappingEntry,
   MappingRow as GeneratedMappingRow,
   MappingRowState,
+  PolicyEntry,
   ReadLogsArgs,
   RemoteReachSettings,
   Reset,
@@ -31,8 +34,8 @@ import type {
   TimeoutSettings,
   TotalsRow,
   UpstreamTest,
-  UserEntry,
   UserRow as GeneratedUserRow,
+  UserState as GeneratedUserState,
   UsersView as GeneratedUsersView,
   VisitPage as GeneratedVisitPage,
   VisitRow,
@@ -50,7 +53,12 @@ export type RemoteReach = RemoteReachSettings;
 export type Settings = AppSettings;
 export type LoadedSettings = SettingsView;
 export type SavedSettings = Saved;
-export type User = UserEntry;
+/** A user as listed, with its state now. */
+export type User = ListedUser;
+export type UserState = GeneratedUserState;
+/** What a user or a device may do, each part as typed ("2 MB/s"); empty parts limit nothing. */
+export type Policy = PolicyEntry;
+export type PolicyCommand = NonNullable<Policy["commands"]>[number];
 export type UsersView = GeneratedUsersView;
 export type LogLevel = ReadLogsArgs["level"];
 export type Step = GeneratedStep;
@@ -110,6 +118,11 @@ export function setUserEnabled(name: string, enabled: boolean): Promise<UsersVie
 
 export function deleteUser(name: string): Promise<UsersView> {
   return call("delete_user", { name });
+}
+
+/** Rejects with { errors: FieldError[] } (fields "policy.rateLimit", ..., or "general"). */
+export function setUserPolicy(name: string, policy: Policy): Promise<UsersView> {
+  return call("set_user_policy", { name, policy });
 }
 
 export function readLogs(level: LogLevel): Promise<string[]> {
@@ -223,4 +236,26 @@ export function removeMapping(name: string): Promise<MappingRow[]> {
 /** Starts (true) or stops a mapping; starting one that failed tries again. */
 export function setMappingEnabled(name: string, enabled: boolean): Promise<MappingRow[]> {
   return call("set_mapping_enabled", { name, enabled });
+}
+
+// ---- devices (src-tauri/src/devices.rs)
+
+/** A device by address or range, and what it may do; the calls name it by its name, or its address. */
+export type Device = DeviceEntry;
+
+export function listDevices(): Promise<Device[]> {
+  return call("list_devices", none);
+}
+
+/** The device calls reject with { errors: FieldError[] } ("devices.address", "policy.quota", ..., or "general"). */
+export function addDevice(device: Device): Promise<Device[]> {
+  return call("add_device", { device });
+}
+
+export function editDevice(name: string, device: Device): Promise<Device[]> {
+  return call("edit_device", { name, device });
+}
+
+export function removeDevice(name: string): Promise<Device[]> {
+  return call("remove_device", { name });
 }

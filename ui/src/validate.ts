@@ -69,8 +69,8 @@ export function validateTimeout(raw: string, key: TimeoutKey): Check<number> {
 
 // -------------------------------------------------------------- limits
 
-/** The numbers among the limits (the loopback switch is the other key). */
-export type LimitKey = Exclude<keyof Limits, "perClientLimitsForLoopback">;
+/** The numbers among the limits (the loopback switch and the rate limit are the other keys). */
+export type LimitKey = Exclude<keyof Limits, "perClientLimitsForLoopback" | "rateLimit">;
 
 /** In page order. */
 export const LIMIT_KEYS: readonly LimitKey[] = [

@@ -5,6 +5,8 @@ import { mountSettings, renderUpstreamReport } from "../src/views/settings";
 import { LIMIT_IDS, checkFieldText, dependentsOf, policyOf, settingsFrom, valuesOf } from "../src/views/settings/model";
 import { LIMIT_KEYS } from "../src/validate";
 import { flush } from "./fixtures/dom";
+import { user } from "./fixtures/users";
+import { NO_POLICY } from "../src/views/policy/model";
 import { SETTINGS as DEFAULTS } from "./fixtures/settings";
 
 vi.mock("../src/ipc");
@@ -263,6 +265,39 @@ describe("settings view", () => {
     });
   });
 
+  it("checks the bandwidth for the whole proxy as proxy-core reads it, and saves it", async () => {
+    await mount({ ...SETTINGS, limits: { ...SETTINGS.limits, rateLimit: "50 MB/s" } });
+    expect(field("limit-rate").value).toBe("50 MB/s");
+    type("limit-rate", "50 MB");
+    expect(text("error-limit-rate")).toBe('"50 MB" is not a rate (such as "2 MB/s").');
+    expect(field("limit-rate").getAttribute("aria-invalid")).toBe("true");
+    await save();
+    expect(ipc.saveSettings).not.toHaveBeenCalled();
+    expect(document.activeElement?.id).toBe("limit-rate");
+    vi.mocked(ipc.saveSettings).mockResolvedValue({ settings: SETTINGS, status: RUNNING });
+    type("limit-rate", " 10 Mbit/s ");
+    expect(field("error-limit-rate").hidden).toBe(true);
+    await save();
+    expect(vi.mocked(ipc.saveSettings).mock.calls[0]?.[0].limits.rateLimit).toBe("10 Mbit/s");
+    type("limit-rate", "");
+    await save();
+    expect(vi.mocked(ipc.saveSettings).mock.calls[1]?.[0].limits.rateLimit, "empty: no limit").toBe("");
+    // The app's refusal lands next to the field too.
+    vi.mocked(ipc.saveSettings).mockRejectedValue({
+      errors: [{ field: "limits.rateLimit", message: '"x" is not a rate (such as "2 MB/s").' }],
+    });
+    await save();
+    expect(text("error-limit-rate")).toBe('"x" is not a rate (such as "2 MB/s").');
+  });
+
+  it("sends back the users, mappings and devices it was given", async () => {
+    const devices = [{ name: "tv", address: "192.168.1.23/32", policy: { ...NO_POLICY, rateLimit: "1 MB/s" } }];
+    await mount({ ...SETTINGS, devices });
+    vi.mocked(ipc.saveSettings).mockResolvedValue({ settings: SETTINGS, status: RUNNING });
+    await save();
+    expect(vi.mocked(ipc.saveSettings).mock.calls[0]?.[0].devices).toEqual(devices);
+  });
+
   it("puts the Rust side's limit and destination errors next to their fields", async () => {
     await mount();
     vi.mocked(ipc.saveSettings).mockRejectedValue({
@@ -292,7 +327,7 @@ describe("settings view", () => {
 
   it("asks before sharing with no password and no enabled user, and unticks on No", async () => {
     await mount();
-    vi.mocked(ipc.listUsers).mockResolvedValue({ users: [{ name: "bob", enabled: false }], keyringError: null });
+    vi.mocked(ipc.listUsers).mockResolvedValue({ users: [user("bob", false)], keyringError: null });
     tick("share-on-lan", true);
     await flush();
     const dialog = field<HTMLDialogElement>("confirm-share");
@@ -320,7 +355,7 @@ describe("settings view", () => {
     expect(field<HTMLDialogElement>("confirm-share").hasAttribute("open")).toBe(false);
 
     await mount();
-    vi.mocked(ipc.listUsers).mockResolvedValue({ users: [{ name: "alice", enabled: true }], keyringError: null });
+    vi.mocked(ipc.listUsers).mockResolvedValue({ users: [user("alice", true)], keyringError: null });
     tick("share-on-lan", true);
     await flush();
     expect(field<HTMLDialogElement>("confirm-share").hasAttribute("open")).toBe(false);

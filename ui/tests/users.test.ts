@@ -12,13 +12,14 @@ import {
   userNameProblem,
 } from "../src/views/users/model";
 import { $ as el, flush, text } from "./fixtures/dom";
+import { user } from "./fixtures/users";
 
 vi.mock("../src/ipc");
 
 const TWO: UsersView = {
   users: [
-    { name: "alice", enabled: true },
-    { name: "bob", enabled: false },
+    user("alice", true),
+    user("bob", false),
   ],
   keyringError: null,
 };
@@ -90,7 +91,7 @@ describe("users view", () => {
 
   it("generates a password, shows it, and adds the user with it", async () => {
     await mount();
-    vi.mocked(ipc.addUser).mockResolvedValue({ users: [...TWO.users, { name: "carol", enabled: true }], keyringError: null });
+    vi.mocked(ipc.addUser).mockResolvedValue({ users: [...TWO.users, user("carol", true)], keyringError: null });
     const field = el<HTMLInputElement>("#new-user-password");
     expect(field.type).toBe("password");
     type("#new-user-name", "carol");
@@ -115,7 +116,7 @@ describe("users view", () => {
 
   it("adds a user and clears the form", async () => {
     await mount();
-    vi.mocked(ipc.addUser).mockResolvedValue({ users: [...TWO.users, { name: "carol", enabled: true }], keyringError: null });
+    vi.mocked(ipc.addUser).mockResolvedValue({ users: [...TWO.users, user("carol", true)], keyringError: null });
     type("#new-user-name", "carol");
     type("#new-user-password", "correct horse");
     el<HTMLButtonElement>("#add-user").click();
@@ -157,8 +158,8 @@ describe("users view", () => {
     await mount();
     vi.mocked(ipc.setUserEnabled).mockResolvedValue({
       users: [
-        { name: "alice", enabled: true },
-        { name: "bob", enabled: true },
+        user("alice", true),
+        user("bob", true),
       ],
       keyringError: null,
     });
@@ -185,8 +186,8 @@ describe("users view", () => {
     await mount();
     vi.mocked(ipc.renameUser).mockResolvedValue({
       users: [
-        { name: "alicia", enabled: true },
-        { name: "bob", enabled: false },
+        user("alicia", true),
+        user("bob", false),
       ],
       keyringError: null,
     });
@@ -254,7 +255,7 @@ describe("users view", () => {
 
   it("deletes only after confirmation", async () => {
     await mount();
-    vi.mocked(ipc.deleteUser).mockResolvedValue({ users: [{ name: "alice", enabled: true }], keyringError: null });
+    vi.mocked(ipc.deleteUser).mockResolvedValue({ users: [user("alice", true)], keyringError: null });
     el<HTMLButtonElement>('tr[data-user="bob"] .delete').click();
     await flush();
     expect(el<HTMLDialogElement>("#confirm-delete").hasAttribute("open")).toBe(true);
@@ -284,8 +285,8 @@ describe("users view", () => {
     // Meanwhile alice is disabled, and that answer comes first.
     vi.mocked(ipc.setUserEnabled).mockResolvedValue({
       users: [
-        { name: "alice", enabled: false },
-        { name: "bob", enabled: false },
+        user("alice", false),
+        user("bob", false),
       ],
       keyringError: null,
     });

@@ -129,6 +129,7 @@ export class SettingsForm {
     for (const key of TIMEOUT_KEYS) this.timeout(key).value = values.timeouts[key];
     for (const key of LIMIT_KEYS) this.limit(key).value = values.limits[key];
     this.input("limits-for-loopback").checked = values.perClientLimitsForLoopback;
+    this.input("limit-rate").value = values.rateLimit;
     this.denyTargets.value = values.denyTargets;
     this.input("remote-reach-link-local").checked = values.remoteReachLinkLocal;
     this.input("remote-reach-multicast").checked = values.remoteReachMulticast;
@@ -151,6 +152,7 @@ export class SettingsForm {
       timeouts,
       limits: this.limitTexts(),
       perClientLimitsForLoopback: this.input("limits-for-loopback").checked,
+      rateLimit: this.input("limit-rate").value,
       denyTargets: this.denyTargets.value,
       remoteReachLinkLocal: this.input("remote-reach-link-local").checked,
       remoteReachMulticast: this.input("remote-reach-multicast").checked,

@@ -139,6 +139,12 @@ export const MARKUP = `
         "Hold programs on this computer to the per-device limits too",
         "Off: they count only towards the numbers for all devices (a browser may keep hundreds of connections).",
       )}
+      ${fieldRow(
+        "limit-rate",
+        "Bandwidth for the whole proxy, each way",
+        `<input type="text" id="limit-rate" placeholder="50 MB/s" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("limit-rate")}>`,
+        "Shared fairly between the users and devices that want it, such as 50 MB/s or 100 Mbit/s. Empty: no limit. Users and devices can have limits of their own.",
+      )}
     </fieldset>
     <fieldset>
       <legend>Upstream proxies</legend>

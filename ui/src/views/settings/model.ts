@@ -1,6 +1,7 @@
 // The settings view's model: the form's values as text, checked field by
 // field, and turned into the Settings to save. No DOM.
 
+import { checkRate } from "../../access";
 import type { Settings } from "../../ipc";
 import {
   LIMIT_KEYS,
@@ -72,6 +73,8 @@ export interface FormValues {
   timeouts: Record<TimeoutKey, string>;
   limits: Record<LimitKey, string>;
   perClientLimitsForLoopback: boolean;
+  /** The server-wide bandwidth limit ("50 MB/s"); empty: none. */
+  rateLimit: string;
   denyTargets: string;
   remoteReachLinkLocal: boolean;
   remoteReachMulticast: boolean;
@@ -124,6 +127,8 @@ export function checkFieldText(
       return errorOf(validateTarget(text));
     case "deny-targets":
       return errorOf(validateDenyTargets(text));
+    case "limit-rate":
+      return { error: text.trim() === "" ? null : errorOf(checkRate(text.trim())).error };
     default: {
       const limit = limitKeyOf(id);
       if (limit !== undefined) {
@@ -152,6 +157,7 @@ export function valuesOf(settings: Settings): FormValues {
     timeouts,
     limits,
     perClientLimitsForLoopback: settings.limits?.perClientLimitsForLoopback ?? false,
+    rateLimit: settings.limits?.rateLimit ?? "",
     denyTargets: (settings.denyTargets ?? []).join("\n"),
     remoteReachLinkLocal: settings.remoteReach?.linkLocal ?? false,
     remoteReachMulticast: settings.remoteReach?.multicast ?? false,
@@ -169,7 +175,8 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
   const ranges = validateAllowedRanges(values.allowedRanges, policy);
   const upstream = validateUpstream(values.upstream);
   const deny = validateDenyTargets(values.denyTargets);
-  if (!port.ok || !ranges.ok || !upstream.ok || !deny.ok) return null;
+  const rate = values.rateLimit.trim();
+  if (!port.ok || !ranges.ok || !upstream.ok || !deny.ok || (rate !== "" && !checkRate(rate).ok)) return null;
   const timeouts = { ...(loaded?.timeouts ?? {}) } as Settings["timeouts"];
   for (const key of TIMEOUT_KEYS) {
     const r = validateTimeout(values.timeouts[key], key);
@@ -193,7 +200,12 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
     clientPolicy: policy,
     allowedRanges: ranges.value,
     timeouts,
-    limits: { ...(loaded?.limits ?? {}), ...limits, perClientLimitsForLoopback: values.perClientLimitsForLoopback },
+    limits: {
+      ...(loaded?.limits ?? {}),
+      ...limits,
+      perClientLimitsForLoopback: values.perClientLimitsForLoopback,
+      rateLimit: rate,
+    },
     denyTargets: deny.value,
     remoteReach: {
       ...(loaded?.remoteReach ?? {}),
@@ -204,6 +216,7 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
     // Edited in their own sections; the app keeps the ones in force.
     users: loaded?.users ?? [],
     mappings: loaded?.mappings ?? [],
+    devices: loaded?.devices ?? [],
     startServerOnLaunch: values.startServerOnLaunch,
     launchAtLogin: values.launchAtLogin,
     notifications: values.notifications,
