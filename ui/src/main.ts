@@ -9,9 +9,10 @@ import { mountConnections } from "./views/connections";
 import { mountSettings } from "./views/settings";
 import { mountUsers } from "./views/users";
 import { mountMappings } from "./views/mappings";
+import { mountDevices } from "./views/devices";
 import { mountLogs } from "./views/logs";
 
-const VIEW_NAMES = ["status", "connections", "settings", "users", "mappings", "logs"] as const;
+const VIEW_NAMES = ["status", "connections", "settings", "users", "devices", "mappings", "logs"] as const;
 type ViewName = (typeof VIEW_NAMES)[number];
 
 interface Shown {
@@ -26,6 +27,7 @@ function start(): void {
     connections: mountConnections(byId("view-connections")),
     settings: mountSettings(byId("view-settings"), { onStatus: (s) => status.apply(s) }),
     users: mountUsers(byId("view-users")),
+    devices: mountDevices(byId("view-devices")),
     mappings: mountMappings(byId("view-mappings")),
     logs: mountLogs(byId("view-logs")),
   };
@@ -39,8 +41,8 @@ function start(): void {
       if (other === name) button.setAttribute("aria-current", "page");
       else button.removeAttribute("aria-current");
     }
-    // The connections and mappings tables want the window's whole width.
-    byId("content").classList.toggle("wide", name === "connections" || name === "mappings");
+    // The connections, users, devices and mappings tables want the window's whole width.
+    byId("content").classList.toggle("wide", ["connections", "users", "devices", "mappings"].includes(name));
     views[name].show();
   }
 

@@ -30,7 +30,7 @@ const unwatch = vi.fn(() => Promise.resolve());
 vi.mock("../src/graph", () => ({ createGraph: () => ({ draw: () => {}, resize: () => {} }) }));
 
 const shown = (): string[] =>
-  ["status", "connections", "settings", "users", "mappings", "logs"].filter((v) => !el(`#view-${v}`).hidden);
+  ["status", "connections", "settings", "users", "devices", "mappings", "logs"].filter((v) => !el(`#view-${v}`).hidden);
 
 describe("the page", () => {
   it("loads nothing from the network", () => {

@@ -14,7 +14,9 @@ import {
   valuesOf,
   type PolicyValues,
 } from "../src/views/policy/model";
+import { nextExpiry } from "../src/views/users/model";
 import TEXTS from "./fixtures/policy-texts.json";
+import { user } from "./fixtures/users";
 
 /** The message of a refused check, or null when it passed. */
 function message(check: { ok: true } | { ok: false; error: string }): string | null {
@@ -134,10 +136,19 @@ describe("the policy form", () => {
     expect(policySummary({ ...NO_POLICY, maxSessions: 1, allowTargets: [".example.org"] })).toBe("only .example.org · 1 session");
   });
 
-  it("fills in an expiry some hours ahead", () => {
+  it("fills in an expiry some hours ahead, and finds the next one to come", () => {
     const now = Date.UTC(2026, 0, 1, 12);
     expect(expiryIn(24, now)).toBe("2026-01-02T12:00:00Z");
     expect(expiresAt({ ...NO_POLICY, expires: "2026-01-02T12:00:00Z" })).toBe(Date.UTC(2026, 0, 2, 12));
     expect(expiresAt(NO_POLICY)).toBeNull();
+    const users = [
+      user("past", true, { expires: "2025-12-31T00:00:00Z" }, "expired"),
+      user("later", true, { expires: "2026-03-01T00:00:00Z" }),
+      user("soon", true, { expires: "2026-01-01T13:00:00Z" }),
+      user("off", false, { expires: "2026-01-01T12:30:00Z" }),
+      user("forever", true),
+    ];
+    expect(nextExpiry(users, now)).toBe(Date.UTC(2026, 0, 1, 13));
+    expect(nextExpiry([users[0], users[4]].filter((u) => u !== undefined), now)).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
-import type { UserRefusal, UsersView } from "../src/ipc";
+import type { SaveRefused, UserRefusal, UsersView } from "../src/ipc";
 import { mountUsers } from "../src/views/users";
 import {
   GENERATED_LENGTH,
@@ -13,6 +13,7 @@ import {
 } from "../src/views/users/model";
 import { $ as el, flush, text } from "./fixtures/dom";
 import { user } from "./fixtures/users";
+import { NO_POLICY } from "../src/views/policy/model";
 
 vi.mock("../src/ipc");
 
@@ -371,5 +372,137 @@ describe("the users model", () => {
     expect(list.take(structuredClone(TWO))).toBe(false);
     expect(list.users).toEqual(TWO.users);
     expect(list.take({ users: [], keyringError: null })).toBe(true);
+  });
+
+  it("shows each user's state and limits, and a Limits button", async () => {
+    await mount({
+      users: [
+        user("alice", true, { rateLimit: "2 MB/s", commands: ["connect"] }),
+        user("bob", false),
+        user("guest", true, { expires: "2020-01-01T00:00:00Z" }, "expired"),
+      ],
+      keyringError: null,
+    });
+    const state = (name: string): string => text(`tr[data-user="${name}"] .state`);
+    expect([state("alice"), state("bob"), state("guest")]).toEqual(["Active", "Disabled", "Expired"]);
+    expect(el('tr[data-user="guest"] .state').dataset.state).toBe("expired");
+    expect(text('tr[data-user="alice"] .limits')).toBe("2 MB/s · connect only");
+    expect(text('tr[data-user="bob"] .limits')).toBe("No limits");
+    expect(text('tr[data-user="guest"] .limits')).toMatch(/^expired /);
+    expect(el('tr[data-user="alice"] button.policy').getAttribute("aria-label")).toBe("Limits of alice");
+  });
+
+  it("edits a user's limits in the dialog, checking each field first", async () => {
+    await mount({ users: [user("guest", true, { quota: "5 GB/day", commands: ["connect"] })], keyringError: null });
+    el<HTMLButtonElement>('tr[data-user="guest"] .policy').click();
+    const dialog = el<HTMLDialogElement>("#user-policy-dialog");
+    expect(dialog.hasAttribute("open")).toBe(true);
+    expect(text("#user-policy-title")).toBe("Limits for guest");
+    expect(el<HTMLInputElement>("#user-policy-quota").value).toBe("5 GB/day");
+    expect(el<HTMLInputElement>("#user-policy-command-connect").checked).toBe(true);
+    expect(el<HTMLInputElement>("#user-policy-command-bind").checked).toBe(false);
+
+    type("#user-policy-rate-limit", "fast");
+    expect(text("#error-user-policy-rate-limit")).toBe('"fast" is not a rate (such as "2 MB/s").');
+    expect(el("#user-policy-rate-limit").getAttribute("aria-invalid")).toBe("true");
+    const connect = el<HTMLInputElement>("#user-policy-command-connect");
+    connect.checked = false;
+    connect.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(text("#error-user-policy-commands")).toContain("Allow at least one command");
+    el<HTMLButtonElement>("#user-policy-save").click();
+    await flush();
+    expect(ipc.setUserPolicy).not.toHaveBeenCalled();
+    expect(document.activeElement?.id).toBe("user-policy-rate-limit");
+
+    type("#user-policy-rate-limit", " 1 MB/s ");
+    connect.checked = true;
+    connect.dispatchEvent(new Event("change", { bubbles: true }));
+    type("#user-policy-deny-targets", "192.168.1.1\n\n.ads.example\n");
+    type("#user-policy-max-sessions", "4");
+    type("#user-policy-expires", "2026-12-24T19:00:00+01:00");
+    expect(text("#hint-user-policy-expires")).toMatch(/^That is .* here\.$/);
+    const saved = user("guest", true, { rateLimit: "1 MB/s", quota: "5 GB/day", commands: ["connect"] });
+    vi.mocked(ipc.setUserPolicy).mockResolvedValue({ users: [saved], keyringError: null });
+    el<HTMLButtonElement>("#user-policy-save").click();
+    await flush();
+    expect(ipc.setUserPolicy).toHaveBeenCalledExactlyOnceWith("guest", {
+      ...NO_POLICY,
+      rateLimit: "1 MB/s",
+      quota: "5 GB/day",
+      commands: ["connect"],
+      denyTargets: ["192.168.1.1", ".ads.example"],
+      maxSessions: 4,
+      expires: "2026-12-24T19:00:00+01:00",
+    });
+    expect(dialog.hasAttribute("open")).toBe(false);
+    expect(document.activeElement).toBe(el('tr[data-user="guest"] .policy'));
+    expect(text('tr[data-user="guest"] .limits')).toBe("1 MB/s · 5 GB/day · connect only");
+  });
+
+  it("fills in an expiry from a shortcut, and Never clears it", async () => {
+    await mount({ users: [user("guest", true)], keyringError: null });
+    el<HTMLButtonElement>('tr[data-user="guest"] .policy').click();
+    const before = Date.now();
+    el<HTMLButtonElement>('#user-policy-dialog button.expire-in[data-hours="24"]').click();
+    const expires = el<HTMLInputElement>("#user-policy-expires").value;
+    expect(expires).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    const at = Date.parse(expires);
+    expect(at - before).toBeGreaterThan(24 * 3600_000 - 2000);
+    expect(at - before).toBeLessThan(24 * 3600_000 + 2000);
+    expect(el("#error-user-policy-expires").hidden).toBe(true);
+    el<HTMLButtonElement>('#user-policy-dialog button.expire-in[data-hours="0"]').click();
+    expect(el<HTMLInputElement>("#user-policy-expires").value).toBe("");
+  });
+
+  it("puts the app's refusal of a policy next to the field it names", async () => {
+    await mount({ users: [user("guest", true)], keyringError: null });
+    el<HTMLButtonElement>('tr[data-user="guest"] .policy').click();
+    vi.mocked(ipc.setUserPolicy).mockRejectedValue({
+      errors: [
+        { field: "policy.hours", message: '"1093:00" is not a time (HH:MM).' },
+        { field: "general", message: "The users could not be saved: disk full" },
+      ],
+    } satisfies SaveRefused);
+    el<HTMLButtonElement>("#user-policy-save").click();
+    await flush();
+    expect(text("#error-user-policy-hours")).toBe('"1093:00" is not a time (HH:MM).');
+    expect(document.activeElement?.id).toBe("user-policy-hours");
+    expect(text("#user-policy-error")).toBe("The users could not be saved: disk full");
+    expect(el<HTMLDialogElement>("#user-policy-dialog").hasAttribute("open")).toBe(true);
+    el<HTMLButtonElement>("#user-policy-cancel").click();
+    expect(el<HTMLDialogElement>("#user-policy-dialog").hasAttribute("open")).toBe(false);
+  });
+
+  it("reads the list again when a shown user expires, and not while hidden", async () => {
+    vi.useFakeTimers();
+    try {
+      const soon = new Date(Date.now() + 60_000).toISOString();
+      const view: UsersView = { users: [user("guest", true, { expires: soon })], keyringError: null };
+      vi.mocked(ipc.listUsers).mockResolvedValue(structuredClone(view));
+      const section = document.createElement("section");
+      document.body.replaceChildren(section);
+      const handle = mountUsers(section);
+      await handle.ready;
+      handle.show();
+      await vi.advanceTimersByTimeAsync(0);
+      const calls = vi.mocked(ipc.listUsers).mock.calls.length;
+      vi.mocked(ipc.listUsers).mockResolvedValue({ users: [user("guest", true, { expires: soon }, "expired")], keyringError: null });
+      await vi.advanceTimersByTimeAsync(59_000);
+      expect(vi.mocked(ipc.listUsers).mock.calls.length, "not before it expires").toBe(calls);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(vi.mocked(ipc.listUsers).mock.calls.length).toBe(calls + 1);
+      expect(text('tr[data-user="guest"] .state')).toBe("Expired");
+      // Hidden, an expiry to come sets no timer.
+      const later = new Date(Date.now() + 60_000).toISOString();
+      vi.mocked(ipc.listUsers).mockResolvedValue({ users: [user("guest", true, { expires: later })], keyringError: null });
+      handle.show();
+      await vi.advanceTimersByTimeAsync(0);
+      handle.hide();
+      const hidden = vi.mocked(ipc.listUsers).mock.calls.length;
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(vi.mocked(ipc.listUsers).mock.calls.length).toBe(hidden);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,11 +1,19 @@
 // The users view's markup: the add form, the users table, the rename /
-// set-password dialog and the delete question. The parts and the app's
-// WebDriver tests find these ids and classes: keep them.
+// set-password dialog, the limits (policy) dialog and the delete question.
+// The parts and the app's WebDriver tests find these ids and classes: keep
+// them.
+
+import { policyMarkup } from "../policy/fields";
+
+/** The prefix of the policy dialog's field ids. */
+export const POLICY_PREFIX = "user-policy";
 
 export const MARKUP = `
   <h2>Users</h2>
   <p class="muted">When “Require a user name and password” is on in Settings, clients sign in
-    as one of the enabled users. Passwords are kept in the system keyring.</p>
+    as one of the enabled users. Passwords are kept in the system keyring. Limits gives a user a
+    bandwidth, a traffic quota, access hours, commands, destinations and an expiry of its own: a
+    guest pass is a user that expires.</p>
   <p id="keyring-error" class="message error" role="alert" hidden></p>
   <form id="add-user-form" class="add-user" novalidate>
     <h3>Add a user</h3>
@@ -29,7 +37,8 @@ export const MARKUP = `
   <table id="users-table">
     <caption>Users</caption>
     <thead>
-      <tr><th scope="col">Name</th><th scope="col">Enabled</th><th scope="col">Actions</th></tr>
+      <tr><th scope="col">Name</th><th scope="col">Enabled</th><th scope="col">State</th>
+        <th scope="col">Limits</th><th scope="col">Actions</th></tr>
     </thead>
     <tbody></tbody>
   </table>
@@ -50,6 +59,20 @@ export const MARKUP = `
       <div class="actions">
         <button type="submit" id="edit-user-ok" class="primary">Rename</button>
         <button type="button" id="edit-user-cancel">Cancel</button>
+      </div>
+    </form>
+  </dialog>
+
+  <dialog id="user-policy-dialog" class="policy-dialog" aria-labelledby="user-policy-title">
+    <form id="user-policy-form" novalidate>
+      <h2 id="user-policy-title">Limits</h2>
+      <p class="hint">What this user may do, on top of what Settings allow everyone; a part left
+        empty limits nothing. Changes hold at once, and connections they no longer allow end.</p>
+      ${policyMarkup(POLICY_PREFIX)}
+      <p id="user-policy-error" class="field-error" role="alert" hidden></p>
+      <div class="actions">
+        <button type="submit" id="user-policy-save" class="primary">Save limits</button>
+        <button type="button" id="user-policy-cancel">Cancel</button>
       </div>
     </form>
   </dialog>

@@ -3,6 +3,7 @@
 
 import type { User, UsersView as UsersResult } from "../../ipc";
 import { validatePassword, validateUserName } from "../../validate";
+import { expiresAt } from "../policy/model";
 
 export type EditKind = "rename" | "password";
 
@@ -93,4 +94,14 @@ export const GENERATED_HINT =
 /** What is wrong with the dialog's value for its task, or null. */
 export function editProblem(editing: Editing, value: string, users: readonly User[]): string | null {
   return editing.kind === "rename" ? userNameProblem(value, users, editing.name) : passwordProblem(value);
+}
+
+/** The soonest expiry (milliseconds) after now among the active users, or null. */
+export function nextExpiry(users: readonly User[], now: number): number | null {
+  let next: number | null = null;
+  for (const user of users) {
+    const at = user.state === "active" ? expiresAt(user.policy) : null;
+    if (at !== null && at > now && (next === null || at < next)) next = at;
+  }
+  return next;
 }

@@ -1,16 +1,33 @@
-// The users table: one row per user with its name, an Enabled box and the
-// Rename, Set password and Delete buttons. After a redraw, focus goes back
-// to the same control of the same user.
+// The users table: one row per user with its name, an Enabled box, its
+// state (active, disabled, expired), its limits in a few words and the
+// Rename, Set password, Limits and Delete buttons. After a redraw, focus
+// goes back to the same control of the same user.
 
 import { byId } from "../../dom";
-import type { User } from "../../ipc";
+import type { User, UserState } from "../../ipc";
+import { policySummary } from "../policy/model";
 import type { EditKind } from "./model";
 
 /** What a row's controls do. */
 export interface RowActions {
   setEnabled(name: string, box: HTMLInputElement): void;
   edit(kind: EditKind, name: string): void;
+  limits(user: User): void;
   remove(name: string): void;
+}
+
+/** A user's state in words. */
+export const STATE_TEXT: Record<UserState, string> = {
+  active: "Active",
+  disabled: "Disabled",
+  expired: "Expired",
+};
+
+function textCell(cls: string, text: string): HTMLTableCellElement {
+  const cell = document.createElement("td");
+  cell.className = cls;
+  cell.textContent = text;
+  return cell;
 }
 
 /** The class of the button that opens the dialog for this task. */
@@ -74,7 +91,16 @@ export class UsersTable {
     nameCell.scope = "row";
     nameCell.className = "user-name";
     nameCell.textContent = user.name;
-    row.append(nameCell, this.enabledCell(user, index), this.actionsCell(user));
+    const state = textCell("state", STATE_TEXT[user.state]);
+    state.dataset.state = user.state;
+    if (user.state === "expired") state.title = "The proxy refuses this user: its expiry has passed.";
+    row.append(
+      nameCell,
+      this.enabledCell(user, index),
+      state,
+      textCell("limits", policySummary(user.policy)),
+      this.actionsCell(user),
+    );
     return row;
   }
 
@@ -101,6 +127,7 @@ export class UsersTable {
     cell.append(
       actionButton("rename", "Rename", `Rename ${name}`, () => this.actions.edit("rename", name)),
       actionButton("set-password", "Set password", `Set the password of ${name}`, () => this.actions.edit("password", name)),
+      actionButton("policy", "Limits", `Limits of ${name}`, () => this.actions.limits(user)),
       actionButton("delete", "Delete", `Delete ${name}`, () => this.actions.remove(name)),
     );
     return cell;
