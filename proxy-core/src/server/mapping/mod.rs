@@ -30,11 +30,18 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
+use super::access;
+use super::handler::Context;
+use super::reply::ReplyStyle;
 use super::settings::Settings;
 use super::{bind_listener, describe_bind_error, Shared};
 use crate::config::{Mapping, MappingProtocol, MappingRoute};
+use crate::logsafe::Escaped;
+use crate::monitor::{Activity, NewSession, Protocol, SessionHandle, SessionUser};
 use crate::outbound::RouteAction;
+use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
+use crate::refusal::Refusal;
 
 /// How long stopping a mapping waits for its sessions to drop their
 /// sockets (cancelling drops them at once; this is a safeguard).
@@ -328,7 +335,76 @@ struct Scope {
     tasks: TaskTracker,
 }
 
+/// Who a mapped session's client is: nobody logs in to a mapping.
+static ANONYMOUS: SessionUser = SessionUser::Anonymous;
+
 impl Scope {
+    /// Registers a session of this mapping from `peer` and admits it by
+    /// its device's policy: its handle, and its context or why it is
+    /// refused (remembered as the mapping's last error).
+    fn start_session<'a>(
+        &'a self,
+        settings: &'a Settings,
+        peer: SocketAddr,
+        activity: Activity,
+        cancel: CancellationToken,
+    ) -> (SessionHandle, Result<Context<'a>, String>) {
+        let shared = &self.env.shared;
+        let info = &self.info;
+        let route = info.route(settings);
+        let handle = shared.monitor.register(
+            NewSession {
+                client: peer,
+                user: SessionUser::Anonymous,
+                credential: None,
+                protocol: Protocol::Mapping,
+                command: activity,
+                target: info.target.to_string(),
+                route: settings.shown_route(route),
+                mapping: Some(Arc::clone(&info.name)),
+            },
+            cancel,
+        );
+        let quotas = &shared.guard.quotas;
+        let (client, target) = (peer.ip(), &info.target);
+        let command = if activity == Activity::UdpAssociate {
+            Command::UdpAssociate
+        } else {
+            Command::Connect
+        };
+        let admitted =
+            access::admit(settings, quotas, &shared.monitor, &ANONYMOUS, client, command, target)
+                .and_then(|targets| match command {
+                    // A flow's datagrams all go to the one target.
+                    Command::UdpAssociate => {
+                        access::admit_datagram(settings, &ANONYMOUS, client, target)
+                            .map_err(Refusal::not_allowed)
+                    }
+                    _ => Ok(targets),
+                });
+        let targets = match admitted {
+            Ok(targets) => targets,
+            Err(refusal) => {
+                let why = format!("refused: {}", Escaped(&refusal.reason));
+                info.failed(&why);
+                return (handle, Err(why));
+            }
+        };
+        handle.counters().count_against(access::quota_meters(settings, quotas, &ANONYMOUS, client));
+        let ctx = Context {
+            shaper: access::shaper(settings, &shared.guard.shaping, &ANONYMOUS, client),
+            user: &ANONYMOUS,
+            targets,
+            settings,
+            route,
+            peer,
+            style: ReplyStyle::Socks5,
+            counters: handle.counters(),
+            guard: &shared.guard,
+        };
+        (handle, Ok(ctx))
+    }
+
     /// Spawns a session of the mapping, tracked by the mapping and by the
     /// server.
     fn spawn(&self, session: impl std::future::Future<Output = ()> + Send + 'static) {

@@ -9,15 +9,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::super::access;
 use super::super::guard::{Kind, Permit, Source};
-use super::super::handler::Context;
-use super::super::reply::ReplyStyle;
 use super::super::settings::Settings;
 use super::super::{is_out_of_resources, refuse};
 use super::Scope;
 use crate::logsafe::Escaped;
-use crate::monitor::{Activity, NewSession, Protocol, SessionUser};
+use crate::monitor::Activity;
 use crate::protocol::socks5::Command;
 use crate::relay;
 
@@ -80,60 +77,21 @@ struct Mapped {
 impl Mapped {
     async fn run(self, mut client: TcpStream, _permit: Permit) {
         let _ = client.set_nodelay(true);
-        let shared = &self.scope.env.shared;
         let info = &self.scope.info;
-        let route = info.route(&self.settings);
-        let handle = shared.monitor.register(
-            NewSession {
-                client: self.peer,
-                user: SessionUser::Anonymous,
-                credential: None,
-                protocol: Protocol::Mapping,
-                command: Activity::Connect,
-                target: info.target.to_string(),
-                route: self.settings.shown_route(route),
-                mapping: Some(Arc::clone(&info.name)),
-            },
+        let (handle, ctx) = self.scope.start_session(
+            &self.settings,
+            self.peer,
+            Activity::Connect,
             self.cancel.clone(),
         );
         let (id, peer, mapping, target) = (handle.id(), self.peer, &info.name, &info.target);
-        let anonymous = SessionUser::Anonymous;
-        let admitted = access::admit(
-            &self.settings,
-            &shared.guard.quotas,
-            &shared.monitor,
-            &anonymous,
-            peer.ip(),
-            Command::Connect,
-            target,
-        );
-        let targets = match admitted {
-            Ok(targets) => targets,
-            Err(refusal) => {
-                let why = format!("refused: {}", Escaped(&refusal.reason));
+        let ctx = match ctx {
+            Ok(ctx) => ctx,
+            Err(why) => {
                 warn!(id, %peer, %mapping, "mapped connection closed: {why}");
-                info.failed(&why);
                 refuse(client);
                 return;
             }
-        };
-        let quotas = &shared.guard.quotas;
-        handle.counters().count_against(access::quota_meters(
-            &self.settings,
-            quotas,
-            &anonymous,
-            peer.ip(),
-        ));
-        let ctx = Context {
-            shaper: access::shaper(&self.settings, &shared.guard.shaping, &anonymous, peer.ip()),
-            user: &anonymous,
-            targets,
-            settings: &self.settings,
-            route,
-            peer,
-            style: ReplyStyle::Socks5,
-            counters: handle.counters(),
-            guard: &shared.guard,
         };
         let upstream = match Box::pin(ctx.open(Command::Connect, target)).await {
             Ok((upstream, _)) => upstream,

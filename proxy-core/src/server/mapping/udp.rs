@@ -17,15 +17,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::super::access;
 use super::super::guard::{Kind, Source};
 use super::super::handler::Context;
-use super::super::reply::ReplyStyle;
 use super::super::settings::Settings;
 use super::super::udp::{bind_udp, passes, send_now, BUFFERS};
 use super::Scope;
 use crate::logsafe::Escaped;
-use crate::monitor::{Activity, ByteCounters, NewSession, Protocol, SessionUser};
+use crate::monitor::{Activity, ByteCounters};
 use crate::outbound::chain::{UdpRelayPath, UpstreamControls};
 use crate::outbound::RouteAction;
 use crate::protocol::socks5::Command;
@@ -161,65 +159,22 @@ enum Outbound {
 
 impl Flow {
     async fn run(self, mut datagrams: mpsc::Receiver<Vec<u8>>) {
-        let shared = &self.scope.env.shared;
         let info = &self.scope.info;
-        let route = info.route(&self.settings);
-        let handle = shared.monitor.register(
-            NewSession {
-                client: self.client,
-                user: SessionUser::Anonymous,
-                credential: None,
-                protocol: Protocol::Mapping,
-                command: Activity::UdpAssociate,
-                target: info.target.to_string(),
-                route: self.settings.shown_route(route),
-                mapping: Some(Arc::clone(&info.name)),
-            },
+        let (handle, ctx) = self.scope.start_session(
+            &self.settings,
+            self.client,
+            Activity::UdpAssociate,
             self.cancel.clone(),
         );
         let (id, peer, mapping, target) = (handle.id(), self.client, &info.name, &info.target);
-        let anonymous = SessionUser::Anonymous;
-        let targets = access::admit(
-            &self.settings,
-            &shared.guard.quotas,
-            &shared.monitor,
-            &anonymous,
-            peer.ip(),
-            Command::UdpAssociate,
-            target,
-        )
-        .and_then(|_| {
-            access::admit_datagram(&self.settings, &anonymous, peer.ip(), target)
-                .map_err(Refusal::not_allowed)
-        });
-        let targets = match targets {
-            Ok(targets) => targets,
-            Err(refusal) => {
-                let why = format!("refused: {}", Escaped(&refusal.reason));
+        let ctx = match ctx {
+            Ok(ctx) => ctx,
+            Err(why) => {
                 warn!(id, %peer, %mapping, "mapped UDP flow ended: {why}");
-                info.failed(&why);
                 drop(handle);
                 tokio::time::sleep(FAILED_HOLD).await;
                 return;
             }
-        };
-        let quotas = &shared.guard.quotas;
-        handle.counters().count_against(access::quota_meters(
-            &self.settings,
-            quotas,
-            &anonymous,
-            peer.ip(),
-        ));
-        let ctx = Context {
-            shaper: access::shaper(&self.settings, &shared.guard.shaping, &anonymous, peer.ip()),
-            user: &anonymous,
-            targets,
-            settings: &self.settings,
-            route,
-            peer,
-            style: ReplyStyle::Socks5,
-            counters: handle.counters(),
-            guard: &shared.guard,
         };
         let (mut out, mut controls) = match Box::pin(open(&ctx, target)).await {
             Ok(opened) => opened,
