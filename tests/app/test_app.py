@@ -1956,3 +1956,230 @@ def test_a_refused_target_and_a_port_in_use_are_said_in_words(launch, proxy_port
     finally:
         blocker.close()
         echo.close()
+
+
+SOCKS_CONNECT, SOCKS_BIND = 1, 2
+SOCKS_SUCCEEDED, SOCKS_NOT_ALLOWED = 0x00, 0x02
+
+
+def recv_exactly(s: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        assert chunk, f"the proxy closed the connection after {data!r}, {n} bytes expected"
+        data += chunk
+    return data
+
+
+def socks5_request(
+    port: int, user: str, password: str, command: int, target: tuple[str, int], source: str = "127.0.0.1"
+) -> tuple[int, socket.socket]:
+    """A SOCKS5 request from `source` with an RFC 1929 login: the reply
+    code, and the connection (open on success, for the caller to close).
+    The login must succeed: a policy refuses after it, in the reply."""
+    s = connect_from(source, port)
+    try:
+        s.sendall(b"\x05\x01\x02")
+        assert recv_exactly(s, 2) == b"\x05\x02", "the proxy did not choose username/password"
+        u, p = user.encode(), password.encode()
+        s.sendall(bytes([1, len(u)]) + u + bytes([len(p)]) + p)
+        status = recv_exactly(s, 2)
+        assert status == b"\x01\x00", f"the login as {user} was refused ({status!r}), not the request"
+        host, dst_port = target
+        s.sendall(bytes([5, command, 0, 1]) + socket.inet_aton(host) + dst_port.to_bytes(2, "big"))
+        head = recv_exactly(s, 4)
+        length = {1: 4, 4: 16}.get(head[3])
+        if length is None:
+            length = recv_exactly(s, 1)[0]
+        recv_exactly(s, length + 2)
+        return head[1], s
+    except BaseException:
+        s.close()
+        raise
+
+
+def socks5_reply(
+    port: int, user: str, password: str, command: int, target: tuple[str, int], source: str = "127.0.0.1"
+) -> int:
+    reply, s = socks5_request(port, user, password, command, target, source)
+    s.close()
+    return reply
+
+
+def address_of(url: str) -> tuple[str, int]:
+    host_port = url.split("/")[2]
+    host, port = host_port.rsplit(":", 1)
+    return host, int(port)
+
+
+def edit_user_limits(app: App, name: str, fields: dict[str, str], boxes: dict[str, bool] | None = None):
+    """Opens the user's Limits dialog, fills in fields (by id), sets the
+    command boxes, saves, and waits until the dialog closed."""
+    app.click(f'tr[data-user="{name}"] .policy')
+    app.visible("#user-policy-rate-limit")
+    for css, value in fields.items():
+        if value:
+            app.fill_in(css, value)
+        else:
+            app.el(css).clear()
+    for command, on in (boxes or {}).items():
+        app.set_checkbox(f"#user-policy-command-{command}", on)
+    app.el("#user-policy-save").click()
+    try:
+        WebDriverWait(app.driver, WAIT).until(
+            lambda d: not d.find_element(By.CSS_SELECTOR, "#user-policy-dialog").is_displayed()
+        )
+    except Exception:
+        errors = app.driver.execute_script(
+            "return Array.from(document.querySelectorAll('#user-policy-dialog .field-error'))"
+            ".map((e) => e.textContent).filter(Boolean);"
+        )
+        raise AssertionError(f"the limits dialog stayed open; it says {errors}") from None
+
+
+def user_cell(app: App, name: str, part: str) -> str:
+    """The text of a part of a user's row, read in one script (the table is
+    redrawn whenever the list changes)."""
+    return app.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+        f'tr[data-user="{name}"] {part}',
+    )
+
+
+def test_a_users_limits_and_expiry_and_a_devices_hold_through_the_proxy(launch, proxy_port, web, web_elsewhere, home):
+    """Through the Users view: a bad bandwidth is named next to its field;
+    the guest is given CONNECT only, a refused destination and a quota, and
+    a real SOCKS5 client logged in as guest then gets 0x02 for BIND and for
+    that destination and 0x00 for another, while alice keeps BIND; an
+    expiry in the past shows the guest as expired, ends its open connection
+    and refuses it. Through the Devices view: a device entry for 127.0.0.2
+    refuses alice from there only. The quota is counted in the app's
+    folder."""
+    guest_password = "guest-pass-42"
+    app = launch()
+    add_user_and_require_passwords(app, USER, PASSWORD)
+    app.go("users")
+    app.el("#new-user-name").send_keys("guest")
+    app.el("#new-user-password").send_keys(guest_password)
+    app.el("#add-user").click()
+    app.el('tr[data-user="guest"]')
+    assert user_cell(app, "guest", ".state") == "Active"
+    assert user_cell(app, "guest", ".limits") == "No limits"
+    app.go("status")
+    app.start_server()
+    here, elsewhere = address_of(web), address_of(web_elsewhere)
+    bind_any = ("0.0.0.0", 0)
+
+    # Before any limit: the guest may BIND and reach 127.0.0.2 (so the refusals below are the policy's).
+    assert socks5_reply(proxy_port, "guest", guest_password, SOCKS_BIND, bind_any) == SOCKS_SUCCEEDED, (
+        "BIND before any limit"
+    )
+    assert socks5_reply(proxy_port, "guest", guest_password, SOCKS_CONNECT, elsewhere) == SOCKS_SUCCEEDED, (
+        "CONNECT to 127.0.0.2 before any limit"
+    )
+
+    app.go("users")
+    app.click('tr[data-user="guest"] .policy')
+    app.visible("#user-policy-rate-limit")
+    app.fill_in("#user-policy-rate-limit", "fast")
+    app.text_becomes(
+        "#error-user-policy-rate-limit",
+        '"fast" is not a rate (such as "2 MB/s").',
+        "a bad bandwidth, in proxy-core's words",
+    )
+    assert app.el("#user-policy-rate-limit").get_attribute("aria-invalid") == "true"
+    app.shot("user-limits-dialog")
+    app.el("#user-policy-save").click()
+    assert app.el("#user-policy-dialog").is_displayed(), "the dialog closed with a bad bandwidth"
+    app.el("#user-policy-cancel").click()
+    assert settings_file(home)["users"][1]["policy"]["rateLimit"] == "", "a refused limit was saved"
+
+    edit_user_limits(
+        app,
+        "guest",
+        {"#user-policy-rate-limit": "", "#user-policy-quota": "5 GB/day", "#user-policy-deny-targets": "127.0.0.2"},
+        {"bind": False, "udp": False},
+    )
+    wait_for("the guest's limits in its row", lambda: "connect only" in user_cell(app, "guest", ".limits"))
+    assert user_cell(app, "guest", ".limits") == "5 GB/day · connect only · not 127.0.0.2"
+    app.shot("users-limits")
+    policy = settings_file(home)["users"][1]["policy"]
+    assert (policy["commands"], policy["denyTargets"], policy["quota"]) == (["connect"], ["127.0.0.2"], "5 GB/day"), (
+        policy
+    )
+    assert guest_password not in json.dumps(settings_file(home)), "a password was written into the settings"
+
+    # At once, for a real client logged in as guest.
+    bind = socks5_reply(proxy_port, "guest", guest_password, SOCKS_BIND, bind_any)
+    assert bind == SOCKS_NOT_ALLOWED, f"the guest's BIND, with CONNECT only allowed, got {bind:#04x}"
+    denied = socks5_reply(proxy_port, "guest", guest_password, SOCKS_CONNECT, elsewhere)
+    assert denied == SOCKS_NOT_ALLOWED, f"the guest's CONNECT to its refused destination got {denied:#04x}"
+    reply, held = socks5_request(proxy_port, "guest", guest_password, SOCKS_CONNECT, here)
+    try:
+        assert reply == SOCKS_SUCCEEDED, f"the guest's CONNECT to an allowed destination got {reply:#04x}"
+        held.sendall(b"GET /page.html HTTP/1.0\r\n\r\n")
+        answer = b""
+        while chunk := held.recv(65536):
+            answer += chunk
+        assert answer.endswith(b"hello through the app\n"), answer[-200:]
+    finally:
+        held.close()
+    assert socks5_reply(proxy_port, USER, PASSWORD, SOCKS_BIND, bind_any) == SOCKS_SUCCEEDED, "alice lost BIND too"
+    wait_for("the log says whose rule refused", lambda: "user guest: may not use bind (only connect)" in app_log(home))
+
+    # Expired: shown so, its open connection ended, refused after its login.
+    reply, held = socks5_request(proxy_port, "guest", guest_password, SOCKS_CONNECT, here)
+    try:
+        assert reply == SOCKS_SUCCEEDED
+        edit_user_limits(app, "guest", {"#user-policy-expires": "2020-01-01T00:00:00Z"})
+        wait_for("the guest shown as expired", lambda: user_cell(app, "guest", ".state") == "Expired")
+        app.shot("users-expired")
+        assert closed_within(held, 5) is not None, "the expired guest's connection stayed open"
+    finally:
+        held.close()
+    expired = socks5_reply(proxy_port, "guest", guest_password, SOCKS_CONNECT, here)
+    assert expired == SOCKS_NOT_ALLOWED, f"the expired guest's CONNECT got {expired:#04x}"
+    assert settings_file(home)["users"][1]["policy"]["expires"] == "2020-01-01T00:00:00Z"
+    assert socks5_reply(proxy_port, USER, PASSWORD, SOCKS_CONNECT, here) == SOCKS_SUCCEEDED, "alice expired too"
+
+    # A device: alice from 127.0.0.2 may not reach 127.0.0.1; from 127.0.0.1 she still may.
+    assert socks5_reply(proxy_port, USER, PASSWORD, SOCKS_CONNECT, here, source="127.0.0.2") == SOCKS_SUCCEEDED, (
+        "alice from 127.0.0.2 before the device entry"
+    )
+    app.go("devices")
+    app.text_becomes("#devices-empty", "There are no devices yet.", "a fresh app")
+    app.el("#add-device").click()
+    app.visible("#device-address")
+    app.fill_in("#device-address", "phone")
+    app.text_becomes("#error-device-address", '"phone" is not "loopback", "lan", "any"', "a bad address")
+    app.fill_in("#device-name", "lab")
+    app.fill_in("#device-address", "127.0.0.2")
+    app.fill_in("#device-policy-deny-targets", "127.0.0.1")
+    app.el("#device-save").click()
+    WebDriverWait(app.driver, WAIT).until(
+        lambda d: not d.find_element(By.CSS_SELECTOR, "#device-dialog").is_displayed(), "the device dialog stayed open"
+    )
+    app.text_becomes('tr[data-device="lab"] .address', "127.0.0.2/32", "the device's row")
+    app.text_becomes('tr[data-device="lab"] .limits', "not 127.0.0.1", "the device's limits")
+    app.shot("devices")
+    device = settings_file(home)["devices"][0]
+    assert (device["name"], device["address"], device["policy"]["denyTargets"]) == (
+        "lab",
+        "127.0.0.2/32",
+        ["127.0.0.1"],
+    )
+    from_device = socks5_reply(proxy_port, USER, PASSWORD, SOCKS_CONNECT, here, source="127.0.0.2")
+    assert from_device == SOCKS_NOT_ALLOWED, (
+        f"alice from the device, to a destination it may not reach, got {from_device:#04x}"
+    )
+    assert socks5_reply(proxy_port, USER, PASSWORD, SOCKS_CONNECT, here) == SOCKS_SUCCEEDED, (
+        "the device's rule held for another address"
+    )
+
+    # The guest's bytes were counted against its quota, kept beside the settings.
+    app.go("status")
+    app.toggle_server()
+    app.text_becomes("#server-state", "Stopped", "after Stop")
+    quota = home / "config" / "socksbox" / "quota.toml"
+    wait_for("the quota counts written at stop", quota.exists)
+    assert '"user guest"' in quota.read_text(), quota.read_text()
