@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 mod access;
 mod mapping;
 
-pub use self::access::{Device, User};
+pub use self::access::{Device, User, UserPolicy};
 pub use self::mapping::{Mapping, MappingProtocol, MappingRoute};
 use crate::outbound::{RouteAction, RouteRule, UpstreamHop};
 use crate::policy::{ClientRule, RemoteReach, TargetRule};
@@ -145,6 +145,10 @@ pub struct AuthConfig {
     pub users: Vec<User>,
     /// How password guessing is slowed down and stopped.
     pub throttle: ThrottleConfig,
+    /// Policies of users whose passwords the server does not hold (the
+    /// desktop app's, checked by its own authenticator), by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<UserPolicy>,
 }
 
 /// Failed logins are counted per source (an IPv4 address, an IPv6 /64).
@@ -441,6 +445,7 @@ impl Config {
                 ["auth.users.max_sessions", "auth.users.commands", "auth.users.allow_targets"];
             access::validate_policy(&format!("user {}", user.name), fields, &user.policy)?;
         }
+        access::validate_user_policies(&self.auth.policies, &names)?;
         let public = self.clients.allow.iter().find(|r| r.admits_public_addresses());
         if let Some(rule) = public {
             if !self.auth.required && !self.clients.allow_open_proxy {

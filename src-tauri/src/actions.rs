@@ -308,12 +308,13 @@ async fn prepare(
     tauri::async_runtime::spawn_blocking(move || {
         let passwords = users::passwords(&settings.users)
             .map_err(|e| format!("The passwords cannot be read from the system keyring: {e}"))?;
-        let config = settings.to_config(&Outside {
+        let outside = Outside {
             hop_password: &|hop| users::hop_password(hop).ok().flatten(),
             user_password: &|name| passwords.get(name).cloned(),
             state_dir: Some(&state_dir),
-        });
-        let authenticator = users::authenticator(&config.auth.users);
+        };
+        let config = settings.to_config(&outside);
+        let authenticator = users::authenticator(&settings.login_users(&outside));
         Ok((config, authenticator))
     })
     .await

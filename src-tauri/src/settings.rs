@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use proxy_core::access::Rate;
-use proxy_core::config::{Limits, TargetsConfig, User};
+use proxy_core::config::{Limits, TargetsConfig, User, UserPolicy};
 use proxy_core::outbound::UpstreamHop;
 use proxy_core::policy::{ClientRule, TargetRule};
 use proxy_core::Config;
@@ -438,11 +438,8 @@ impl AppSettings {
         if !errors.is_empty() {
             return errors;
         }
-        // A stand-in password, so that the users' policies are checked too:
-        // this configuration is only checked, never started.
-        let stand_in = |_: &str| Some("-".to_owned());
-        let checked = Outside { user_password: &stand_in, ..Outside::NOTHING };
-        match self.to_config(&checked).validate() {
+        // The users' policies are in it by name, checked with the rest.
+        match self.to_config(&Outside::NOTHING).validate() {
             Ok(()) => Vec::new(),
             Err(proxy_core::config::ConfigError::Invalid { field, value, reason }) => {
                 vec![FieldError { field: field.to_owned(), message: format!("{value}: {reason}.") }]
@@ -465,13 +462,23 @@ impl AppSettings {
         vec![SocketAddr::new(v4, self.port), SocketAddr::new(v6, self.port)]
     }
 
-    /// The server configuration these settings describe, with the
-    /// passwords and the state folder `outside` gives. Each enabled user
-    /// with a password is in `auth.users` with its policy, which is where
-    /// the server looks a logged-in user's policy up by name (the server
-    /// checks passwords with the app's authenticator, made from the same
-    /// list); a user whose policy does not read (validation names it) is
-    /// left out, so it cannot log in rather than log in without limits.
+    /// Who may log in, with the passwords `outside` gives: each enabled
+    /// user with a password whose policy reads (validation names one that
+    /// does not; such a user cannot log in rather than log in without its
+    /// limits). The app's authenticator is made from these; the server's
+    /// configuration holds only their policies, by name.
+    pub fn login_users(&self, outside: &Outside<'_>) -> Vec<User> {
+        self.users
+            .iter()
+            .filter(|u| u.enabled && u.policy.to_policy().is_some())
+            .filter_map(|u| Some(User::new(u.name.clone(), (outside.user_password)(&u.name)?)))
+            .collect()
+    }
+
+    /// The server configuration these settings describe, with the hop
+    /// passwords and the state folder `outside` gives, and each enabled
+    /// user's policy in `auth.policies` (where the server looks a
+    /// logged-in user's policy up by name).
     pub fn to_config(&self, outside: &Outside<'_>) -> Config {
         let mut config = Config { listen: self.listen_addresses(), ..Config::default() };
         config.state_dir = outside.state_dir.map(Path::to_path_buf);
@@ -511,14 +518,15 @@ impl AppSettings {
             })
             .collect();
         config.mappings = self.mappings.iter().filter_map(MappingEntry::to_mapping).collect();
-        config.auth.users = self
+        // Policies by name only: the passwords stay with the app's
+        // authenticator (`login_users`), never in the server's configuration.
+        config.auth.policies = self
             .users
             .iter()
             .filter(|u| u.enabled)
             .filter_map(|u| {
-                let mut user = User::new(u.name.clone(), (outside.user_password)(&u.name)?);
-                user.policy = u.policy.to_policy()?;
-                Some(user)
+                let policy = u.policy.to_policy()?;
+                (!policy.is_empty()).then(|| UserPolicy { name: u.name.clone(), policy })
             })
             .collect();
         config.devices = self.devices.iter().filter_map(DeviceEntry::to_device).collect();
@@ -1218,22 +1226,29 @@ mod tests {
         config.validate().unwrap();
         assert_eq!(config.state_dir.as_deref(), Some(state.path()));
         assert_eq!(config.limits.rate_limit, Some(Rate(50_000_000)));
-        // Each enabled user with a password, under its name, with its policy.
-        let names: Vec<&str> = config.auth.users.iter().map(|u| u.name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["guest", "alice"],
-            "the disabled user and the one without a password are left out"
-        );
-        let guest = &config.auth.users[0];
-        assert_eq!(guest.password, "guest password");
+        // No password in the server's configuration: the enabled users'
+        // policies by name, and the logins for the app's authenticator.
+        assert!(config.auth.users.is_empty(), "passwords stay out of the Config");
+        let names: Vec<&str> = config.auth.policies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["guest"], "alice has no policy, the disabled user is left out");
+        let guest = &config.auth.policies[0];
         assert_eq!(Some(guest.policy.clone()), guest_policy().to_policy());
         assert_eq!(guest.policy.commands, Some(vec![CommandName::Connect]));
         assert_eq!(
             guest.policy.expires.map(|e| e.to_string()).as_deref(),
             Some("2026-12-24T18:00:00Z")
         );
-        assert!(config.auth.users[1].policy.is_empty());
+        let outside = Outside { user_password: &password, ..Outside::NOTHING };
+        let logins: Vec<(String, String)> =
+            settings.login_users(&outside).into_iter().map(|u| (u.name, u.password)).collect();
+        assert_eq!(
+            logins,
+            [
+                ("guest".to_owned(), "guest password".to_owned()),
+                ("alice".to_owned(), "alice password".to_owned())
+            ],
+            "the disabled user and the one without a password cannot log in"
+        );
         // The devices, in their order (the first that covers a client holds).
         let labels: Vec<String> = config.devices.iter().map(|d| d.label()).collect();
         assert_eq!(labels, ["tv", "lan"]);
@@ -1242,7 +1257,8 @@ mod tests {
         assert_eq!(config.devices[1].policy.rate_limit, Some(Rate(1_000_000)));
         // Without passwords (checking, testing a chain): no user, no state folder.
         let bare = settings.to_config(&Outside::NOTHING);
-        assert!(bare.auth.users.is_empty() && bare.state_dir.is_none());
+        assert!(bare.state_dir.is_none());
+        assert_eq!(bare.auth.policies, config.auth.policies);
         assert_eq!(bare.devices, config.devices);
         // A policy that does not read keeps its user out rather than unlimited.
         let broken = AppSettings {
@@ -1252,8 +1268,9 @@ mod tests {
             )],
             ..AppSettings::default()
         };
-        let config = broken.to_config(&Outside { user_password: &password, ..Outside::NOTHING });
-        assert!(config.auth.users.is_empty());
+        let outside = Outside { user_password: &password, ..Outside::NOTHING };
+        assert!(broken.login_users(&outside).is_empty());
+        assert!(broken.to_config(&outside).auth.policies.is_empty());
         assert_eq!(AppSettings::default().to_config(&Outside::NOTHING).limits.rate_limit, None);
     }
 

@@ -87,7 +87,11 @@ fn parse_days(text: &str) -> Result<[bool; 7], String> {
 fn parse_time(text: &str, end: bool) -> Result<u16, String> {
     let bad = || format!("{text:?} is not a time (HH:MM)");
     let (hours, minutes) = text.trim().split_once(':').ok_or_else(bad)?;
-    if hours.is_empty() || minutes.len() != 2 {
+    // Digits only (u16's parser would take "+5"), and few enough that the
+    // arithmetic below cannot overflow.
+    let digits =
+        |part: &str| (1..=2).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits(hours) || !digits(minutes) || minutes.len() != 2 {
         return Err(bad());
     }
     let (hours, minutes): (u16, u16) =
@@ -191,6 +195,9 @@ mod tests {
             "Mon 10:00-10:00",
             "Mon 10:0-11:00",
             "Mon 24:00-01:00",
+            "Mon 1093:00-20:00",
+            "Mon 10:+5-11:00",
+            "Mon +1:00-02:00",
         ] {
             assert!(bad.parse::<Hours>().is_err(), "{bad}");
         }

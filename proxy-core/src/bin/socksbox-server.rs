@@ -227,6 +227,7 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
         warn!("listening beyond loopback, but only loopback clients are allowed; add --allow lan to share on the network");
     }
     let quotas = config.auth.users.iter().any(|u| u.policy.quota.is_some())
+        || config.auth.policies.iter().any(|p| p.policy.quota.is_some())
         || config.devices.iter().any(|d| d.policy.quota.is_some());
     if quotas && config.state_dir.is_none() {
         warn!("quotas are counted in memory only and start again at a restart: set state_dir (or --state-dir) to keep them");

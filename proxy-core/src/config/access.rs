@@ -40,6 +40,19 @@ impl fmt::Debug for User {
     }
 }
 
+/// What a user whose password the server does not hold may do: the
+/// desktop app keeps passwords in the OS keyring, checks them with its own
+/// authenticator, and gives the server only this (`[[auth.policies]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "UserPolicyEntry")]
+pub struct UserPolicy {
+    /// The user's name.
+    pub name: String,
+    /// What the user may do.
+    #[serde(flatten)]
+    pub policy: Policy,
+}
+
 /// A device (or every device of a range) and what it may do, whoever logs
 /// in from it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +136,20 @@ impl From<UserEntry> for User {
 }
 
 policy_entry! {
+    /// What a `[[auth.policies]]` table holds.
+    struct UserPolicyEntry {
+        name: String,
+    }
+}
+
+impl From<UserPolicyEntry> for UserPolicy {
+    fn from(entry: UserPolicyEntry) -> Self {
+        let policy = entry.policy();
+        UserPolicy { name: entry.name, policy }
+    }
+}
+
+policy_entry! {
     /// What a `[[devices]]` table holds.
     struct DeviceEntry {
         #[serde(default)]
@@ -162,6 +189,34 @@ pub(super) fn validate_policy(
             format!("[] (of {whose})"),
             "would allow no destination; leave it out to allow every one",
         ));
+    }
+    Ok(())
+}
+
+/// Checks the policies given by name: names of 1 to 255 bytes, each once,
+/// and none that is also in `auth.users` (which would say two things).
+pub(super) fn validate_user_policies(
+    policies: &[UserPolicy],
+    users: &[&str],
+) -> Result<(), ConfigError> {
+    for (i, entry) in policies.iter().enumerate() {
+        let name = &entry.name;
+        if name.is_empty() || name.len() > 255 {
+            return Err(invalid("auth.policies.name", name, "must be 1 to 255 bytes"));
+        }
+        if users.contains(&name.as_str()) {
+            return Err(invalid(
+                "auth.policies.name",
+                name,
+                "is also in auth.users: give its policy there",
+            ));
+        }
+        if policies[..i].iter().any(|p| p.name == *name) {
+            return Err(invalid("auth.policies.name", name, "the name is listed twice"));
+        }
+        let fields =
+            ["auth.policies.max_sessions", "auth.policies.commands", "auth.policies.allow_targets"];
+        validate_policy(&format!("user {name}"), fields, &entry.policy)?;
     }
     Ok(())
 }
@@ -249,6 +304,32 @@ mod tests {
                 assert!(error.contains(shown), "{text}: {error}");
                 assert!(error.contains("line 3") || error.contains("line 4"), "{text}: {error}");
             }
+        }
+    }
+
+    #[test]
+    fn policies_by_name_read_and_are_checked() {
+        let config =
+            Config::from_toml("[[auth.policies]]\nname = \"guest\"\ncommands = [\"connect\"]\n")
+                .unwrap();
+        assert_eq!(config.auth.policies[0].name, "guest");
+        assert_eq!(config.auth.policies[0].policy.commands, Some(vec![CommandName::Connect]));
+        assert!(!config.auth.required, "policies alone do not require passwords");
+        assert_eq!(Config::from_toml(&config.to_toml()).unwrap(), config);
+        for (text, field) in [
+            ("[[auth.policies]]\nname = \"\"\n", "auth.policies.name"),
+            (
+                "[[auth.policies]]\nname = \"a\"\n[[auth.policies]]\nname = \"a\"\n",
+                "auth.policies.name",
+            ),
+            (
+                "[[auth.users]]\nname = \"a\"\npassword = \"b\"\n[[auth.policies]]\nname = \"a\"\n",
+                "auth.policies.name",
+            ),
+            ("[[auth.policies]]\nname = \"a\"\nmax_sessions = 0\n", "auth.policies.max_sessions"),
+        ] {
+            let error = Config::from_toml(text).unwrap_err().to_string();
+            assert!(error.contains(field), "{text}: {error}");
         }
     }
 

@@ -64,14 +64,19 @@ impl Owner<'_> {
 fn subjects<'a>(settings: &'a Settings, user: &'a SessionUser, client: IpAddr) -> Vec<Subject<'a>> {
     let mut subjects = Vec::new();
     if let Some(name) = user.verified() {
-        if let Some(entry) = settings.config.auth.users.iter().find(|u| u.name == name) {
-            if !entry.policy.is_empty() {
-                subjects.push(Subject {
-                    label: format!("user {name}"),
-                    policy: &entry.policy,
-                    owns: Owner::User(name),
-                });
-            }
+        let auth = &settings.config.auth;
+        let policy = auth
+            .users
+            .iter()
+            .find(|u| u.name == name)
+            .map(|u| &u.policy)
+            .or_else(|| auth.policies.iter().find(|p| p.name == name).map(|p| &p.policy));
+        if let Some(policy) = policy.filter(|p| !p.is_empty()) {
+            subjects.push(Subject {
+                label: format!("user {name}"),
+                policy,
+                owns: Owner::User(name),
+            });
         }
     }
     if let Some(device) = settings.config.devices.iter().find(|d| d.address.admits(client)) {
@@ -160,7 +165,9 @@ pub(super) fn checks_targets(settings: &Settings, user: &SessionUser, client: Ip
 
 /// Whether any user or device has a policy (else nothing here runs).
 pub(super) fn any_policy(settings: &Settings) -> bool {
-    settings.config.auth.users.iter().any(|u| !u.policy.is_empty())
+    let auth = &settings.config.auth;
+    auth.users.iter().any(|u| !u.policy.is_empty())
+        || auth.policies.iter().any(|p| !p.policy.is_empty())
         || settings.config.devices.iter().any(|d| !d.policy.is_empty())
 }
 

@@ -56,6 +56,7 @@ impl Settings {
     fn with_resolver(config: Config, users: Users, resolver: Arc<Resolver>) -> Self {
         let shaped = config.limits.rate_limit.is_some()
             || config.auth.users.iter().any(|u| u.policy.rate_limit.is_some())
+            || config.auth.policies.iter().any(|p| p.policy.rate_limit.is_some())
             || config.devices.iter().any(|d| d.policy.rate_limit.is_some());
         Settings {
             shaped,

@@ -151,28 +151,8 @@ fn sentence(message: &str) -> String {
     format!("{message}.")
 }
 
-/// The largest hour written in a time that is checked by proxy-core: it
-/// multiplies the hour by 60 in 16 bits, which an hour of 1092 or more
-/// overflows (a panic in a debug build, a wrong time in a release one).
-const HOUR_PROXY_CORE_TAKES: u32 = 999;
-
-/// Access hours as proxy-core reads them, except that a time whose hour
-/// has more digits than [`HOUR_PROXY_CORE_TAKES`] is refused here, in
-/// proxy-core's words, before its arithmetic can overflow.
+/// Access hours as proxy-core reads them.
 fn parse_hours(text: &str) -> Result<Hours, String> {
-    let times = text.trim().split_once(' ').and_then(|(_, times)| times.split_once('-'));
-    if let Some((start, end)) = times {
-        for piece in [start, end] {
-            let hour = piece.trim().split_once(':').map_or("", |(hour, _)| hour);
-            let digits = hour.strip_prefix('+').unwrap_or(hour);
-            if !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && digits.parse::<u32>().map_or(true, |h| h > HOUR_PROXY_CORE_TAKES)
-            {
-                return Err(format!("{piece:?} is not a time (HH:MM)"));
-            }
-        }
-    }
     text.parse()
 }
 
