@@ -98,6 +98,7 @@ fn config(variant: &Variant, upstream: SocketAddr) -> Config {
                 block_after: u32::MAX,
                 ..ThrottleConfig::default()
             },
+            ..AuthConfig::default()
         },
         targets: TargetsConfig {
             deny: ["127.0.0.0/8", "::1/128", "0.0.0.0/8", "::/128"]
