@@ -211,8 +211,6 @@ def test_users_in_a_file_make_passwords_required(socksbox, echo_target):
     sock = rs.tcp_connect(srv.addr4)
     with sock:
         assert rs.negotiate5(sock, (rs.M_NOAUTH,)) == rs.M_NONE, "a file with users let a client in without a password"
-    with socket.create_connection(srv.addr4, timeout=5):
-        pass
 
 
 # ---------------------------------------------------------------------------

@@ -362,6 +362,23 @@ struct Shared {
     guard: Guard,
 }
 
+impl Shared {
+    /// Whether the client-address policy of `settings` admits `ip`; a
+    /// refusal is counted and tallied for the log (every listener, the
+    /// SOCKS ports' and the mappings', turns clients away the same way).
+    fn admits_client(&self, settings: &Settings, ip: std::net::IpAddr) -> bool {
+        let admitted = settings.clients.admits(ip);
+        if !admitted {
+            self.monitor.count_refused_client();
+            self.guard.tally.refused(
+                Source::of(ip),
+                "client refused: its address is not in the allowed client ranges",
+            );
+        }
+        admitted
+    }
+}
+
 /// Binds with the options a server wants: address reuse, so a restart does
 /// not wait for old connections' TIME_WAIT, and an IPv6 socket that serves
 /// IPv6 only, so `[::]` and `0.0.0.0` can both be listed.
@@ -427,12 +444,7 @@ async fn accept_loop(
             },
         };
         let settings = shared.settings.load_full();
-        if !settings.clients.admits(peer.ip()) {
-            shared.monitor.count_refused_client();
-            shared.guard.tally.refused(
-                Source::of(peer.ip()),
-                "client refused: its address is not in the allowed client ranges",
-            );
+        if !shared.admits_client(&settings, peer.ip()) {
             refuse(stream);
             continue;
         }

@@ -11,7 +11,7 @@ use tracing::{debug, info, warn};
 
 use super::super::guard::{Kind, Permit, Source};
 use super::super::settings::Settings;
-use super::super::{is_out_of_resources, refuse};
+use super::super::{is_out_of_resources, refuse, Reserve};
 use super::Scope;
 use crate::logsafe::Escaped;
 use crate::monitor::Activity;
@@ -21,16 +21,20 @@ use crate::relay;
 /// Accepts the mapping's connections until `stop`.
 pub(super) async fn accept_loop(listener: TcpListener, scope: Scope, stop: CancellationToken) {
     let shared = Arc::clone(&scope.env.shared);
+    let mut reserve = Reserve::open();
     loop {
         let (stream, peer) = tokio::select! {
             () = stop.cancelled() => return,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) if is_out_of_resources(&e) => {
+                    // As the SOCKS listeners do: the waiting client hears
+                    // at once, then the loop backs off.
                     shared.guard.tally.refused(
                         Source::of(std::net::Ipv4Addr::UNSPECIFIED.into()),
                         &format!("mapping {}: cannot accept: {e}", scope.info.name),
                     );
+                    reserve.refuse_one(&listener).await;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -41,12 +45,7 @@ pub(super) async fn accept_loop(listener: TcpListener, scope: Scope, stop: Cance
             },
         };
         let settings = shared.settings.load_full();
-        if !settings.clients.admits(peer.ip()) {
-            shared.monitor.count_refused_client();
-            shared.guard.tally.refused(
-                Source::of(peer.ip()),
-                "client refused: its address is not in the allowed client ranges",
-            );
+        if !shared.admits_client(&settings, peer.ip()) {
             refuse(stream);
             continue;
         }

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::super::guard::{Kind, Source};
+use super::super::guard::Kind;
 use super::super::handler::Context;
 use super::super::settings::Settings;
 use super::super::udp::{bind_udp, passes, send_now, BUFFERS};
@@ -97,12 +97,7 @@ fn open_flow(
 ) -> Option<mpsc::Sender<Vec<u8>>> {
     let shared = &scope.env.shared;
     let settings = shared.settings.load_full();
-    if !settings.clients.admits(client.ip()) {
-        shared.monitor.count_refused_client();
-        shared.guard.tally.refused(
-            Source::of(client.ip()),
-            "client refused: its address is not in the allowed client ranges",
-        );
+    if !shared.admits_client(&settings, client.ip()) {
         return None;
     }
     let limits = &settings.config.limits;
