@@ -3,7 +3,7 @@
 // the Start or Stop, Retry, Edit and Remove buttons. After a redraw, focus
 // goes back to the same control of the same mapping.
 
-import { byId } from "../../dom";
+import { KeyedTable, button, cell } from "../keyed-table";
 import type { MappingRow } from "../../ipc";
 import { PROTOCOL_TEXT, ROUTE_TEXT, lastErrorText, stateText } from "./model";
 
@@ -12,23 +12,6 @@ export interface RowActions {
   setEnabled(row: MappingRow, enabled: boolean, button: HTMLButtonElement): void;
   edit(row: MappingRow): void;
   remove(row: MappingRow): void;
-}
-
-function button(cls: string, text: string, label: string, onClick: () => void): HTMLButtonElement {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.className = cls;
-  b.textContent = text;
-  b.setAttribute("aria-label", label);
-  b.addEventListener("click", onClick);
-  return b;
-}
-
-function cell(cls: string, text: string): HTMLTableCellElement {
-  const td = document.createElement("td");
-  td.className = cls;
-  td.textContent = text;
-  return td;
 }
 
 /** The state cell: the state in words, and the last error on a line of its own. */
@@ -49,42 +32,17 @@ function stateCell(row: MappingRow): HTMLTableCellElement {
   return td;
 }
 
-export class MappingsTable {
-  private readonly body: HTMLTableSectionElement;
-  private readonly empty: HTMLElement;
-
+export class MappingsTable extends KeyedTable<MappingRow> {
   /** home takes focus when the focused row is gone. */
   constructor(
     section: HTMLElement,
-    private readonly home: HTMLElement,
+    home: HTMLElement,
     private readonly actions: RowActions,
   ) {
-    this.body = byId<HTMLTableElement>("mappings-table", section).tBodies[0] as HTMLTableSectionElement;
-    this.empty = byId("mappings-empty", section);
+    super(section, "mappings", "mapping", home);
   }
 
-  draw(rows: MappingRow[]): void {
-    const active = document.activeElement;
-    const activeRow = active instanceof HTMLElement ? active.closest<HTMLTableRowElement>("tr[data-mapping]") : null;
-    const focusName = activeRow && this.body.contains(activeRow) ? activeRow.dataset.mapping : undefined;
-    const focusClass = active instanceof HTMLElement ? (active.classList[0] ?? "") : "";
-
-    this.body.replaceChildren(...rows.map((row) => this.row(row)));
-    this.empty.hidden = rows.length > 0;
-
-    if (focusName !== undefined) {
-      const again = focusClass ? this.control(focusName, focusClass) : null;
-      (again ?? this.control(focusName, "edit") ?? this.home).focus();
-    }
-  }
-
-  /** The control with this class in the row of this mapping, if there is one. */
-  control(name: string, cls: string): HTMLElement | null {
-    const row = Array.from(this.body.rows).find((r) => r.dataset.mapping === name);
-    return row?.querySelector<HTMLElement>(`.${cls}`) ?? null;
-  }
-
-  private row(row: MappingRow): HTMLTableRowElement {
+  protected row(row: MappingRow): HTMLTableRowElement {
     const tr = document.createElement("tr");
     tr.dataset.mapping = row.name;
     const name = document.createElement("th");
