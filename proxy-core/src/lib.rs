@@ -30,4 +30,7 @@ pub use monitor::{
     ClosedSession, Monitor, MonitorSnapshot, SessionSnapshot, SessionUser, Totals, UserTotals,
 };
 pub use refusal::{Refusal, RefusalKind};
-pub use server::{ApplyError, Load, MappingState, MappingStatus, Server, ServerState, StartError};
+pub use server::{
+    ApplyError, Load, MappingState, MappingStatus, OwnerUse, QuotaUse, Server, ServerState,
+    StartError,
+};

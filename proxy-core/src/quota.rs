@@ -1,7 +1,8 @@
-//! Traffic quotas: the bytes each owner of a quota (a user, a device) has
-//! moved, up and down together, in the current calendar period (a day, a
-//! week from Monday, a month; local time), counted as its sessions move
-//! them and kept in a state file (`quota.toml` in the state directory).
+//! Traffic use and quotas: the bytes each owner (a user, a device) has
+//! moved, up and down together, today, this week (from Monday), this month
+//! (local time) and in all, counted as its sessions move them and kept in
+//! a state file (`quota.toml` in the state directory). A quota counts
+//! against one of those; the app shows the others beside it.
 //!
 //! The file is written atomically (a new file beside it, flushed to disk,
 //! then renamed over the old one, and the directory flushed), every
@@ -27,37 +28,99 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(10);
 
 const FILE: &str = "quota.toml";
 
-/// The bytes one owner has moved in its current period.
+/// The calendar periods every meter counts, in this order.
+const CALENDAR: [Period; 3] = [Period::Day, Period::Week, Period::Month];
+
+/// The bytes moved in one calendar period.
 #[derive(Debug)]
-pub struct QuotaMeter {
+struct Count {
     used: AtomicU64,
     /// Which period `used` counts ("2026-12-01", "week of 2026-11-30",
     /// "2026-12").
     period: Mutex<String>,
+}
+
+impl Count {
+    fn new(period: String, used: u64) -> Count {
+        Count { used: AtomicU64::new(used), period: Mutex::new(period) }
+    }
+
+    /// Starts counting `period` afresh if it is not the one counted;
+    /// whether it did.
+    fn roll(&self, period: String) -> bool {
+        let mut current = self.period.lock().unwrap_or_else(PoisonError::into_inner);
+        if *current == period {
+            return false;
+        }
+        *current = period;
+        self.used.store(0, Ordering::Relaxed);
+        true
+    }
+
+    fn saved(&self) -> SavedCount {
+        SavedCount {
+            period: self.period.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            used: self.used.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The bytes one owner has moved: in each calendar period and in all.
+#[derive(Debug)]
+pub struct QuotaMeter {
+    /// Today, this week, this month (as [`CALENDAR`]).
+    calendar: [Count; 3],
+    total: AtomicU64,
     changed: AtomicBool,
 }
 
 impl QuotaMeter {
+    /// A meter with the saved counts, each of the period it was saved in
+    /// (the next [`QuotaMeter::roll`] starts those of an earlier one again).
+    fn new(saved: &Saved) -> QuotaMeter {
+        let calendar = CALENDAR.map(|period| match saved.count(period) {
+            Some(count) => Count::new(count.period, count.used),
+            None => Count::new(String::new(), 0),
+        });
+        QuotaMeter {
+            calendar,
+            // An older file's one count is at least what was moved in all.
+            total: AtomicU64::new(saved.total.max(saved.used.unwrap_or(0))),
+            changed: AtomicBool::new(false),
+        }
+    }
+
     /// Counts bytes moved.
     #[inline]
     pub fn add(&self, n: u64) {
-        self.used.fetch_add(n, Ordering::Relaxed);
+        for count in &self.calendar {
+            count.used.fetch_add(n, Ordering::Relaxed);
+        }
+        self.total.fetch_add(n, Ordering::Relaxed);
         self.changed.store(true, Ordering::Relaxed);
     }
 
-    /// Bytes moved in the current period.
-    pub fn used(&self) -> u64 {
-        self.used.load(Ordering::Relaxed)
+    /// Bytes moved in the current `period` (as of the meter's last
+    /// [`Quotas::meter`] or [`Quotas::usage`]), or in all.
+    pub fn used(&self, period: Period) -> u64 {
+        match CALENDAR.iter().position(|p| *p == period) {
+            Some(i) => self.calendar[i].used.load(Ordering::Relaxed),
+            None => self.total.load(Ordering::Relaxed),
+        }
     }
 
-    /// Starts counting `period` afresh if it is not the one counted.
-    fn roll(&self, period: &str) {
-        let mut current = self.period.lock().unwrap_or_else(PoisonError::into_inner);
-        if *current != period {
-            *current = period.to_owned();
-            self.used.store(0, Ordering::Relaxed);
-            self.changed.store(true, Ordering::Relaxed);
+    /// Starts each calendar count afresh whose period `now` is past.
+    fn roll(&self, now: &jiff::ZonedDateTime) {
+        for (count, period) in self.calendar.iter().zip(CALENDAR) {
+            if count.roll(period_of(period, now)) {
+                self.changed.store(true, Ordering::Relaxed);
+            }
         }
+    }
+
+    fn saved(&self) -> Saved {
+        let [day, week, month] = self.calendar.each_ref().map(|c| Some(c.saved()));
+        Saved { total: self.total.load(Ordering::Relaxed), day, week, month, ..Saved::default() }
     }
 }
 
@@ -74,41 +137,98 @@ pub fn period_of(period: Period, now: &jiff::ZonedDateTime) -> String {
             format!("week of {monday}")
         }
         Period::Month => format!("{:04}-{:02}", now.year(), now.month()),
+        Period::Total => "total".to_owned(),
     }
 }
 
-/// What one owner of a quota has used.
+/// What one owner has used, as of one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuotaUsage {
     /// "user NAME" or "device NAME".
     pub owner: String,
-    /// The period counted ("2026-12-01", "week of 2026-11-30", "2026-12").
-    pub period: String,
-    /// Bytes up and down together in it.
-    pub used: u64,
+    /// Bytes up and down together today (local time).
+    pub today: u64,
+    /// This week, from Monday.
+    pub this_week: u64,
+    /// This month.
+    pub this_month: u64,
+    /// Since it was first counted.
+    pub total: u64,
+}
+
+impl QuotaUsage {
+    /// The bytes counted in `period`.
+    pub fn used(&self, period: Period) -> u64 {
+        match period {
+            Period::Day => self.today,
+            Period::Week => self.this_week,
+            Period::Month => self.this_month,
+            Period::Total => self.total,
+        }
+    }
 }
 
 /// What the state file holds.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct StateFile {
-    /// Owner ("user guest", "device tv") to its count.
+    /// Owner ("user guest", "device tv") to its counts.
     #[serde(default)]
     quota: BTreeMap<String, Saved>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Saved {
+    #[serde(default)]
+    total: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    day: Option<SavedCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    week: Option<SavedCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    month: Option<SavedCount>,
+    /// Files written before the periods were counted apart held one
+    /// period's count (`period`, `used`): read, never written.
+    #[serde(default, skip_serializing)]
+    period: Option<String>,
+    #[serde(default, skip_serializing)]
+    used: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SavedCount {
     period: String,
     used: u64,
+}
+
+impl Saved {
+    /// The saved count of a calendar `period`, from either form of the file.
+    fn count(&self, period: Period) -> Option<SavedCount> {
+        let new = match period {
+            Period::Day => &self.day,
+            Period::Week => &self.week,
+            Period::Month => &self.month,
+            Period::Total => &None,
+        };
+        if new.is_some() {
+            return new.clone();
+        }
+        let (name, used) = (self.period.as_deref()?, self.used?);
+        let kind = if name.starts_with("week of ") {
+            Period::Week
+        } else if name.len() == "2026-12".len() {
+            Period::Month
+        } else {
+            Period::Day
+        };
+        (kind == period).then(|| SavedCount { period: name.to_owned(), used })
+    }
 }
 
 /// Every owner's meter, and where they are kept.
 #[derive(Debug, Default)]
 pub struct Quotas {
     meters: Mutex<HashMap<String, Arc<QuotaMeter>>>,
-    /// Counts read from the file for owners not met yet.
-    saved: Mutex<BTreeMap<String, Saved>>,
     file: Option<PathBuf>,
 }
 
@@ -137,7 +257,16 @@ impl Quotas {
                 BTreeMap::new()
             }
         };
-        Quotas { meters: Mutex::default(), saved: Mutex::new(saved), file: Some(file) }
+        let meters = saved
+            .into_iter()
+            .map(|(owner, saved)| {
+                let meter = QuotaMeter::new(&saved);
+                // The file is written again in the current form.
+                meter.changed.store(saved.period.is_some(), Ordering::Relaxed);
+                (owner, Arc::new(meter))
+            })
+            .collect();
+        Quotas { meters: Mutex::new(meters), file: Some(file) }
     }
 
     /// Whether counts are kept across restarts.
@@ -145,44 +274,34 @@ impl Quotas {
         self.file.is_some()
     }
 
-    /// The meter of `owner`, counting `period` from `now`.
-    pub fn meter(&self, owner: &str, period: Period, now: &jiff::ZonedDateTime) -> Arc<QuotaMeter> {
-        let current = period_of(period, now);
+    /// The meter of `owner`, its calendar counts as of `now`.
+    pub fn meter(&self, owner: &str, now: &jiff::ZonedDateTime) -> Arc<QuotaMeter> {
         let mut meters = self.meters.lock().unwrap_or_else(PoisonError::into_inner);
-        let meter = meters.entry(owner.to_owned()).or_insert_with(|| {
-            let saved = self.saved.lock().unwrap_or_else(PoisonError::into_inner).remove(owner);
-            let used = saved.as_ref().filter(|s| s.period == current).map_or(0, |s| s.used);
-            Arc::new(QuotaMeter {
-                used: AtomicU64::new(used),
-                period: Mutex::new(current.clone()),
-                changed: AtomicBool::new(false),
-            })
-        });
-        meter.roll(&current);
+        let meter = meters
+            .entry(owner.to_owned())
+            .or_insert_with(|| Arc::new(QuotaMeter::new(&Saved::default())));
+        meter.roll(now);
         Arc::clone(meter)
     }
 
-    /// What each owner has used in the period it last counted, by owner
-    /// ("user guest", "device tv"), whether met since the start or only
-    /// read from the state file.
-    pub fn usage(&self) -> Vec<QuotaUsage> {
+    /// What each owner counted since the start or read from the state file
+    /// has used, as of `now`, by owner ("device tv" before "user guest").
+    pub fn usage(&self, now: &jiff::ZonedDateTime) -> Vec<QuotaUsage> {
         let meters = self.meters.lock().unwrap_or_else(PoisonError::into_inner);
         let mut usage: Vec<QuotaUsage> = meters
             .iter()
-            .map(|(owner, meter)| QuotaUsage {
-                owner: owner.clone(),
-                period: meter.period.lock().unwrap_or_else(PoisonError::into_inner).clone(),
-                used: meter.used(),
+            .map(|(owner, meter)| {
+                meter.roll(now);
+                QuotaUsage {
+                    owner: owner.clone(),
+                    today: meter.used(Period::Day),
+                    this_week: meter.used(Period::Week),
+                    this_month: meter.used(Period::Month),
+                    total: meter.used(Period::Total),
+                }
             })
             .collect();
         drop(meters);
-        // Counts read from the file for owners not met since the start.
-        let saved = self.saved.lock().unwrap_or_else(PoisonError::into_inner);
-        usage.extend(saved.iter().map(|(owner, saved)| QuotaUsage {
-            owner: owner.clone(),
-            period: saved.period.clone(),
-            used: saved.used,
-        }));
         usage.sort_by(|a, b| a.owner.cmp(&b.owner));
         usage
     }
@@ -190,13 +309,11 @@ impl Quotas {
     /// Writes the counts if any changed since the last write.
     pub fn save_if_changed(&self) -> io::Result<()> {
         let Some(file) = &self.file else { return Ok(()) };
-        let mut state =
-            StateFile { quota: self.saved.lock().unwrap_or_else(PoisonError::into_inner).clone() };
+        let mut state = StateFile::default();
         let mut changed = false;
         for (owner, meter) in self.meters.lock().unwrap_or_else(PoisonError::into_inner).iter() {
             changed |= meter.changed.swap(false, Ordering::Relaxed);
-            let period = meter.period.lock().unwrap_or_else(PoisonError::into_inner).clone();
-            state.quota.insert(owner.clone(), Saved { period, used: meter.used() });
+            state.quota.insert(owner.clone(), meter.saved());
         }
         if !changed {
             return Ok(());
@@ -252,26 +369,56 @@ mod tests {
         let day = at("2026-12-02T10:00:00");
         {
             let quotas = Quotas::open(Some(&dir));
-            quotas.meter("user guest", Period::Day, &day).add(1234);
-            quotas.meter("device tv", Period::Month, &day).add(99);
+            quotas.meter("user guest", &day).add(1234);
+            quotas.meter("device tv", &day).add(99);
             quotas.save_if_changed().unwrap();
         }
         let quotas = Quotas::open(Some(&dir));
-        assert_eq!(quotas.meter("user guest", Period::Day, &day).used(), 1234);
-        assert_eq!(quotas.meter("device tv", Period::Month, &at("2026-12-30T10:00:00")).used(), 99);
+        assert_eq!(quotas.meter("user guest", &day).used(Period::Day), 1234);
+        let later = at("2026-12-30T10:00:00");
+        let tv = quotas.meter("device tv", &later);
+        assert_eq!((tv.used(Period::Day), tv.used(Period::Month)), (0, 99));
         let tomorrow = at("2026-12-03T00:00:01");
-        assert_eq!(quotas.meter("user guest", Period::Day, &tomorrow).used(), 0, "a new day");
-        let usage = quotas.usage();
+        let guest = quotas.meter("user guest", &tomorrow);
+        assert_eq!(guest.used(Period::Day), 0, "a new day");
+        assert_eq!(guest.used(Period::Week), 1234, "the same week");
+        guest.add(1);
+        let usage = quotas.usage(&at("2026-12-04T00:00:00"));
         assert_eq!(usage.len(), 2);
-        assert_eq!(
-            usage[1],
-            QuotaUsage { owner: "user guest".into(), period: "2026-12-03".into(), used: 0 }
-        );
+        let friday = QuotaUsage {
+            owner: "user guest".into(),
+            today: 0,
+            this_week: 1235,
+            this_month: 1235,
+            total: 1235,
+        };
+        assert_eq!(usage[1], friday);
+        let next_year = &quotas.usage(&at("2027-01-01T00:00:00"))[1];
+        assert_eq!(next_year, &QuotaUsage { this_week: 0, this_month: 0, ..friday });
         // A file that cannot be read is set aside, not overwritten.
         std::fs::write(dir.join(FILE), "not [toml").unwrap();
         let quotas = Quotas::open(Some(&dir));
-        assert_eq!(quotas.meter("user guest", Period::Day, &day).used(), 0);
+        assert_eq!(quotas.meter("user guest", &day).used(Period::Total), 0);
         assert!(dir.join("quota.toml.unreadable").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_of_one_count_per_owner_is_read_into_its_period() {
+        let dir = std::env::temp_dir().join(format!("socksbox-quota-old-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = "[quota.\"user guest\"]\nperiod = \"2026-12-02\"\nused = 500\n\n\
+                   [quota.\"device tv\"]\nperiod = \"2026-12\"\nused = 7\n";
+        std::fs::write(dir.join(FILE), old).unwrap();
+        let day = at("2026-12-02T10:00:00");
+        let quotas = Quotas::open(Some(&dir));
+        assert_eq!(quotas.meter("user guest", &day).used(Period::Day), 500);
+        assert_eq!(quotas.meter("device tv", &day).used(Period::Month), 7);
+        assert_eq!(quotas.meter("device tv", &day).used(Period::Day), 0);
+        quotas.save_if_changed().unwrap();
+        let text = std::fs::read_to_string(dir.join(FILE)).unwrap();
+        assert!(text.contains("[quota.\"user guest\".day]"), "{text}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)] // a test: a failed step fails it
-//! The monitor says which sessions a rate limit holds back (the app shows
-//! them), and only those.
+//! What the app shows of policies: the monitor says which sessions a rate
+//! limit holds back, and only those; the server says what each user and
+//! device has used against its quota and cap, and whether it is refused.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -85,5 +86,59 @@ async fn the_monitor_names_the_sessions_a_limit_holds_back() {
     assert!(!slowed("free"), "{sessions:?}");
     writing.abort();
     drop(free);
+    server.stop(Duration::from_millis(200)).await;
+}
+
+#[tokio::test]
+async fn the_server_reports_each_owners_use_against_its_policy() {
+    let config = Config::from_toml(
+        "listen = [\"127.0.0.1:0\"]\n\
+         [[auth.users]]\nname = \"guest\"\npassword = \"p\"\nquota = \"100 KB/total\"\n\
+         rate_limit = \"10 MB/s\"\n\
+         [[auth.users]]\nname = \"free\"\npassword = \"p\"\n\
+         [[auth.users]]\nname = \"gone\"\npassword = \"p\"\nexpires = \"2020-01-01T00:00:00Z\"\n\
+         [[devices]]\naddress = \"127.0.0.0/8\"\nname = \"here\"\n",
+    )
+    .unwrap();
+    let server = Server::start(config).await.unwrap();
+    let proxy = server.local_addrs()[0];
+    let target = sink().await;
+    let mut guest = connect(proxy, "guest", "p", target).await;
+    let mut free = connect(proxy, "free", "p", target).await;
+    tokio::time::timeout(LIMIT, guest.write_all(&[1u8; 60_000])).await.unwrap().unwrap();
+    tokio::time::timeout(LIMIT, free.write_all(&[1u8; 1000])).await.unwrap().unwrap();
+    let mut usage = Vec::new();
+    for _ in 0..100 {
+        usage = server.usage();
+        let guest = usage.iter().find(|u| u.owner == "user guest").unwrap();
+        if guest.usage.total >= 60_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let owner = |name: &str| usage.iter().find(|u| u.owner == name).unwrap().clone();
+    let guest_use = owner("user guest");
+    assert_eq!(guest_use.usage.today, guest_use.usage.total, "{usage:?}");
+    assert_eq!(guest_use.usage.this_month, 60_000, "{usage:?}");
+    let quota = guest_use.quota.unwrap();
+    assert_eq!((quota.bytes, quota.used), (100_000, 60_000));
+    assert_eq!(guest_use.rate_limit, Some(10_000_000));
+    assert_eq!(guest_use.refused, None);
+    assert_eq!(owner("user free").usage.today, 1000, "a user without a policy is counted too");
+    assert_eq!(owner("device here").usage.today, 61_000, "the device counts both users");
+    let gone = owner("user gone");
+    assert!(gone.refused.unwrap().contains("expired"), "an expired user says so");
+    // Over its quota, the guest is refused and says why.
+    tokio::time::timeout(LIMIT, guest.write_all(&[1u8; 50_000])).await.ok();
+    let mut refused = None;
+    for _ in 0..100 {
+        refused = server.usage().into_iter().find(|u| u.owner == "user guest").unwrap().refused;
+        if refused.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(refused.unwrap().contains("over its quota of 100 KB/total"));
+    drop((guest, free));
     server.stop(Duration::from_millis(200)).await;
 }

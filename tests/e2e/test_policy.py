@@ -320,7 +320,7 @@ def quota_used(state_dir, owner: str) -> int:
     if not path.exists():
         return 0
     entry = tomllib.loads(path.read_text()).get("quota", {}).get(owner)
-    return entry["used"] if entry else 0
+    return entry["day"]["used"] if entry else 0
 
 
 def test_over_its_quota_a_user_is_refused_and_its_running_sessions_end(socksbox, echo_target):
@@ -466,6 +466,23 @@ def test_a_daily_quota_starts_again_at_midnight(tmp_path, monkeypatch, echo_targ
             assert time.monotonic() < deadline, "the quota did not start again at midnight"
             time.sleep(0.5)
         wait_log(srv, r"over its quota of 1 MB/day \(\d+\.\d MB used this day\)", "the quota in the log")
+    finally:
+        stopped_cleanly(srv)
+
+
+def test_a_total_quota_does_not_start_again_at_midnight(tmp_path, monkeypatch, echo_target):
+    """A guest pass's budget in all ("N GB/total"): the new day that gives
+    a daily quota back gives nothing back here."""
+    srv = faked_server(tmp_path, monkeypatch, "2026-12-01 23:59:57", users_config('quota = "1 MB/total"'))
+    try:
+        sock, _ = rs.connect5_ok(srv.addr4, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW))
+        with sock:
+            echo_bytes(sock, 600 * 1024)
+            assert rs.wait_closed(sock, 3.0).closed, "the session over its quota was not ended"
+        wait_log(srv, r"over its quota of 1 MB/total \(\d+\.\d MB used in all\)", "the quota in the log")
+        time.sleep(4)  # past midnight on the server's clock
+        assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (GUEST, GUEST_PW)) == 0x02
+        assert socks_reply(srv, rs.CMD_CONNECT, "127.0.0.1", echo_target.port, (ALICE, ALICE_PW)) == 0x00
     finally:
         stopped_cleanly(srv)
 

@@ -1,5 +1,6 @@
 //! Rates and quotas as people write them: `"2 MB/s"`, `"512 KiB/s"`,
-//! `"10 Mbit/s"`, `"5 GB/day"`, `"100 GiB/month"`.
+//! `"10 Mbit/s"`, `"5 GB/day"`, `"100 GiB/month"`, `"10 GB/total"` (a
+//! budget that never starts again, as a guest pass has).
 
 use std::fmt;
 use std::str::FromStr;
@@ -85,6 +86,8 @@ pub enum Period {
     Week,
     /// From the first of the month.
     Month,
+    /// Never starts again: a budget for the owner's whole life.
+    Total,
 }
 
 impl Period {
@@ -94,11 +97,12 @@ impl Period {
             Period::Day => "day",
             Period::Week => "week",
             Period::Month => "month",
+            Period::Total => "total",
         }
     }
 }
 
-/// Bytes, up and down together, per calendar period.
+/// Bytes, up and down together, per calendar period (or in all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Quota {
     /// The bytes allowed in one period.
@@ -118,7 +122,8 @@ impl FromStr for Quota {
             "day" => Period::Day,
             "week" => Period::Week,
             "month" => Period::Month,
-            other => return Err(format!("{other:?} is not a period (day, week or month)")),
+            "total" => Period::Total,
+            other => return Err(format!("{other:?} is not a period (day, week, month or total)")),
         };
         Ok(Quota { bytes: parse_amount(amount)?, period })
     }
@@ -177,6 +182,7 @@ mod tests {
         assert_eq!(quota, Quota { bytes: 5_000_000_000, period: Period::Day });
         assert_eq!("100 GiB/month".parse::<Quota>().unwrap().period, Period::Month);
         assert_eq!("1 TB/week".parse::<Quota>().unwrap().bytes, 1_000_000_000_000);
+        assert_eq!("10 GB/total".parse::<Quota>().unwrap().period, Period::Total);
         assert!("5 GB/year".parse::<Quota>().unwrap_err().contains("year"));
         assert!("5 GB".parse::<Quota>().is_err());
     }
@@ -187,6 +193,7 @@ mod tests {
             assert_eq!(text.parse::<Rate>().unwrap().to_string(), text);
         }
         assert_eq!("5 GB/day".parse::<Quota>().unwrap().to_string(), "5 GB/day");
+        assert_eq!("10 GB/total".parse::<Quota>().unwrap().to_string(), "10 GB/total");
         let odd: Rate = "512 KiB/s".parse().unwrap();
         assert_eq!(odd.to_string().parse::<Rate>().unwrap(), odd);
     }

@@ -12,18 +12,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::guard::Shaping;
 use super::settings::Settings;
 use super::Shared;
-use crate::access::{CommandName, Now, Policy, TargetCheck};
+use crate::access::{CommandName, Now, Period, Policy, Quota, TargetCheck};
 use crate::monitor::{Activity, Monitor, NewSession, SessionUser};
 use crate::policy::TargetPolicy;
 use crate::protocol::socks5::Command;
 use crate::protocol::TargetAddr;
-use crate::quota::{QuotaMeter, Quotas};
+use crate::quota::{QuotaMeter, QuotaUsage, Quotas};
 use crate::refusal::Refusal;
 use crate::shaping::Shaper;
 
@@ -122,36 +123,129 @@ pub(super) fn shaper(
     Shaper::of(limits)
 }
 
-/// The quota meters the bytes of a session of `user` from `client` count
-/// against (its user's, its device's).
+/// The meters the bytes of a session of `user` from `client` count
+/// against: its user's (a verified one) and its device's (the first
+/// `[[devices]]` entry that covers it), with a policy or not, so the app
+/// can show everyone's use. A session with neither counts nowhere else.
 pub(super) fn quota_meters(
     settings: &Settings,
     quotas: &Quotas,
     user: &SessionUser,
     client: IpAddr,
 ) -> Vec<Arc<QuotaMeter>> {
-    let subjects = subjects(settings, user, client);
-    if subjects.iter().all(|s| s.policy.quota.is_none()) {
+    let device = settings.config.devices.iter().find(|d| d.address.admits(client));
+    if user.verified().is_none() && device.is_none() {
         return Vec::new();
     }
     let now = jiff::ZonedDateTime::now();
-    subjects
-        .iter()
-        .filter_map(|s| s.policy.quota.map(|q| quotas.meter(&s.label, q.period, &now)))
-        .collect()
+    let user = user.verified().map(|name| quotas.meter(&format!("user {name}"), &now));
+    let device = device.map(|d| quotas.meter(&format!("device {}", d.label()), &now));
+    user.into_iter().chain(device).collect()
 }
 
 /// Why `subject` is over its quota, if it is.
 fn over_quota(quotas: &Quotas, subject: &Subject<'_>) -> Option<String> {
     let quota = subject.policy.quota?;
-    let used = quotas.meter(&subject.label, quota.period, &jiff::ZonedDateTime::now()).used();
+    let used = quotas.meter(&subject.label, &jiff::ZonedDateTime::now()).used(quota.period);
+    quota_refusal(quota, used)
+}
+
+/// Why `used` bytes are over `quota`, if they are.
+fn quota_refusal(quota: Quota, used: u64) -> Option<String> {
     (used >= quota.bytes).then(|| {
-        format!(
-            "over its quota of {quota} ({:.1} MB used this {})",
-            used as f64 / 1e6,
-            quota.period.as_str()
-        )
+        let during = match quota.period {
+            Period::Total => "in all".to_owned(),
+            period => format!("this {}", period.as_str()),
+        };
+        format!("over its quota of {quota} ({:.1} MB used {during})", used as f64 / 1e6)
     })
+}
+
+/// One user's or device's use and what its policy makes of it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerUse {
+    /// "user NAME" or "device NAME" (a device's name, else its address).
+    pub owner: String,
+    /// The bytes it moved today, this week, this month and in all.
+    #[serde(flatten)]
+    pub usage: QuotaUsage,
+    /// Its quota and the bytes counted against it.
+    pub quota: Option<QuotaUse>,
+    /// Its rate limit, bytes per second each direction.
+    pub rate_limit: Option<u64>,
+    /// Why a new request of it would be refused now (outside its hours,
+    /// over its quota, expired), if one would.
+    pub refused: Option<String>,
+}
+
+/// A quota and the bytes counted against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaUse {
+    /// The bytes allowed in one period.
+    pub bytes: u64,
+    /// "day", "week", "month" or "total".
+    pub period: Period,
+    /// Bytes counted in the current period.
+    pub used: u64,
+}
+
+/// Every user's and device's use: those with a policy, and those counted
+/// since the start or read from the state file, by owner.
+pub(super) fn owner_uses(settings: &Settings, quotas: &Quotas) -> Vec<OwnerUse> {
+    let now = Now::read();
+    let mut usage: std::collections::BTreeMap<String, QuotaUsage> = quotas
+        .usage(&jiff::ZonedDateTime::now())
+        .into_iter()
+        .map(|u| (u.owner.clone(), u))
+        .collect();
+    let auth = &settings.config.auth;
+    let users = auth.users.iter().map(|u| (u.name.as_str(), &u.policy));
+    let named = auth.policies.iter().map(|p| (p.name.as_str(), &p.policy));
+    let mut policies: Vec<(String, &Policy)> =
+        users.chain(named).map(|(name, policy)| (format!("user {name}"), policy)).collect();
+    for device in &settings.config.devices {
+        policies.push((format!("device {}", device.label()), &device.policy));
+    }
+    let mut uses = Vec::new();
+    for (owner, policy) in policies {
+        if uses.iter().any(|u: &OwnerUse| u.owner == owner) {
+            continue;
+        }
+        let usage = usage.remove(&owner).unwrap_or_else(|| QuotaUsage {
+            owner: owner.clone(),
+            today: 0,
+            this_week: 0,
+            this_month: 0,
+            total: 0,
+        });
+        let quota = policy.quota.map(|q| QuotaUse {
+            bytes: q.bytes,
+            period: q.period,
+            used: usage.used(q.period),
+        });
+        let refused = policy.refuses_now(&now).or_else(|| {
+            let quota = policy.quota?;
+            quota_refusal(quota, usage.used(quota.period))
+        });
+        uses.push(OwnerUse {
+            owner,
+            usage,
+            quota,
+            rate_limit: policy.rate_limit.map(|r| r.0),
+            refused,
+        });
+    }
+    uses.extend(usage.into_values().map(|usage| OwnerUse {
+        owner: usage.owner.clone(),
+        usage,
+        quota: None,
+        rate_limit: None,
+        refused: None,
+    }));
+    uses.sort_by(|a, b| a.owner.cmp(&b.owner));
+    uses
 }
 
 /// Whether the destination rules of a user's or a device's policy apply

@@ -38,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
+pub use self::access::{OwnerUse, QuotaUse};
 use self::guard::{Guard, Kind, Source};
 pub use self::mapping::{MappingState, MappingStatus};
 use self::settings::{Settings, Users};
@@ -228,10 +229,12 @@ impl Server {
         self.mappings.lock().await.reconcile(&wanted, &env).await;
     }
 
-    /// What the owners of quotas (users, devices) have used in the period
-    /// each last counted (see [`crate::quota::Quotas::usage`]).
-    pub fn quota_usage(&self) -> Vec<crate::quota::QuotaUsage> {
-        self.shared.guard.quotas.usage()
+    /// What each user and device has used (today, this week, this month,
+    /// in all) against its quota, its rate limit, and whether its policy
+    /// refuses it now: those the configuration gives a policy, and those
+    /// counted since the start or read from the state file.
+    pub fn usage(&self) -> Vec<OwnerUse> {
+        access::owner_uses(&self.shared.settings.load(), &self.shared.guard.quotas)
     }
 
     /// What each port mapping of the configuration is doing, in its order.
