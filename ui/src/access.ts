@@ -75,15 +75,15 @@ export function checkRate(text: string): Check<number> {
   return parseAmount(trimmed.slice(0, -2));
 }
 
-export type Period = "day" | "week" | "month";
+export type Period = "day" | "week" | "month" | "total";
 
-/** Bytes per calendar period: "5 GB/day", "1 TB/week", "100 GiB/month". */
+/** Bytes per calendar period, or in all: "5 GB/day", "1 TB/week", "100 GiB/month", "2 GB/total" (a budget that never starts again). */
 export function checkQuota(text: string): Check<{ bytes: number; period: Period }> {
   const slash = text.lastIndexOf("/");
   if (slash < 0) return fail(`${quoted(text)} is not a quota (such as "5 GB/day")`);
   const period = text.slice(slash + 1).trim();
-  if (period !== "day" && period !== "week" && period !== "month") {
-    return fail(`${quoted(period)} is not a period (day, week or month)`);
+  if (period !== "day" && period !== "week" && period !== "month" && period !== "total") {
+    return fail(`${quoted(period)} is not a period (day, week, month or total)`);
   }
   const amount = parseAmount(text.slice(0, slash));
   return amount.ok ? pass({ bytes: amount.value, period }) : amount;

@@ -273,8 +273,9 @@ export type PolicyEntry = {
  */
 rateLimit: string, 
 /**
- * Bytes up and down together per day, week or month ("5 GB/day");
- * empty: no quota.
+ * Bytes up and down together per day, week or month ("5 GB/day"), or
+ * in all ("2 GB/total", a budget that never starts again); empty: no
+ * quota.
  */
 quota: string, 
 /**

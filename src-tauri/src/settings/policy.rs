@@ -17,8 +17,9 @@ pub struct PolicyEntry {
     /// Bytes a second each way, shared by all its sessions ("2 MB/s");
     /// empty: no limit.
     pub rate_limit: String,
-    /// Bytes up and down together per day, week or month ("5 GB/day");
-    /// empty: no quota.
+    /// Bytes up and down together per day, week or month ("5 GB/day"), or
+    /// in all ("2 GB/total", a budget that never starts again); empty: no
+    /// quota.
     pub quota: String,
     /// When it may connect, local time ("Mon-Fri 16:00-20:00"); none: at
     /// any time.
@@ -230,7 +231,7 @@ mod tests {
             pairs,
             [
                 ("policy.rateLimit", "\"fast\" is not a rate (such as \"2 MB/s\")."),
-                ("policy.quota", "\"year\" is not a period (day, week or month)."),
+                ("policy.quota", "\"year\" is not a period (day, week, month or total)."),
                 (
                     "policy.hours",
                     "\"Someday\" is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)."

@@ -70,7 +70,7 @@ export function policyMarkup(prefix: string): string {
   return `
       <div class="grid">
         ${field(id("rateLimit"), "Bandwidth, each way", text(id("rateLimit"), "2 MB/s"), "Shared by all its connections, such as 2 MB/s, 512 KiB/s or 10 Mbit/s. Empty: no limit.")}
-        ${field(id("quota"), "Traffic quota", text(id("quota"), "5 GB/day"), "Up and down together, per day, week (from Monday) or month. Over it, connections are refused and open ones end.")}
+        ${field(id("quota"), "Traffic quota", text(id("quota"), "5 GB/day"), "Up and down together, per day, week (from Monday) or month, or in all (2 GB/total: a budget that never starts again, as a guest pass has). Over it, connections are refused and open ones end.")}
         ${field(id("maxSessions"), "Connections at once", `<input type="number" id="${id("maxSessions")}" min="1" step="1" inputmode="numeric" ${described(id("maxSessions"))}>`, "Empty: no limit.")}
       </div>
       ${field(id("hours"), "Access hours (one a line)", lines(id("hours"), "Mon-Fri 16:00-20:00"), "This computer's time; Fri 22:00-02:00 runs past midnight. Empty: at any time.")}
