@@ -1,26 +1,30 @@
 //! The app's state and the actions the window and the tray share: start,
 //! stop, toggle, apply settings, change the users or the port mappings,
-//! copy the proxy address.
+//! make and revoke guest passes, copy the proxy address.
 //! Every change of the server's state is published once, here, on the
 //! status channel (a `tokio::sync::watch`), which the window's event, the
-//! tray and the sampler follow; and logged and notified.
+//! tray and the sampler follow; and logged and notified. The users in force
+//! are published on a channel of their own, which the tray's Guest passes
+//! menu and the sampler's notices follow.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use proxy_core::{Authenticator, Config, Monitor, Server, StartError};
+use proxy_core::access::{Expiry, Now};
+use proxy_core::{ApplyError, Authenticator, Config, Monitor, OwnerUse, Server, StartError};
 use tauri::{AppHandle, Manager};
 use tokio::sync::watch;
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::clipboard::Clipboard;
+use crate::guest::{self, GuestPass, GuestPassRequest};
 use crate::mappings::{self, MappingRow};
 use crate::notify::Notifier;
 use crate::settings::{AppSettings, FieldError, Outside, SettingsFile, UserEntry};
 use crate::status::ServerStatus;
-use crate::users::{self, Forget, UserError};
+use crate::users::{self, Forget, Revoke, UserError};
 
 /// How long open sessions may finish on their own when the server stops.
 const STOP_GRACE: Duration = Duration::from_millis(500);
@@ -40,6 +44,7 @@ pub struct AppState {
     /// that totals and closed sessions outlive a restart.
     pub monitor: Monitor,
     status: watch::Sender<ServerStatus>,
+    users: watch::Sender<Vec<UserEntry>>,
 }
 
 /// The part of the state the actions change.
@@ -57,6 +62,7 @@ impl AppState {
     /// registered in `monitor`.
     pub fn new(file: SettingsFile, log_dir: PathBuf, monitor: Monitor) -> Self {
         let loaded = file.load();
+        let users = watch::Sender::new(loaded.settings.users.clone());
         AppState {
             state_dir: file.dir().to_path_buf(),
             file,
@@ -68,6 +74,7 @@ impl AppState {
             }),
             monitor,
             status: watch::Sender::new(ServerStatus::Stopped),
+            users,
         }
     }
 
@@ -80,6 +87,35 @@ impl AppState {
     pub fn subscribe(&self) -> watch::Receiver<ServerStatus> {
         self.status.subscribe()
     }
+
+    /// The users in force, now and whenever they change.
+    pub fn watch_users(&self) -> watch::Receiver<Vec<UserEntry>> {
+        self.users.subscribe()
+    }
+
+    /// What the running server says of each user's and device's use,
+    /// read without waiting for an action that holds the state.
+    pub fn usage(&self) -> ServerUsage {
+        match self.inner.try_lock() {
+            Ok(inner) => match &inner.server {
+                Some(server) => ServerUsage::Read(server.usage()),
+                None => ServerUsage::Stopped,
+            },
+            Err(_) => ServerUsage::Busy,
+        }
+    }
+}
+
+/// What [`AppState::usage`] found.
+#[derive(Debug)]
+pub enum ServerUsage {
+    /// The server's figures.
+    Read(Vec<OwnerUse>),
+    /// No server runs: nothing is counted.
+    Stopped,
+    /// An action holds the state (a change, a start or a stop): ask again
+    /// at the next tick.
+    Busy,
 }
 
 /// Starts the server with the settings in force (a no-op when it runs).
@@ -225,7 +261,56 @@ pub async fn change_users(
     forget.now();
     inner.settings = settings;
     refresh_server(app, &mut inner).await;
+    publish_users(app, &inner.settings);
     Ok(inner.settings.users.clone())
+}
+
+/// Makes a guest pass (a user with a generated password, marked as a
+/// guest pass, whose policy ends it after so many hours or GB): checked,
+/// its password stored in the keyring, saved and in force at once. The pass
+/// (with its password, to show once) and the users after the change come
+/// back.
+pub async fn add_guest_pass(
+    app: &AppHandle,
+    request: &GuestPassRequest,
+) -> Result<(GuestPass, AppSettings), Vec<FieldError>> {
+    let state = app.state::<AppState>();
+    let mut inner = state.inner.lock().await;
+    let mut settings = inner.settings.clone();
+    let pass =
+        request.plan(&settings.users, Expiry(Now::read().timestamp), &mut guest::system_random)?;
+    users::add_guest(&mut settings.users, &pass.name, &pass.password, pass.policy.clone())
+        .map_err(|e| vec![FieldError::general(e.to_string())])?
+        .now();
+    // Refused as a whole or not saved: the password stored goes again, so a
+    // refused pass leaves nothing behind.
+    if let Err(errors) = commit(app, &mut inner, settings, "guest pass").await {
+        users::forget_stored(&pass.name);
+        return Err(errors);
+    }
+    tracing::info!(user = %pass.name, expires = %pass.policy.expires, quota = %pass.policy.quota, "guest pass made");
+    Ok((pass, inner.settings.clone()))
+}
+
+/// Revokes guest passes (from the Users page or the tray's Guest passes
+/// menu): they are removed with their passwords, and their sessions end as
+/// the server takes the new users. The names revoked and the users after
+/// the change come back.
+pub async fn revoke_guests(
+    app: &AppHandle,
+    which: &Revoke,
+) -> Result<(Vec<String>, Vec<UserEntry>), UserError> {
+    let mut revoked = Vec::new();
+    let list = change_users(app, |list| {
+        let forget = users::revoke(list, which)?;
+        revoked = forget.names().to_vec();
+        Ok(forget)
+    })
+    .await?;
+    for name in &revoked {
+        tracing::info!(user = %name, "guest pass revoked");
+    }
+    Ok((revoked, list))
 }
 
 /// Re-reads users from the keyring and the settings into the running
@@ -239,22 +324,21 @@ async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
     let state_dir = app.state::<AppState>().state_dir.clone();
     let outcome = match prepare(&inner.settings, &state_dir).await {
         Err(reason) => Err(reason),
-        Ok((config, authenticator)) => match server.apply(config.clone()).await {
-            Ok(()) => {
-                server.set_authenticator(authenticator);
-                Ok(())
-            }
-            Err(proxy_core::ApplyError::NeedsRestart(_)) => {
-                if let Some(old) = inner.server.take() {
-                    old.stop(STOP_GRACE).await;
+        Ok((config, authenticator)) => {
+            match put_in_force(server, config.clone(), authenticator.clone()).await {
+                Ok(()) => Ok(()),
+                Err(ApplyError::NeedsRestart(_)) => {
+                    if let Some(old) = inner.server.take() {
+                        old.stop(STOP_GRACE).await;
+                    }
+                    let monitor = app.state::<AppState>().monitor.clone();
+                    launch(config, authenticator, monitor).await.map(|server| {
+                        inner.server = Some(server);
+                    })
                 }
-                let monitor = app.state::<AppState>().monitor.clone();
-                launch(config, authenticator, monitor).await.map(|server| {
-                    inner.server = Some(server);
-                })
+                Err(e) => Err(e.to_string()),
             }
-            Err(e) => Err(e.to_string()),
-        },
+        }
     };
     let status = match (outcome, &inner.server) {
         (Ok(()), Some(server)) => running_status(server, &inner.settings),
@@ -286,6 +370,33 @@ async fn commit(
     })?;
     inner.settings = settings;
     refresh_server(app, inner).await;
+    publish_users(app, &inner.settings);
+    Ok(())
+}
+
+/// Publishes the users in force when they changed (the tray's Guest passes
+/// menu and the sampler's notices follow them).
+fn publish_users(app: &AppHandle, settings: &AppSettings) {
+    app.state::<AppState>().users.send_if_modified(|users| {
+        let changed = *users != settings.users;
+        if changed {
+            users.clone_from(&settings.users);
+        }
+        changed
+    });
+}
+
+/// Puts a configuration and its users in force in a running server: new
+/// sessions follow both at once, and the server ends the sessions of users
+/// the authenticator no longer admits (removed, disabled, revoked or given
+/// a new password) and those the configuration no longer allows.
+async fn put_in_force(
+    server: &Server,
+    config: Config,
+    authenticator: Arc<dyn Authenticator>,
+) -> Result<(), ApplyError> {
+    server.apply(config).await?;
+    server.set_authenticator(authenticator);
     Ok(())
 }
 
@@ -373,6 +484,18 @@ fn running_status(server: &Server, settings: &AppSettings) -> ServerStatus {
     }
 }
 
+/// The addresses a client uses for the proxy with these settings: while
+/// sharing, this machine's addresses other devices can use; else the
+/// loopback one.
+pub fn proxy_addresses(settings: &AppSettings) -> Vec<String> {
+    let shared = if settings.share_on_lan { lan_addresses(settings.port) } else { Vec::new() };
+    if shared.is_empty() {
+        vec![SocketAddr::from(([127, 0, 0, 1], settings.port)).to_string()]
+    } else {
+        shared
+    }
+}
+
 /// This machine's addresses other devices on the LAN can use.
 fn lan_addresses(port: u16) -> Vec<String> {
     let Ok(interfaces) = if_addrs::get_if_addrs() else {
@@ -408,4 +531,181 @@ fn publish(app: &AppHandle, status: ServerStatus) {
     };
     app.state::<Notifier>().show(&message);
     app.state::<AppState>().status.send_replace(status);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+    use crate::usage::{OwnerState, UsageMeter};
+
+    /// A SOCKS5 login (RFC 1929) as `user` and a CONNECT to `target`: the
+    /// login's status and, after a login that succeeded, the request's reply
+    /// code with the connection.
+    async fn socks5(
+        proxy: SocketAddr,
+        user: &str,
+        password: &str,
+        target: SocketAddr,
+    ) -> (u8, Option<(u8, TcpStream)>) {
+        let mut client = TcpStream::connect(proxy).await.unwrap();
+        client.write_all(&[5, 1, 2]).await.unwrap();
+        let mut choice = [0u8; 2];
+        client.read_exact(&mut choice).await.unwrap();
+        assert_eq!(choice, [5, 2], "the proxy did not ask for a password");
+        let mut login = vec![1, user.len() as u8];
+        login.extend_from_slice(user.as_bytes());
+        login.push(password.len() as u8);
+        login.extend_from_slice(password.as_bytes());
+        client.write_all(&login).await.unwrap();
+        let mut status = [0u8; 2];
+        client.read_exact(&mut status).await.unwrap();
+        if status[1] != 0 {
+            return (status[1], None);
+        }
+        let SocketAddr::V4(v4) = target else { panic!("an IPv4 target") };
+        let mut request = vec![5, 1, 0, 1];
+        request.extend_from_slice(&v4.ip().octets());
+        request.extend_from_slice(&v4.port().to_be_bytes());
+        client.write_all(&request).await.unwrap();
+        let mut reply = [0u8; 10];
+        client.read_exact(&mut reply).await.unwrap();
+        (0, Some((reply[1], client)))
+    }
+
+    /// A guest pass with this quota.
+    fn guest(name: &str, quota: &str) -> UserEntry {
+        let policy = crate::settings::PolicyEntry { quota: quota.into(), ..Default::default() };
+        UserEntry { policy, guest: true, ..UserEntry::new(name) }
+    }
+
+    /// The server's configuration and authenticator for `settings`, with
+    /// these passwords, made as `prepare` makes them (listening on a port
+    /// of the system's choice).
+    fn in_force(
+        settings: &AppSettings,
+        passwords: &HashMap<String, String>,
+    ) -> (Config, Arc<dyn Authenticator>) {
+        let outside =
+            Outside { user_password: &|name| passwords.get(name).cloned(), ..Outside::NOTHING };
+        let mut config = settings.to_config(&outside);
+        config.listen = vec!["127.0.0.1:0".parse().unwrap()];
+        (config, users::authenticator(&settings.login_users(&outside)))
+    }
+
+    async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+        let mut buf = [0u8; 64];
+        matches!(tokio::time::timeout(wait, stream.read(&mut buf)).await, Ok(Ok(0) | Err(_)))
+    }
+
+    /// What `revoke_guests` puts in force (the users without the guest
+    /// pass, through `put_in_force`, as `refresh_server` does): the guest's
+    /// open session ends and its login is refused; alice is untouched.
+    #[tokio::test]
+    async fn a_revoked_guest_pass_loses_its_sessions_and_its_login() {
+        let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target_addr = target.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((conn, _)) = target.accept().await {
+                held.push(conn);
+            }
+        });
+        let mut settings = AppSettings { password_required: true, ..AppSettings::default() };
+        settings.users = vec![UserEntry::new("alice"), guest("guest-ab12", "1 GB/total")];
+        let passwords: HashMap<String, String> =
+            [("alice", "alice-password"), ("guest-ab12", "guest-password")]
+                .into_iter()
+                .map(|(n, p)| (n.to_owned(), p.to_owned()))
+                .collect();
+        let (config, authenticator) = in_force(&settings, &passwords);
+        let server =
+            Server::start_with_monitor(config, authenticator, Monitor::new()).await.unwrap();
+        let proxy = server.local_addrs()[0];
+
+        let (login, connected) = socks5(proxy, "guest-ab12", "guest-password", target_addr).await;
+        assert_eq!(login, 0, "the guest pass's login before it is revoked");
+        let (reply, mut guest_conn) = connected.unwrap();
+        assert_eq!(reply, 0, "the guest's CONNECT before it is revoked");
+        let (_, alice) = socks5(proxy, "alice", "alice-password", target_addr).await;
+        let (_, mut alice_conn) = alice.unwrap();
+
+        let forget = users::revoke(&mut settings.users, &Revoke::One("guest-ab12".into())).unwrap();
+        assert_eq!(forget.names(), ["guest-ab12"]);
+        let (config, authenticator) = in_force(&settings, &passwords);
+        put_in_force(&server, config, authenticator).await.unwrap();
+
+        assert!(
+            closed_within(&mut guest_conn, Duration::from_secs(5)).await,
+            "the revoked guest's session stayed open"
+        );
+        let (login, _) = socks5(proxy, "guest-ab12", "guest-password", target_addr).await;
+        assert_ne!(login, 0, "the revoked guest pass still signs in");
+        assert!(
+            !closed_within(&mut alice_conn, Duration::from_millis(300)).await,
+            "alice's session ended with the guest's"
+        );
+        let (login, _) = socks5(proxy, "alice", "alice-password", target_addr).await;
+        assert_eq!(login, 0, "alice lost her login");
+        server.stop(Duration::ZERO).await;
+    }
+
+    /// A guest pass's budget used up, as the sampler reads it from a running
+    /// server: its use, its quota, a rate, and proxy-core's refusal read as
+    /// "over quota".
+    #[tokio::test]
+    async fn a_used_up_budget_reads_as_over_quota_with_its_use_and_rate() {
+        let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target_addr = target.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = target.accept().await {
+                let _ = conn.write_all(&[7u8; 3_000]).await;
+            }
+        });
+        let mut settings = AppSettings { password_required: true, ..AppSettings::default() };
+        settings.users = vec![guest("guest-ab12", "2 KB/total")];
+        let passwords = HashMap::from([("guest-ab12".to_owned(), "guest-password".to_owned())]);
+        let (config, authenticator) = in_force(&settings, &passwords);
+        let server =
+            Server::start_with_monitor(config, authenticator, Monitor::new()).await.unwrap();
+        let mut meter = UsageMeter::default();
+        let start = std::time::Instant::now();
+        let before = meter.sample(server.usage(), start);
+        assert_eq!(before.len(), 1, "{before:?}");
+        assert_eq!((before[0].total, before[0].state), (0, OwnerState::Active));
+
+        let (_, connected) =
+            socks5(server.local_addrs()[0], "guest-ab12", "guest-password", target_addr).await;
+        let (reply, mut conn) = connected.unwrap();
+        assert_eq!(reply, 0);
+        let mut got = vec![0u8; 3_000];
+        let read = tokio::time::timeout(Duration::from_secs(5), conn.read_exact(&mut got)).await;
+        // The server may end the session once the budget is spent: the
+        // bytes counted are what matter.
+        drop(read);
+        let mut after = Vec::new();
+        for _ in 0..50 {
+            after = meter.sample(server.usage(), start + Duration::from_secs(2));
+            if after[0].state == OwnerState::OverQuota {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let row = &after[0];
+        assert_eq!(row.state, OwnerState::OverQuota, "{row:?}");
+        assert!(row.refused.as_deref().is_some_and(|r| r.contains("2 KB/total")), "{row:?}");
+        let quota = row.quota.as_ref().unwrap();
+        assert_eq!((quota.bytes, quota.period), (2_000, "total"));
+        assert!(quota.used >= 2_000 && row.total == quota.used, "{row:?}");
+        assert_eq!(
+            row.rate,
+            row.total / 2,
+            "the bytes over the two seconds since the first reading"
+        );
+        server.stop(Duration::ZERO).await;
+    }
 }

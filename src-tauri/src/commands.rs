@@ -20,6 +20,7 @@ use crate::actions::{self, AppState};
 use crate::clipboard::Clipboard;
 use crate::contract::{ipc_contract, Args, NoArgs};
 use crate::devices;
+use crate::guest::{GuestPass, GuestPassRequest};
 use crate::live::{Live, LiveMessage};
 use crate::logs;
 use crate::mappings::{self, MappingRow};
@@ -27,7 +28,8 @@ use crate::settings::{
     AppSettings, DeviceEntry, FieldError, MappingEntry, Outside, PolicyEntry, UserEntry,
 };
 use crate::status::ServerStatus;
-use crate::users::{self, ListedUser, UserRefusal};
+use crate::usage::OwnerRow;
+use crate::users::{self, ListedUser, Revoke, UserRefusal};
 use crate::visits::{visit_rows, VisitRow};
 
 // Every command here must be in commands.list too, or the window is refused
@@ -45,6 +47,10 @@ ipc_contract! {
     set_user_enabled(SetUserEnabledArgs) -> UsersView, UserRefusal;
     delete_user(UserNameArgs) -> UsersView, UserRefusal;
     set_user_policy(SetUserPolicyArgs) -> UsersView, SaveRefused;
+    add_guest_pass(GuestPassRequest) -> NewGuestPass, SaveRefused;
+    revoke_guest(UserNameArgs) -> UsersView, UserRefusal;
+    revoke_all_guests(NoArgs) -> UsersView, UserRefusal;
+    list_usage(NoArgs) -> Vec<OwnerRow>, ();
     read_logs(ReadLogsArgs) -> Vec<String>, ();
     qr_code(TextArgs) -> String, Refused;
     copy_text(TextArgs) -> (), Refused;
@@ -131,6 +137,27 @@ impl From<Vec<FieldError>> for SaveRefused {
 pub struct UsersView {
     users: Vec<ListedUser>,
     keyring_error: Option<String>,
+}
+
+/// A guest pass just made: its credentials (the password is shown this once;
+/// it stays in the keyring), where devices reach the proxy, and the users
+/// after the change.
+#[derive(Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NewGuestPass {
+    pass: GuestPass,
+    /// `HOST:PORT` a client uses for SOCKS5 (and HTTP, when served): this
+    /// machine's LAN addresses while sharing, else the loopback one.
+    addresses: Vec<String>,
+    /// The same port speaks HTTP (the setup page and the PAC file too).
+    serves_http: bool,
+    /// Whether passwords are required (without, anyone who reaches the
+    /// proxy gets in, pass or not).
+    password_required: bool,
+    /// Whether the proxy is shared on the network (else only programs on
+    /// this computer reach it).
+    sharing: bool,
+    users: UsersView,
 }
 
 /// A refusal with a message for the page.
@@ -398,6 +425,49 @@ async fn set_user_policy(
     let list = actions::change_settings(&app, "users", change, |s| s.users.clone()).await?;
     tracing::info!(user = %name, "policy changed from the window");
     Ok(UsersView { users: users::listed(&list, now()), keyring_error: None })
+}
+
+/// Makes a guest pass: a user with a generated password whose pass ends
+/// after so many hours or GB; in force at once.
+#[tauri::command]
+async fn add_guest_pass(
+    app: AppHandle,
+    Args(request): Args<GuestPassRequest>,
+) -> Result<NewGuestPass, SaveRefused> {
+    let (pass, settings) = actions::add_guest_pass(&app, &request).await?;
+    let addresses = actions::proxy_addresses(&settings);
+    Ok(NewGuestPass {
+        pass,
+        addresses,
+        serves_http: settings.http.enabled,
+        password_required: settings.password_required,
+        sharing: settings.share_on_lan,
+        users: UsersView { users: users::listed(&settings.users, now()), keyring_error: None },
+    })
+}
+
+/// Revokes one guest pass: it can no longer sign in, and its sessions end.
+#[tauri::command]
+async fn revoke_guest(
+    app: AppHandle,
+    Args(args): Args<UserNameArgs>,
+) -> Result<UsersView, UserRefusal> {
+    let revoked = actions::revoke_guests(&app, &Revoke::One(args.name)).await;
+    users_view(revoked.map(|(_, list)| list))
+}
+
+/// Revokes every guest pass.
+#[tauri::command]
+async fn revoke_all_guests(app: AppHandle, _: Args<NoArgs>) -> Result<UsersView, UserRefusal> {
+    users_view(actions::revoke_guests(&app, &Revoke::All).await.map(|(_, list)| list))
+}
+
+/// Each user's and device's use against its quota and rate limit, and
+/// whether it is refused now, as the sampler last read it (none while the
+/// proxy is stopped).
+#[tauri::command]
+async fn list_usage(app: AppHandle, _: Args<NoArgs>) -> Result<Vec<OwnerRow>, ()> {
+    Ok(app.state::<Live>().owners())
 }
 
 #[tauri::command]

@@ -24,6 +24,16 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// A quota or a budget, as a size without a needless ".0": "5 GB", "1.5 GB",
+/// "500 MB" (the window's `formatAmount` writes the same).
+pub fn format_amount(bytes: u64) -> String {
+    let text = format_bytes(bytes);
+    match text.split_once(".0 ") {
+        Some((whole, unit)) => format!("{whole} {unit}"),
+        None => text,
+    }
+}
+
 /// "1 connection", "3 connections".
 pub fn plural(count: u64, one: &str, many: &str) -> String {
     if count == 1 {
@@ -61,6 +71,16 @@ mod tests {
         assert_eq!(format_bytes(34_000_000), "34 MB");
         assert_eq!(format_bytes(999_999), "1.0 MB");
         assert_eq!(format_bytes(5_000_000_000_000_000_000), "5000 PB");
+    }
+
+    #[test]
+    fn amounts_drop_a_needless_tenth() {
+        assert_eq!(format_amount(5_000_000_000), "5 GB");
+        assert_eq!(format_amount(1_500_000_000), "1.5 GB");
+        assert_eq!(format_amount(500_000_000), "500 MB");
+        assert_eq!(format_amount(1_000), "1 kB");
+        assert_eq!(format_amount(999), "999 B");
+        assert_eq!(format_amount(10_000_000_000), "10 GB");
     }
 
     #[test]

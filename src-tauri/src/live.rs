@@ -9,6 +9,12 @@
 //! rows whole, changed rows as five numbers, ids of rows gone, sessions
 //! newly closed. When the window is hidden or minimised nothing is sampled
 //! or sent; the next message after that is a full reset.
+//!
+//! Every tick it also reads each user's and device's use from the running
+//! server (`usage`: against its quota, its rate from the change since the
+//! last reading, whether it is refused now), which the Users page asks for
+//! and the view gets when it changed, and which the notices of quotas
+//! filling and guest passes ending are drawn from (`alerts`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -22,9 +28,13 @@ use tauri::{AppHandle, Manager};
 use tokio::sync::watch;
 use ts_rs::TS;
 
+use crate::actions::{AppState, ServerUsage};
+use crate::alerts::{self, Notices};
 use crate::format::{epoch_ms, rate};
 use crate::notify::Notifier;
+use crate::settings::UserEntry;
 use crate::status::{ServerStatus, Summary};
+use crate::usage::{OwnerRow, UsageMeter};
 
 /// How often the task samples.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -36,9 +46,9 @@ pub const HISTORY_POINTS: usize = 15 * 60;
 pub type Point = (u64, u64, u64);
 
 /// A change of one open session: id, bytes up, bytes down, rate up, rate
-/// down (bytes per second). Five numbers keep a tick with thousands of
-/// sessions small.
-pub type Change = (u64, u64, u64, u64, u64);
+/// down (bytes per second), slowed (a rate limit held it back in the last
+/// second). Six values keep a tick with thousands of sessions small.
+pub type Change = (u64, u64, u64, u64, u64, bool);
 
 /// An open session, as the view shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -65,6 +75,9 @@ pub struct Row {
     pub bytes_down: u64,
     pub rate_up: u64,
     pub rate_down: u64,
+    /// A rate limit (its user's, its device's or the server's) held it
+    /// back within the last second.
+    pub slowed: bool,
 }
 
 /// A closed session with its totals (its rates are 0).
@@ -134,6 +147,8 @@ pub struct Reset {
     pub users: Vec<UserRow>,
     /// The graph's points, oldest first.
     pub history: Vec<Point>,
+    /// Each user's and device's use against its limits.
+    pub owners: Vec<OwnerRow>,
 }
 
 /// What changed since the previous message.
@@ -150,6 +165,8 @@ pub struct Tick {
     pub users: Option<Vec<UserRow>>,
     /// The graph's new point.
     pub point: Point,
+    /// Only when some user's or device's use changed.
+    pub owners: Option<Vec<OwnerRow>>,
 }
 
 /// A message on the view's channel.
@@ -194,6 +211,7 @@ fn row(session: &SessionSnapshot, rate_up: u64, rate_down: u64) -> Row {
         bytes_down: session.bytes_down,
         rate_up,
         rate_down,
+        slowed: session.slowed,
     }
 }
 
@@ -229,8 +247,8 @@ pub struct Differ {
     /// When the last message's snapshot was taken (the monitor's clock).
     previous_at: Duration,
     /// Per open session, the last figures sent: bytes up, bytes down, rate
-    /// up, rate down.
-    sent: HashMap<u64, (u64, u64, u64, u64)>,
+    /// up, rate down, slowed.
+    sent: HashMap<u64, (u64, u64, u64, u64, bool)>,
     /// The number of the last closed session sent (see
     /// [`Monitor::closed_since`]).
     closed_seq: u64,
@@ -254,7 +272,10 @@ impl Differ {
             .sessions
             .iter()
             .map(|session| {
-                self.sent.insert(session.id, (session.bytes_up, session.bytes_down, 0, 0));
+                self.sent.insert(
+                    session.id,
+                    (session.bytes_up, session.bytes_down, 0, 0, session.slowed),
+                );
                 row(session, 0, 0)
             })
             .collect();
@@ -269,6 +290,7 @@ impl Differ {
             totals: totals_row(&snapshot.totals, since),
             users: user_rows(&self.users),
             history,
+            owners: Vec::new(),
         })
     }
 
@@ -290,14 +312,15 @@ impl Differ {
         for session in &snapshot.sessions {
             // A session new since the last message counts from zero.
             let last = self.sent.get(&session.id).copied();
-            let (up_before, down_before) = last.map_or((0, 0), |(up, down, _, _)| (up, down));
+            let (up_before, down_before) = last.map_or((0, 0), |(up, down, ..)| (up, down));
             let up = rate(up_before, session.bytes_up, elapsed);
             let down = rate(down_before, session.bytes_down, elapsed);
-            let figures = (session.bytes_up, session.bytes_down, up, down);
+            let figures = (session.bytes_up, session.bytes_down, up, down, session.slowed);
             match last {
                 None => added.push(row(session, up, down)),
                 Some(last) if last != figures => {
-                    changed.push((session.id, figures.0, figures.1, figures.2, figures.3));
+                    let (bytes_up, bytes_down, rate_up, rate_down, slowed) = figures;
+                    changed.push((session.id, bytes_up, bytes_down, rate_up, rate_down, slowed));
                 }
                 Some(_) => {}
             }
@@ -325,6 +348,7 @@ impl Differ {
             totals: totals_row(&snapshot.totals, since),
             users,
             point,
+            owners: None,
         })
     }
 
@@ -359,6 +383,8 @@ impl Differ {
 struct Watcher {
     channel: Channel<LiveMessage>,
     differ: Differ,
+    /// The owners' use last sent.
+    owners: Vec<OwnerRow>,
     /// The next message must be a reset: the view is new, or it missed
     /// ticks while the window was hidden.
     fresh: bool,
@@ -368,6 +394,9 @@ struct LiveInner {
     history: VecDeque<Point>,
     last: Option<(Instant, Totals)>,
     watcher: Option<Watcher>,
+    /// Each owner's use as last read, and the readings its rates come from.
+    owners: Vec<OwnerRow>,
+    meter: UsageMeter,
 }
 
 /// The tray's text: its menu's first line and its tooltip.
@@ -384,12 +413,21 @@ pub struct Live {
     inner: Mutex<LiveInner>,
     status: watch::Receiver<ServerStatus>,
     tray_text: watch::Sender<TrayText>,
+    /// The users in force, for the names of the guest passes.
+    users: watch::Receiver<Vec<UserEntry>>,
+    notices: Mutex<Notices>,
 }
 
 impl Live {
     /// A sampler over `monitor`, which the server is started with,
-    /// following the server's `status`.
-    pub fn new(monitor: Monitor, status: watch::Receiver<ServerStatus>) -> Self {
+    /// following the server's `status` and the `users` in force; `notices`
+    /// are what was notified before.
+    pub fn new(
+        monitor: Monitor,
+        status: watch::Receiver<ServerStatus>,
+        users: watch::Receiver<Vec<UserEntry>>,
+        notices: Notices,
+    ) -> Self {
         Live {
             monitor,
             since: SystemTime::now(),
@@ -397,10 +435,20 @@ impl Live {
                 history: VecDeque::with_capacity(HISTORY_POINTS),
                 last: None,
                 watcher: None,
+                owners: Vec::new(),
+                meter: UsageMeter::default(),
             }),
             status,
             tray_text: watch::Sender::new(TrayText::default()),
+            users,
+            notices: Mutex::new(notices),
         }
+    }
+
+    /// Each user's and device's use as last read (none while the server
+    /// is stopped).
+    pub fn owners(&self) -> Vec<OwnerRow> {
+        self.lock().owners.clone()
     }
 
     /// The tray's text, whenever it changes.
@@ -417,7 +465,8 @@ impl Live {
     /// A view that watched before is replaced.
     pub fn watch(&self, channel: Channel<LiveMessage>) {
         let mut inner = self.lock();
-        inner.watcher = Some(Watcher { channel, differ: Differ::default(), fresh: true });
+        inner.watcher =
+            Some(Watcher { channel, differ: Differ::default(), owners: Vec::new(), fresh: true });
         self.send(&mut inner, self.monitor.snapshot(), None);
         tracing::info!("live view watching");
     }
@@ -465,10 +514,12 @@ impl Live {
         });
     }
 
-    /// One tick: history, tray, refused passwords, and the view when it
-    /// watches and the window is shown (`visible`).
+    /// One tick: history, tray, refused passwords, the owners' use and its
+    /// notices, and the view when it watches and the window is shown
+    /// (`visible`).
     fn tick(&self, app: &AppHandle, visible: bool) {
         let now = Instant::now();
+        let usage = app.state::<AppState>().usage();
         // One reading serves all: the snapshot when the view is shown, else
         // the counters alone.
         let snapshot = visible.then(|| self.monitor.snapshot());
@@ -492,6 +543,14 @@ impl Live {
                 inner.history.pop_front();
             }
             inner.history.push_back(point);
+            match usage {
+                ServerUsage::Read(uses) => inner.owners = inner.meter.sample(uses, now),
+                ServerUsage::Stopped => {
+                    inner.owners.clear();
+                    inner.meter.clear();
+                }
+                ServerUsage::Busy => {}
+            }
             match (snapshot, inner.watcher.as_mut()) {
                 (Some(snapshot), Some(_)) => self.send(&mut inner, snapshot, Some(point)),
                 (None, Some(watcher)) => {
@@ -508,23 +567,55 @@ impl Live {
         if refused {
             app.state::<Notifier>().refused_passwords(totals.auth_failures);
         }
+        self.notify_usage(app);
+    }
+
+    /// Notifies what the owners' use calls for that was not said before (a
+    /// quota at 80 % or 100 %, a guest pass ended).
+    fn notify_usage(&self, app: &AppHandle) {
+        let owners = self.owners();
+        if owners.is_empty() {
+            return;
+        }
+        let guests: Vec<String> =
+            self.users.borrow().iter().filter(|u| u.guest).map(|u| u.name.clone()).collect();
+        let texts = {
+            let mut notices = self.notices.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            notices.check(&owners, &guests, &alerts::current_period)
+        };
+        for text in texts {
+            tracing::info!("{text}");
+            app.state::<Notifier>().show(&text);
+        }
     }
 
     /// Sends the watcher its next message (a reset when it is fresh); drops
     /// it when its channel is gone.
     fn send(&self, inner: &mut LiveInner, snapshot: MonitorSnapshot, point: Option<Point>) {
-        let LiveInner { history, watcher: slot, .. } = inner;
+        let LiveInner { history, watcher: slot, owners, .. } = inner;
         let Some(watcher) = slot.as_mut() else {
             return;
         };
         let point = point.filter(|_| !watcher.fresh);
-        let message = watcher.differ.next(snapshot, &self.monitor, point, history, self.since);
+        let mut message = watcher.differ.next(snapshot, &self.monitor, point, history, self.since);
+        with_owners(&mut message, owners, &mut watcher.owners);
         watcher.fresh = false;
         if let Err(e) = watcher.channel.send(message) {
             tracing::debug!("live view gone ({e}); sampling the totals only");
             *slot = None;
         }
     }
+}
+
+/// Puts the owners' use in a message: all of it in a reset, in a tick only
+/// when it differs from what was sent (`sent`, updated).
+fn with_owners(message: &mut LiveMessage, owners: &[OwnerRow], sent: &mut Vec<OwnerRow>) {
+    match message {
+        LiveMessage::Reset(reset) => reset.owners = owners.to_vec(),
+        LiveMessage::Tick(tick) if sent.as_slice() != owners => tick.owners = Some(owners.to_vec()),
+        LiveMessage::Tick(_) => return,
+    }
+    *sent = owners.to_vec();
 }
 
 /// Samples once a second for the life of the app.
@@ -642,7 +733,7 @@ mod tests {
         // new.
         let next = snapshot(12, vec![session(1, 0, 2_000), session(2, 100, 100), session(3, 1, 1)]);
         let tick = as_tick(differ.tick(next, &[], (5, 0, 1_000), T, T));
-        assert_eq!(tick.changed, vec![(1, 0, 2_000, 0, 1_000)]);
+        assert_eq!(tick.changed, vec![(1, 0, 2_000, 0, 1_000, false)]);
         assert_eq!(tick.added.len(), 1);
         assert_eq!(tick.added[0].id, 3);
         assert_eq!((tick.added[0].rate_up, tick.added[0].rate_down), (1, 1), "new counts from 0");
@@ -652,7 +743,7 @@ mod tests {
         // Then 1 stops: its rate falls to 0, which must be sent; 2 closed.
         let next = snapshot(13, vec![session(1, 0, 2_000), session(3, 1, 1)]);
         let tick = as_tick(differ.tick(next, &[closed(1, 2, 100)], (6, 0, 0), T, T));
-        assert_eq!(tick.changed, vec![(1, 0, 2_000, 0, 0), (3, 1, 1, 0, 0)]);
+        assert_eq!(tick.changed, vec![(1, 0, 2_000, 0, 0, false), (3, 1, 1, 0, 0, false)]);
         assert_eq!(tick.removed, vec![2]);
         assert_eq!(tick.closed.len(), 1);
         assert_eq!(tick.closed[0].session.id, 2);
@@ -706,7 +797,7 @@ mod tests {
         let tick = differ.tick(snapshot(2, vec![session(1, 2, 4)]), &[], (9, 8, 7), T, T);
         let json = serde_json::to_value(&tick).unwrap();
         assert_eq!(json["kind"], "tick");
-        assert_eq!(json["changed"][0], serde_json::json!([1, 2, 4, 0, 1]));
+        assert_eq!(json["changed"][0], serde_json::json!([1, 2, 4, 0, 1, false]));
         assert_eq!(json["point"], serde_json::json!([9, 8, 7]));
     }
 
@@ -741,6 +832,59 @@ mod tests {
         assert_eq!(json["closed"][0]["userVerified"], false);
         let json = serde_json::to_value(checked).unwrap();
         assert_eq!(json["userVerified"], true);
+    }
+
+    #[test]
+    fn a_slowed_session_is_marked_and_a_change_of_it_is_sent() {
+        let mut differ = Differ::default();
+        let held = |slowed| SessionSnapshot { slowed, ..session(1, 10, 10) };
+        let LiveMessage::Reset(reset) =
+            differ.reset(snapshot(1, vec![held(true)]), &[], vec![], T, T)
+        else {
+            panic!("expected a reset")
+        };
+        assert!(reset.sessions[0].slowed);
+        assert_eq!(serde_json::to_value(&reset.sessions[0]).unwrap()["slowed"], true);
+        // The same bytes, no longer held back: that alone is a change.
+        let tick = as_tick(differ.tick(snapshot(2, vec![held(false)]), &[], (0, 0, 0), T, T));
+        assert_eq!(tick.changed, vec![(1, 10, 10, 0, 0, false)]);
+        let tick = as_tick(differ.tick(snapshot(3, vec![held(false)]), &[], (0, 0, 0), T, T));
+        assert!(tick.changed.is_empty(), "nothing changed: {:?}", tick.changed);
+        let tick = as_tick(differ.tick(snapshot(4, vec![held(true)]), &[], (0, 0, 0), T, T));
+        assert_eq!(tick.changed, vec![(1, 10, 10, 0, 0, true)]);
+    }
+
+    #[test]
+    fn owners_go_whole_in_a_reset_and_in_a_tick_only_when_they_changed() {
+        use crate::usage::{OwnerKind, OwnerState};
+        let owner = |today| OwnerRow {
+            owner: "user alice".into(),
+            kind: OwnerKind::User,
+            name: "alice".into(),
+            today,
+            this_week: today,
+            this_month: today,
+            total: today,
+            quota: None,
+            rate_limit: None,
+            rate: 0,
+            state: OwnerState::Active,
+            refused: None,
+        };
+        let mut differ = Differ::default();
+        let mut sent = Vec::new();
+        let mut reset = differ.reset(snapshot(1, vec![]), &[], vec![], T, T);
+        with_owners(&mut reset, &[owner(5)], &mut sent);
+        let LiveMessage::Reset(reset) = reset else { panic!("expected a reset") };
+        assert_eq!(reset.owners, [owner(5)]);
+        let mut tick = differ.tick(snapshot(2, vec![]), &[], (0, 0, 0), T, T);
+        with_owners(&mut tick, &[owner(5)], &mut sent);
+        assert_eq!(as_tick(tick).owners, None, "unchanged");
+        let mut tick = differ.tick(snapshot(3, vec![]), &[], (0, 0, 0), T, T);
+        with_owners(&mut tick, &[owner(9)], &mut sent);
+        let json = serde_json::to_value(&tick).unwrap();
+        assert_eq!(json["owners"][0]["today"], 9);
+        assert_eq!(as_tick(tick).owners, Some(vec![owner(9)]));
     }
 
     #[test]
@@ -831,7 +975,8 @@ mod tests {
     #[test]
     fn a_late_stop_from_an_older_view_leaves_the_newer_one_watching() {
         let (_status, status_rx) = watch::channel(ServerStatus::Stopped);
-        let live = Live::new(Monitor::new(), status_rx);
+        let (_users, users_rx) = watch::channel(Vec::new());
+        let live = Live::new(Monitor::new(), status_rx, users_rx, Notices::load(None));
         let (old, old_count) = counting_channel();
         let (new, new_count) = counting_channel();
         let (old_id, new_id) = (old.id(), new.id());

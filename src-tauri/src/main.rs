@@ -4,22 +4,28 @@
 //! This file wires the parts; nothing lower imports anything higher:
 //! - leaves: `status` (the server's status and the tray's summary of it),
 //!   `visits` (the devices that opened the setup page), `format`,
-//!   `clipboard`, `notify`, `logs`, `settings`, `users`, `mappings` (the
+//!   `clipboard`, `notify`, `logs`, `settings`, `users`, `guest` (guest
+//!   passes as asked for, their generated names and passwords), `usage`
+//!   (each user's and device's use, with its rate), `alerts` (the notices
+//!   of quotas filling and guest passes ending, said once), `mappings` (the
 //!   Mappings section's changes and rows), and `private`
 //!   (folders and files only this user can read);
 //! - `actions` (the app's state and what the window and the tray both do;
-//!   it publishes the status on a watch channel) and `live` (the sampler,
-//!   which follows that channel and publishes the tray's text);
+//!   it publishes the status and the users on watch channels) and `live`
+//!   (the sampler, which follows those channels, reads the use through the
+//!   actions' state and publishes the tray's text);
 //! - `tray` and `commands` (the IPC surface, declared in `contract`), which
 //!   call the actions and follow the channels.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod actions;
+mod alerts;
 mod clipboard;
 mod commands;
 mod contract;
 mod devices;
 mod format;
+mod guest;
 mod live;
 mod logs;
 mod mappings;
@@ -28,6 +34,7 @@ mod private;
 mod settings;
 mod status;
 mod tray;
+mod usage;
 mod users;
 mod visits;
 
@@ -36,6 +43,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tauri::{Manager, WindowEvent};
 
 use crate::actions::AppState;
+use crate::alerts::Notices;
 use crate::clipboard::Clipboard;
 use crate::live::Live;
 use crate::notify::Notifier;
@@ -78,7 +86,8 @@ fn main() {
         let inner = state.inner.blocking_lock();
         (inner.settings.notifications, inner.settings.start_server_on_launch)
     };
-    let live = Live::new(monitor, state.subscribe());
+    let notices = Notices::load(Some(state.state_dir.join("notices.json")));
+    let live = Live::new(monitor, state.subscribe(), state.watch_users(), notices);
 
     let built = tauri::Builder::default()
         // First: a second launch only brings the running app forward.
@@ -110,7 +119,13 @@ fn main() {
             let handle = app.handle().clone();
             let status = handle.state::<AppState>().subscribe();
             let tray_text = handle.state::<Live>().tray_text();
-            tauri::async_runtime::spawn(tray::follow(handle.clone(), status.clone(), tray_text));
+            let users = handle.state::<AppState>().watch_users();
+            tauri::async_runtime::spawn(tray::follow(
+                handle.clone(),
+                status.clone(),
+                tray_text,
+                users,
+            ));
             tauri::async_runtime::spawn(commands::announce_status(handle.clone(), status));
             let monitor = handle.state::<AppState>().monitor.clone();
             tauri::async_runtime::spawn(commands::announce_visits(handle.clone(), monitor));

@@ -60,6 +60,30 @@ pub fn restrict(file: &File) -> io::Result<()> {
     }
 }
 
+/// Writes `bytes` to the file at `path` atomically (a new file beside the
+/// old, flushed to disk, then renamed over it), 0600 in a folder 0700: a
+/// crash leaves the old contents or the new, never half.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_dir(dir)?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    {
+        let mut file = options().write(true).create(true).truncate(true).open(&tmp)?;
+        // A temporary file an interrupted write left keeps its mode.
+        restrict(&file)?;
+        io::Write::write_all(&mut file, bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    // The rename is durable once the directory is flushed too.
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
 /// Makes the file at `path` 0600.
 pub fn restrict_path(path: &Path) -> io::Result<()> {
     #[cfg(unix)]

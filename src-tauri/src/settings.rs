@@ -12,7 +12,6 @@ mod device;
 mod mapping;
 mod policy;
 
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -258,12 +257,16 @@ pub struct UserEntry {
     /// What the user may do.
     #[serde(default)]
     pub policy: PolicyEntry,
+    /// Made as a guest pass (the Users page's Guest pass): listed as one,
+    /// and revoked from the page or the tray's Guest passes menu.
+    #[serde(default)]
+    pub guest: bool,
 }
 
 impl UserEntry {
     /// An enabled user without a policy.
     pub fn new(name: impl Into<String>) -> UserEntry {
-        UserEntry { name: name.into(), enabled: true, policy: PolicyEntry::default() }
+        UserEntry { name: name.into(), enabled: true, policy: PolicyEntry::default(), guest: false }
     }
 }
 
@@ -620,23 +623,8 @@ impl SettingsFile {
 
     /// Writes the settings atomically, in a file 0600 in a folder 0700.
     pub fn save(&self, settings: &AppSettings) -> std::io::Result<()> {
-        let dir = self.dir();
-        private::create_dir(dir)?;
         let text = serde_json::to_string_pretty(settings).expect("settings always serialize");
-        let tmp = self.path.with_extension("json.tmp");
-        {
-            let mut file = private::options().write(true).create(true).truncate(true).open(&tmp)?;
-            // A temporary file an interrupted save left keeps its mode.
-            private::restrict(&file)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
-        // The rename is durable once the directory is flushed too.
-        if let Ok(dir) = std::fs::File::open(dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        private::write_atomically(&self.path, text.as_bytes())
     }
 
     fn set_aside(&self, why: &str) -> Loaded {

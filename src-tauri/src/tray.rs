@@ -1,22 +1,27 @@
 //! The tray icon: its look says on or off; its tooltip and the first line of
 //! its menu say the state, the number of connections and the current rates
 //! (Linux trays show no tooltips, hence the menu line); its menu toggles the
-//! server, shows the window, copies the proxy address, quits. Where the
-//! desktop has no tray host the icon is simply not shown and the app works
-//! from its window.
+//! server, shows the window, copies the proxy address, revokes guest passes
+//! (its Guest passes submenu: each one, or all), quits. Where the desktop
+//! has no tray host the icon is simply not shown and the app works from its
+//! window.
 //!
-//! The tray follows two channels: the server's status (from the actions)
-//! and its text (from the sampler). It calls only the actions.
+//! The tray follows three channels: the server's status and the users in
+//! force (from the actions) and its text (from the sampler). It calls only
+//! the actions.
 
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem};
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager};
 use tokio::sync::watch;
 
 use crate::actions;
 use crate::live::TrayText;
+use crate::notify::Notifier;
+use crate::settings::UserEntry;
 use crate::status::{ServerStatus, Summary};
+use crate::users::Revoke;
 
 const ICON_ON: &[u8] = include_bytes!("../../icons/tray-on.png");
 const ICON_OFF: &[u8] = include_bytes!("../../icons/tray-off.png");
@@ -33,15 +38,94 @@ pub fn create(app: &AppHandle) -> bool {
     }
 }
 
-/// Keeps the tray's look and text in step with the status and the
-/// sampler's text, for the life of the app.
+/// What a click on one of the tray's menu entries does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrayAction {
+    Toggle,
+    Show,
+    Copy,
+    Quit,
+    /// Revoke a guest pass, or all of them.
+    Revoke(Revoke),
+}
+
+/// The action of the menu entry with this id, if it has one.
+pub fn action_of(id: &str) -> Option<TrayAction> {
+    match id {
+        "toggle" => Some(TrayAction::Toggle),
+        "show" => Some(TrayAction::Show),
+        "copy" => Some(TrayAction::Copy),
+        "quit" => Some(TrayAction::Quit),
+        REVOKE_ALL_ID => Some(TrayAction::Revoke(Revoke::All)),
+        _ => id
+            .strip_prefix(REVOKE_PREFIX)
+            .map(|name| TrayAction::Revoke(Revoke::One(name.to_owned()))),
+    }
+}
+
+/// One entry of the Guest passes submenu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestMenuEntry {
+    /// A clickable entry (or a disabled line) with its id and words.
+    Item {
+        id: String,
+        label: String,
+        enabled: bool,
+    },
+    Separator,
+}
+
+/// The Guest passes submenu for these users: a Revoke entry per guest
+/// pass, then Revoke all; a disabled line when there is none.
+pub fn guest_menu(users: &[UserEntry]) -> Vec<GuestMenuEntry> {
+    let guests: Vec<&UserEntry> = users.iter().filter(|u| u.guest).collect();
+    if guests.is_empty() {
+        return vec![GuestMenuEntry::Item {
+            id: "no-guests".to_owned(),
+            label: "No guest passes".to_owned(),
+            enabled: false,
+        }];
+    }
+    let mut entries: Vec<GuestMenuEntry> = guests
+        .iter()
+        .map(|u| GuestMenuEntry::Item {
+            id: format!("{REVOKE_PREFIX}{}", u.name),
+            label: format!("Revoke {}", u.name),
+            enabled: true,
+        })
+        .collect();
+    entries.push(GuestMenuEntry::Separator);
+    entries.push(GuestMenuEntry::Item {
+        id: REVOKE_ALL_ID.to_owned(),
+        label: "Revoke all guest passes".to_owned(),
+        enabled: true,
+    });
+    entries
+}
+
+/// The id of a guest pass's Revoke entry is this and its name.
+const REVOKE_PREFIX: &str = "revoke-guest:";
+const REVOKE_ALL_ID: &str = "revoke-all-guests";
+
+/// Keeps the tray's look, text and Guest passes menu in step with the
+/// status, the sampler's text and the users, for the life of the app.
 pub async fn follow(
     app: AppHandle,
     mut status: watch::Receiver<ServerStatus>,
     mut text: watch::Receiver<TrayText>,
+    mut users: watch::Receiver<Vec<UserEntry>>,
 ) {
+    let first = users.borrow_and_update().clone();
+    show_guests(&app, &first);
     loop {
         tokio::select! {
+            changed = users.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let users = users.borrow_and_update().clone();
+                show_guests(&app, &users);
+            }
             changed = status.changed() => {
                 if changed.is_err() {
                     return;
@@ -76,26 +160,92 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
     let toggle = MenuItem::with_id(app, "toggle", "Start the proxy", true, None::<&str>)?;
     let show = MenuItem::with_id(app, "show", "Show window", true, None::<&str>)?;
     let copy = MenuItem::with_id(app, "copy", "Copy proxy address", true, None::<&str>)?;
+    let guests = Submenu::with_id(app, "guests", "Guest passes", true)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&summary, &toggle, &show, &copy, &quit])?;
-    app.manage(TrayItems { toggle, summary });
+    let menu = Menu::with_items(app, &[&summary, &toggle, &show, &copy, &guests, &quit])?;
+    app.manage(TrayItems { toggle, summary, guests });
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(ICON_OFF)?)
         .tooltip(idle.tooltip())
         .menu(&menu)
-        .on_menu_event(|app, event| match event.id().as_ref() {
-            "toggle" => {
-                let app = app.clone();
-                tauri::async_runtime::spawn(async move { actions::toggle(&app).await });
+        .on_menu_event(|app, event| {
+            if let Some(action) = action_of(event.id().as_ref()) {
+                run(app, action);
             }
-            "show" => show_window(app),
-            "copy" => {
-                actions::copy_proxy_address(app);
-            }
-            "quit" => app.exit(0),
-            _ => {}
         })
         .build(app)
+}
+
+/// Does what a menu entry says.
+fn run(app: &AppHandle, action: TrayAction) {
+    match action {
+        TrayAction::Toggle => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move { actions::toggle(&app).await });
+        }
+        TrayAction::Show => show_window(app),
+        TrayAction::Copy => {
+            actions::copy_proxy_address(app);
+        }
+        TrayAction::Quit => app.exit(0),
+        TrayAction::Revoke(which) => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move { revoke(&app, &which).await });
+        }
+    }
+}
+
+/// Revokes guest passes, as the Users page's Revoke does, and says so (the
+/// tray has no window to show it in).
+async fn revoke(app: &AppHandle, which: &Revoke) {
+    let message = match actions::revoke_guests(app, which).await {
+        Ok((names, _)) if names.is_empty() => "There are no guest passes to revoke.".to_owned(),
+        Ok((names, _)) => revoked_text(&names),
+        Err(e) => format!("The guest pass could not be revoked: {e}"),
+    };
+    app.state::<Notifier>().show(&message);
+}
+
+/// What revoking these guest passes is notified with.
+fn revoked_text(names: &[String]) -> String {
+    match names {
+        [one] => format!("Guest pass {one} revoked: it can no longer sign in, and its connections ended."),
+        many => format!(
+            "{} guest passes revoked ({}): they can no longer sign in, and their connections ended.",
+            many.len(),
+            many.join(", ")
+        ),
+    }
+}
+
+/// Rebuilds the Guest passes submenu for these users.
+fn show_guests(app: &AppHandle, users: &[UserEntry]) {
+    let Some(items) = app.try_state::<TrayItems>() else {
+        return;
+    };
+    if let Err(e) = fill_guests(app, &items.guests, &guest_menu(users)) {
+        tracing::warn!("the tray's Guest passes menu could not be rebuilt: {e}");
+    }
+}
+
+fn fill_guests(
+    app: &AppHandle,
+    submenu: &Submenu<tauri::Wry>,
+    entries: &[GuestMenuEntry],
+) -> tauri::Result<()> {
+    for item in submenu.items()? {
+        submenu.remove(&item)?;
+    }
+    for entry in entries {
+        let item: Box<dyn IsMenuItem<tauri::Wry>> = match entry {
+            GuestMenuEntry::Item { id, label, enabled } => {
+                Box::new(MenuItem::with_id(app, id.as_str(), label, *enabled, None::<&str>)?)
+            }
+            GuestMenuEntry::Separator => Box::new(PredefinedMenuItem::separator(app)?),
+        };
+        submenu.append(item.as_ref())?;
+    }
+    Ok(())
 }
 
 /// Shows the server's state in the tray's icon and menu.
@@ -123,8 +273,107 @@ fn show_text(app: &AppHandle, text: &TrayText) {
     }
 }
 
-/// The menu items whose text follows the server.
+/// The menu items whose text follows the server, and the Guest passes
+/// submenu, which follows the users.
 struct TrayItems {
     toggle: MenuItem<tauri::Wry>,
     summary: MenuItem<tauri::Wry>,
+    guests: Submenu<tauri::Wry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::users;
+
+    fn guest(name: &str) -> UserEntry {
+        UserEntry { guest: true, ..UserEntry::new(name) }
+    }
+
+    fn ids(entries: &[GuestMenuEntry]) -> Vec<&str> {
+        entries
+            .iter()
+            .map(|e| match e {
+                GuestMenuEntry::Item { id, .. } => id.as_str(),
+                GuestMenuEntry::Separator => "-",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_guest_passes_menu_lists_each_guest_pass_and_revoke_all() {
+        let users = [UserEntry::new("alice"), guest("guest-ab12"), guest("visitor")];
+        let menu = guest_menu(&users);
+        assert_eq!(
+            ids(&menu),
+            ["revoke-guest:guest-ab12", "revoke-guest:visitor", "-", "revoke-all-guests"],
+            "alice is no guest pass"
+        );
+        assert_eq!(
+            menu[0],
+            GuestMenuEntry::Item {
+                id: "revoke-guest:guest-ab12".into(),
+                label: "Revoke guest-ab12".into(),
+                enabled: true
+            }
+        );
+        assert!(
+            matches!(&menu[3], GuestMenuEntry::Item { label, enabled: true, .. } if label == "Revoke all guest passes")
+        );
+
+        let none = guest_menu(&[UserEntry::new("alice")]);
+        assert_eq!(
+            none,
+            [GuestMenuEntry::Item {
+                id: "no-guests".into(),
+                label: "No guest passes".into(),
+                enabled: false
+            }]
+        );
+        assert_eq!(action_of("no-guests"), None, "the disabled line does nothing");
+    }
+
+    #[test]
+    fn each_entry_leads_to_its_action() {
+        assert_eq!(action_of("toggle"), Some(TrayAction::Toggle));
+        assert_eq!(action_of("quit"), Some(TrayAction::Quit));
+        assert_eq!(action_of("summary"), None);
+        // A name with the separator's characters in it is still one name.
+        assert_eq!(
+            action_of("revoke-guest:guest:odd name"),
+            Some(TrayAction::Revoke(Revoke::One("guest:odd name".into())))
+        );
+        assert_eq!(action_of("revoke-all-guests"), Some(TrayAction::Revoke(Revoke::All)));
+    }
+
+    /// What the tray's Revoke entries do to the users, through the change
+    /// the action makes (actions::revoke_guests runs users::revoke inside
+    /// change_users); the server's side is actions' test.
+    #[test]
+    fn a_revoke_entry_removes_that_guest_pass_and_revoke_all_every_one() {
+        let mut list = vec![UserEntry::new("alice"), guest("guest-ab12"), guest("visitor")];
+        let entries = guest_menu(&list);
+        let GuestMenuEntry::Item { id, .. } = &entries[0] else { panic!("an item first") };
+        let Some(TrayAction::Revoke(which)) = action_of(id) else { panic!("{id} revokes nothing") };
+        let forget = users::revoke(&mut list, &which).unwrap();
+        assert_eq!(forget.names(), ["guest-ab12"]);
+        assert_eq!(ids(&guest_menu(&list)), ["revoke-guest:visitor", "-", "revoke-all-guests"]);
+
+        let Some(TrayAction::Revoke(all)) = action_of("revoke-all-guests") else { panic!() };
+        let forget = users::revoke(&mut list, &all).unwrap();
+        assert_eq!(forget.names(), ["visitor"]);
+        assert_eq!(list, [UserEntry::new("alice")]);
+        assert_eq!(ids(&guest_menu(&list)), ["no-guests"]);
+    }
+
+    #[test]
+    fn a_revocation_is_said_in_words() {
+        assert_eq!(
+            revoked_text(&["guest-ab12".into()]),
+            "Guest pass guest-ab12 revoked: it can no longer sign in, and its connections ended."
+        );
+        assert!(
+            revoked_text(&["a".into(), "b".into()]).starts_with("2 guest passes revoked (a, b)")
+        );
+    }
 }

@@ -33,6 +33,8 @@ pub enum UserError {
     UnknownUser(String),
     #[error("There is already a user named \"{0}\".")]
     DuplicateName(String),
+    #[error("\"{0}\" is not a guest pass: delete it instead.")]
+    NotAGuest(String),
     #[error("The keyring holds no password for \"{0}\".")]
     NoPassword(String),
     #[error("A user name is 1 to 255 bytes long.")]
@@ -51,6 +53,7 @@ pub enum UserErrorKind {
     Keyring,
     UnknownUser,
     DuplicateName,
+    NotAGuest,
     NoPassword,
     BadName,
     BadPassword,
@@ -70,6 +73,7 @@ impl From<UserError> for UserRefusal {
             UserError::Keyring(_) => UserErrorKind::Keyring,
             UserError::UnknownUser(_) => UserErrorKind::UnknownUser,
             UserError::DuplicateName(_) => UserErrorKind::DuplicateName,
+            UserError::NotAGuest(_) => UserErrorKind::NotAGuest,
             UserError::NoPassword(_) => UserErrorKind::NoPassword,
             UserError::BadName => UserErrorKind::BadName,
             UserError::BadPassword => UserErrorKind::BadPassword,
@@ -91,6 +95,8 @@ pub struct ListedUser {
     pub policy: PolicyEntry,
     /// Whether it can log in now.
     pub state: UserState,
+    /// Made as a guest pass: revoked rather than deleted.
+    pub guest: bool,
 }
 
 /// Whether a user can log in now.
@@ -122,6 +128,7 @@ pub fn listed(list: &[UserEntry], now: Expiry) -> Vec<ListedUser> {
                 enabled: user.enabled,
                 policy: user.policy.clone(),
                 state,
+                guest: user.guest,
             }
         })
         .collect()
@@ -141,21 +148,39 @@ pub fn set_policy(
     Ok(())
 }
 
-/// A user whose password is to be forgotten once the changed list is
+/// The users whose passwords are to be forgotten once the changed list is
 /// saved: never before, so a failed save leaves no listed user without
 /// its password.
-#[must_use = "forget the password once the list is saved"]
-pub struct Forget(Option<String>);
+#[must_use = "forget the passwords once the list is saved"]
+pub struct Forget(Vec<String>);
 
 impl Forget {
-    /// Forgets the password, now that the list without its user is saved.
+    /// Nothing to forget.
+    const NOTHING: Forget = Forget(Vec::new());
+
+    /// Forgets the passwords, now that the list without their users is
+    /// saved.
     pub fn now(self) {
-        if let Some(name) = self.0 {
+        for name in self.0 {
             if let Err(e) = delete_user_password(&name) {
                 tracing::warn!(user = %name, "an unused password stays in the keyring: {e}");
             }
         }
     }
+
+    /// The users whose passwords go.
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// Which guest passes to revoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoke {
+    /// The guest pass of this name.
+    One(String),
+    /// Every guest pass.
+    All,
 }
 
 /// Adds a user with its password.
@@ -167,7 +192,46 @@ pub fn add(list: &mut Vec<UserEntry>, name: &str, password: &str) -> Result<Forg
     }
     set_user_password(name, password)?;
     list.push(UserEntry::new(name));
-    Ok(Forget(None))
+    Ok(Forget::NOTHING)
+}
+
+/// Adds a guest pass: a user marked as one, with its password and policy
+/// (its expiry and budget).
+pub fn add_guest(
+    list: &mut Vec<UserEntry>,
+    name: &str,
+    password: &str,
+    policy: PolicyEntry,
+) -> Result<Forget, UserError> {
+    check_new_name(list, name)?;
+    check_password(password)?;
+    set_user_password(name, password)?;
+    list.push(UserEntry { policy, guest: true, ..UserEntry::new(name) });
+    Ok(Forget::NOTHING)
+}
+
+/// Removes guest passes (one by name, which must be a guest pass, or all
+/// of them); their passwords go once the list is saved. Once in force,
+/// the server ends their sessions (their credentials no longer hold).
+pub fn revoke(list: &mut Vec<UserEntry>, which: &Revoke) -> Result<Forget, UserError> {
+    if let Revoke::One(name) = which {
+        if !find(list, name)?.guest {
+            return Err(UserError::NotAGuest(name.clone()));
+        }
+    }
+    let (gone, kept): (Vec<UserEntry>, Vec<UserEntry>) =
+        std::mem::take(list).into_iter().partition(|u| match which {
+            Revoke::One(name) => &u.name == name,
+            Revoke::All => u.guest,
+        });
+    *list = kept;
+    Ok(Forget(gone.into_iter().map(|u| u.name).collect()))
+}
+
+/// Forgets a password stored for a user the list never kept (a change
+/// that failed after it was stored).
+pub fn forget_stored(name: &str) {
+    Forget(vec![name.to_owned()]).now();
 }
 
 /// Renames a user: its password is stored under the new name; the old
@@ -181,7 +245,7 @@ pub fn rename(list: &mut [UserEntry], from: &str, to: &str) -> Result<Forget, Us
     let password = user_password(from)?.ok_or_else(|| UserError::NoPassword(from.to_owned()))?;
     set_user_password(to, &password)?;
     user.name = to.to_owned();
-    Ok(Forget(Some(from.to_owned())))
+    Ok(Forget(vec![from.to_owned()]))
 }
 
 /// Changes a user's password.
@@ -193,13 +257,13 @@ pub fn change_password(
     check_password(password)?;
     find(list, name)?;
     set_user_password(name, password)?;
-    Ok(Forget(None))
+    Ok(Forget::NOTHING)
 }
 
 /// Lets a user log in, or not.
 pub fn set_enabled(list: &mut [UserEntry], name: &str, enabled: bool) -> Result<Forget, UserError> {
     find(list, name)?.enabled = enabled;
-    Ok(Forget(None))
+    Ok(Forget::NOTHING)
 }
 
 /// Deletes a user; its password goes once the list is saved.
@@ -209,7 +273,7 @@ pub fn delete(list: &mut Vec<UserEntry>, name: &str) -> Result<Forget, UserError
     if list.len() == before {
         return Err(UserError::UnknownUser(name.to_owned()));
     }
-    Ok(Forget(Some(name.to_owned())))
+    Ok(Forget(vec![name.to_owned()]))
 }
 
 /// Moves the passwords typed into upstream URLs to the keyring: the URLs
@@ -272,6 +336,15 @@ fn check_name(name: &str) -> Result<(), UserError> {
     Ok(())
 }
 
+/// A name a new user may have: 1 to 255 bytes, and no listed user's.
+pub fn check_new_name(list: &[UserEntry], name: &str) -> Result<(), UserError> {
+    check_name(name)?;
+    if list.iter().any(|u| u.name == name) {
+        return Err(UserError::DuplicateName(name.to_owned()));
+    }
+    Ok(())
+}
+
 /// The fewest characters a user's password may have: a short one falls to
 /// guessing by anyone on the network the proxy is shared with.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -279,7 +352,7 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// A new password (added or changed) has at least [`MIN_PASSWORD_CHARS`]
 /// characters and, as RFC 1929 carries it, at most 255 bytes. Passwords
 /// stored before the minimum keep working until they are changed.
-fn check_password(password: &str) -> Result<(), UserError> {
+pub fn check_password(password: &str) -> Result<(), UserError> {
     if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > 255 {
         return Err(UserError::BadPassword);
     }
@@ -348,7 +421,7 @@ mod tests {
         assert!(!list[1].enabled);
         assert!(matches!(delete(&mut list, "carol"), Err(UserError::UnknownUser(_))));
         let forget = delete(&mut list, "alice").unwrap();
-        assert_eq!(forget.0.as_deref(), Some("alice"));
+        assert_eq!(forget.names(), ["alice"]);
         assert_eq!(list.len(), 1);
         assert!(matches!(add(&mut list, "", "pw"), Err(UserError::BadName)));
         assert!(matches!(add(&mut list, "x", ""), Err(UserError::BadPassword)));
@@ -357,6 +430,46 @@ mod tests {
         assert!(matches!(add(&mut list, "bob", "long enough"), Err(UserError::DuplicateName(_))));
         assert!(matches!(rename(&mut list, "bob", "bob"), Err(UserError::DuplicateName(_))));
         assert!(matches!(rename(&mut list, "zed", "y"), Err(UserError::UnknownUser(_))));
+    }
+
+    #[test]
+    fn revoking_takes_guest_passes_only_and_forgets_their_passwords() {
+        let mut list = users(&["alice", "guest-a", "guest-b"]);
+        list[1].guest = true;
+        list[2].guest = true;
+        let one = |name: &str| Revoke::One(name.to_owned());
+        assert!(
+            matches!(revoke(&mut list, &one("alice")), Err(UserError::NotAGuest(n)) if n == "alice")
+        );
+        assert!(matches!(revoke(&mut list, &one("zed")), Err(UserError::UnknownUser(_))));
+        assert_eq!(list.len(), 3, "a refused revocation changes nothing");
+
+        let forget = revoke(&mut list, &one("guest-a")).unwrap();
+        assert_eq!(forget.names(), ["guest-a"]);
+        let names = |list: &[UserEntry]| list.iter().map(|u| u.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&list), ["alice", "guest-b"]);
+        let forget = revoke(&mut list, &Revoke::All).unwrap();
+        assert_eq!(forget.names(), ["guest-b"]);
+        assert_eq!(names(&list), ["alice"]);
+        let forget = revoke(&mut list, &Revoke::All).unwrap();
+        assert!(forget.names().is_empty(), "no guest passes: nothing to revoke");
+        assert_eq!(
+            UserError::NotAGuest("alice".into()).to_string(),
+            "\"alice\" is not a guest pass: delete it instead."
+        );
+    }
+
+    #[test]
+    fn a_guest_pass_is_listed_as_one() {
+        let mut list = users(&["alice", "guest-a"]);
+        list[1].guest = true;
+        let now = "2026-12-01T00:00:00Z".parse::<Expiry>().unwrap();
+        let listed = listed(&list, now);
+        assert_eq!((listed[0].guest, listed[1].guest), (false, true));
+        assert_eq!(serde_json::to_value(&listed[1]).unwrap()["guest"], true);
+        // A settings file from before guest passes reads as users that are not.
+        let old: UserEntry = serde_json::from_str(r#"{ "name": "bob", "enabled": true }"#).unwrap();
+        assert!(!old.guest);
     }
 
     #[test]

@@ -104,7 +104,12 @@ mapping: string | null,
 /**
  * Milliseconds since the Unix epoch.
  */
-startedAt: number, bytesUp: number, bytesDown: number, rateUp: number, rateDown: number, };
+startedAt: number, bytesUp: number, bytesDown: number, rateUp: number, rateDown: number, 
+/**
+ * A rate limit (its user's, its device's or the server's) held it
+ * back within the last second.
+ */
+slowed: boolean, };
 
 export type DeviceEntry = { 
 /**
@@ -143,6 +148,36 @@ field: string,
  * What is wrong, in words.
  */
 message: string, };
+
+export type GuestPass = { 
+/**
+ * The user name to sign in with.
+ */
+name: string, 
+/**
+ * The generated password (shown once; kept in the keyring).
+ */
+password: string, 
+/**
+ * The pass's policy: its expiry and its budget.
+ */
+policy: PolicyEntry, };
+
+export type GuestPassRequest = { 
+/**
+ * The user name; empty: "guest-" and four random characters.
+ */
+name: string, 
+/**
+ * The pass ends this many hours from now ("24", "1.5"); empty: no time
+ * limit.
+ */
+hours: string, 
+/**
+ * The pass ends once this many GB went through it, up and down
+ * together ("2", "0.5"); empty: no budget.
+ */
+gigabytes: string, };
 
 export type HttpSettings = { 
 /**
@@ -205,7 +240,11 @@ policy: PolicyEntry,
 /**
  * Whether it can log in now.
  */
-state: UserState, };
+state: UserState, 
+/**
+ * Made as a guest pass: revoked rather than deleted.
+ */
+guest: boolean, };
 
 export type LiveMessage = { "kind": "reset" } & Reset | { "kind": "tick" } & Tick;
 
@@ -266,6 +305,79 @@ lastError: string | null, };
 
 export type MappingRowState = { "kind": "listening" } | { "kind": "stopped" } | { "kind": "proxyStopped" } | { "kind": "failed", "reason": string };
 
+export type NewGuestPass = { pass: GuestPass, 
+/**
+ * `HOST:PORT` a client uses for SOCKS5 (and HTTP, when served): this
+ * machine's LAN addresses while sharing, else the loopback one.
+ */
+addresses: Array<string>, 
+/**
+ * The same port speaks HTTP (the setup page and the PAC file too).
+ */
+servesHttp: boolean, 
+/**
+ * Whether passwords are required (without, anyone who reaches the
+ * proxy gets in, pass or not).
+ */
+passwordRequired: boolean, 
+/**
+ * Whether the proxy is shared on the network (else only programs on
+ * this computer reach it).
+ */
+sharing: boolean, users: UsersView, };
+
+export type OwnerKind = "user" | "device";
+
+export type OwnerRow = { 
+/**
+ * What the server counts it as: "user alice", "device tv".
+ */
+owner: string, kind: OwnerKind, 
+/**
+ * The user's name, or the device's (its address when it has none).
+ */
+name: string, 
+/**
+ * Bytes up and down together today (local time).
+ */
+today: number, 
+/**
+ * This week, from Monday.
+ */
+thisWeek: number, 
+/**
+ * This month.
+ */
+thisMonth: number, 
+/**
+ * Since it was first counted.
+ */
+total: number, 
+/**
+ * Its quota and the bytes counted against it.
+ */
+quota: QuotaRow | null, 
+/**
+ * Its rate limit, bytes a second each way.
+ */
+rateLimit: number | null, 
+/**
+ * Bytes a second, up and down together, between the sampler's last two
+ * readings (0 at the first).
+ */
+rate: number, 
+/**
+ * Whether a new request of it is admitted now, and if not, why not.
+ */
+state: OwnerState, 
+/**
+ * The server's reason, in its words ("outside its access hours
+ * (Mon-Fri 16:00-20:00)"), when it refuses it now.
+ */
+refused: string | null, };
+
+export type OwnerState = "active" | "expired" | "outsideHours" | "overQuota" | "refused";
+
 export type PolicyEntry = { 
 /**
  * Bytes a second each way, shared by all its sessions ("2 MB/s");
@@ -306,6 +418,16 @@ maxSessions: number | null,
  */
 expires: string, };
 
+export type QuotaRow = { 
+/**
+ * Bytes allowed in one period.
+ */
+bytes: number, period: "day" | "week" | "month" | "total", 
+/**
+ * Bytes counted in the current period.
+ */
+used: number, };
+
 export type ReadLogsArgs = { level: "error" | "warn" | "info" | "debug", };
 
 export type Refused = { message: string, };
@@ -330,7 +452,11 @@ closedLimit: number, totals: TotalsRow, users: Array<UserRow>,
 /**
  * The graph's points, oldest first.
  */
-history: Array<[number, number, number]>, };
+history: Array<[number, number, number]>, 
+/**
+ * Each user's and device's use against its limits.
+ */
+owners: Array<OwnerRow>, };
 
 export type Row = { id: number, client: string, 
 /**
@@ -350,7 +476,12 @@ mapping: string | null,
 /**
  * Milliseconds since the Unix epoch.
  */
-startedAt: number, bytesUp: number, bytesDown: number, rateUp: number, rateDown: number, };
+startedAt: number, bytesUp: number, bytesDown: number, rateUp: number, rateDown: number, 
+/**
+ * A rate limit (its user's, its device's or the server's) held it
+ * back within the last second.
+ */
+slowed: boolean, };
 
 export type SaveRefused = { errors: Array<FieldError>, };
 
@@ -399,7 +530,7 @@ export type TestUpstreamArgs = { target: string, };
 
 export type TextArgs = { text: string, };
 
-export type Tick = { at: number, added: Array<Row>, changed: Array<[number, number, number, number, number]>, removed: Array<number>, closed: Array<ClosedRow>, totals: TotalsRow, 
+export type Tick = { at: number, added: Array<Row>, changed: Array<[number, number, number, number, number, boolean]>, removed: Array<number>, closed: Array<ClosedRow>, totals: TotalsRow, 
 /**
  * Only when some user's figures changed.
  */
@@ -407,7 +538,11 @@ users: Array<UserRow> | null,
 /**
  * The graph's new point.
  */
-point: [number, number, number], };
+point: [number, number, number], 
+/**
+ * Only when some user's or device's use changed.
+ */
+owners: Array<OwnerRow> | null, };
 
 export type TimeoutSettings = { 
 /**
@@ -483,9 +618,14 @@ enabled: boolean,
 /**
  * What the user may do.
  */
-policy: PolicyEntry, };
+policy: PolicyEntry, 
+/**
+ * Made as a guest pass (the Users page's Guest pass): listed as one,
+ * and revoked from the page or the tray's Guest passes menu.
+ */
+guest: boolean, };
 
-export type UserErrorKind = "keyring" | "unknownUser" | "duplicateName" | "noPassword" | "badName" | "badPassword" | "notSaved";
+export type UserErrorKind = "keyring" | "unknownUser" | "duplicateName" | "notAGuest" | "noPassword" | "badName" | "badPassword" | "notSaved";
 
 export type UserNameArgs = { name: string, };
 
@@ -537,6 +677,10 @@ export type Commands = {
   set_user_enabled: { args: SetUserEnabledArgs; result: UsersView; error: UserRefusal };
   delete_user: { args: UserNameArgs; result: UsersView; error: UserRefusal };
   set_user_policy: { args: SetUserPolicyArgs; result: UsersView; error: SaveRefused };
+  add_guest_pass: { args: GuestPassRequest; result: NewGuestPass; error: SaveRefused };
+  revoke_guest: { args: UserNameArgs; result: UsersView; error: UserRefusal };
+  revoke_all_guests: { args: Record<string, never>; result: UsersView; error: UserRefusal };
+  list_usage: { args: Record<string, never>; result: Array<OwnerRow>; error: null };
   read_logs: { args: ReadLogsArgs; result: Array<string>; error: null };
   qr_code: { args: TextArgs; result: string; error: Refused };
   copy_text: { args: TextArgs; result: null; error: Refused };

@@ -21,6 +21,9 @@ import type {
   MappingEntry,
   MappingRow as GeneratedMappingRow,
   MappingRowState,
+  NewGuestPass as GeneratedNewGuestPass,
+  OwnerRow as GeneratedOwnerRow,
+  OwnerState as GeneratedOwnerState,
   PolicyEntry,
   ReadLogsArgs,
   RemoteReachSettings,
@@ -33,6 +36,7 @@ import type {
   Tick,
   TimeoutSettings,
   TotalsRow,
+  QuotaRow as GeneratedQuotaRow,
   UpstreamTest,
   UserRow as GeneratedUserRow,
   UserState as GeneratedUserState,
@@ -123,6 +127,38 @@ export function deleteUser(name: string): Promise<UsersView> {
 /** Rejects with { errors: FieldError[] } (fields "policy.rateLimit", ..., or "general"). */
 export function setUserPolicy(name: string, policy: Policy): Promise<UsersView> {
   return call("set_user_policy", { name, policy });
+}
+
+// ---- guest passes and use (src-tauri/src/guest.rs, usage.rs)
+
+/** A guest pass just made: its credentials (shown once), where devices reach the proxy, the users after. */
+export type NewGuestPass = GeneratedNewGuestPass;
+
+/**
+ * Makes a guest pass ending after `hours` and/or `gigabytes` (as typed; empty: none), named `name` (empty:
+ * generated). Rejects with { errors: FieldError[] } (fields "guest.hours", "guest.gigabytes", "guest.name", or "general").
+ */
+export function addGuestPass(name: string, hours: string, gigabytes: string): Promise<NewGuestPass> {
+  return call("add_guest_pass", { name, hours, gigabytes });
+}
+
+/** Revokes a guest pass: it can no longer sign in and its connections end. Rejects with a UserRefusal. */
+export function revokeGuest(name: string): Promise<UsersView> {
+  return call("revoke_guest", { name });
+}
+
+export function revokeAllGuests(): Promise<UsersView> {
+  return call("revoke_all_guests", none);
+}
+
+/** One user's or device's use against its quota and rate limit, and whether it is refused now. */
+export type OwnerRow = GeneratedOwnerRow;
+export type OwnerState = GeneratedOwnerState;
+export type QuotaRow = GeneratedQuotaRow;
+
+/** Each user's and device's use as the app last read it (empty while the proxy is stopped). */
+export function listUsage(): Promise<OwnerRow[]> {
+  return call("list_usage", none);
 }
 
 export function readLogs(level: LogLevel): Promise<string[]> {

@@ -3,7 +3,7 @@
 // in which order, under which filter; the graph's points for a range. No DOM
 // here, so every rule is tested on its own.
 
-import type { ClosedRow, LiveMessage, LiveRow, LiveTotals, Point, UserRow } from "./ipc";
+import type { ClosedRow, LiveMessage, LiveRow, LiveTotals, OwnerRow, Point, UserRow } from "./ipc";
 
 /** Points the graph keeps: 15 minutes at one a second. */
 export const HISTORY_LIMIT = 15 * 60;
@@ -39,6 +39,8 @@ export class LiveModel {
   closedLimit = 100;
   totals: LiveTotals | null = null;
   users: UserRow[] = [];
+  /** Each user's and device's use against its limits. */
+  owners: OwnerRow[] = [];
   history: Point[] = [];
   /** The time of the last message (ms since the epoch). */
   at = 0;
@@ -50,6 +52,8 @@ export class LiveModel {
   closedVersion = 0;
   /** Bumped when the user figures change. */
   usersVersion = 0;
+  /** Bumped when the owners' use changes. */
+  ownersVersion = 0;
 
   apply(message: LiveMessage): void {
     this.at = message.at;
@@ -60,21 +64,24 @@ export class LiveModel {
       this.closedLimit = message.closedLimit;
       this.closed = message.closed.slice(-this.closedLimit).reverse();
       this.users = message.users;
+      this.owners = message.owners;
       this.history = message.history.slice(-HISTORY_LIMIT);
       this.membership++;
       this.closedVersion++;
       this.usersVersion++;
+      this.ownersVersion++;
       return;
     }
     for (const id of message.removed) this.rows.delete(id);
     for (const row of message.added) this.rows.set(row.id, row);
-    for (const [id, bytesUp, bytesDown, rateUp, rateDown] of message.changed) {
+    for (const [id, bytesUp, bytesDown, rateUp, rateDown, slowed] of message.changed) {
       const row = this.rows.get(id);
       if (!row) continue;
       row.bytesUp = bytesUp;
       row.bytesDown = bytesDown;
       row.rateUp = rateUp;
       row.rateDown = rateDown;
+      row.slowed = slowed;
     }
     if (message.changed.length > 0) this.figures++;
     if (message.added.length > 0 || message.removed.length > 0) this.membership++;
@@ -86,6 +93,10 @@ export class LiveModel {
     if (message.users) {
       this.users = message.users;
       this.usersVersion++;
+    }
+    if (message.owners) {
+      this.owners = message.owners;
+      this.ownersVersion++;
     }
     this.history.push(message.point);
     if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);

@@ -131,7 +131,7 @@ describe("the connections view", () => {
 
   it("updates rows, adds and removes them as ticks come", () => {
     send(reset([row(1), row(2)]));
-    send(tick({ changed: [[1, 5, 123_456, 0, 9_000]], added: [row(3)], removed: [2] }));
+    send(tick({ changed: [[1, 5, 123_456, 0, 9_000, false]], added: [row(3)], removed: [2] }));
     view.render();
     expect(rowIds().sort()).toEqual([1, 3]);
     const one = $<HTMLTableRowElement>("#conn-body tr.row[data-id='1']");
@@ -178,13 +178,13 @@ describe("the connections view", () => {
     send(reset([row(1, { bytesDown: 10 }), row(2, { bytesDown: 30 }), row(3, { bytesDown: 20 })]));
     $("#conn-table button.sort[data-key='bytesDown']").click();
     expect(rowIds()).toEqual([2, 3, 1]);
-    send(tick({ changed: [[1, 1, 50, 0, 0]] }));
+    send(tick({ changed: [[1, 1, 50, 0, 0, false]] }));
     view.render();
     expect(rowIds()).toEqual([1, 2, 3]);
     // By target, a tick changes the figures shown but not the order.
     $("#conn-table button.sort[data-key='target']").click();
     expect(rowIds()).toEqual([1, 2, 3]);
-    send(tick({ changed: [[3, 3, 99_000, 0, 0]] }));
+    send(tick({ changed: [[3, 3, 99_000, 0, 0, false]] }));
     view.render();
     expect(rowIds()).toEqual([1, 2, 3]);
     expect($<HTMLTableRowElement>("#conn-body tr.row[data-id='3']").cells[7]?.textContent).toBe("99 kB");
@@ -202,7 +202,7 @@ describe("the connections view", () => {
     expect(rowIds()).toEqual([2]);
     expect(draw).not.toHaveBeenCalled();
     // A tick not drawn yet: the range redraws the graph, not the table.
-    send(tick({ changed: [[2, 2, 7_000_000, 0, 0]] }));
+    send(tick({ changed: [[2, 2, 7_000_000, 0, 0, false]] }));
     $(".range button[data-minutes='1']").click();
     expect(draw).toHaveBeenCalledTimes(1);
     expect($<HTMLTableRowElement>("#conn-body tr.row[data-id='2']").cells[7]?.textContent).toBe("2.0 kB");

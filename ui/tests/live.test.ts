@@ -20,7 +20,7 @@ describe("the live model", () => {
     expect([...model.rows.keys()]).toEqual([1, 2]);
     const before = model.membership;
 
-    model.apply(tick({ changed: [[1, 10, 2000, 5, 1000]] }));
+    model.apply(tick({ changed: [[1, 10, 2000, 5, 1000, false]] }));
     expect(model.rows.get(1)).toMatchObject({ bytesUp: 10, bytesDown: 2000, rateUp: 5, rateDown: 1000 });
     expect(model.membership).toBe(before);
     expect(model.history).toEqual([
@@ -39,14 +39,14 @@ describe("the live model", () => {
     const figures = model.figures;
     model.apply(tick());
     expect(model.figures).toBe(figures);
-    model.apply(tick({ changed: [[1, 2, 3, 4, 5]] }));
+    model.apply(tick({ changed: [[1, 2, 3, 4, 5, false]] }));
     expect(model.figures).toBe(figures + 1);
   });
 
   it("ignores a change for a row it does not know", () => {
     const model = new LiveModel();
     model.apply(reset({ sessions: [row(1)] }));
-    model.apply(tick({ changed: [[99, 1, 1, 1, 1]] }));
+    model.apply(tick({ changed: [[99, 1, 1, 1, 1, false]] }));
     expect([...model.rows.keys()]).toEqual([1]);
   });
 
@@ -154,10 +154,10 @@ describe("the open rows in sight order", () => {
     const first = sorted.get(byTarget, "");
     expect(first.map((r) => r.id)).toEqual([1, 2]);
     // Figures change: the order by target cannot, so the same list comes back.
-    model.apply(tick({ changed: [[1, 1, 99, 0, 0]] }));
+    model.apply(tick({ changed: [[1, 1, 99, 0, 0, false]] }));
     expect(sorted.get(byTarget, "")).toBe(first);
     expect(sorted.get(byBytes, "").map((r) => r.id)).toEqual([1, 2]);
-    model.apply(tick({ changed: [[2, 2, 500, 0, 0]] }));
+    model.apply(tick({ changed: [[2, 2, 500, 0, 0, false]] }));
     expect(sorted.get(byBytes, "").map((r) => r.id)).toEqual([2, 1]);
     expect(sorted.get(byBytes, "host1").map((r) => r.id)).toEqual([1]);
     model.apply(tick({ added: [row(3, { bytesDown: 1000 })] }));
