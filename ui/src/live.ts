@@ -3,7 +3,7 @@
 // in which order, under which filter; the graph's points for a range. No DOM
 // here, so every rule is tested on its own.
 
-import type { ClosedRow, LiveMessage, LiveRow, LiveTotals, OwnerRow, Point, UserRow } from "./ipc";
+import type { ClosedRow, LiveMessage, LiveRow, LiveTick, LiveTotals, OwnerRow, Point, UserRow } from "./ipc";
 
 /** Points the graph keeps: 15 minutes at one a second. */
 export const HISTORY_LIMIT = 15 * 60;
@@ -72,19 +72,7 @@ export class LiveModel {
       this.ownersVersion++;
       return;
     }
-    for (const id of message.removed) this.rows.delete(id);
-    for (const row of message.added) this.rows.set(row.id, row);
-    for (const [id, bytesUp, bytesDown, rateUp, rateDown, slowed] of message.changed) {
-      const row = this.rows.get(id);
-      if (!row) continue;
-      row.bytesUp = bytesUp;
-      row.bytesDown = bytesDown;
-      row.rateUp = rateUp;
-      row.rateDown = rateDown;
-      row.slowed = slowed;
-    }
-    if (message.changed.length > 0) this.figures++;
-    if (message.added.length > 0 || message.removed.length > 0) this.membership++;
+    this.applyRows(message);
     if (message.closed.length > 0) {
       const newest = message.closed.slice().reverse();
       this.closed = newest.concat(this.closed).slice(0, this.closedLimit);
@@ -100,6 +88,23 @@ export class LiveModel {
     }
     this.history.push(message.point);
     if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
+  }
+
+  /** A tick's open rows: gone, new, and changed figures. */
+  private applyRows(message: LiveTick): void {
+    for (const id of message.removed) this.rows.delete(id);
+    for (const row of message.added) this.rows.set(row.id, row);
+    for (const [id, bytesUp, bytesDown, rateUp, rateDown, slowed] of message.changed) {
+      const row = this.rows.get(id);
+      if (!row) continue;
+      row.bytesUp = bytesUp;
+      row.bytesDown = bytesDown;
+      row.rateUp = rateUp;
+      row.rateDown = rateDown;
+      row.slowed = slowed;
+    }
+    if (message.changed.length > 0) this.figures++;
+    if (message.added.length > 0 || message.removed.length > 0) this.membership++;
   }
 
   /** The current total rate (the last point), bytes per second. */
@@ -165,13 +170,18 @@ export function commandLabel(row: { protocol: string; command: string; mapping?:
   return `${row.protocol} ${row.command}`;
 }
 
-/** Whether a row's words (client, user, protocol and command, target, route) contain every word of the filter. */
+/**
+ * Whether a row's words (client, user, protocol and command, target, route,
+ * and "slowed" for an open session a rate limit holds back) contain every
+ * word of the filter.
+ */
 export function matcher(filter: string): (row: LiveRow | ClosedRow) => boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return () => true;
   return (row) => {
     const user = userLabel(row.user, row.userVerified);
-    const text = `${row.client} ${user} ${commandLabel(row)} ${row.target} ${row.route}`.toLowerCase();
+    const slowed = !("seq" in row) && row.slowed ? " slowed" : "";
+    const text = `${row.client} ${user} ${commandLabel(row)} ${row.target} ${row.route}${slowed}`.toLowerCase();
     return words.every((word) => text.includes(word));
   };
 }

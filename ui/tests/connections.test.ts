@@ -6,6 +6,7 @@ import { rowWindow } from "../src/views/connections/table";
 import { $, flush, text } from "./fixtures/dom";
 import * as live from "./fixtures/live";
 import { closedRow, row } from "./fixtures/live";
+import { owner } from "./fixtures/usage";
 
 vi.mock("../src/ipc");
 const draw = vi.fn();
@@ -127,6 +128,64 @@ describe("the connections view", () => {
     filter.dispatchEvent(new Event("input"));
     expect(rowIds()).toEqual([]);
     expect(Array.from(document.querySelectorAll<HTMLElement>("#closed-body tr")).map((tr) => tr.dataset.id)).toEqual(["7"]);
+  });
+
+  it("marks the sessions a rate limit holds back, as ticks say, and filters on the word", () => {
+    send(reset([row(1, { slowed: true }), row(2)]));
+    view.render();
+    const mark = (id: number): HTMLElement =>
+      $(`#conn-body tr.row[data-id='${id}'] .slowed-mark`);
+    expect(mark(1).hidden).toBe(false);
+    expect(mark(1).textContent).toBe("Slowed");
+    expect(mark(1).title).toMatch(/^A bandwidth limit .* held it back in the last second$/);
+    expect($("#conn-body tr.row[data-id='1']").classList.contains("slowed")).toBe(true);
+    expect(mark(2).hidden).toBe(true);
+    send(tick({ changed: [[1, 1, 1000, 0, 0, false], [2, 2, 2000, 0, 0, true]] }));
+    view.render();
+    expect([mark(1).hidden, mark(2).hidden]).toEqual([true, false]);
+    expect($("#conn-body tr.row[data-id='1']").classList.contains("slowed")).toBe(false);
+    const filter = $<HTMLInputElement>("#conn-filter");
+    filter.value = "slowed";
+    filter.dispatchEvent(new Event("input"));
+    expect(rowIds()).toEqual([2]);
+  });
+
+  it("shows each user's and device's use against its limits, redrawn when it changes", () => {
+    const GB = 1_000_000_000;
+    expect($("#no-owners").hidden).toBe(false);
+    send(
+      reset([], {
+        owners: [
+          owner({ today: 1.2 * GB, thisMonth: 30 * GB, quota: { bytes: 5 * GB, period: "day", used: 1.2 * GB }, rate: 1_800_000, rateLimit: 2_000_000 }),
+          owner({
+            owner: "device kids tablet",
+            kind: "device",
+            name: "kids tablet",
+            state: "outsideHours",
+            refused: "outside its access hours (Mon-Fri 16:00-20:00)",
+          }),
+        ],
+      }),
+    );
+    view.render();
+    expect($("#no-owners").hidden).toBe(true);
+    const cells = (key: string): string[] =>
+      Array.from($(`#owner-use tr[data-owner="${key}"]`).children).map((c) => c.textContent ?? "");
+    expect(cells("user alice")).toEqual(["alice", "1.2 GB", "30 GB", "1.2 GB of 5 GB today", "1.8 MB/s of 2 MB/s", "Active"]);
+    expect(cells("device kids tablet")).toEqual(["kids tablet (device)", "0 B", "0 B", "No quota", "0 B/s", "Outside hours"]);
+    const state = $('#owner-use tr[data-owner="device kids tablet"] td.state');
+    expect(state.dataset.state).toBe("outsideHours");
+    expect(state.title).toBe("The proxy refuses new connections: outside its access hours (Mon-Fri 16:00-20:00).");
+
+    const drawn = $('#owner-use tr[data-owner="user alice"]');
+    send(tick());
+    view.render();
+    expect($('#owner-use tr[data-owner="user alice"]'), "no owners in the tick: not redrawn").toBe(drawn);
+    send(tick({ owners: [owner({ quota: { bytes: 2 * GB, period: "total", used: 2 * GB }, state: "overQuota", refused: "over its quota" })] }));
+    view.render();
+    expect(cells("user alice")[3]).toBe("2.0 GB of 2 GB in all");
+    expect(cells("user alice")[5]).toBe("Over quota");
+    expect(document.querySelector('#owner-use tr[data-owner="device kids tablet"]')).toBeNull();
   });
 
   it("updates rows, adds and removes them as ticks come", () => {

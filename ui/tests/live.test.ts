@@ -12,6 +12,7 @@ import {
   userTitle,
 } from "../src/live";
 import { closedRow, reset, row, tick } from "./fixtures/live";
+import { owner } from "./fixtures/usage";
 
 describe("the live model", () => {
   it("starts from a reset and applies what changed", () => {
@@ -76,6 +77,20 @@ describe("the live model", () => {
     expect(model.history.length).toBe(HISTORY_LIMIT);
     expect(model.history[0]?.[0]).toBe(10);
     expect(model.rate()).toEqual({ up: HISTORY_LIMIT + 9, down: HISTORY_LIMIT + 9 });
+  });
+
+  it("takes each session's slowed mark from its change, and owners only when they are sent", () => {
+    const model = new LiveModel();
+    model.apply(reset({ sessions: [row(1)] }));
+    const version = model.ownersVersion;
+    model.apply(tick({ changed: [[1, 1, 1000, 0, 0, true]] }));
+    expect(model.rows.get(1)?.slowed).toBe(true);
+    expect(model.ownersVersion).toBe(version);
+    model.apply(tick({ owners: [owner({ today: 5 })] }));
+    expect(model.owners[0]?.today).toBe(5);
+    expect(model.ownersVersion).toBe(version + 1);
+    model.apply(reset({ owners: [] }));
+    expect(model.owners).toEqual([]);
   });
 
   it("takes users only when they are sent", () => {

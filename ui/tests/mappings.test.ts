@@ -3,7 +3,7 @@ import * as ipc from "../src/ipc";
 import type { Mapping, MappingRow, SaveRefused } from "../src/ipc";
 import { commandLabel } from "../src/live";
 import { mountMappings } from "../src/views/mappings";
-import { REFRESH_EVERY } from "../src/views/mappings/follow";
+import { REFRESH_EVERY } from "../src/views/follow";
 import { fieldIdOf, fieldProblem, mappingFrom, stateText, type MappingValues } from "../src/views/mappings/model";
 import { validateListenAddress, validateMappingName, validateMappingTarget } from "../src/validate";
 import { $ as el, flush, text } from "./fixtures/dom";

@@ -13,6 +13,8 @@ import {
 } from "../src/views/users/model";
 import { $ as el, flush, text } from "./fixtures/dom";
 import { user } from "./fixtures/users";
+import { owner } from "./fixtures/usage";
+import { USE_EVERY } from "../src/views/users";
 import { NO_POLICY } from "../src/views/policy/model";
 
 vi.mock("../src/ipc");
@@ -390,6 +392,57 @@ describe("the users model", () => {
     expect(text('tr[data-user="bob"] .limits')).toBe("No limits");
     expect(text('tr[data-user="guest"] .limits')).toMatch(/^expired /);
     expect(el('tr[data-user="alice"] button.policy').getAttribute("aria-label")).toBe("Limits of alice");
+  });
+
+  it("shows each user's use while shown, in place, and says when the proxy refuses an active one", async () => {
+    vi.useFakeTimers();
+    const GB = 1_000_000_000;
+    vi.mocked(ipc.listUsers).mockResolvedValue({
+      users: [user("alice", true, { quota: "5 GB/day", rateLimit: "2 MB/s" }), user("bob", true), user("carol", false)],
+      keyringError: null,
+    });
+    vi.mocked(ipc.listUsage).mockResolvedValue([
+      owner({ today: 1.2 * GB, thisMonth: 30 * GB, quota: { bytes: 5 * GB, period: "day", used: 1.2 * GB }, rate: 1_800_000, rateLimit: 2_000_000 }),
+      owner({ owner: "user bob", name: "bob", today: 3_000, thisMonth: 9_000 }),
+    ]);
+    const section = document.createElement("section");
+    document.body.replaceChildren(section);
+    const view = mountUsers(section);
+    await view.ready;
+    expect(text('tr[data-user="alice"] .use')).toBe("—");
+    expect(ipc.listUsage, "hidden: not asked").not.toHaveBeenCalled();
+    view.show();
+    await vi.advanceTimersByTimeAsync(0);
+    const alice = 'tr[data-user="alice"] .use';
+    expect(text(`${alice} .use-quota`)).toBe("1.2 GB of 5 GB today");
+    expect(el<HTMLMeterElement>(`${alice} .use-meter`).value).toBeCloseTo(0.24);
+    expect(text(`${alice} .use-periods`)).toBe("this month 30 GB");
+    expect(text(`${alice} .use-rate`)).toBe("1.8 MB/s of 2 MB/s");
+    expect(el('tr[data-user="bob"] .use-quota').hidden).toBe(true);
+    expect(text('tr[data-user="bob"] .use-periods')).toBe("today 3.0 kB · this month 9.0 kB");
+    expect(text('tr[data-user="carol"] .use')).toBe("—");
+
+    const row = el('tr[data-user="alice"]');
+    vi.mocked(ipc.listUsage).mockResolvedValue([
+      owner({
+        quota: { bytes: 5 * GB, period: "day", used: 5 * GB },
+        state: "overQuota",
+        refused: "over its quota of 5 GB/day (5000.0 MB used this day)",
+      }),
+    ]);
+    await vi.advanceTimersByTimeAsync(USE_EVERY);
+    expect(el('tr[data-user="alice"]'), "refreshed in place, not redrawn").toBe(row);
+    expect(text('tr[data-user="alice"] .state')).toBe("Over quota");
+    expect(el('tr[data-user="alice"] .state').dataset.state).toBe("overQuota");
+    expect(el('tr[data-user="alice"] .state').title).toBe(
+      "The proxy refuses new connections: over its quota of 5 GB/day (5000.0 MB used this day).",
+    );
+    expect(text('tr[data-user="carol"] .state'), "the list's own state stays").toBe("Disabled");
+    view.hide();
+    const calls = vi.mocked(ipc.listUsage).mock.calls.length;
+    await vi.advanceTimersByTimeAsync(USE_EVERY * 3);
+    expect(ipc.listUsage).toHaveBeenCalledTimes(calls);
+    vi.useRealTimers();
   });
 
   it("edits a user's limits in the dialog, checking each field first", async () => {

@@ -7,7 +7,9 @@
 //
 // The parts: watch.ts (the live channel), table.ts and close.ts (the open
 // sessions), graph-panel.ts (rates, graph, totals), user-totals.ts,
-// closed.ts, frame.ts (drawing on the next frame); the model is ../../live.ts.
+// owner-use.ts (each user's and device's use against its limits),
+// closed.ts, frame.ts (drawing on the next frame); the model is
+// ../../live.ts.
 
 import { byId, showText } from "../../dom";
 import type { LiveMessage } from "../../ipc";
@@ -17,6 +19,7 @@ import { ClosedTable } from "./closed";
 import { NextFrame } from "./frame";
 import { GraphPanel } from "./graph-panel";
 import { MARKUP } from "./markup";
+import { OwnerUse } from "./owner-use";
 import { OpenTable } from "./table";
 import { UserTotals } from "./user-totals";
 import { LiveWatch } from "./watch";
@@ -46,6 +49,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
   const open = new OpenTable(section, model, clock);
   const panel = new GraphPanel(section, model);
   const users = new UserTotals(section, model);
+  const owners = new OwnerUse(section, model);
   const closed = new ClosedTable(section, model);
   wireClosing(section, model, say);
 
@@ -55,6 +59,7 @@ export function mountConnections(section: HTMLElement): ConnectionsView {
     panel.drawTotals();
     open.draw(clock());
     users.update();
+    owners.update();
     closed.update(open.filter);
     panel.drawGraph();
     // What the last drawing cost, for scripts/measure-live.

@@ -1,6 +1,7 @@
 // The connections view's markup: the bandwidth graph and totals, the
-// per-user totals, the open sessions, the recently closed ones, the notice
-// line and the Close all question. The parts find their elements by these
+// per-user totals, each user's and device's use against its limits, the
+// open sessions, the recently closed ones, the notice line and the Close
+// all question. The parts find their elements by these
 // ids and classes, and so do the app's WebDriver tests: keep them.
 
 import type { SortKey } from "../../live";
@@ -63,6 +64,17 @@ export const MARKUP = `
     </table>
     <p id="no-users" class="muted">No sessions yet.</p>
   </section>
+  <section aria-labelledby="owner-use-title">
+    <h3 id="owner-use-title">Use against limits</h3>
+    <table id="owner-use" class="compact">
+      <thead><tr><th scope="col">User or device</th><th scope="col" class="num">Today</th>
+        <th scope="col" class="num">This month</th><th scope="col">Quota</th><th scope="col">Rate</th>
+        <th scope="col">State</th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <p id="no-owners" class="muted">Nothing counted yet: while the proxy runs, every signed-in user and every
+      device in Devices is counted.</p>
+  </section>
   <section aria-labelledby="open-title">
     <div class="section-head">
       <h3 id="open-title">Open connections <span id="open-count" class="count">0</span></h3>
@@ -74,7 +86,7 @@ export const MARKUP = `
     </div>
     <div id="conn-scroll" class="conn-scroll">
       <table id="conn-table" class="live">
-        <thead><tr aria-rowindex="1">${headerCells}<th scope="col" class="col-close"><span class="visually-hidden">Close</span></th></tr></thead>
+        <thead><tr aria-rowindex="1">${headerCells}<th scope="col" class="col-slowed"><span class="visually-hidden">Held back by a rate limit</span></th><th scope="col" class="col-close"><span class="visually-hidden">Close</span></th></tr></thead>
         <tbody id="conn-body"></tbody>
       </table>
     </div>

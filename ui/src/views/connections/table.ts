@@ -1,4 +1,5 @@
-// The open-sessions table: sorted by any column, filtered by text, a Close
+// The open-sessions table: sorted by any column, filtered by text, a
+// marker on each session a rate limit held back in the last second, a Close
 // button on each row. It draws only the rows in sight, between two spacer
 // rows that stand for the rest, so thousands of sessions cost what a
 // screenful costs; the row elements are pooled and refilled.
@@ -46,9 +47,13 @@ function newRow(): HTMLTableRowElement {
   tr.className = "row";
   tr.innerHTML =
     COLUMNS.map((c) => `<td class="col-${c.key}${c.numeric ? " num" : ""}"></td>`).join("") +
+    `<td class="col-slowed"><span class="slowed-mark" title="${SLOWED_TITLE}" hidden>Slowed</span></td>` +
     `<td class="col-close"><button type="button" class="close-one">Close</button></td>`;
   return tr;
 }
+
+/** What a slowed session's marker says in its title. */
+export const SLOWED_TITLE = "A bandwidth limit (its user's, its device's or the whole proxy's) held it back in the last second";
 
 /** Writes a session into a pooled row, touching only what changed. */
 function fillRow(tr: HTMLTableRowElement, row: LiveRow, now: number): void {
@@ -84,6 +89,11 @@ function fillRow(tr: HTMLTableRowElement, row: LiveRow, now: number): void {
   setText(cells[7], formatBytes(row.bytesDown));
   setText(cells[8], formatRate(row.rateUp));
   setText(cells[9], formatRate(row.rateDown));
+  if (tr.classList.contains("slowed") !== row.slowed) {
+    tr.classList.toggle("slowed", row.slowed);
+    const mark = cells[10]?.firstElementChild;
+    if (mark instanceof HTMLElement) mark.hidden = !row.slowed;
+  }
 }
 
 export class OpenTable {

@@ -3,14 +3,14 @@
 // proxy at once and is saved.
 //
 // The parts: model.ts (the list, words and checks, no DOM), page.ts (what
-// the parts share), table.ts, dialog.ts, row-actions.ts, follow.ts (keeping
-// the table current while shown), markup.ts.
+// the parts share), table.ts, dialog.ts, row-actions.ts, markup.ts; and
+// ../follow.ts (keeping the table current while shown).
 
 import * as ipc from "../../ipc";
 import { byId, showText } from "../../dom";
 import { messageOf } from "../../errors";
 import { MappingDialog } from "./dialog";
-import { Follow } from "./follow";
+import { Follow } from "../follow";
 import { MARKUP } from "./markup";
 import { MappingList } from "./model";
 import { createPage } from "./page";

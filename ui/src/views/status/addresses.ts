@@ -4,9 +4,8 @@
 // and the PAC URL; always the proxy address. Each has a Copy button; a list
 // is rebuilt only when what it shows changes.
 
-import * as ipc from "../../ipc";
-import { byId, flashLabel, setHidden, setText } from "../../dom";
-import { messageOf } from "../../errors";
+import { byId, setHidden, setText } from "../../dom";
+import { codeOf, copyButton, qrFigure } from "../offer";
 import { SHARE_INTRO_HTTP, SHARE_INTRO_SOCKS } from "./markup";
 import { QrCodes } from "./qr";
 import { shareLinks } from "./share";
@@ -55,7 +54,7 @@ export class AddressLists {
 
   private addressItem(address: string): HTMLLIElement {
     const item = document.createElement("li");
-    item.append(this.code(address, "address"), " ", this.copyButton(address));
+    item.append(codeOf(address, "address"), " ", this.copyButton(address));
     return item;
   }
 
@@ -66,7 +65,7 @@ export class AddressLists {
     links.className = "share-links";
     if (http) {
       const { setup, pac } = shareLinks(address);
-      item.append(this.qrFigure(setup));
+      item.append(qrFigure(this.qr, setup));
       this.linkRow(links, "Setup page", setup, "setup-url");
       this.linkRow(links, "PAC URL (automatic proxy setting)", pac, "pac-url");
     }
@@ -75,51 +74,17 @@ export class AddressLists {
     return item;
   }
 
-  private qrFigure(url: string): HTMLElement {
-    const figure = document.createElement("figure");
-    figure.className = "qr-figure";
-    const box = document.createElement("div");
-    box.className = "qr";
-    box.dataset.url = url;
-    const caption = document.createElement("figcaption");
-    caption.textContent = "Scan to open the setup page";
-    figure.append(box, caption);
-    this.qr.show(box, url);
-    return figure;
-  }
-
   private linkRow(list: HTMLDListElement, label: string, text: string, className: string): void {
     const term = document.createElement("dt");
     term.textContent = label;
     const value = document.createElement("dd");
-    value.append(this.code(text, className), " ", this.copyButton(text));
+    value.append(codeOf(text, className), " ", this.copyButton(text));
     list.append(term, value);
   }
 
-  private code(text: string, className: string): HTMLElement {
-    const code = document.createElement("code");
-    code.className = className;
-    code.textContent = text;
-    return code;
-  }
-
   private copyButton(text: string): HTMLButtonElement {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "copy";
-    button.textContent = "Copy";
-    button.setAttribute("aria-label", `Copy ${text}`);
-    button.addEventListener("click", () => {
-      ipc.copyText(text).then(
-        () => {
-          flashLabel(button, "Copied");
-          this.notice.textContent = `Copied ${text}.`;
-        },
-        (reason: unknown) => {
-          this.notice.textContent = `Could not copy ${text}: ${messageOf(reason)}`;
-        },
-      );
+    return copyButton(text, (words) => {
+      this.notice.textContent = words;
     });
-    return button;
   }
 }

@@ -1,20 +1,27 @@
 // The users view: the proxy's users (names here, passwords in the system
-// keyring), each with its state and its limits, with add, rename, set
-// password, limits, enable/disable and delete.
+// keyring), each with its state, its limits and its use, with add, rename,
+// set password, limits, enable/disable and delete; and guest passes, made
+// in their dialog and revoked one by one or all at once.
 //
 // The parts: model.ts (the list and the checks, no DOM), page.ts (what the
 // parts share), table.ts, add-form.ts, edit-dialog.ts, policy-dialog.ts,
-// row-actions.ts; the policy's fields are ../policy.
+// row-actions.ts, guest.ts (a guest pass's checks and words, no DOM),
+// guest-passes.ts, guest-dialog.ts and guest-card.ts; the policy's fields
+// are ../policy, the use's words ../../usage.ts.
 
 import * as ipc from "../../ipc";
+import type { User } from "../../ipc";
 import { byId, showText } from "../../dom";
+import { messageOf } from "../../errors";
+import { Follow } from "../follow";
 import { AddForm } from "./add-form";
 import { EditDialog } from "./edit-dialog";
+import { GuestPasses } from "./guest-passes";
 import { MARKUP } from "./markup";
 import { UserList, nextExpiry } from "./model";
 import { createPage } from "./page";
 import { PolicyDialog } from "./policy-dialog";
-import { removeUser, setEnabled } from "./row-actions";
+import { removeUser, revokeGuest, setEnabled } from "./row-actions";
 import { UsersTable } from "./table";
 
 export interface UsersViewHandle {
@@ -29,6 +36,8 @@ export interface UsersViewHandle {
 const AFTER_EXPIRY = 1000;
 /** The longest timeout a browser keeps (2^31 - 1 ms, some 24 days). */
 const LONGEST_TIMEOUT = 2 ** 31 - 1;
+/** How often each user's use is read while the view is shown (the sampler reads it once a second). */
+export const USE_EVERY = 1000;
 
 export function mountUsers(section: HTMLElement): UsersViewHandle {
   section.innerHTML = MARKUP;
@@ -36,12 +45,13 @@ export function mountUsers(section: HTMLElement): UsersViewHandle {
   const banner = byId("keyring-error", section);
   const error = byId("users-error", section);
   const home = byId<HTMLInputElement>("new-user-name", section);
-  let shown = false;
-  let expiryTimer: number | null = null;
   const page = createPage({ list, banner, error, home }, (result) => {
     showText(banner, result.keyringError);
-    if (list.take(result)) table.draw(list.users);
-    followExpiry();
+    if (list.take(result)) {
+      table.draw(list.users);
+      guests.update(list.users);
+    }
+    expiry.follow(list.users);
   });
   // The rows' buttons open the dialogs, which put focus back on a row's button.
   const table: UsersTable = new UsersTable(section, home, {
@@ -49,42 +59,66 @@ export function mountUsers(section: HTMLElement): UsersViewHandle {
     edit: (kind, name) => editor.open(kind, name),
     limits: (user) => limits.open(user),
     remove: (name) => void removeUser(section, page, name),
+    revoke: (name) => void revokeGuest(section, page, name),
   });
   const editor = new EditDialog(section, page, table);
   const limits = new PolicyDialog(section, page, table);
+  const guests = new GuestPasses(section, page);
   new AddForm(section, page);
-
-  async function refresh(): Promise<void> {
+  const use = new Follow(() => showUse(table), USE_EVERY);
+  const refresh = async (): Promise<void> => {
     try {
       await page.apply(ipc.listUsers());
     } catch (reason) {
       page.refuse(reason, error);
     }
-  }
-
-  /** While shown, reads the list again when the next user expires, so its row says so. */
-  function followExpiry(): void {
-    if (expiryTimer !== null) window.clearTimeout(expiryTimer);
-    expiryTimer = null;
-    const next = shown ? nextExpiry(list.users, Date.now()) : null;
-    if (next === null) return;
-    const wait = Math.min(next - Date.now() + AFTER_EXPIRY, LONGEST_TIMEOUT);
-    expiryTimer = window.setTimeout(() => {
-      expiryTimer = null;
-      void refresh();
-    }, wait);
-  }
+  };
+  const expiry = new ExpiryFollow(refresh);
 
   const ready = refresh();
   return {
     show() {
-      shown = true;
+      expiry.shown = true;
       void refresh();
+      use.show();
     },
     hide() {
-      shown = false;
-      followExpiry();
+      expiry.shown = false;
+      expiry.follow(list.users);
+      use.hide();
     },
     ready,
   };
+}
+
+/** While the view is shown, reads the list again when the next user expires, so its row says so. */
+class ExpiryFollow {
+  shown = false;
+  private timer: number | null = null;
+
+  constructor(private readonly refresh: () => Promise<void>) {}
+
+  /** Sets the timer for the next expiry among these users (none while hidden). */
+  follow(users: readonly User[]): void {
+    if (this.timer !== null) window.clearTimeout(this.timer);
+    this.timer = null;
+    const next = this.shown ? nextExpiry(users, Date.now()) : null;
+    if (next === null) return;
+    const wait = Math.min(next - Date.now() + AFTER_EXPIRY, LONGEST_TIMEOUT);
+    this.timer = window.setTimeout(() => {
+      this.timer = null;
+      void this.refresh();
+    }, wait);
+  }
+}
+
+/** Reads each user's use and shows it in the table; a failed read shows none. */
+async function showUse(table: UsersTable): Promise<void> {
+  try {
+    const rows = await ipc.listUsage();
+    table.showUse(Array.isArray(rows) ? rows : []);
+  } catch (reason) {
+    console.warn("the use cannot be read:", messageOf(reason));
+    table.showUse([]);
+  }
 }

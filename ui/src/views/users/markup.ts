@@ -1,9 +1,12 @@
-// The users view's markup: the add form, the users table, the rename /
-// set-password dialog, the limits (policy) dialog and the delete question.
-// The parts and the app's WebDriver tests find these ids and classes: keep
+// The users view's markup: the add form, the guest passes' buttons, the
+// users table, the rename / set-password dialog, the limits (policy)
+// dialog, the guest pass dialog and the delete (or revoke) question. The
+// parts and the app's WebDriver tests find these ids and classes: keep
 // them.
 
+import { errorIdFor } from "../../errors";
 import { policyMarkup } from "../policy/fields";
+import { HOURS_SHORTCUTS, MAX_GIGABYTES, MAX_HOURS, guestFieldId, type GuestKey } from "./guest";
 
 /** The prefix of the policy dialog's field ids. */
 export const POLICY_PREFIX = "user-policy";
@@ -12,8 +15,8 @@ export const MARKUP = `
   <h2>Users</h2>
   <p class="muted">When “Require a user name and password” is on in Settings, clients sign in
     as one of the enabled users. Passwords are kept in the system keyring. Limits gives a user a
-    bandwidth, a traffic quota, access hours, commands, destinations and an expiry of its own: a
-    guest pass is a user that expires.</p>
+    bandwidth, a traffic quota, access hours, commands, destinations and an expiry of its own.
+    Each user's use shows beside its limits while the proxy runs.</p>
   <p id="keyring-error" class="message error" role="alert" hidden></p>
   <form id="add-user-form" class="add-user" novalidate>
     <h3>Add a user</h3>
@@ -34,11 +37,21 @@ export const MARKUP = `
     <p id="new-password-hint" class="hint">At least 8 characters.</p>
     <p id="users-error" class="field-error" role="alert" hidden></p>
   </form>
+  <section id="guest-passes" class="guest-passes" aria-labelledby="guest-passes-title">
+    <h3 id="guest-passes-title">Guest passes</h3>
+    <p class="muted">A user for a visitor that ends by itself, after some hours, after some GB, or
+      both. Its password is made up and shown once, with the proxy's address and the setup page's
+      QR code. Revoke it here or from the tray's Guest passes menu.</p>
+    <div class="row">
+      <button type="button" id="guest-pass">Guest pass…</button>
+      <button type="button" id="revoke-all-guests" class="danger" hidden>Revoke all guest passes</button>
+    </div>
+  </section>
   <table id="users-table">
     <caption>Users</caption>
     <thead>
       <tr><th scope="col">Name</th><th scope="col">Enabled</th><th scope="col">State</th>
-        <th scope="col">Limits</th><th scope="col">Actions</th></tr>
+        <th scope="col">Limits</th><th scope="col">Use</th><th scope="col">Actions</th></tr>
     </thead>
     <tbody></tbody>
   </table>
@@ -77,6 +90,8 @@ export const MARKUP = `
     </form>
   </dialog>
 
+  ${guestDialog()}
+
   <dialog id="confirm-delete" aria-labelledby="confirm-delete-title" aria-describedby="confirm-delete-text">
     <h2 id="confirm-delete-title">Delete user?</h2>
     <p id="confirm-delete-text"></p>
@@ -86,3 +101,57 @@ export const MARKUP = `
     </div>
   </dialog>
 `;
+
+function guestField(key: GuestKey, label: string, placeholder: string, hint: string, numeric: boolean): string {
+  const id = guestFieldId(key);
+  const mode = numeric ? ' inputmode="decimal"' : ' spellcheck="false" autocapitalize="off"';
+  return `
+        <div class="field">
+          <label for="${id}">${label}</label>
+          <input type="text" id="${id}" placeholder="${placeholder}" autocomplete="off"${mode}
+            aria-describedby="hint-${id} ${errorIdFor(id)}">
+          <p id="hint-${id}" class="hint">${hint}</p>
+          <p id="${errorIdFor(id)}" class="field-error" role="alert" hidden></p>
+        </div>`;
+}
+
+/** The guest pass dialog: its form, then the card of the pass made. */
+function guestDialog(): string {
+  const shortcuts = HOURS_SHORTCUTS.map(
+    ([hours, label]) => `<button type="button" class="guest-hours-in" data-hours="${hours}">${label}</button>`,
+  ).join("");
+  return `
+  <dialog id="guest-dialog" class="guest-dialog" aria-labelledby="guest-title">
+    <form id="guest-form" novalidate>
+      <h2 id="guest-title">New guest pass</h2>
+      <p class="hint">The pass ends by itself after the hours or the GB, whichever comes first;
+        its connections end then too.</p>
+      <div class="grid">
+        ${guestField("hours", "Ends after (hours)", "24", `Up to ${MAX_HOURS} (90 days). Empty: no time limit.`, true)}
+        ${guestField("gigabytes", "Ends after (GB)", "2", `Up and down together, up to ${MAX_GIGABYTES}. Empty: no budget.`, true)}
+      </div>
+      <div class="expire-shortcuts">${shortcuts}</div>
+      ${guestField("name", "Name (optional)", "guest-k3m9", "The user name the guest signs in with. Empty: one is made up.", false)}
+      <p id="guest-error" class="field-error" role="alert" hidden></p>
+      <div class="actions">
+        <button type="submit" id="guest-create" class="primary">Make the pass</button>
+        <button type="button" id="guest-cancel">Cancel</button>
+      </div>
+    </form>
+    <div id="guest-card" class="guest-card" hidden>
+      <h2 id="guest-card-title">Guest pass</h2>
+      <p id="guest-card-ends"></p>
+      <div class="guest-card-body">
+        <div id="guest-qr"></div>
+        <dl id="guest-credentials" class="share-links"></dl>
+      </div>
+      <ul id="guest-warnings" class="message warning" hidden></ul>
+      <p class="hint">The password is shown this once; it is kept only in the system keyring.</p>
+      <p id="guest-notice" class="notice" role="status"></p>
+      <div class="actions">
+        <button type="button" id="guest-copy-all">Copy all</button>
+        <button type="button" id="guest-done" class="primary">Done</button>
+      </div>
+    </div>
+  </dialog>`;
+}

@@ -1,5 +1,6 @@
-// What a row's Enabled box and Delete button do (its other buttons open the
-// edit dialog).
+// What a row's Enabled box and Delete (or Revoke) button do, and Revoke all
+// guest passes (the row's other buttons open the dialogs). Deleting and
+// revoking ask first, in the same question dialog.
 
 import * as ipc from "../../ipc";
 import { ask, byId, showText } from "../../dom";
@@ -20,21 +21,41 @@ export async function setEnabled(page: UsersPage, name: string, box: HTMLInputEl
   }
 }
 
-/** Deletes a user after asking. */
-export async function removeUser(section: HTMLElement, page: UsersPage, name: string): Promise<void> {
-  byId("confirm-delete-text", section).textContent =
-    `Delete the user “${name}”? Clients signed in as ${name} can no longer connect, and the password is removed from the keyring.`;
-  const yes = await ask(
-    byId<HTMLDialogElement>("confirm-delete", section),
-    byId<HTMLButtonElement>("confirm-delete-yes", section),
-    byId<HTMLButtonElement>("confirm-delete-no", section),
-  );
-  if (!yes) return;
+/** Asks the question dialog this (its title, text and yes button's label); resolves true for yes. */
+function confirm(section: HTMLElement, title: string, text: string, yes: string): Promise<boolean> {
+  byId("confirm-delete-title", section).textContent = title;
+  byId("confirm-delete-text", section).textContent = text;
+  const yesButton = byId<HTMLButtonElement>("confirm-delete-yes", section);
+  yesButton.textContent = yes;
+  return ask(byId<HTMLDialogElement>("confirm-delete", section), yesButton, byId<HTMLButtonElement>("confirm-delete-no", section));
+}
+
+/** Makes a change after asking; its refusal goes in the page's message slot. */
+async function afterAsking(page: UsersPage, asked: Promise<boolean>, change: () => Promise<ipc.UsersView>): Promise<void> {
+  if (!(await asked)) return;
   try {
-    await page.apply(ipc.deleteUser(name));
+    await page.apply(change());
     showText(page.error, null);
     if (!document.activeElement || document.activeElement === document.body) page.home.focus();
   } catch (reason) {
     page.refuse(reason, page.error);
   }
+}
+
+/** Deletes a user after asking. */
+export async function removeUser(section: HTMLElement, page: UsersPage, name: string): Promise<void> {
+  const text = `Delete the user “${name}”? Clients signed in as ${name} can no longer connect, and the password is removed from the keyring.`;
+  await afterAsking(page, confirm(section, "Delete user?", text, "Delete"), () => ipc.deleteUser(name));
+}
+
+/** Revokes a guest pass after asking. */
+export async function revokeGuest(section: HTMLElement, page: UsersPage, name: string): Promise<void> {
+  const text = `Revoke the guest pass “${name}”? It can no longer sign in, its connections end now, and its password is removed from the keyring.`;
+  await afterAsking(page, confirm(section, "Revoke guest pass?", text, "Revoke"), () => ipc.revokeGuest(name));
+}
+
+/** Revokes every guest pass after asking. */
+export async function revokeAllGuests(section: HTMLElement, page: UsersPage, names: readonly string[]): Promise<void> {
+  const text = `Revoke every guest pass (${names.join(", ")})? None can sign in any longer, and their connections end now.`;
+  await afterAsking(page, confirm(section, "Revoke all guest passes?", text, "Revoke all"), () => ipc.revokeAllGuests());
 }

@@ -1,10 +1,15 @@
-// The users table: one row per user with its name, an Enabled box, its
-// state (active, disabled, expired), its limits in a few words and the
-// Rename, Set password, Limits and Delete buttons. After a redraw, focus
-// goes back to the same control of the same user.
+// The users table: one row per user with its name (a guest pass says so),
+// an Enabled box, its state (active, disabled, expired; while the proxy
+// runs also outside hours or over quota, the reason in the title), its
+// limits in a few words, its use (against its quota, today and this month,
+// its rate against its cap) and the Rename, Set password, Limits and Delete
+// (for a guest pass, Revoke) buttons. After a redraw, focus goes back to
+// the same control of the same user. The use is refreshed in place, every
+// second while shown, without redrawing the rows.
 
-import { byId } from "../../dom";
-import type { User, UserState } from "../../ipc";
+import { byId, setAttr, setText } from "../../dom";
+import type { OwnerRow, User, UserState } from "../../ipc";
+import { OWNER_STATE_TEXT, RATE_TITLE, byOwner, ownerKey, periodText, quotaShare, quotaText, rateText, stateTitle } from "../../usage";
 import { policySummary } from "../policy/model";
 import type { EditKind } from "./model";
 
@@ -14,6 +19,7 @@ export interface RowActions {
   edit(kind: EditKind, name: string): void;
   limits(user: User): void;
   remove(name: string): void;
+  revoke(name: string): void;
 }
 
 /** A user's state in words. */
@@ -45,9 +51,15 @@ function actionButton(cls: string, text: string, label: string, onClick: () => v
   return b;
 }
 
+/** What the use cell says while the proxy is stopped (nothing is counted then). */
+export const NO_USE = "—";
+const NO_USE_TITLE = "Counted while the proxy runs.";
+
 export class UsersTable {
   private readonly body: HTMLTableSectionElement;
   private readonly empty: HTMLElement;
+  /** The use last read, by owner ("user alice"). */
+  private usage = new Map<string, OwnerRow>();
 
   /** home takes focus when the focused row is gone. */
   constructor(
@@ -76,6 +88,12 @@ export class UsersTable {
     }
   }
 
+  /** Shows each user's use (from list_usage) in the rows on screen, touching only what changed. */
+  showUse(rows: readonly OwnerRow[]): void {
+    this.usage = byOwner(rows);
+    for (const row of Array.from(this.body.rows)) this.fillUse(row);
+  }
+
   /** The control with this class in the row of this user, if there is one. */
   control(name: string, cls: string): HTMLElement | null {
     for (const row of Array.from(this.body.rows)) {
@@ -87,21 +105,46 @@ export class UsersTable {
   private row(user: User, index: number): HTMLTableRowElement {
     const row = document.createElement("tr");
     row.dataset.user = user.name;
+    row.dataset.listedState = user.state;
+    row.classList.toggle("guest", user.guest);
     const nameCell = document.createElement("th");
     nameCell.scope = "row";
     nameCell.className = "user-name";
     nameCell.textContent = user.name;
-    const state = textCell("state", STATE_TEXT[user.state]);
-    state.dataset.state = user.state;
-    if (user.state === "expired") state.title = "The proxy refuses this user: its expiry has passed.";
+    if (user.guest) {
+      const badge = document.createElement("span");
+      badge.className = "badge guest-badge";
+      badge.textContent = "Guest pass";
+      nameCell.append(" ", badge);
+    }
     row.append(
       nameCell,
       this.enabledCell(user, index),
-      state,
+      textCell("state", ""),
       textCell("limits", policySummary(user.policy)),
+      useCell(),
       this.actionsCell(user),
     );
+    this.fillUse(row);
     return row;
+  }
+
+  /** Writes a row's state and use from the use last read. */
+  private fillUse(row: HTMLTableRowElement): void {
+    const owner = this.usage.get(ownerKey("user", row.dataset.user ?? ""));
+    const listed = (row.dataset.listedState ?? "active") as UserState;
+    const state = row.querySelector<HTMLElement>("td.state");
+    if (state) {
+      // The list says disabled and expired; the proxy says when an active user is refused now.
+      const refused = listed === "active" && owner !== undefined && owner.state !== "active";
+      const key = refused ? owner.state : listed;
+      setText(state, refused ? OWNER_STATE_TEXT[owner.state] : STATE_TEXT[listed]);
+      setAttr(state, "data-state", key);
+      const title = refused ? stateTitle(owner) : listed === "expired" ? EXPIRED_TITLE : "";
+      if (state.title !== title) state.title = title;
+    }
+    const cell = row.querySelector<HTMLElement>("td.use");
+    if (cell) writeUse(cell, owner);
   }
 
   private enabledCell(user: User, index: number): HTMLTableCellElement {
@@ -128,8 +171,52 @@ export class UsersTable {
       actionButton("rename", "Rename", `Rename ${name}`, () => this.actions.edit("rename", name)),
       actionButton("set-password", "Set password", `Set the password of ${name}`, () => this.actions.edit("password", name)),
       actionButton("policy", "Limits", `Limits of ${name}`, () => this.actions.limits(user)),
-      actionButton("delete", "Delete", `Delete ${name}`, () => this.actions.remove(name)),
+      user.guest
+        ? actionButton("revoke", "Revoke", `Revoke the guest pass ${name}`, () => this.actions.revoke(name))
+        : actionButton("delete", "Delete", `Delete ${name}`, () => this.actions.remove(name)),
     );
     return cell;
   }
+}
+
+const EXPIRED_TITLE = "The proxy refuses this user: its expiry has passed.";
+
+/** The use cell: the quota's line (with a meter), the other periods' line, the rate's line. */
+function useCell(): HTMLTableCellElement {
+  const cell = document.createElement("td");
+  cell.className = "use";
+  const quota = document.createElement("span");
+  quota.className = "use-quota";
+  const meter = document.createElement("meter");
+  meter.className = "use-meter";
+  meter.min = 0;
+  meter.max = 1;
+  meter.low = 0.8;
+  meter.high = 0.99;
+  meter.optimum = 0;
+  const periods = document.createElement("span");
+  periods.className = "use-periods";
+  const rate = document.createElement("span");
+  rate.className = "use-rate";
+  rate.title = RATE_TITLE;
+  cell.append(quota, meter, periods, rate);
+  return cell;
+}
+
+/** Writes an owner's use into its cell; without one (the proxy stopped), a dash. */
+function writeUse(cell: HTMLElement, owner: OwnerRow | undefined): void {
+  const [quota, meter, periods, rate] = Array.from(cell.children) as [HTMLElement, HTMLMeterElement, HTMLElement, HTMLElement];
+  const q = owner?.quota ?? null;
+  setText(quota, owner === undefined ? NO_USE : q === null ? "" : quotaText(q));
+  quota.hidden = owner !== undefined && q === null;
+  quota.title = owner === undefined ? NO_USE_TITLE : "";
+  meter.hidden = q === null;
+  if (q !== null) {
+    meter.value = quotaShare(q);
+    meter.setAttribute("aria-label", quotaText(q));
+  }
+  setText(periods, owner === undefined ? "" : periodText(owner));
+  periods.hidden = owner === undefined;
+  setText(rate, owner === undefined ? "" : rateText(owner));
+  rate.hidden = owner === undefined;
 }

@@ -1,11 +1,12 @@
-// Keeping the table current while it is on screen: a mapping's state
-// changes when the proxy starts or stops (the status event says so), and
-// its last error when a connection to its target fails, which no event
-// tells. So while the view is shown and the page visible, the list is asked
-// for again every REFRESH_EVERY ms; the table is redrawn only when the
-// answer differs. Hidden, nothing is asked.
+// Keeping a table current while it is on screen, for what no event tells:
+// a mapping's last error when a connection to its target fails (its state
+// changes when the proxy starts or stops, which the status event says),
+// each user's use of its quota. So while the view is shown and the page
+// visible, the figures are asked for again every few seconds (REFRESH_EVERY
+// ms, unless told), and the caller redraws only when the answer differs.
+// Hidden, nothing is asked.
 
-/** How often the list is asked for while the view is shown. */
+/** How often the figures are asked for while the view is shown, unless told. */
 export const REFRESH_EVERY = 2000;
 
 export class Follow {
@@ -14,14 +15,17 @@ export class Follow {
   /** A refresh is on its way: no second one is started beside it. */
   private running = false;
 
-  constructor(private readonly refresh: () => Promise<void>) {
+  constructor(
+    private readonly refresh: () => Promise<void>,
+    private readonly every: number = REFRESH_EVERY,
+  ) {
     document.addEventListener("visibilitychange", () => {
       if (document.hidden) this.stopTimer();
       else void this.tick();
     });
   }
 
-  /** The view is shown: refresh now, then every REFRESH_EVERY ms. */
+  /** The view is shown: refresh now, then every `every` ms. */
   show(): void {
     this.shown = true;
     void this.tick();
@@ -51,7 +55,7 @@ export class Follow {
       this.timer = window.setTimeout(() => {
         this.timer = null;
         void this.tick();
-      }, REFRESH_EVERY);
+      }, this.every);
     }
   }
 

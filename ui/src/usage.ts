@@ -1,0 +1,79 @@
+// Each user's and device's use as the views write it: against its quota
+// ("1.2 GB of 5 GB today", "400 MB of 2 GB in all"), today and this month,
+// its current rate against its cap ("1.8 MB/s of 2 MB/s"), and whether the
+// proxy refuses it now (Expired, Outside hours, Over quota, with the
+// server's reason as the title). The Users page and the Connections view
+// write it alike. No DOM.
+
+import { formatBytes, formatRate } from "./format";
+import type { OwnerRow, OwnerState, QuotaRow } from "./ipc";
+
+/** A quota or a budget as a size without a needless ".0": "5 GB", "1.5 GB" (format_amount in src-tauri/src/format.rs). */
+export function formatAmount(bytes: number): string {
+  return formatBytes(bytes).replace(/\.0 /, " ");
+}
+
+/** The words of a quota's current period. */
+export const PERIOD_WORDS: Record<QuotaRow["period"], string> = {
+  day: "today",
+  week: "this week",
+  month: "this month",
+  total: "in all",
+};
+
+/** A quota and what was used of it: "1.2 GB of 5 GB today", "400 MB of 2 GB in all". */
+export function quotaText(quota: QuotaRow): string {
+  return `${formatBytes(quota.used)} of ${formatAmount(quota.bytes)} ${PERIOD_WORDS[quota.period]}`;
+}
+
+/** The share of a quota used, from 0 to 1. */
+export function quotaShare(quota: QuotaRow): number {
+  return quota.bytes > 0 ? Math.min(1, quota.used / quota.bytes) : 0;
+}
+
+/** The use beside the quota's: today and this month, less the one the quota already says ("this month 30 GB"). */
+export function periodText(owner: OwnerRow): string {
+  const period = owner.quota?.period;
+  const parts: string[] = [];
+  if (period !== "day") parts.push(`today ${formatBytes(owner.today)}`);
+  if (period !== "month") parts.push(`this month ${formatBytes(owner.thisMonth)}`);
+  return parts.join(" · ");
+}
+
+/** The current rate, against the cap when there is one: "1.8 MB/s of 2 MB/s", "250 kB/s". */
+export function rateText(owner: OwnerRow): string {
+  const rate = formatRate(owner.rate);
+  return owner.rateLimit === null ? rate : `${rate} of ${formatAmount(owner.rateLimit)}/s`;
+}
+
+/** What the rate is, for its title. */
+export const RATE_TITLE = "Up and down together, over the last second; a bandwidth limit holds each way.";
+
+/** An owner's state in words. */
+export const OWNER_STATE_TEXT: Record<OwnerState, string> = {
+  active: "Active",
+  expired: "Expired",
+  outsideHours: "Outside hours",
+  overQuota: "Over quota",
+  refused: "Refused",
+};
+
+/** Why the proxy refuses an owner now, for its state's title; "" when it does not. */
+export function stateTitle(owner: OwnerRow): string {
+  return owner.refused === null ? "" : `The proxy refuses new connections: ${owner.refused}.`;
+}
+
+/** "user alice", "device tv": the owner as the proxy counts it, by kind and name. */
+export function ownerKey(kind: OwnerRow["kind"], name: string): string {
+  return `${kind} ${name}`;
+}
+
+/** The rows by owner ("user alice"). */
+export function byOwner(rows: readonly OwnerRow[]): Map<string, OwnerRow> {
+  return new Map(rows.map((row) => [row.owner, row]));
+}
+
+/** An owner for a table: "alice", "tv (device)". */
+export function ownerLabel(owner: OwnerRow): string {
+  return owner.kind === "device" ? `${owner.name} (device)` : owner.name;
+}

@@ -1,0 +1,154 @@
+// A guest pass on the page: the dialog's fields read as the app reads them
+// (src-tauri/src/guest.rs; both are tested with the cases in
+// tests/fixtures/guest-pass-inputs.json), and the card of a pass just made
+// in words: when it ends, its credentials, where devices reach the proxy,
+// what to look out for, and all of it as one text to copy. No DOM.
+
+import { checkQuota } from "../../access";
+import type { NewGuestPass, User } from "../../ipc";
+import { localExpiry } from "../policy/model";
+import { shareLinks } from "../status/share";
+import { formatAmount } from "../../usage";
+import { userNameProblem } from "./model";
+
+/** The dialog's fields, by the Rust side's names for them (after "guest."). */
+export const GUEST_KEYS = ["hours", "gigabytes", "name"] as const;
+export type GuestKey = (typeof GUEST_KEYS)[number];
+
+/** What the fields hold. */
+export type GuestValues = Record<GuestKey, string>;
+
+/** The id of a field: "guest-hours". */
+export function guestFieldId(key: GuestKey): string {
+  return `guest-${key}`;
+}
+
+/** The field a Rust field name ("guest.hours") names, or null. */
+export function guestKeyOf(field: string): GuestKey | null {
+  const key = field.replace(/^guest\./, "");
+  return key !== field && (GUEST_KEYS as readonly string[]).includes(key) ? (key as GuestKey) : null;
+}
+
+/** The longest a pass may run, in hours (MAX_HOURS in src-tauri/src/guest.rs): 90 days. */
+export const MAX_HOURS = 2160;
+/** The largest budget, in GB (MAX_GIGABYTES). */
+export const MAX_GIGABYTES = 1000;
+
+/** What a pass without an end is told (NO_END). */
+export const NO_END = "Give the pass an end: after a number of hours, after a number of GB, or both.";
+
+/** The hours' shortcuts: [hours, label]. */
+export const HOURS_SHORTCUTS: readonly [number, string][] = [
+  [1, "1 hour"],
+  [24, "1 day"],
+  [24 * 7, "1 week"],
+];
+
+interface NumberField {
+  unit: string;
+  example: string;
+  max: number;
+  maxWords: string;
+  empty: string;
+  /** Times the value, its smallest meaningful unit (seconds, bytes). */
+  scale: number;
+}
+
+const HOURS: NumberField = {
+  unit: "hours",
+  example: "24",
+  max: MAX_HOURS,
+  maxWords: " (90 days)",
+  empty: "no time limit",
+  scale: 3600,
+};
+const GIGABYTES: NumberField = { unit: "GB", example: "2", max: MAX_GIGABYTES, maxWords: "", empty: "no budget", scale: 1e9 };
+
+/** A number as typed: null when blank, else its value, or what is wrong (as a string). */
+function readNumber(raw: string, field: NumberField): { value: number | null } | { error: string } {
+  const text = raw.trim();
+  if (text === "") return { value: null };
+  const range = `enter a number of ${field.unit} above 0 and at most ${field.max}${field.maxWords}, or nothing for ${field.empty}`;
+  const digits = text.startsWith("-") ? text.slice(1) : text;
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(digits)) {
+    return { error: `"${text}" is not a number of ${field.unit} (such as ${field.example}): ${range}.` };
+  }
+  const value = Number(text);
+  if (value <= 0 || value > field.max || value * field.scale < 1) return { error: `${text} is out of range: ${range}.` };
+  return { value };
+}
+
+/** What is wrong with each field (only those with a problem), users being the users listed. */
+export function guestProblems(values: GuestValues, users: readonly User[]): Partial<Record<GuestKey, string>> {
+  const problems: Partial<Record<GuestKey, string>> = {};
+  const hours = readNumber(values.hours, HOURS);
+  const gigabytes = readNumber(values.gigabytes, GIGABYTES);
+  if ("error" in hours) problems.hours = hours.error;
+  if ("error" in gigabytes) problems.gigabytes = gigabytes.error;
+  if ("value" in hours && hours.value === null && "value" in gigabytes && gigabytes.value === null) problems.hours = NO_END;
+  const name = values.name.trim();
+  const nameProblem = name === "" ? null : userNameProblem(name, users);
+  if (nameProblem !== null) problems.name = nameProblem;
+  return problems;
+}
+
+/** When a pass ends, in words: "Ends on 2 Dec 2026, 18:00, or after 2 GB, whichever comes first." */
+export function endsText(made: NewGuestPass): string {
+  const { policy } = made.pass;
+  const until = localExpiry(policy.expires);
+  const quota = policy.quota === "" ? null : checkQuota(policy.quota);
+  const budget = quota?.ok ? formatAmount(quota.value.bytes) : null;
+  if (until !== null && budget !== null) return `Ends on ${until}, or after ${budget}, whichever comes first.`;
+  if (until !== null) return `Ends on ${until}.`;
+  if (budget !== null) return `Ends after ${budget}, up and down together.`;
+  return "Never ends by itself: revoke it when it is done.";
+}
+
+/** One value of a pass's card: what it is, the value, and the class its code has. */
+export interface CardLine {
+  label: string;
+  value: string;
+  cls: string;
+}
+
+/** The credentials and proxy addresses of a pass, in order. */
+export function cardLines(made: NewGuestPass): CardLine[] {
+  const lines: CardLine[] = [
+    { label: "User name", value: made.pass.name, cls: "guest-user" },
+    { label: "Password", value: made.pass.password, cls: "guest-password" },
+  ];
+  for (const address of made.addresses) {
+    lines.push({ label: "SOCKS5 proxy (address:port)", value: address, cls: "guest-socks" });
+    if (made.servesHttp) lines.push({ label: "HTTP proxy (address:port)", value: address, cls: "guest-http" });
+  }
+  return lines;
+}
+
+/** The setup page a device opens from the pass's QR code, when other devices can reach it (sharing, with HTTP). */
+export function setupUrl(made: NewGuestPass): string | null {
+  const first = made.addresses[0];
+  return made.sharing && made.servesHttp && first !== undefined ? shareLinks(first).setup : null;
+}
+
+/** What the one who hands the pass over should know: no passwords required, not shared. */
+export function cardWarnings(made: NewGuestPass): string[] {
+  const warnings: string[] = [];
+  if (!made.passwordRequired) {
+    warnings.push(
+      "Passwords are not required (Settings): any client that reaches the proxy gets in, with or without this pass.",
+    );
+  }
+  if (!made.sharing) {
+    warnings.push("The proxy serves this computer only: turn on “Share on my network” in Settings for other devices.");
+  }
+  return warnings;
+}
+
+/** The whole card as one text, to paste into a message to the guest. */
+export function copyAllText(made: NewGuestPass): string {
+  const lines = [`SocksBox guest pass ${made.pass.name}`, endsText(made)];
+  for (const line of cardLines(made)) lines.push(`${line.label}: ${line.value}`);
+  const setup = setupUrl(made);
+  if (setup !== null) lines.push(`Setup page: ${setup}`);
+  return lines.join("\n");
+}
