@@ -11,9 +11,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 mod access;
+mod gssapi;
 mod mapping;
 
 pub use self::access::{Device, User, UserPolicy};
+pub use self::gssapi::GssapiConfig;
 pub use self::mapping::{Mapping, MappingProtocol, MappingRoute};
 use crate::outbound::{RouteAction, RouteRule, UpstreamHop};
 use crate::policy::{ClientRule, RemoteReach, TargetRule};
@@ -52,6 +54,9 @@ pub struct Config {
     pub mappings: Vec<Mapping>,
     /// Devices (by address) and what each may do, whoever uses it.
     pub devices: Vec<Device>,
+    /// The GSS-API method (Kerberos single sign-on), when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gssapi: Option<GssapiConfig>,
 }
 
 impl Default for Config {
@@ -71,6 +76,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             mappings: Vec::new(),
             devices: Vec::new(),
+            gssapi: None,
         }
     }
 }
@@ -391,12 +397,13 @@ impl Config {
     /// Reads a configuration from TOML text without validating it, for a
     /// caller that changes it further (command-line overrides) and then
     /// calls [`Config::validate`] on the result.
-    /// Users listed in the file make passwords required unless the file
-    /// says `auth.required = false`.
+    /// Users listed in the file, or a `[gssapi]` section, make
+    /// authentication required unless the file says `auth.required = false`.
     pub fn parse_toml(text: &str) -> Result<Config, ConfigError> {
         let mut config: Config =
             toml::from_str(text).map_err(|e| ConfigError::Parse(describe_toml_error(text, &e)))?;
-        if !config.auth.users.is_empty() && !says_whether_passwords_are_required(text) {
+        let authenticates = !config.auth.users.is_empty() || config.gssapi.is_some();
+        if authenticates && !says_whether_passwords_are_required(text) {
             config.auth.required = true;
         }
         Ok(config)
@@ -446,6 +453,9 @@ impl Config {
             access::validate_policy(&format!("user {}", user.name), fields, &user.policy)?;
         }
         access::validate_user_policies(&self.auth.policies, &names)?;
+        if let Some(gssapi) = &self.gssapi {
+            gssapi.validate()?;
+        }
         let public = self.clients.allow.iter().find(|r| r.admits_public_addresses());
         if let Some(rule) = public {
             if !self.auth.required && !self.clients.allow_open_proxy {

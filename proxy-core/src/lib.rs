@@ -12,10 +12,13 @@
 pub mod access;
 pub mod auth;
 pub mod config;
+#[cfg(feature = "gssapi")]
+pub mod gssapi;
 pub mod logsafe;
 pub mod monitor;
 pub mod outbound;
 pub mod policy;
+pub mod protect;
 pub mod protocol;
 pub mod quota;
 pub mod refusal;
@@ -23,6 +26,10 @@ pub mod relay;
 pub mod shaping;
 
 mod server;
+
+/// Whether this build has the GSS-API method (RFC 1961): the `gssapi`
+/// feature, on by default, where MIT Kerberos's library is present.
+pub const GSSAPI_AVAILABLE: bool = cfg!(feature = "gssapi");
 
 pub use auth::{Authenticator, UserTable};
 pub use config::{Config, ConfigError};

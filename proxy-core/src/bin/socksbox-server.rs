@@ -349,9 +349,9 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
         }
     }
     config.validate()?;
-    if config.auth.required && config.auth.users.is_empty() {
+    if config.auth.required && config.auth.users.is_empty() && config.gssapi.is_none() {
         bail!(
-            "passwords are required but no user is configured (--user, --users-file or auth.users)"
+            "passwords are required but no user is configured (--user, --users-file or auth.users, or a [gssapi] section)"
         );
     }
     Ok(config)

@@ -116,7 +116,7 @@ impl UpstreamChain {
         }
         let mut at = 0;
         let work = async {
-            let mut stream = self.reach(last, &mut at, limit, |_| {}).await?;
+            let (mut stream, _) = self.reach(last, &mut at, limit, |_| {}).await?;
             at = last;
             let target = self.carried(&self.hops[last], target, limit).await?;
             let bound = self.hops[last].request(&mut stream, command, &target).await?;
@@ -149,8 +149,14 @@ impl UpstreamChain {
             let mut controls = JoinSet::new();
             let mut socket = None;
             for k in 0..self.hops.len() {
-                let mut stream = self.reach(k, &mut at, limit, |_| {}).await?;
+                let (mut stream, sealed) = self.reach(k, &mut at, limit, |_| {}).await?;
                 at = k;
+                if sealed {
+                    return Err(HopError::Unsupported(
+                        "UDP cannot go through a GSS-API hop that seals every message \
+                         (its protection level is not none)",
+                    ));
+                }
                 // Hop 1 learns the port datagrams will come from (a hop that
                 // requires passwords may refuse port 0, which another
                 // program could take over); later hops hear from the hop
@@ -237,7 +243,7 @@ impl UpstreamChain {
                 None
             }
         };
-        if let (Some(mut s), Some(last)) = (stream, self.hops.last()) {
+        if let (Some((mut s, _)), Some(last)) = (stream, self.hops.last()) {
             let started = Instant::now();
             let step = async {
                 let target = self.carried(last, target, limit).await?;
@@ -270,10 +276,10 @@ impl UpstreamChain {
         at: &mut usize,
         limit: Duration,
         mut reached: impl FnMut(usize),
-    ) -> Result<TcpStream, HopError> {
+    ) -> Result<(TcpStream, bool), HopError> {
         *at = 0;
         let mut stream = self.connect_first(limit).await?;
-        self.hops[0].authenticate(&mut stream).await?;
+        let mut sealed = self.hops[0].authenticate(&mut stream).await?;
         reached(0);
         for k in 1..=upto {
             *at = k - 1;
@@ -287,10 +293,10 @@ impl UpstreamChain {
                 return Err(e);
             }
             *at = k;
-            self.hops[k].authenticate(&mut stream).await?;
+            sealed |= self.hops[k].authenticate(&mut stream).await?;
             reached(k);
         }
-        Ok(stream)
+        Ok((stream, sealed))
     }
 
     /// Where hop `k`'s relay is: the address it named, or, if it named the

@@ -104,13 +104,24 @@ pub enum HopCredentials {
     },
     /// A SOCKS4 USERID.
     UserId(String),
+    /// SOCKS5 with GSS-API (RFC 1961, Kerberos): the user's own ticket
+    /// (the default credentials cache, `KRB5CCNAME`) for the service
+    /// `service@HOST` (RFC 1961's `rcmd` unless the URL names another:
+    /// `socks5+gssapi://host@proxy.example.org:1080`).
+    Gssapi {
+        /// The service part of the hop's principal.
+        service: String,
+    },
 }
+
+/// The service a GSS-API hop is asked for by default (RFC 1961, curl).
+pub const DEFAULT_GSSAPI_SERVICE: &str = "rcmd";
 
 impl HopCredentials {
     /// The username or USERID, if any.
     pub fn user(&self) -> Option<&str> {
         match self {
-            HopCredentials::None => None,
+            HopCredentials::None | HopCredentials::Gssapi { .. } => None,
             HopCredentials::Password { user, .. }
             | HopCredentials::PasswordElsewhere { user }
             | HopCredentials::UserId(user) => Some(user),
@@ -157,6 +168,7 @@ impl fmt::Debug for HopCredentials {
             HopCredentials::Password { user, .. } => write!(f, "Password({user:?}, <hidden>)"),
             HopCredentials::PasswordElsewhere { user } => write!(f, "PasswordElsewhere({user:?})"),
             HopCredentials::UserId(user) => write!(f, "UserId({user:?})"),
+            HopCredentials::Gssapi { service } => write!(f, "Gssapi({service:?})"),
         }
     }
 }
@@ -179,9 +191,21 @@ impl UpstreamHop {
             HopCredentials::PasswordElsewhere { user } | HopCredentials::UserId(user) => {
                 format!("{}@", percent_encode(user))
             }
+            HopCredentials::Gssapi { service } if service == DEFAULT_GSSAPI_SERVICE => {
+                String::new()
+            }
+            HopCredentials::Gssapi { service } => format!("{}@", percent_encode(service)),
             HopCredentials::None => String::new(),
         };
-        format!("{}://{}{}", self.protocol.scheme(), userinfo, self.host_port())
+        format!("{}://{}{}", self.scheme(), userinfo, self.host_port())
+    }
+
+    /// The URL's scheme: the protocol's, `socks5+gssapi` for GSS-API.
+    fn scheme(&self) -> &'static str {
+        match self.credentials {
+            HopCredentials::Gssapi { .. } => "socks5+gssapi",
+            _ => self.protocol.scheme(),
+        }
     }
 
     fn host_port(&self) -> String {
@@ -193,17 +217,18 @@ impl UpstreamHop {
     }
 
     /// Greets the hop and authenticates (SOCKS5); nothing to do for SOCKS4
-    /// (and for HTTP, whose credentials go with each request).
-    pub async fn authenticate<S>(&self, stream: &mut S) -> Result<(), HopError>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
+    /// (and for HTTP, whose credentials go with each request). A GSS-API
+    /// hop whose protection level seals every message leaves `stream` a
+    /// plain stand-in whose bytes go to the hop sealed ([`crate::protect`]);
+    /// `true` then.
+    pub async fn authenticate(&self, stream: &mut tokio::net::TcpStream) -> Result<bool, HopError> {
         if self.protocol != HopProtocol::Socks5 {
-            return Ok(());
+            return Ok(false);
         }
         let password = match &self.credentials {
             HopCredentials::Password { user, password } => Some((user, password)),
             HopCredentials::PasswordElsewhere { .. } => return Err(HopError::NoPassword),
+            HopCredentials::Gssapi { service } => return self.gssapi(stream, service).await,
             HopCredentials::None | HopCredentials::UserId(_) => None,
         };
         let offered = match password {
@@ -232,7 +257,68 @@ impl UpstreamHop {
                 return Err(HopError::AuthRejected);
             }
         }
-        Ok(())
+        Ok(false)
+    }
+
+    /// RFC 1961 with the hop, as its client: the context for
+    /// `service@host` from the user's credentials, then the protection
+    /// level (confidentiality proposed; the hop decides).
+    #[cfg(feature = "gssapi")]
+    async fn gssapi(
+        &self,
+        stream: &mut tokio::net::TcpStream,
+        service: &str,
+    ) -> Result<bool, HopError> {
+        use crate::gssapi::Initiating;
+        use crate::protocol::gssapi::{Message, Protection};
+        let mut out = Vec::with_capacity(3);
+        Greeting { methods: &[method::GSSAPI] }.encode(&mut out);
+        stream.write_all(&out).await?;
+        let mut selection = [0u8; 2];
+        stream.read_exact(&mut selection).await?;
+        if socks5::decode_method_selection(&selection)?.map(|(m, _)| m) != Some(method::GSSAPI) {
+            return Err(HopError::NoAcceptableMethod);
+        }
+        let mut ctx = Initiating::new(service, &self.host).map_err(HopError::Gssapi)?;
+        let mut token: Option<Vec<u8>> = None;
+        loop {
+            // The first step asks the KDC for a ticket: off the async workers.
+            let (back, step) = tokio::task::spawn_blocking(move || {
+                let step = ctx.step(token.as_deref());
+                (ctx, step)
+            })
+            .await
+            .map_err(|e| HopError::Gssapi(e.to_string()))?;
+            ctx = back;
+            if let Some(out) = step.map_err(HopError::Gssapi)? {
+                stream.write_all(&Message::Authentication(&out).to_bytes()).await?;
+            }
+            if ctx.is_complete() {
+                break;
+            }
+            match read_gssapi_message(stream).await? {
+                (crate::protocol::gssapi::mtyp::AUTHENTICATION, t) => token = Some(t),
+                _ => return Err(HopError::AuthRejected),
+            }
+        }
+        let context = ctx.into_context();
+        let proposal = context.seal_level(Protection::Confidentiality).map_err(HopError::Gssapi)?;
+        stream.write_all(&Message::Protection(&proposal).to_bytes()).await?;
+        let level = match read_gssapi_message(stream).await? {
+            (crate::protocol::gssapi::mtyp::PROTECTION, t) => {
+                context.open_level(&t).map_err(HopError::Gssapi)?
+            }
+            _ => return Err(HopError::AuthRejected),
+        };
+        if level.seals() {
+            crate::protect::protect(stream, Vec::new(), context.protected(level)).await?;
+        }
+        Ok(level.seals())
+    }
+
+    #[cfg(not(feature = "gssapi"))]
+    async fn gssapi(&self, _: &mut tokio::net::TcpStream, _: &str) -> Result<bool, HopError> {
+        Err(HopError::Gssapi("this build has no GSS-API support".to_owned()))
     }
 
     /// Sends a request and reads the hop's reply: the bound address on
@@ -301,7 +387,7 @@ impl UpstreamHop {
                 http::write_header(&mut out, "Proxy-Authorization", value.as_bytes());
             }
             HopCredentials::PasswordElsewhere { .. } => return Err(HopError::NoPassword),
-            HopCredentials::None | HopCredentials::UserId(_) => {}
+            HopCredentials::None | HopCredentials::UserId(_) | HopCredentials::Gssapi { .. } => {}
         }
         out.extend_from_slice(b"\r\n");
         stream.write_all(&out).await?;
@@ -366,7 +452,7 @@ impl UpstreamHop {
 impl fmt::Display for UpstreamHop {
     /// The URL without credentials.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.protocol.scheme(), self.host_port())
+        write!(f, "{}://{}", self.scheme(), self.host_port())
     }
 }
 
@@ -389,23 +475,25 @@ impl FromStr for UpstreamHop {
         let (scheme, rest) = url
             .split_once("://")
             .ok_or(HopParseError("expected SCHEME://[USER[:PASSWORD]@]HOST:PORT"))?;
-        let protocol = match scheme.to_ascii_lowercase().as_str() {
-            "socks5" | "socks5h" => HopProtocol::Socks5,
-            "socks4a" => HopProtocol::Socks4a,
-            "socks4" => HopProtocol::Socks4,
-            "http" => HopProtocol::Http,
-            _ => {
-                return Err(HopParseError(
-                    "the scheme must be socks5, socks5h, socks4a, socks4 or http",
-                ))
-            }
-        };
+        let scheme = scheme.to_ascii_lowercase();
+        let gssapi = scheme == "socks5+gssapi";
+        let protocol =
+            match scheme.as_str() {
+                "socks5" | "socks5h" | "socks5+gssapi" => HopProtocol::Socks5,
+                "socks4a" => HopProtocol::Socks4a,
+                "socks4" => HopProtocol::Socks4,
+                "http" => HopProtocol::Http,
+                _ => return Err(HopParseError(
+                    "the scheme must be socks5, socks5h, socks5+gssapi, socks4a, socks4 or http",
+                )),
+            };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         let (userinfo, host_port) = match rest.rsplit_once('@') {
             Some((userinfo, host_port)) => (Some(userinfo), host_port),
             None => (None, rest),
         };
         let credentials = match userinfo {
+            None if gssapi => HopCredentials::Gssapi { service: DEFAULT_GSSAPI_SERVICE.to_owned() },
             None => HopCredentials::None,
             Some(info) => {
                 let (user, pass) = info.split_once(':').unwrap_or((info, ""));
@@ -420,6 +508,12 @@ impl FromStr for UpstreamHop {
                     return Err(HopParseError("user and password must not contain NUL (%00)"));
                 }
                 match protocol {
+                    _ if gssapi && !pass.is_empty() => {
+                        return Err(HopParseError(
+                            "a GSS-API hop takes no password (the user's Kerberos ticket is used)",
+                        ))
+                    }
+                    _ if gssapi => HopCredentials::Gssapi { service: user },
                     // SOCKS4 has a USERID and no password: one given is
                     // ignored, as it always was.
                     HopProtocol::Socks4 | HopProtocol::Socks4a => HopCredentials::UserId(user),
@@ -538,6 +632,10 @@ pub enum HopError {
     /// The hop did not answer in time.
     #[error("did not answer within the connect time limit")]
     TimedOut,
+    /// GSS-API with the hop failed (no ticket, the service unknown to the
+    /// KDC, a refused context), in the library's words.
+    #[error("GSS-API: {0}")]
+    Gssapi(String),
 }
 
 impl HopError {
@@ -548,9 +646,10 @@ impl HopError {
         match self {
             HopError::Io(e) => RefusalKind::of_io(e),
             HopError::Protocol(_) => RefusalKind::GeneralFailure,
-            HopError::NoAcceptableMethod | HopError::AuthRejected | HopError::NoPassword => {
-                RefusalKind::NotAllowed
-            }
+            HopError::NoAcceptableMethod
+            | HopError::AuthRejected
+            | HopError::NoPassword
+            | HopError::Gssapi(_) => RefusalKind::NotAllowed,
             HopError::Refused(code) | HopError::Unreachable(code) => {
                 RefusalKind::from_socks5(*code)
             }
@@ -621,6 +720,28 @@ async fn read_socks5_reply<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Reply
     }
 }
 
+/// Reads one RFC 1961 message and not a byte more: its type and token
+/// (none for the abort message).
+#[cfg_attr(not(feature = "gssapi"), allow(dead_code))]
+async fn read_gssapi_message<S: AsyncRead + Unpin>(
+    stream: &mut S,
+) -> Result<(u8, Vec<u8>), HopError> {
+    use crate::protocol::gssapi::{mtyp, VERSION};
+    let mut head = [0u8; 2];
+    stream.read_exact(&mut head).await?;
+    if head[0] != VERSION {
+        return Err(ProtocolError::UnsupportedGssapiVersion(head[0]).into());
+    }
+    if head[1] == mtyp::ABORT {
+        return Ok((mtyp::ABORT, Vec::new()));
+    }
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await?;
+    let mut token = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut token).await?;
+    Ok((head[1], token))
+}
+
 async fn read_socks4_reply<S: AsyncRead + Unpin>(stream: &mut S) -> Result<TargetAddr, HopError> {
     let mut buf = [0u8; 8];
     stream.read_exact(&mut buf).await?;
@@ -684,6 +805,14 @@ mod tests {
         assert_eq!(hop.credentials, HopCredentials::PasswordElsewhere { user: "carol".into() });
         let hop: UpstreamHop = "SOCKS4://127.0.0.1:1080/".parse().unwrap();
         assert_eq!(hop.protocol, HopProtocol::Socks4);
+        let hop: UpstreamHop = "socks5+gssapi://proxy.example:1080".parse().unwrap();
+        assert_eq!(hop.protocol, HopProtocol::Socks5);
+        assert_eq!(hop.credentials, HopCredentials::Gssapi { service: "rcmd".into() });
+        assert_eq!(hop.to_string(), "socks5+gssapi://proxy.example:1080");
+        let hop: UpstreamHop = "socks5+gssapi://host@proxy.example:1080".parse().unwrap();
+        assert_eq!(hop.credentials, HopCredentials::Gssapi { service: "host".into() });
+        let no_password = "socks5+gssapi://host:secret@proxy.example:1080".parse::<UpstreamHop>();
+        assert!(no_password.unwrap_err().to_string().contains("no password"));
     }
 
     #[test]
@@ -692,6 +821,8 @@ mod tests {
             "socks5://alice:p%3Aw%40x@gw.example:1080",
             "socks4a://bob@10.0.0.1:1080",
             "socks4://[::1]:1",
+            "socks5+gssapi://gw.example:1080",
+            "socks5+gssapi://host@gw.example:1080",
         ] {
             let hop: UpstreamHop = url.parse().unwrap();
             assert_eq!(hop.to_url_with_secret(), url);

@@ -14,11 +14,13 @@
 //! - [`socks4`]: SOCKS4 (Ying-Da Lee) and the SOCKS4a extension.
 //! - [`socks5`]: RFC 1928 method negotiation, requests and replies.
 //! - [`userpass`]: RFC 1929 username/password sub-negotiation.
+//! - [`gssapi`]: RFC 1961 GSS-API messages and protection levels.
 //! - [`udp`]: the RFC 1928 section 7 UDP request header.
 //! - [`http`]: HTTP/1.1 heads, bodies and the proxy's own answers (RFC
 //!   9110, RFC 9112), with the same pure style but its own error type,
 //!   since its errors map to HTTP statuses.
 
+pub mod gssapi;
 pub mod http;
 pub mod socks4;
 pub mod socks5;
@@ -75,6 +77,15 @@ pub enum ProtocolError {
     /// A reply of a version this client does not expect.
     #[error("unexpected reply version {0:#04x}")]
     UnexpectedReplyVersion(u8),
+    /// An RFC 1961 message of a version other than 1.
+    #[error("unsupported GSS-API message version {0:#04x}")]
+    UnsupportedGssapiVersion(u8),
+    /// An RFC 1961 message type other than 1, 2, 3 and 0xFF.
+    #[error("unknown GSS-API message type {0:#04x}")]
+    UnknownGssapiMessage(u8),
+    /// A protection level other than 0 to 3.
+    #[error("unknown GSS-API protection level {0:#04x}")]
+    UnknownGssapiProtection(u8),
 }
 
 impl ProtocolError {

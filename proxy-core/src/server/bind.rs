@@ -47,7 +47,7 @@ pub(super) async fn run(
         RouteAction::Direct => {}
     }
     let expected = expected_peers(ctx, target).await?;
-    let local_ip = match client.local_addr() {
+    let local_ip = match ctx.local_addr(client) {
         Ok(local) => local.ip().to_canonical(),
         Err(e) => return Err(Failure::Broken(format!("the client's connection failed: {e}"))),
     };

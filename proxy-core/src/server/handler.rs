@@ -37,9 +37,21 @@ pub(super) struct Context<'a> {
     pub targets: Cow<'a, TargetPolicy>,
     /// The rate limits its bytes pass.
     pub shaper: Option<Shaper>,
+    /// The address the client connected to, when the handler's socket is
+    /// not the client's own (a protected session's loopback stand-in, see
+    /// [`crate::protect`]); `None`: the socket's local address.
+    pub local: Option<SocketAddr>,
+    /// How each datagram of a protected session is sealed (RFC 1961
+    /// section 5); `None`: unprotected.
+    pub seal: Option<Arc<dyn crate::protect::Seal>>,
 }
 
 impl Context<'_> {
+    /// The local address of the client's connection.
+    pub fn local_addr(&self, client: &TcpStream) -> std::io::Result<SocketAddr> {
+        self.local.map_or_else(|| client.local_addr(), Ok)
+    }
+
     /// Counts one more `kind` for this client, or refuses the request.
     pub fn take(&self, kind: Kind) -> Result<Permit, Refusal> {
         self.guard

@@ -13,6 +13,7 @@
 mod access;
 mod bind;
 mod connect;
+mod gssapi;
 mod guard;
 mod handler;
 mod handshake;
@@ -69,6 +70,10 @@ pub enum StartError {
     /// The configuration is not valid.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
+    /// The GSS-API method's credentials could not be read (a missing or
+    /// unreadable keytab).
+    #[error("GSS-API: {0}")]
+    Gssapi(String),
     /// A listening address could not be bound.
     #[error("cannot listen on {addr}: {}", describe_bind_error(.source))]
     Listen {
@@ -89,6 +94,10 @@ pub enum ApplyError {
     /// was applied.
     #[error("changing {0} needs a restart of the server")]
     NeedsRestart(&'static str),
+    /// The GSS-API method's credentials could not be read; nothing was
+    /// applied.
+    #[error("GSS-API: {0}")]
+    Gssapi(String),
 }
 
 /// What a server holds at one moment: for a status line, and for the tests
@@ -157,6 +166,11 @@ impl Server {
         monitor: Monitor,
     ) -> Result<Server, StartError> {
         config.validate()?;
+        let settings = Settings::new(config, users);
+        if let Some(e) = settings.gssapi_error() {
+            return Err(StartError::Gssapi(e));
+        }
+        let config = &settings.config;
         let mut bound = Vec::with_capacity(config.listen.len());
         for &addr in &config.listen {
             let listener =
@@ -167,7 +181,7 @@ impl Server {
         }
         let config_state_dir = config.state_dir.clone();
         let shared = Arc::new(Shared {
-            settings: ArcSwap::from_pointee(Settings::new(config, users)),
+            settings: ArcSwap::from_pointee(settings),
             monitor,
             guard: Guard {
                 quotas: Arc::new(crate::quota::Quotas::open(config_state_dir.as_deref())),
@@ -296,6 +310,9 @@ impl Server {
             return Err(ApplyError::NeedsRestart("the state directory"));
         }
         let settings = Arc::new(current.with_config(config));
+        if let Some(e) = settings.gssapi_error() {
+            return Err(ApplyError::Gssapi(e));
+        }
         self.shared.settings.store(Arc::clone(&settings));
         self.revoke(&settings);
         self.reconcile_mappings().await;
@@ -313,11 +330,29 @@ impl Server {
         self.revoke(&settings);
     }
 
-    /// Ends the sessions whose user `settings` no longer admits.
+    /// Ends the sessions whose user `settings` no longer admits: password
+    /// users removed, disabled or given a new password, and principals
+    /// that logged in with GSS-API (verified, with no password credential)
+    /// when the method is turned off or `gssapi.allow` no longer lists them.
     fn revoke(&self, settings: &Settings) {
-        let ended = self.shared.monitor.close_revoked(settings.authenticator());
+        let monitor = &self.shared.monitor;
+        let ended = monitor.close_revoked(settings.authenticator());
         if ended > 0 {
             info!(ended, "sessions of users removed, disabled or given a new password ended");
+        }
+        let gssapi = settings.config.gssapi.as_ref();
+        let mut ending = Vec::new();
+        monitor.for_each_open(|id, session| {
+            if let (Some(principal), None) = (session.user.verified(), session.credential) {
+                let allowed = gssapi.is_some_and(|g| g.allow.is_empty() || g.allows(principal, ""));
+                if !allowed {
+                    ending.push(id);
+                }
+            }
+        });
+        let ended = ending.into_iter().filter(|id| monitor.close(*id)).count();
+        if ended > 0 {
+            info!(ended, "sessions of principals GSS-API no longer admits ended");
         }
     }
 
@@ -474,6 +509,8 @@ async fn accept_loop(
                 cancel: cancel.clone(),
                 peer,
                 handshake: Some(handshake_permit),
+                seal: None,
+                local: None,
             };
             tokio::select! {
                 () = cancel.cancelled() => debug!(%peer, "session cancelled"),

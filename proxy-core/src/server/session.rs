@@ -39,6 +39,13 @@ pub(super) struct Session {
     /// Counts the connection among those in their handshake until the
     /// handshake is over.
     pub handshake: Option<Permit>,
+    /// How a protected session's messages are sealed (GSS-API), once
+    /// agreed; the handlers then work on a loopback stand-in of the
+    /// client's connection ([`crate::protect`]).
+    pub seal: Option<Arc<dyn crate::protect::Seal>>,
+    /// The local address of the client's own connection, when the
+    /// handlers' socket is the stand-in.
+    pub local: Option<SocketAddr>,
 }
 
 /// The protocol a client speaks, told apart by its first byte.
@@ -109,16 +116,7 @@ impl Session {
         }
         let handshake = Box::pin(tokio::time::timeout_at(deadline, async {
             match front {
-                Front::Socks5 => {
-                    handshake::socks5(
-                        &mut wire,
-                        &self.settings,
-                        &self.monitor,
-                        &self.guard,
-                        self.peer,
-                    )
-                    .await
-                }
+                Front::Socks5 => self.socks5(&mut wire).await,
                 _ => handshake::socks4(&mut wire, &self.settings).await,
             }
         }));
@@ -136,6 +134,22 @@ impl Session {
         let (client, early) = wire.into_parts();
         // Boxed: the handshake's state is not kept for the session's life.
         Box::pin(self.serve(client, early, request)).await;
+    }
+
+    /// The SOCKS5 handshake: the method, then (in place, under the
+    /// protection a GSS-API client agreed) the request.
+    async fn socks5(&mut self, wire: &mut Wire) -> Result<Request, HandshakeError> {
+        let (settings, monitor, guard) = (&self.settings, &self.monitor, &self.guard);
+        let auth = handshake::socks5_auth(wire, settings, monitor, guard, self.peer).await?;
+        if let Some(seal) = &auth.seal {
+            self.local = wire.stream.local_addr().ok();
+            let early = std::mem::take(&mut wire.buf);
+            crate::protect::protect(&mut wire.stream, early, Arc::clone(seal))
+                .await
+                .map_err(WireError::Io)?;
+            self.seal = Some(Arc::clone(seal));
+        }
+        handshake::socks5_request(wire, auth).await
     }
 
     /// Reads the first bytes and picks the front.
@@ -223,6 +237,8 @@ impl Session {
             style: ReplyStyle::of(protocol),
             counters: registered.handle.counters(),
             guard: &self.guard,
+            local: self.local,
+            seal: self.seal.clone(),
         }
     }
 

@@ -45,6 +45,10 @@ pub(super) struct Settings {
     /// Whether any rate limit is set (else no session looks for one).
     pub shaped: bool,
     users: Users,
+    /// The GSS-API method's credentials (`[gssapi]`), or why they could
+    /// not be read.
+    #[cfg(feature = "gssapi")]
+    pub gssapi: Option<Result<Arc<crate::gssapi::Acceptor>, String>>,
 }
 
 impl Settings {
@@ -58,7 +62,11 @@ impl Settings {
             || config.auth.users.iter().any(|u| u.policy.rate_limit.is_some())
             || config.auth.policies.iter().any(|p| p.policy.rate_limit.is_some())
             || config.devices.iter().any(|d| d.policy.rate_limit.is_some());
+        #[cfg(feature = "gssapi")]
+        let gssapi = config.gssapi.as_ref().map(|g| crate::gssapi::Acceptor::new(g).map(Arc::new));
         Settings {
+            #[cfg(feature = "gssapi")]
+            gssapi,
             shaped,
             clients: ClientPolicy::new(config.clients.allow.clone()),
             targets: TargetPolicy::new(config.targets.deny.clone(), config.targets.remote_reach()),
@@ -94,6 +102,23 @@ impl Settings {
     pub fn with_users(&self, authenticator: Arc<dyn Authenticator>) -> Self {
         let users = Users::Supplied(authenticator);
         Settings::with_resolver(self.config.clone(), users, Arc::clone(&self.resolver))
+    }
+
+    /// Whether the GSS-API method is offered.
+    pub fn gssapi_on(&self) -> bool {
+        #[cfg(feature = "gssapi")]
+        return matches!(self.gssapi, Some(Ok(_)));
+        #[cfg(not(feature = "gssapi"))]
+        false
+    }
+
+    /// Why the GSS-API method cannot run as configured, if it cannot.
+    pub fn gssapi_error(&self) -> Option<String> {
+        #[cfg(feature = "gssapi")]
+        if let Some(Err(e)) = &self.gssapi {
+            return Some(e.clone());
+        }
+        None
     }
 
     /// What checks passwords.

@@ -42,7 +42,6 @@ use tracing::debug;
 use super::access;
 use super::guard::Kind;
 use super::handler::{local_ip_towards, Context, Failure, Outcome, SessionEnd};
-use crate::monitor::ByteCounters;
 use crate::outbound::chain::{UdpRelayPath, UpstreamControls};
 use crate::outbound::RouteAction;
 use crate::policy::TargetPolicy;
@@ -110,7 +109,7 @@ pub(super) async fn run(
     }
     let _permit = ctx.take(Kind::Udp)?;
     let client_ip = client_address(peer_ip, requested)?;
-    let local_ip = match client.local_addr() {
+    let local_ip = match ctx.local_addr(client) {
         Ok(local) if local.is_ipv4() == client_ip.is_ipv4() => local.ip().to_canonical(),
         Ok(_) | Err(_) => local_ip_towards(client_ip).map_err(|e| {
             Refusal::general(format!("no local address reaches the client's {client_ip}: {e}"))
@@ -321,6 +320,21 @@ impl Association<'_> {
             debug!(%source, "datagram from a port other than the client's dropped");
             return Next::Drop;
         }
+        // A protected session's datagram is one sealed message (RFC 1961
+        // section 5), the header inside.
+        let len = match self.ctx.seal.as_deref() {
+            None => len,
+            Some(seal) => match crate::protect::open_message(seal, &buffers.received[..len]) {
+                Ok(plain) => {
+                    buffers.received[..plain.len()].copy_from_slice(&plain);
+                    plain.len()
+                }
+                Err(e) => {
+                    debug!(%source, "sealed datagram that does not open dropped: {e}");
+                    return Next::Drop;
+                }
+            },
+        };
         let datagram = &buffers.received[..len];
         let (header, used) = match UdpHeader::decode(datagram) {
             Ok(Some(decoded)) => decoded,
@@ -491,7 +505,7 @@ impl Association<'_> {
             if !passes(self.ctx, Way::Down, reply.payload) {
                 return Some(false);
             }
-            Some(reply.send(&self.relay, wrapped, client, &self.ctx.counters))
+            Some(reply.send(&self.relay, wrapped, client, self.ctx))
         })
     }
 
@@ -530,7 +544,7 @@ impl Association<'_> {
             if !passes(self.ctx, Way::Down, reply.payload) {
                 return Some(false);
             }
-            Some(reply.send(&self.relay, wrapped, client, &self.ctx.counters))
+            Some(reply.send(&self.relay, wrapped, client, self.ctx))
         })
     }
 
@@ -589,20 +603,35 @@ struct ClientDatagram<'p> {
 
 impl ClientDatagram<'_> {
     /// Wraps the payload in the RFC 1928 header (built in `wrapped`, the
-    /// thread's buffer) and sends it to the client; `true` if sent.
+    /// thread's buffer), seals it for a protected session, and sends it to
+    /// the client; `true` if sent.
     fn send(
         self,
         relay: &UdpSocket,
         wrapped: &mut Vec<u8>,
         client: SocketAddr,
-        counters: &ByteCounters,
+        ctx: &Context<'_>,
     ) -> bool {
         wrapped.clear();
         UdpHeader { frag: FRAG_NONE, target: self.source }.encode(wrapped);
         wrapped.extend_from_slice(self.payload);
-        match send_now(relay, wrapped, client) {
+        let sealed;
+        let datagram = match ctx.seal.as_deref() {
+            None => &wrapped[..],
+            Some(seal) => match crate::protect::seal_message(seal, wrapped) {
+                Ok(message) => {
+                    sealed = message;
+                    &sealed[..]
+                }
+                Err(e) => {
+                    debug!(%client, "datagram for the client dropped: {e}");
+                    return false;
+                }
+            },
+        };
+        match send_now(relay, datagram, client) {
             Ok(_) => {
-                counters.add_down(self.payload.len() as u64);
+                ctx.counters.add_down(self.payload.len() as u64);
                 true
             }
             Err(e) => {

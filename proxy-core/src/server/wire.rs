@@ -15,10 +15,16 @@ use crate::protocol::ProtocolError;
 /// request, which stays in the socket until the relay reads it.
 pub(super) const HANDSHAKE_BUFFER: usize = 1024;
 
+/// The most read into the buffer at once.
+const READ_AT_ONCE: usize = 4096;
+
 /// The client's socket and the bytes read from it but not yet used.
 pub(super) struct Wire {
     pub stream: TcpStream,
     pub buf: Vec<u8>,
+    /// The most bytes buffered at once ([`HANDSHAKE_BUFFER`], raised for
+    /// the GSS-API method's long tokens).
+    pub limit: usize,
 }
 
 /// Why reading a message from the wire stopped.
@@ -30,14 +36,14 @@ pub(super) enum WireError {
     Io(#[from] io::Error),
     #[error("{0}")]
     Protocol(#[from] ProtocolError),
-    #[error("handshake message larger than {HANDSHAKE_BUFFER} bytes")]
+    #[error("handshake message larger than the handshake allows")]
     Oversized,
 }
 
 impl Wire {
     /// The client's socket, nothing read yet.
     pub fn new(stream: TcpStream) -> Self {
-        Wire { stream, buf: Vec::with_capacity(128) }
+        Wire { stream, buf: Vec::with_capacity(128), limit: HANDSHAKE_BUFFER }
     }
 
     /// Reads until `decode` finds a whole message at the start of the
@@ -60,7 +66,7 @@ impl Wire {
     /// for its whole life).
     pub async fn fill(&mut self) -> Result<(), WireError> {
         let start = self.buf.len();
-        let room = HANDSHAKE_BUFFER.saturating_sub(start);
+        let room = self.limit.saturating_sub(start).min(READ_AT_ONCE);
         if room == 0 {
             return Err(WireError::Oversized);
         }

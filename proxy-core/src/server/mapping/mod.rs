@@ -401,6 +401,8 @@ impl Scope {
             style: ReplyStyle::Socks5,
             counters: handle.counters(),
             guard: &shared.guard,
+            local: None,
+            seal: None,
         };
         (handle, Ok(ctx))
     }
