@@ -468,3 +468,33 @@ def test_missing_config_file_exits_nonzero(tmp_path):
     assert str(missing.name) in res.stderr.decode(errors="replace"), (
         f"stderr does not name the missing file: {res.stderr[:500]!r}"
     )
+
+
+def test_check_config_validates_without_serving(tmp_path):
+    """--check-config FILE: exit 0 and a summary for a good file (nothing
+    listens, even on a port in use), exit 2 naming the field for a bad one."""
+    import socket as socket_module
+
+    holder = socket_module.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    good = tmp_path / "good.toml"
+    good.write_text(
+        f'listen = ["127.0.0.1:{holder.getsockname()[1]}"]\n'
+        '[[auth.users]]\nname = "alice"\npassword = "pw-of-alice"\n'
+    )
+    with holder:
+        res = run_binary(["--check-config", str(good)])
+    out = res.stdout.decode(errors="replace")
+    assert res.returncode == 0, res.stderr.decode(errors="replace")
+    assert f"{good}: valid; listens on 127.0.0.1:" in out and "1 user(s), authentication required" in out, out
+    assert "pw-of-alice" not in out + res.stderr.decode(errors="replace")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[timeouts]\nconnect = "0s"\n')
+    res = run_binary(["--check-config", str(bad)])
+    assert res.returncode == 2, res
+    assert "timeouts.connect" in res.stderr.decode(errors="replace")
+    keytabless = tmp_path / "gss.toml"
+    keytabless.write_text(f'[gssapi]\nkeytab = "{tmp_path / "no.keytab"}"\n')
+    res = run_binary(["--check-config", str(keytabless)])
+    assert res.returncode == 2 and b"gssapi" in res.stderr, res

@@ -114,6 +114,12 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
 
+    /// Do not serve: read FILE as --config would (with the other options),
+    /// check everything a start would check but the listening ports, say
+    /// what it found and exit 0, or name the problem and exit 2
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    check_config: Option<PathBuf>,
+
     /// Do not serve: test the upstream chain against TARGET (host:port),
     /// print a report and exit 0 if every step worked
     #[arg(long, value_name = "HOST:PORT")]
@@ -125,10 +131,14 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let mut args = match Args::try_parse() {
         Ok(args) => args,
         Err(e) => return refuse_arguments(e),
     };
+    if let Some(file) = args.check_config.take() {
+        args.config = Some(file);
+        return check_config(&args);
+    }
     let filter = match EnvFilter::try_new(&args.log_level) {
         Ok(filter) => filter,
         Err(e) => {
@@ -171,6 +181,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--check-config`: the configuration as a start would take it, the
+/// listening ports aside.
+fn check_config(args: &Args) -> ExitCode {
+    let shown = args.config.as_deref().map(Path::display);
+    let shown = shown.map(|d| d.to_string()).unwrap_or_default();
+    let config = match build_config(args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    #[cfg(feature = "gssapi")]
+    if let Some(gssapi) = &config.gssapi {
+        if let Err(e) = proxy_core::gssapi::Acceptor::new(gssapi) {
+            eprintln!("error: in {shown}: gssapi: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let listen: Vec<String> = config.listen.iter().map(ToString::to_string).collect();
+    println!(
+        "{shown}: valid; listens on {}; {} user(s){}{}; {} upstream hop(s); {} mapping(s)",
+        listen.join(", "),
+        config.auth.users.len(),
+        if config.auth.required { ", authentication required" } else { "" },
+        if config.gssapi.is_some() { ", GSS-API on" } else { "" },
+        config.upstream.chain.len(),
+        config.mappings.len(),
+    );
+    ExitCode::SUCCESS
 }
 
 /// Options whose values may hold a password: a rejected value is never

@@ -279,7 +279,7 @@ impl UpstreamChain {
     ) -> Result<(TcpStream, bool), HopError> {
         *at = 0;
         let mut stream = self.connect_first(limit).await?;
-        let mut sealed = self.hops[0].authenticate(&mut stream).await?;
+        let mut sealed = self.hops[0].authenticate_tcp(&mut stream).await?;
         reached(0);
         for k in 1..=upto {
             *at = k - 1;
@@ -293,7 +293,7 @@ impl UpstreamChain {
                 return Err(e);
             }
             *at = k;
-            sealed |= self.hops[k].authenticate(&mut stream).await?;
+            sealed |= self.hops[k].authenticate_tcp(&mut stream).await?;
             reached(k);
         }
         Ok((stream, sealed))

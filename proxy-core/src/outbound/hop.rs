@@ -216,19 +216,36 @@ impl UpstreamHop {
         }
     }
 
+    /// Greets the hop and authenticates (SOCKS5), as [`Self::authenticate`]
+    /// does, and GSS-API too: a GSS-API hop whose protection level seals
+    /// every message leaves `stream` a plain stand-in whose bytes go to
+    /// the hop sealed ([`crate::protect`]); `true` then.
+    pub async fn authenticate_tcp(
+        &self,
+        stream: &mut tokio::net::TcpStream,
+    ) -> Result<bool, HopError> {
+        match &self.credentials {
+            HopCredentials::Gssapi { service } => self.gssapi(stream, service).await,
+            _ => self.authenticate(stream).await.map(|()| false),
+        }
+    }
+
     /// Greets the hop and authenticates (SOCKS5); nothing to do for SOCKS4
-    /// (and for HTTP, whose credentials go with each request). A GSS-API
-    /// hop whose protection level seals every message leaves `stream` a
-    /// plain stand-in whose bytes go to the hop sealed ([`crate::protect`]);
-    /// `true` then.
-    pub async fn authenticate(&self, stream: &mut tokio::net::TcpStream) -> Result<bool, HopError> {
+    /// (and for HTTP, whose credentials go with each request). GSS-API
+    /// needs the TCP connection itself: [`Self::authenticate_tcp`].
+    pub async fn authenticate<S>(&self, stream: &mut S) -> Result<(), HopError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         if self.protocol != HopProtocol::Socks5 {
-            return Ok(false);
+            return Ok(());
         }
         let password = match &self.credentials {
             HopCredentials::Password { user, password } => Some((user, password)),
             HopCredentials::PasswordElsewhere { .. } => return Err(HopError::NoPassword),
-            HopCredentials::Gssapi { service } => return self.gssapi(stream, service).await,
+            HopCredentials::Gssapi { .. } => {
+                return Err(HopError::Unsupported("a GSS-API hop needs its TCP connection"))
+            }
             HopCredentials::None | HopCredentials::UserId(_) => None,
         };
         let offered = match password {
@@ -257,7 +274,7 @@ impl UpstreamHop {
                 return Err(HopError::AuthRejected);
             }
         }
-        Ok(false)
+        Ok(())
     }
 
     /// RFC 1961 with the hop, as its client: the context for
