@@ -91,6 +91,7 @@ class Session:
         _, bound, bound_port, _ = rs.parse_addr_port(head + rest, 3)
         return rs.Reply5(head[0], head[1], head[2], head[3], bound, bound_port)
 
+
 def connect(
     proxy,
     level: int = CONFIDENTIALITY,

@@ -61,16 +61,14 @@ class Realm:
         return env
 
     def _run(self, *cmd, input: str | None = None, env: dict | None = None) -> str:
-        out = subprocess.run(
-            list(cmd), input=input, env=env or self.env(), capture_output=True, text=True, timeout=30
-        )
+        out = subprocess.run(list(cmd), input=input, env=env or self.env(), capture_output=True, text=True, timeout=30)
         if out.returncode != 0:
             raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({out.returncode}): {out.stdout}{out.stderr}")
         return out.stdout
 
     # -- the realm ----------------------------------------------------------
 
-    def start(self) -> "Realm":
+    def start(self) -> Realm:
         db = self.dir / "db"
         db.mkdir(parents=True, exist_ok=True)
         (self.dir / "krb5.conf").write_text(
@@ -110,12 +108,10 @@ class Realm:
         )
         (self.dir / "kadm5.acl").write_text("")
         self._run("kdb5_util", "create", "-s", "-r", REALM, "-P", MASTER_PASSWORD)
-        self.proc = subprocess.Popen(
-            ["krb5kdc", "-n", "-r", REALM],
-            env=self.env(),
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.dir / "kdc.stderr", "wb"),
-        )
+        with open(self.dir / "kdc.stderr", "wb") as stderr:
+            self.proc = subprocess.Popen(
+                ["krb5kdc", "-n", "-r", REALM], env=self.env(), stdout=subprocess.DEVNULL, stderr=stderr
+            )
         deadline = time.monotonic() + 15
         while True:
             if self.proc.poll() is not None:
@@ -123,9 +119,9 @@ class Realm:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
                 return self
-            except OSError:
+            except OSError as e:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("krb5kdc did not start listening within 15 s")
+                    raise RuntimeError("krb5kdc did not start listening within 15 s") from e
                 time.sleep(0.05)
 
     def stop(self) -> None:

@@ -480,8 +480,7 @@ def test_check_config_validates_without_serving(tmp_path):
     holder.listen()
     good = tmp_path / "good.toml"
     good.write_text(
-        f'listen = ["127.0.0.1:{holder.getsockname()[1]}"]\n'
-        '[[auth.users]]\nname = "alice"\npassword = "pw-of-alice"\n'
+        f'listen = ["127.0.0.1:{holder.getsockname()[1]}"]\n[[auth.users]]\nname = "alice"\npassword = "pw-of-alice"\n'
     )
     with holder:
         res = run_binary(["--check-config", str(good)])

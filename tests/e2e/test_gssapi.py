@@ -42,7 +42,10 @@ def gss_curl() -> str | None:
 
 @pytest.fixture(scope="module")
 def realm(tmp_path_factory):
-    require(not kdc.missing_programs(), f"MIT Kerberos is missing {kdc.missing_programs()}: apt-get install krb5-kdc krb5-admin-server krb5-user")
+    require(
+        not kdc.missing_programs(),
+        f"MIT Kerberos is missing {kdc.missing_programs()}: apt-get install krb5-kdc krb5-admin-server krb5-user",
+    )
     base = tmp_path_factory.mktemp("realm")
     realm = kdc.Realm(base).start()
     realm.keytab = base / "proxy.keytab"
@@ -112,7 +115,12 @@ def test_curl_logs_in_with_its_ticket(socksbox, realm, tickets, http_target, nec
     assert out.stdout == b"hello from the socksbox e2e http server\n"
     # The principal is the session's user.
     wait_log(srv, r"session ended: .*user=alice@SOCKSBOX\.TEST ", "the principal as the user")
-    wait_log(srv, r"GSS-API context established client=alice@SOCKSBOX\.TEST proposed=\w+ level=none clear=" + ("true" if nec else "false"), "the agreed level")
+    wait_log(
+        srv,
+        r"GSS-API context established client=alice@SOCKSBOX\.TEST proposed=\w+ level=none clear="
+        + ("true" if nec else "false"),
+        "the agreed level",
+    )
 
 
 def test_curl_stops_where_the_server_requires_protection(socksbox, realm, tickets, http_target):
@@ -126,7 +134,11 @@ def test_curl_stops_where_the_server_requires_protection(socksbox, realm, ticket
     assert out.returncode != 0
     assert b"protection" in out.stderr, out.stderr.decode()
     wait_log(srv, r"proposed=\w+ level=integrity", "integrity agreed")
-    wait_log(srv, r"protected connection closed: not a sealed message: unsupported GSS-API message version 0x05", "why it ended")
+    wait_log(
+        srv,
+        r"protected connection closed: not a sealed message: unsupported GSS-API message version 0x05",
+        "why it ended",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -228,7 +240,9 @@ def test_an_expired_ticket_is_aborted(socksbox, realm, tickets, tmp_path, monkey
     name = gssapi.Name("rcmd@localhost", gssapi.NameType.hostbased_service)
     token = gssapi.SecurityContext(name=name, usage="initiate").step()
     strict = tmp_path / "server-krb5.conf"
-    strict.write_text((realm.dir / "krb5.conf").read_text().replace("[libdefaults]", "[libdefaults]\n    clockskew = 1"))
+    strict.write_text(
+        (realm.dir / "krb5.conf").read_text().replace("[libdefaults]", "[libdefaults]\n    clockskew = 1")
+    )
     monkeypatch.setenv("KRB5_CONFIG", str(strict))
     monkeypatch.setenv("LD_PRELOAD", libraries[0])
     monkeypatch.setenv("FAKETIME", "+6")
@@ -285,10 +299,22 @@ def test_a_chain_hop_with_gssapi(socksbox, realm, tickets, http_target, protecti
     tickets("alice")
     hop = gss_server(socksbox, realm, f'protection = ["{protection}"]')
     front = socksbox(
-        "--upstream", f"socks5+gssapi://localhost:{hop.addr4[1]}", "--route", "cidr:127.0.0.0/8=chain", listen=("127.0.0.1:0",)
+        "--upstream",
+        f"socks5+gssapi://localhost:{hop.addr4[1]}",
+        "--route",
+        "cidr:127.0.0.0/8=chain",
+        listen=("127.0.0.1:0",),
     )
     out = subprocess.run(
-        ["curl", "-sS", "--max-time", "15", "--proxy", f"socks5h://{front.addr4[0]}:{front.addr4[1]}", http_target.url("127.0.0.1", "/big")],
+        [
+            "curl",
+            "-sS",
+            "--max-time",
+            "15",
+            "--proxy",
+            f"socks5h://{front.addr4[0]}:{front.addr4[1]}",
+            http_target.url("127.0.0.1", "/big"),
+        ],
         capture_output=True,
         timeout=30,
         env={k: v for k, v in os.environ.items() if "proxy" not in k.lower()},
@@ -299,7 +325,6 @@ def test_a_chain_hop_with_gssapi(socksbox, realm, tickets, http_target, protecti
     assert hashlib.sha256(out.stdout).hexdigest() == http_target.big_sha256
     wait_log(hop, rf"level={protection} ", "the level the hop agreed")
     wait_log(hop, r"session ended: .*user=alice@SOCKSBOX\.TEST ", "the front's user at the hop")
-
 
 
 def test_a_principal_taken_off_the_list_loses_its_running_session(socksbox, realm, tickets, echo_target, tmp_path):
