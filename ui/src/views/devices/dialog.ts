@@ -58,7 +58,8 @@ export class DeviceDialog {
     byId("device-cancel", section).addEventListener("click", () => this.finish(this.label()));
     // Escape closes the dialog natively.
     this.dialog.addEventListener("close", () => {
-      if (this.dialog.dataset.open) this.finish(this.label());
+      // Stale when the dialog was opened again before the event ran.
+      if (this.dialog.dataset.open && !this.dialog.open) this.finish(this.label());
     });
   }
 

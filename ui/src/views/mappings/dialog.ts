@@ -51,7 +51,8 @@ export class MappingDialog {
     byId("mapping-cancel", section).addEventListener("click", () => this.finish(this.editing?.name ?? null));
     // Escape closes the dialog natively.
     this.dialog.addEventListener("close", () => {
-      if (this.dialog.dataset.open) this.finish(this.editing?.name ?? null);
+      // Stale when the dialog was opened again before the event ran.
+      if (this.dialog.dataset.open && !this.dialog.open) this.finish(this.editing?.name ?? null);
     });
   }
 

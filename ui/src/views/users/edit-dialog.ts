@@ -67,7 +67,8 @@ export class EditDialog {
     });
     this.dialog.addEventListener("close", () => {
       // Escape closes the dialog natively; forget what was being edited.
-      if (this.editing) {
+      // Stale when the dialog was opened again before the event ran.
+      if (this.editing && !this.dialog.open) {
         const { name, kind } = this.editing;
         this.input.value = "";
         this.finish(name, editButtonClass(kind));

@@ -39,7 +39,8 @@ export class PolicyDialog {
     byId("user-policy-cancel", section).addEventListener("click", () => this.finish());
     // Escape closes the dialog natively.
     this.dialog.addEventListener("close", () => {
-      if (this.editing !== null) this.finish();
+      // Stale when the dialog was opened again before the event ran.
+      if (this.editing !== null && !this.dialog.open) this.finish();
     });
   }
 
