@@ -50,7 +50,7 @@ ipc_contract! {
     add_guest_pass(GuestPassRequest) -> NewGuestPass, SaveRefused;
     revoke_guest(UserNameArgs) -> UsersView, UserRefusal;
     revoke_all_guests(NoArgs) -> UsersView, UserRefusal;
-    list_usage(NoArgs) -> Vec<OwnerRow>, ();
+    list_usage(NoArgs) -> UsageView, ();
     read_logs(ReadLogsArgs) -> Vec<String>, ();
     qr_code(TextArgs) -> String, Refused;
     copy_text(TextArgs) -> (), Refused;
@@ -79,6 +79,19 @@ pub async fn announce_status(app: AppHandle, mut status: watch::Receiver<ServerS
     while status.changed().await.is_ok() {
         let current = status.borrow_and_update().clone();
         let _ = app.emit(STATUS_EVENT, current);
+    }
+}
+
+/// The event that says the users changed (a guest pass revoked from the
+/// tray, any change from the window): the users view reads them again.
+pub const USERS_EVENT: &str = "users-changed";
+
+/// Announces every change of the users in force to the window as
+/// [`USERS_EVENT`].
+pub async fn announce_users(app: AppHandle, mut users: watch::Receiver<Vec<UserEntry>>) {
+    while users.changed().await.is_ok() {
+        users.mark_unchanged();
+        let _ = app.emit(USERS_EVENT, ());
     }
 }
 
@@ -158,6 +171,14 @@ pub struct NewGuestPass {
     /// this computer reach it).
     sharing: bool,
     users: UsersView,
+}
+
+/// Each user's and device's use, and whether the proxy runs (while it
+/// does, a user missing from `owners` has used nothing yet).
+#[derive(Serialize, TS)]
+pub struct UsageView {
+    running: bool,
+    owners: Vec<OwnerRow>,
 }
 
 /// A refusal with a message for the page.
@@ -466,8 +487,9 @@ async fn revoke_all_guests(app: AppHandle, _: Args<NoArgs>) -> Result<UsersView,
 /// whether it is refused now, as the sampler last read it (none while the
 /// proxy is stopped).
 #[tauri::command]
-async fn list_usage(app: AppHandle, _: Args<NoArgs>) -> Result<Vec<OwnerRow>, ()> {
-    Ok(app.state::<Live>().owners())
+async fn list_usage(app: AppHandle, _: Args<NoArgs>) -> Result<UsageView, ()> {
+    let running = app.state::<AppState>().status().is_running();
+    Ok(UsageView { running, owners: app.state::<Live>().owners() })
 }
 
 #[tauri::command]
@@ -707,9 +729,10 @@ mod tests {
         // What the live view's channel carries (WatchLiveArgs names it).
         decls.add::<LiveMessage>();
         let events = format!(
-            "export type Events = {{\n  \"{STATUS_EVENT}\": {};\n  \"{VISITS_EVENT}\": {};\n}};\n",
+            "export type Events = {{\n  \"{STATUS_EVENT}\": {};\n  \"{VISITS_EVENT}\": {};\n  \"{USERS_EVENT}\": {};\n}};\n",
             <ServerStatus as TS>::name(decls.cfg()),
             <Vec<VisitRow> as TS>::name(decls.cfg()),
+            <() as TS>::name(decls.cfg()),
         );
         let mut out = String::from(
             "// Generated from src-tauri (src/commands.rs, the IPC contract) by\n\

@@ -218,10 +218,12 @@ fn read_number(text: &str, field: &NumberField) -> Result<Option<f64>, String> {
     Ok(Some(value))
 }
 
-/// `hours` after `now`, to the second.
+/// `hours` after `now`, to the second (the expiry reads as a whole second,
+/// "2026-12-02T12:00:00Z", however precise the clock).
 fn expiry_after(now: Expiry, hours: f64) -> Option<Expiry> {
     let seconds = (hours * 3600.0).round() as i64;
-    now.0.checked_add(jiff::SignedDuration::from_secs(seconds)).ok().map(Expiry)
+    let at = now.0.as_second().checked_add(seconds)?;
+    jiff::Timestamp::from_second(at).ok().map(Expiry)
 }
 
 /// "guest-" and [`NAME_LENGTH`] random characters, not the name of one of
@@ -376,6 +378,9 @@ mod tests {
         assert_eq!(pass.policy.check(), [], "proxy-core reads the pass's policy");
         assert_eq!(pass.password.len(), PASSWORD_LENGTH);
 
+        let precise = at("2026-12-01T12:00:00.466432635Z");
+        let pass = request("", "1", "").plan(&[], precise, &mut random).unwrap();
+        assert_eq!(pass.policy.expires, "2026-12-01T13:00:00Z", "to the second");
         let pass = request(" visitor ", "1.5", "").plan(&[], now, &mut random).unwrap();
         assert_eq!(
             (pass.name.as_str(), pass.policy.expires.as_str()),

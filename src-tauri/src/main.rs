@@ -127,6 +127,8 @@ fn main() {
                 users,
             ));
             tauri::async_runtime::spawn(commands::announce_status(handle.clone(), status));
+            let users = handle.state::<AppState>().watch_users();
+            tauri::async_runtime::spawn(commands::announce_users(handle.clone(), users));
             let monitor = handle.state::<AppState>().monitor.clone();
             tauri::async_runtime::spawn(commands::announce_visits(handle.clone(), monitor));
             tauri::async_runtime::spawn(live::run(handle.clone()));

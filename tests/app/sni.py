@@ -150,19 +150,55 @@ class Panel:
         return value.value
 
     def menu_labels(self, item: tuple[str, str]) -> dict[str, int]:
-        """Label -> id of the item's menu entries."""
+        """Label -> id of the item's menu entries, those of its submenus
+        included (a panel asks a submenu's entries when it opens)."""
         return self._run(self._labels(item))
+
+    def menu_entries(self, item: tuple[str, str], submenu: str) -> list[tuple[str, bool]]:
+        """The (label, enabled) entries of a submenu, in order, separators
+        left out."""
+        return self._run(self._entries(item, submenu))
 
     async def _labels(self, item) -> dict[str, int]:
         menu = await self._menu(item)
-        _revision, layout = await menu.call_get_layout(0, -1, [])
         labels = {}
-        for child in layout[2]:
-            entry_id, props, _children = child.value
+        for entry_id, props, children in await self._children(menu, 0):
             label = props.get("label")
             if label is not None:
                 labels[label.value.replace("_", "")] = entry_id
+            if children or self._is_submenu(props):
+                for sub_id, sub_props, _ in await self._children(menu, entry_id):
+                    sub_label = sub_props.get("label")
+                    if sub_label is not None:
+                        labels[sub_label.value.replace("_", "")] = sub_id
         return labels
+
+    async def _entries(self, item, submenu: str) -> list[tuple[str, bool]]:
+        menu = await self._menu(item)
+        labels = await self._labels(item)
+        if submenu not in labels:
+            raise AssertionError(f"the tray menu has no {submenu!r}: {sorted(labels)}")
+        entries = []
+        for _id, props, _ in await self._children(menu, labels[submenu]):
+            label = props.get("label")
+            if label is None or props.get("type", Variant("s", "")).value == "separator":
+                continue
+            enabled = props.get("enabled", Variant("b", True)).value
+            entries.append((label.value.replace("_", ""), enabled))
+        return entries
+
+    @staticmethod
+    def _is_submenu(props) -> bool:
+        display = props.get("children-display")
+        return display is not None and display.value == "submenu"
+
+    async def _children(self, menu, parent: int) -> list:
+        """The entries under parent (0: the menu itself), after telling the
+        item the submenu is about to show, as a panel does."""
+        if parent:
+            await menu.call_about_to_show(parent)
+        _revision, layout = await menu.call_get_layout(parent, 1, [])
+        return [child.value for child in layout[2]]
 
     def click(self, item: tuple[str, str], entry_id: int):
         self._run(self._click(item, entry_id))
@@ -223,6 +259,18 @@ class Panel:
         )
         if locked.value:
             raise AssertionError("the keyring is still locked after unlocking it")
+
+    def secret_items(self, attributes: dict[str, str]) -> list[str]:
+        """The paths of the keyring's items with these attributes (locked or
+        not), through the Secret Service's SearchItems."""
+        return self._run(self._search(attributes))
+
+    async def _search(self, attributes: dict[str, str]) -> list[str]:
+        name, path = "org.freedesktop.secrets", "/org/freedesktop/secrets"
+        introspection = await self.bus.introspect(name, path)
+        service = self.bus.get_proxy_object(name, path, introspection).get_interface("org.freedesktop.Secret.Service")
+        unlocked, locked = await service.call_search_items(attributes)
+        return list(unlocked) + list(locked)
 
     def notices(self) -> list[str]:
         """The bodies of the notifications shown so far."""

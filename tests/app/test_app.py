@@ -17,6 +17,7 @@ import http.client
 import http.server
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -165,11 +166,19 @@ def proxy_port(home) -> int:
     return port
 
 
+# The sizes of the files the page servers offer for transfers that count
+# against a quota.
+BULK_SIZES = (200_000, 850_000)
+
+
 @contextlib.contextmanager
 def page_server(host: str):
-    """An HTTP server on `host` serving one page; yields the page's URL."""
+    """An HTTP server on `host` serving one page (and, beside it, files of
+    BULK_SIZES bytes, bulk-N.bin); yields the page's URL."""
     root = Path(tempfile.mkdtemp(prefix="socksbox-web-"))
     (root / "page.html").write_text("hello through the app\n")
+    for size in BULK_SIZES:
+        (root / f"bulk-{size}.bin").write_bytes(os.urandom(size))
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *a, **kw):
@@ -2183,3 +2192,364 @@ def test_a_users_limits_and_expiry_and_a_devices_hold_through_the_proxy(launch, 
     quota = home / "config" / "socksbox" / "quota.toml"
     wait_for("the quota counts written at stop", quota.exists)
     assert '"user guest"' in quota.read_text(), quota.read_text()
+
+
+# ---- guest passes, use against quotas, their notices
+
+
+def bulk_url(web: str, size: int) -> str:
+    """The URL of the page server's file of `size` bytes (see BULK_SIZES)."""
+    return f"{web.rsplit('/', 1)[0]}/bulk-{size}.bin"
+
+
+def fetch_bytes(port: int, url: str, user: str, http: bool = False) -> subprocess.CompletedProcess:
+    """curl through the proxy (SOCKS5, or its HTTP side), logged in as
+    `user` ("name:password"); stdout is the number of bytes received."""
+    proxy = f"http://127.0.0.1:{port}" if http else f"socks5h://127.0.0.1:{port}"
+    cmd = ["curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{size_download}", "-x", proxy]
+    cmd += ["--proxy-user", user, url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=20, env={"PATH": os.environ["PATH"]})
+
+
+def make_guest_pass(app: App, hours: str = "", gigabytes: str = "", name: str = "") -> dict:
+    """Makes a guest pass in the Users view's dialog and reads its card."""
+    app.go("users")
+    app.click("#guest-pass")
+    app.visible("#guest-hours")
+    for css, value in (("#guest-hours", hours), ("#guest-gigabytes", gigabytes), ("#guest-name", name)):
+        if value:
+            app.fill_in(css, value)
+        else:
+            app.el(css).clear()
+    app.el("#guest-create").click()
+    try:
+        app.visible("#guest-card")
+    except Exception:
+        errors = app.driver.execute_script(
+            "return Array.from(document.querySelectorAll('#guest-dialog .field-error'))"
+            ".map((e) => e.textContent).filter(Boolean);"
+        )
+        raise AssertionError(f"no guest pass card; the dialog says {errors}") from None
+    return app.driver.execute_script(
+        """
+        const one = (css) => document.querySelector(css)?.textContent ?? "";
+        const all = (css) => Array.from(document.querySelectorAll(css)).map((e) => e.textContent);
+        return {
+          name: one("#guest-credentials .guest-user"),
+          password: one("#guest-credentials .guest-password"),
+          socks: all("#guest-credentials .guest-socks"),
+          http: all("#guest-credentials .guest-http"),
+          ends: one("#guest-card-ends"),
+          warnings: all("#guest-warnings li"),
+          qr: all("#guest-qr .qr").length,
+        };
+        """
+    )
+
+
+def close_guest_card(app: App):
+    app.el("#guest-done").click()
+    WebDriverWait(app.driver, WAIT).until(
+        lambda d: not d.find_element(By.CSS_SELECTOR, "#guest-dialog").is_displayed(),
+        "the guest pass dialog stayed open",
+    )
+
+
+def keyring_holds(panel, name: str) -> bool:
+    """Whether the keyring holds a password for the user `name`."""
+    return bool(panel.secret_items({"service": "socksbox", "username": f"user:{name}"}))
+
+
+def owner_row(app: App, owner: str) -> dict | None:
+    """The cells of an owner's row in the Connections view's use against
+    limits, read in one script (the table is redrawn when figures change)."""
+    return app.driver.execute_script(
+        """
+        const row = document.querySelector(`#owner-use tr[data-owner="${arguments[0]}"]`);
+        if (!row) return null;
+        const cells = Array.from(row.children).map((c) => c.textContent);
+        const state = row.querySelector("td.state");
+        return { name: cells[0], today: cells[1], month: cells[2], quota: cells[3], rate: cells[4],
+                 state: cells[5], reason: state ? state.title : "" };
+        """,
+        owner,
+    )
+
+
+def amount(text: str) -> float:
+    """Bytes in a size as the window writes it ("850 kB", "1.2 MB")."""
+    number, unit = text.split()
+    return float(number) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[unit]
+
+
+def test_a_guest_pass_is_made_used_shown_and_revoked(launch, proxy_port, web, home):
+    """The Guest pass dialog names each bad field (0, negative, not a
+    number, over 90 days, 0 GB) and makes nothing; with 2 hours and 1 GB it
+    makes a pass whose card gives a generated name and password and the
+    proxy's addresses. The pass is a guest pass in the settings (its
+    password only in the keyring), signs in through SOCKS5 and HTTP with
+    curl, and its 850 kB transfer shows as its use on the Users page and in
+    Connections. Revoked from its row, its open connection ends, its login
+    is refused and its password leaves the keyring."""
+    from sni import Panel
+
+    panel = Panel()
+    try:
+        app = launch()
+        add_user_and_require_passwords(app, USER, PASSWORD)
+        app.go("status")
+        app.start_server()
+        app.go("users")
+        app.click("#guest-pass")
+        app.visible("#guest-hours")
+        for hours, said in (
+            ("0", "0 is out of range: enter a number of hours above 0"),
+            ("-2", "-2 is out of range"),
+            ("soon", '"soon" is not a number of hours'),
+            ("5000", "at most 2160 (90 days)"),
+        ):
+            app.fill_in("#guest-hours", hours)
+            app.text_becomes("#error-guest-hours", said, f"{hours!r} hours")
+            assert app.el("#guest-hours").get_attribute("aria-invalid") == "true"
+        app.fill_in("#guest-gigabytes", "0")
+        app.text_becomes("#error-guest-gigabytes", "0 is out of range: enter a number of GB", "0 GB")
+        app.shot("guest-pass-errors")
+        app.el("#guest-create").click()
+        assert not app.el("#guest-card").is_displayed(), "a pass was made with bad numbers"
+        assert [u["name"] for u in settings_file(home)["users"]] == [USER], "a bad pass reached the settings"
+        app.el("#guest-cancel").click()
+
+        card = make_guest_pass(app, hours="2", gigabytes="1")
+        name, password = card["name"], card["password"]
+        assert re.fullmatch(r"guest-[a-km-z2-9]{4}", name), f"generated name {name!r}"
+        assert len(password) == 16 and password.isalnum(), f"generated password {password!r}"
+        assert card["socks"] == [f"127.0.0.1:{proxy_port}"] and card["http"] == card["socks"], card
+        assert card["ends"].startswith("Ends on ") and "or after 1 GB" in card["ends"], card["ends"]
+        assert any("Share on my network" in w for w in card["warnings"]), card["warnings"]
+        assert card["qr"] == 0, "a QR code for a proxy no other device reaches"
+        app.shot("guest-pass-card")
+        entry = next(u for u in settings_file(home)["users"] if u["name"] == name)
+        assert entry["guest"] is True and entry["policy"]["quota"] == "1 GB/total", entry
+        expires = time.mktime(time.strptime(entry["policy"]["expires"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+        assert abs(expires - (time.time() + 2 * 3600)) < 120, f"expires {entry['policy']['expires']}"
+        assert password not in json.dumps(settings_file(home)), "the guest's password was written into the settings"
+        assert keyring_holds(panel, name), "the guest's password is not in the keyring"
+        close_guest_card(app)
+        assert user_cell(app, name, ".guest-badge") == "Guest pass"
+        assert app.driver.find_elements(By.CSS_SELECTOR, f'tr[data-user="{name}"] button.revoke')
+
+        login = f"{name}:{password}"
+        for http in (False, True):
+            fetched = curl(proxy_port, web, login) if not http else fetch_bytes(proxy_port, web, login, http=True)
+            assert fetched.returncode == 0, f"the guest pass through {'HTTP' if http else 'SOCKS5'}: {fetched.stderr}"
+        moved = fetch_bytes(proxy_port, bulk_url(web, 850_000), login)
+        assert moved.returncode == 0 and moved.stdout == "850000", f"{moved.stdout} bytes, {moved.stderr}"
+
+        def quota_line():
+            text = user_cell(app, name, ".use-quota")
+            return text if text.endswith(" of 1 GB in all") and amount(text.split(" of ")[0]) >= 850_000 else None
+
+        quota = wait_for("the guest's use on the Users page", quota_line)
+        assert amount(quota.split(" of ")[0]) < 900_000, quota
+        assert user_cell(app, name, ".use-periods").startswith("today "), user_cell(app, name, ".use-periods")
+        assert user_cell(app, name, ".use-rate").endswith("/s"), user_cell(app, name, ".use-rate")
+        assert user_cell(app, name, ".state") == "Active"
+        app.shot("users-guest-pass")
+        app.go("connections")
+        row = wait_for(
+            "the guest's use in Connections",
+            lambda: (r := owner_row(app, f"user {name}")) and r["quota"].endswith("of 1 GB in all") and r,
+        )
+        assert amount(row["today"]) >= 850_000 and row["state"] == "Active", row
+        app.shot("connections-use", scroll_to="#owner-use")
+
+        reply, held = socks5_request(proxy_port, name, password, SOCKS_CONNECT, address_of(web))
+        try:
+            assert reply == SOCKS_SUCCEEDED
+            app.go("users")
+            app.click(f'tr[data-user="{name}"] .revoke')
+            app.text_becomes("#confirm-delete-title", "Revoke guest pass?", "the question")
+            app.el("#confirm-delete-yes").click()
+            wait_for("the revoked pass leaves the list", lambda: not user_cell(app, name, ".user-name"))
+            assert closed_within(held, 5) is not None, "the revoked guest's connection stayed open"
+        finally:
+            held.close()
+        refused = curl(proxy_port, web, login)
+        assert refused.returncode != 0, "the revoked guest pass still signs in"
+        assert curl(proxy_port, web, f"{USER}:{PASSWORD}").returncode == 0, "alice was refused too"
+        assert not keyring_holds(panel, name), "the revoked pass's password stayed in the keyring"
+        assert [u["name"] for u in settings_file(home)["users"]] == [USER]
+    finally:
+        panel.close()
+
+
+def test_the_trays_guest_passes_menu_revokes_and_an_ended_pass_is_notified(launch, proxy_port, web):
+    """The tray's Guest passes submenu lists each guest pass (rebuilt as they
+    are made and revoked) with Revoke all; its Revoke entry revokes that
+    pass (notified; its login refused; the Users page follows at once); a
+    pass whose hours run out is notified as ended and refused; Revoke all
+    takes the rest."""
+    from sni import Panel
+
+    panel = Panel()
+    try:
+        app = launch()
+        add_user_and_require_passwords(app, USER, PASSWORD)
+        app.go("status")
+        app.start_server()
+        item = wait_for("the app's tray icon with the desktop's panel", lambda: (panel.registered() or [None])[0])
+        assert panel.menu_entries(item, "Guest passes") == [("No guest passes", False)]
+
+        first = make_guest_pass(app, gigabytes="2")
+        close_guest_card(app)
+        # 0.002 h: the pass ends some 7 s from now.
+        second = make_guest_pass(app, hours="0.002", name="visitor")
+        close_guest_card(app)
+        assert second["name"] == "visitor"
+        wanted = [(f"Revoke {first['name']}", True), ("Revoke visitor", True), ("Revoke all guest passes", True)]
+        wait_for("the tray lists both passes", lambda: panel.menu_entries(item, "Guest passes") == wanted)
+        login = f"{first['name']}:{first['password']}"
+        assert curl(proxy_port, web, login).returncode == 0, "the first pass before it is revoked"
+
+        panel.click(item, panel.menu_labels(item)[f"Revoke {first['name']}"])
+        wait_notice(panel, f"Guest pass {first['name']} revoked: it can no longer sign in")
+        wait_for("the pass revoked from the tray is refused", lambda: curl(proxy_port, web, login).returncode != 0)
+        app.go("users")
+        wait_for("the Users page follows the tray", lambda: not user_cell(app, first["name"], ".user-name"))
+
+        wait_notice(panel, "Guest pass visitor has ended: its time is up.")
+        assert curl(proxy_port, web, f"visitor:{second['password']}").returncode != 0, "the ended pass signs in"
+        wait_for("the ended pass shown as expired", lambda: user_cell(app, "visitor", ".state") == "Expired")
+        assert panel.notices().count("Guest pass visitor has ended: its time is up.") == 1
+        remaining = [("Revoke visitor", True), ("Revoke all guest passes", True)]
+        wait_for("the tray lists the pass left", lambda: panel.menu_entries(item, "Guest passes") == remaining)
+
+        panel.click(item, panel.menu_labels(item)["Revoke all guest passes"])
+        wait_notice(panel, "Guest pass visitor revoked")
+        wait_for(
+            "the tray lists none", lambda: panel.menu_entries(item, "Guest passes") == [("No guest passes", False)]
+        )
+        wait_for(
+            "the Users page lists none", lambda: not app.driver.find_elements(By.CSS_SELECTOR, "#users-table tr.guest")
+        )
+        assert curl(proxy_port, web, f"{USER}:{PASSWORD}").returncode == 0, "alice was revoked too"
+    finally:
+        panel.close()
+
+
+def test_a_quota_set_in_limits_is_counted_notified_at_80_and_100_percent_and_refused(launch, proxy_port, web, home):
+    """A quota of 1 MB/total from the Limits dialog: an 850 kB transfer shows
+    as 85 % of it and is notified once; the next transfer fills it, which is
+    notified once too, shows the user as Over quota (the server's reason in
+    the title, on the Users page and in Connections) and the server refuses
+    the user's next request. After a restart of the app nothing is notified
+    again."""
+    from sni import Panel
+
+    bob, bob_password = "bob", "builder-1234"
+    panel = Panel()
+    try:
+        app = launch()
+        add_user_and_require_passwords(app, bob, bob_password)
+        app.go("status")
+        app.start_server()
+        app.go("users")
+        edit_user_limits(app, bob, {"#user-policy-quota": "1 MB/total"})
+        wait_for("bob's quota in his row", lambda: user_cell(app, bob, ".limits") == "1 MB/total")
+        login = f"{bob}:{bob_password}"
+        moved = fetch_bytes(proxy_port, bulk_url(web, 850_000), login)
+        assert moved.returncode == 0 and moved.stdout == "850000", f"{moved.stdout} bytes, {moved.stderr}"
+        wait_for(
+            "bob's use against his quota",
+            lambda: user_cell(app, bob, ".use-quota").startswith("850 kB of 1 MB in all"),
+        )
+        near = f"User {bob} has used 85% of its quota: 850 kB of 1 MB in all."
+        wait_notice(panel, near)
+
+        fetch_bytes(proxy_port, bulk_url(web, 200_000), login)  # cut short once the quota is used up
+        full = f"User {bob} has used all of its 1 MB in all: it is refused from now on."
+        wait_notice(panel, full)
+        wait_for("bob shown over his quota", lambda: user_cell(app, bob, ".state") == "Over quota")
+        title = app.driver.execute_script(
+            "return document.querySelector(arguments[0]).title;", f'tr[data-user="{bob}"] td.state'
+        )
+        assert title.startswith("The proxy refuses new connections: over its quota of 1 MB/total"), title
+        app.shot("users-over-quota")
+        refused = socks5_reply(proxy_port, bob, bob_password, SOCKS_CONNECT, address_of(web))
+        assert refused == SOCKS_NOT_ALLOWED, f"bob's request over his quota got {refused:#04x}"
+        app.go("connections")
+        row = wait_for("bob in Connections", lambda: owner_row(app, f"user {bob}"))
+        assert row["state"] == "Over quota" and "over its quota" in row["reason"], row
+        assert row["quota"].endswith("of 1 MB in all"), row
+        assert panel.notices().count(near) == 1 and panel.notices().count(full) == 1, panel.notices()
+
+        # Stopped first, as quitting does: the counts are written at a stop.
+        app.go("status")
+        app.toggle_server()
+        app.text_becomes("#server-state", "Stopped", "after Stop")
+        app.close()
+        before = len(panel.notices())
+        again = launch()
+        again.go("status")
+        again.start_server("after Start in the reopened app")
+        again.go("users")
+        wait_for("bob over his quota after the restart", lambda: user_cell(again, bob, ".state") == "Over quota")
+        said = panel.notices()[before:]
+        assert near not in said and full not in said, f"notified again after a restart: {said}"
+        assert (home / "config" / "socksbox" / "notices.json").exists()
+    finally:
+        panel.close()
+
+
+# Run by the phone: a SOCKS5 greeting and RFC 1929 login at host:port;
+# prints the login's status byte (0: signed in), or "error" and why.
+PHONE_LOGIN = r"""
+import socket, sys
+host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4].encode()
+try:
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(b"\x05\x01\x02")
+        assert s.recv(2) == b"\x05\x02", "no username/password method"
+        s.sendall(bytes([1, len(user)]) + user + bytes([len(password)]) + password)
+        print(s.recv(2)[1])
+except Exception as e:
+    print("error", type(e).__name__, e)
+"""
+
+
+def phone_login(phone: Phone, address: str, user: str, password: str) -> str:
+    host, port = address.rsplit(":", 1)
+    done = subprocess.run(
+        ["ip", "netns", "exec", phone.ns, "python3", "-c", PHONE_LOGIN, host.strip("[]"), port, user, password],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": os.environ["PATH"]},
+    )
+    assert done.returncode == 0, f"the phone could not run its login: {done.stderr}"
+    return done.stdout.strip()
+
+
+def test_a_shared_guest_pass_offers_the_setup_qr_code_and_a_phone_signs_in_with_it(launch, phone, proxy_port):
+    """While sharing (with passwords required), a guest pass's card offers
+    this machine's network addresses, no warning, and the setup page's QR
+    code (read by zbarimg); a phone on the network signs in with the pass
+    at the address offered, and not with another password."""
+    require(shutil.which("zbarimg") is not None, "reading the QR code needs zbarimg (Debian's zbar-tools)")
+    app = launch()
+    share_on_the_network(app)
+    add_user_and_require_passwords(app, USER, PASSWORD)
+    app.go("status")
+    app.text_becomes("#server-state", "Running", "sharing with passwords")
+    card = make_guest_pass(app, hours="24")
+    shared = f"{phone.host4}:{proxy_port}"
+    assert shared in card["socks"] and shared in card["http"], f"the card offers {card['socks']}"
+    assert all(not a.startswith("127.") for a in card["socks"]), card["socks"]
+    assert card["warnings"] == [] and card["qr"] == 1, card
+    codes = qr_codes_on_screen(app, app.el("#guest-qr .qr svg"))
+    first = card["socks"][0]
+    assert codes == [f"http://{first}/"], f"the pass's QR code reads {codes}, not the setup page at {first}"
+    app.shot("guest-pass-shared", scroll_to="#guest-card")
+    assert phone_login(phone, shared, card["name"], card["password"]) == "0", "the phone could not sign in"
+    assert phone_login(phone, shared, card["name"], "not-the-password") != "0", "a wrong password signed in"
+    close_guest_card(app)

@@ -606,6 +606,8 @@ channel: number, };
 
 export type UpstreamTest = { hops: Array<Step>, target: Step, udp: UdpStep, };
 
+export type UsageView = { running: boolean, owners: Array<OwnerRow>, };
+
 export type UserEntry = { 
 /**
  * The name the client sends.
@@ -680,7 +682,7 @@ export type Commands = {
   add_guest_pass: { args: GuestPassRequest; result: NewGuestPass; error: SaveRefused };
   revoke_guest: { args: UserNameArgs; result: UsersView; error: UserRefusal };
   revoke_all_guests: { args: Record<string, never>; result: UsersView; error: UserRefusal };
-  list_usage: { args: Record<string, never>; result: Array<OwnerRow>; error: null };
+  list_usage: { args: Record<string, never>; result: UsageView; error: null };
   read_logs: { args: ReadLogsArgs; result: Array<string>; error: null };
   qr_code: { args: TextArgs; result: string; error: Refused };
   copy_text: { args: TextArgs; result: null; error: Refused };
@@ -704,4 +706,5 @@ export type Commands = {
 export type Events = {
   "status-changed": ServerStatus;
   "visits-changed": Array<VisitRow>;
+  "users-changed": null;
 };

@@ -38,6 +38,7 @@ import type {
   TotalsRow,
   QuotaRow as GeneratedQuotaRow,
   UpstreamTest,
+  UsageView as GeneratedUsageView,
   UserRow as GeneratedUserRow,
   UserState as GeneratedUserState,
   UsersView as GeneratedUsersView,
@@ -70,6 +71,7 @@ export type UpstreamReport = UpstreamTest;
 
 export const STATUS_EVENT = "status-changed" satisfies keyof Events;
 export const VISITS_EVENT = "visits-changed" satisfies keyof Events;
+export const USERS_EVENT = "users-changed" satisfies keyof Events;
 
 /** Calls `command` with its arguments; resolves to its result, rejects with its error. */
 function call<K extends keyof Commands>(command: K, args: Commands[K]["args"]): Promise<Commands[K]["result"]> {
@@ -156,8 +158,15 @@ export type OwnerRow = GeneratedOwnerRow;
 export type OwnerState = GeneratedOwnerState;
 export type QuotaRow = GeneratedQuotaRow;
 
-/** Each user's and device's use as the app last read it (empty while the proxy is stopped). */
-export function listUsage(): Promise<OwnerRow[]> {
+/** Calls handler whenever the users change (from the window or the tray); resolves to the unsubscribe function. */
+export function onUsersChanged(handler: () => void): Promise<UnlistenFn> {
+  return listen<Events[typeof USERS_EVENT]>(USERS_EVENT, () => handler());
+}
+
+/** Each user's and device's use as the app last read it (none while the proxy is stopped), and whether it runs. */
+export type UsageView = GeneratedUsageView;
+
+export function listUsage(): Promise<UsageView> {
   return call("list_usage", none);
 }
 

@@ -92,8 +92,7 @@ describe("a guest pass's card", () => {
     expect(cardLines(pass).map((l) => [l.label, l.value])).toEqual([
       ["User name", "guest-k3m9"],
       ["Password", "k3m9Q7xTz2WpR4aB"],
-      ["SOCKS5 proxy (address:port)", "192.168.1.5:1080"],
-      ["HTTP proxy (address:port)", "192.168.1.5:1080"],
+      ["Proxy for SOCKS5 and HTTP (address:port)", "192.168.1.5:1080"],
     ]);
     expect(setupUrl(pass)).toBe("http://192.168.1.5:1080/");
     expect(cardWarnings(pass)).toEqual([]);
@@ -102,8 +101,7 @@ describe("a guest pass's card", () => {
       endsText(pass),
       "User name: guest-k3m9",
       "Password: k3m9Q7xTz2WpR4aB",
-      "SOCKS5 proxy (address:port): 192.168.1.5:1080",
-      "HTTP proxy (address:port): 192.168.1.5:1080",
+      "Proxy for SOCKS5 and HTTP (address:port): 192.168.1.5:1080",
       "Setup page: http://192.168.1.5:1080/",
     ]);
   });
@@ -111,7 +109,7 @@ describe("a guest pass's card", () => {
   it("warns when the pass would let nobody in from elsewhere, or keep nobody out", () => {
     const local = made("g", { addresses: ["127.0.0.1:1080"], sharing: false, passwordRequired: false, servesHttp: false });
     expect(setupUrl(local)).toBeNull();
-    expect(cardLines(local).map((l) => l.label)).not.toContain("HTTP proxy (address:port)");
+    expect(cardLines(local).map((l) => [l.label, l.cls])).toContainEqual(["SOCKS5 proxy (address:port)", "guest-socks"]);
     const warnings = cardWarnings(local);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/^Passwords are not required/);
@@ -189,6 +187,22 @@ describe("the guest pass dialog", () => {
     expect(document.activeElement).toBe(el("#guest-pass"));
   });
 
+  it("stays open when a close event from before it was opened again arrives late", async () => {
+    await mount();
+    el<HTMLButtonElement>("#guest-pass").click();
+    el<HTMLButtonElement>("#guest-cancel").click();
+    el<HTMLButtonElement>("#guest-pass").click();
+    el("#guest-dialog").dispatchEvent(new Event("close"));
+    expect(el<HTMLDialogElement>("#guest-dialog").open).toBe(true);
+    // The Limits dialog, likewise.
+    el<HTMLButtonElement>("#guest-cancel").click();
+    el<HTMLButtonElement>('tr[data-user="alice"] .policy').click();
+    el<HTMLButtonElement>("#user-policy-cancel").click();
+    el<HTMLButtonElement>('tr[data-user="alice"] .policy').click();
+    el("#user-policy-dialog").dispatchEvent(new Event("close"));
+    expect(el<HTMLDialogElement>("#user-policy-dialog").open).toBe(true);
+  });
+
   it("puts the app's refusals next to their fields, and opens empty again", async () => {
     await mount();
     el<HTMLButtonElement>("#guest-pass").click();
@@ -256,6 +270,21 @@ describe("revoking guest passes", () => {
     expect(ipc.revokeAllGuests).toHaveBeenCalled();
     expect(document.querySelectorAll("tr.guest")).toHaveLength(0);
     expect(el("#revoke-all-guests").hidden).toBe(true);
+  });
+
+  it("reads the list again when the users change elsewhere (the tray's Revoke)", async () => {
+    let changed: () => void = () => {};
+    vi.mocked(ipc.onUsersChanged).mockImplementation((handler) => {
+      changed = handler;
+      return Promise.resolve(() => {});
+    });
+    await mount(listed);
+    expect(document.querySelector('tr[data-user="guest-a"]')).not.toBeNull();
+    vi.mocked(ipc.listUsers).mockResolvedValue({ users: [user("alice", true), guest("guest-b")], keyringError: null });
+    changed();
+    await flush();
+    expect(document.querySelector('tr[data-user="guest-a"]')).toBeNull();
+    expect(document.querySelector('tr[data-user="guest-b"]')).not.toBeNull();
   });
 
   it("says why a revocation was refused", async () => {

@@ -401,10 +401,13 @@ describe("the users model", () => {
       users: [user("alice", true, { quota: "5 GB/day", rateLimit: "2 MB/s" }), user("bob", true), user("carol", false)],
       keyringError: null,
     });
-    vi.mocked(ipc.listUsage).mockResolvedValue([
-      owner({ today: 1.2 * GB, thisMonth: 30 * GB, quota: { bytes: 5 * GB, period: "day", used: 1.2 * GB }, rate: 1_800_000, rateLimit: 2_000_000 }),
-      owner({ owner: "user bob", name: "bob", today: 3_000, thisMonth: 9_000 }),
-    ]);
+    vi.mocked(ipc.listUsage).mockResolvedValue({
+      running: true,
+      owners: [
+        owner({ today: 1.2 * GB, thisMonth: 30 * GB, quota: { bytes: 5 * GB, period: "day", used: 1.2 * GB }, rate: 1_800_000, rateLimit: 2_000_000 }),
+        owner({ owner: "user bob", name: "bob", today: 3_000, thisMonth: 9_000 }),
+      ],
+    });
     const section = document.createElement("section");
     document.body.replaceChildren(section);
     const view = mountUsers(section);
@@ -420,16 +423,21 @@ describe("the users model", () => {
     expect(text(`${alice} .use-rate`)).toBe("1.8 MB/s of 2 MB/s");
     expect(el('tr[data-user="bob"] .use-quota').hidden).toBe(true);
     expect(text('tr[data-user="bob"] .use-periods')).toBe("today 3.0 kB · this month 9.0 kB");
-    expect(text('tr[data-user="carol"] .use')).toBe("—");
+    expect(text('tr[data-user="carol"] .use-periods'), "not counted while running: nothing yet").toBe(
+      "today 0 B · this month 0 B",
+    );
 
     const row = el('tr[data-user="alice"]');
-    vi.mocked(ipc.listUsage).mockResolvedValue([
-      owner({
-        quota: { bytes: 5 * GB, period: "day", used: 5 * GB },
-        state: "overQuota",
-        refused: "over its quota of 5 GB/day (5000.0 MB used this day)",
-      }),
-    ]);
+    vi.mocked(ipc.listUsage).mockResolvedValue({
+      running: true,
+      owners: [
+        owner({
+          quota: { bytes: 5 * GB, period: "day", used: 5 * GB },
+          state: "overQuota",
+          refused: "over its quota of 5 GB/day (5000.0 MB used this day)",
+        }),
+      ],
+    });
     await vi.advanceTimersByTimeAsync(USE_EVERY);
     expect(el('tr[data-user="alice"]'), "refreshed in place, not redrawn").toBe(row);
     expect(text('tr[data-user="alice"] .state')).toBe("Over quota");
@@ -438,6 +446,10 @@ describe("the users model", () => {
       "The proxy refuses new connections: over its quota of 5 GB/day (5000.0 MB used this day).",
     );
     expect(text('tr[data-user="carol"] .state'), "the list's own state stays").toBe("Disabled");
+    vi.mocked(ipc.listUsage).mockResolvedValue({ running: false, owners: [] });
+    await vi.advanceTimersByTimeAsync(USE_EVERY);
+    expect(text('tr[data-user="alice"] .use'), "stopped: nothing counted").toBe("—");
+    expect(text('tr[data-user="alice"] .state')).toBe("Active");
     view.hide();
     const calls = vi.mocked(ipc.listUsage).mock.calls.length;
     await vi.advanceTimersByTimeAsync(USE_EVERY * 3);

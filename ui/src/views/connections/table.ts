@@ -47,7 +47,7 @@ function newRow(): HTMLTableRowElement {
   tr.className = "row";
   tr.innerHTML =
     COLUMNS.map((c) => `<td class="col-${c.key}${c.numeric ? " num" : ""}"></td>`).join("") +
-    `<td class="col-slowed"><span class="slowed-mark" title="${SLOWED_TITLE}" hidden>Slowed</span></td>` +
+    `<td class="col-slowed"><span class="slowed-mark" title="${SLOWED_TITLE}" hidden><span class="visually-hidden">Slowed</span></span></td>` +
     `<td class="col-close"><button type="button" class="close-one">Close</button></td>`;
   return tr;
 }

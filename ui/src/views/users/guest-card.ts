@@ -47,7 +47,7 @@ export class GuestCard {
         const term = document.createElement("dt");
         term.textContent = line.label;
         const value = document.createElement("dd");
-        value.append(codeOf(line.value, line.cls), " ", copyButton(line.value, say, `Copy the ${line.label.toLowerCase()}`));
+        value.append(codeOf(line.value, line.cls), " ", copyButton(line.value, say, `Copy ${line.copy}`));
         return [term, value];
       }),
     );

@@ -50,8 +50,11 @@ export class GuestDialog {
     });
     byId("guest-cancel", section).addEventListener("click", () => this.finish());
     byId("guest-done", section).addEventListener("click", () => this.finish());
-    // Escape closes the dialog natively.
-    this.dialog.addEventListener("close", () => this.finish());
+    // Escape closes the dialog natively; the event is stale when the
+    // dialog was opened again before it ran.
+    this.dialog.addEventListener("close", () => {
+      if (!this.dialog.open) this.finish();
+    });
   }
 
   open(): void {

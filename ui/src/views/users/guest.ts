@@ -104,23 +104,23 @@ export function endsText(made: NewGuestPass): string {
   return "Never ends by itself: revoke it when it is done.";
 }
 
-/** One value of a pass's card: what it is, the value, and the class its code has. */
+/** One value of a pass's card: what it is, the value, the class(es) its code has, and what its Copy button copies. */
 export interface CardLine {
   label: string;
   value: string;
   cls: string;
+  copy: string;
 }
 
-/** The credentials and proxy addresses of a pass, in order. */
+/** The credentials and proxy addresses of a pass, in order; SOCKS5 and HTTP share each address:port. */
 export function cardLines(made: NewGuestPass): CardLine[] {
   const lines: CardLine[] = [
-    { label: "User name", value: made.pass.name, cls: "guest-user" },
-    { label: "Password", value: made.pass.password, cls: "guest-password" },
+    { label: "User name", value: made.pass.name, cls: "guest-user", copy: "the user name" },
+    { label: "Password", value: made.pass.password, cls: "guest-password", copy: "the password" },
   ];
-  for (const address of made.addresses) {
-    lines.push({ label: "SOCKS5 proxy (address:port)", value: address, cls: "guest-socks" });
-    if (made.servesHttp) lines.push({ label: "HTTP proxy (address:port)", value: address, cls: "guest-http" });
-  }
+  const label = made.servesHttp ? "Proxy for SOCKS5 and HTTP (address:port)" : "SOCKS5 proxy (address:port)";
+  const cls = made.servesHttp ? "guest-socks guest-http" : "guest-socks";
+  for (const address of made.addresses) lines.push({ label, value: address, cls, copy: `the proxy address ${address}` });
   return lines;
 }
 

@@ -74,6 +74,7 @@ export function mountUsers(section: HTMLElement): UsersViewHandle {
     }
   };
   const expiry = new ExpiryFollow(refresh);
+  followChanges(refresh);
 
   const ready = refresh();
   return {
@@ -112,13 +113,21 @@ class ExpiryFollow {
   }
 }
 
+/** Reads the list again whenever the users change elsewhere (a guest pass revoked from the tray). */
+function followChanges(refresh: () => Promise<void>): void {
+  Promise.resolve(ipc.onUsersChanged(() => void refresh())).catch((reason: unknown) => {
+    // Outside the app (a plain browser) there are no events.
+    console.warn("users events unavailable:", messageOf(reason));
+  });
+}
+
 /** Reads each user's use and shows it in the table; a failed read shows none. */
 async function showUse(table: UsersTable): Promise<void> {
   try {
-    const rows = await ipc.listUsage();
-    table.showUse(Array.isArray(rows) ? rows : []);
+    const use = await ipc.listUsage();
+    table.showUse(Array.isArray(use?.owners) ? use.owners : [], use?.running === true);
   } catch (reason) {
     console.warn("the use cannot be read:", messageOf(reason));
-    table.showUse([]);
+    table.showUse([], false);
   }
 }

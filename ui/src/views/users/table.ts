@@ -60,6 +60,8 @@ export class UsersTable {
   private readonly empty: HTMLElement;
   /** The use last read, by owner ("user alice"). */
   private usage = new Map<string, OwnerRow>();
+  /** Whether the proxy ran at that reading: a user it did not count has used nothing yet. */
+  private running = false;
 
   /** home takes focus when the focused row is gone. */
   constructor(
@@ -89,8 +91,9 @@ export class UsersTable {
   }
 
   /** Shows each user's use (from list_usage) in the rows on screen, touching only what changed. */
-  showUse(rows: readonly OwnerRow[]): void {
+  showUse(rows: readonly OwnerRow[], running: boolean): void {
     this.usage = byOwner(rows);
+    this.running = running;
     for (const row of Array.from(this.body.rows)) this.fillUse(row);
   }
 
@@ -131,7 +134,8 @@ export class UsersTable {
 
   /** Writes a row's state and use from the use last read. */
   private fillUse(row: HTMLTableRowElement): void {
-    const owner = this.usage.get(ownerKey("user", row.dataset.user ?? ""));
+    const name = row.dataset.user ?? "";
+    const owner = this.usage.get(ownerKey("user", name)) ?? (this.running ? unused(name) : undefined);
     const listed = (row.dataset.listedState ?? "active") as UserState;
     const state = row.querySelector<HTMLElement>("td.state");
     if (state) {
@@ -180,6 +184,24 @@ export class UsersTable {
 }
 
 const EXPIRED_TITLE = "The proxy refuses this user: its expiry has passed.";
+
+/** The use of a user the running proxy has not counted: nothing yet. */
+function unused(name: string): OwnerRow {
+  return {
+    owner: ownerKey("user", name),
+    kind: "user",
+    name,
+    today: 0,
+    thisWeek: 0,
+    thisMonth: 0,
+    total: 0,
+    quota: null,
+    rateLimit: null,
+    rate: 0,
+    state: "active",
+    refused: null,
+  };
+}
 
 /** The use cell: the quota's line (with a meter), the other periods' line, the rate's line. */
 function useCell(): HTMLTableCellElement {
