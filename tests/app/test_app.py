@@ -1257,9 +1257,11 @@ class SlowServer:
     """HTTP servers on loopback that send a known body slowly: CHUNK bytes
     every PAUSE seconds, TOTAL bytes in all, one listening port per target
     so each download is a row of its own. Bounded: a body ends after
-    TOTAL / CHUNK * PAUSE seconds, or when its client goes."""
+    TOTAL / CHUNK * PAUSE seconds, or when its client goes. Six seconds
+    leave room for two screenshots on a loaded machine before a test
+    closes a download that must still be running."""
 
-    CHUNK, PAUSE, TOTAL = 4096, 0.1, 4096 * 40
+    CHUNK, PAUSE, TOTAL = 4096, 0.1, 4096 * 60
 
     def __init__(self, ports: int):
         self.listeners = []

@@ -31,13 +31,18 @@ export function quotaShare(quota: QuotaRow): number {
   return quota.bytes > 0 ? Math.min(1, quota.used / quota.bytes) : 0;
 }
 
-/** The use beside the quota's: today and this month, less the one the quota already says ("this month 30 GB"). */
-export function periodText(owner: OwnerRow): string {
+/** The use beside the quota's, each period apart: today and this month, less the one the quota already says. */
+export function periodParts(owner: OwnerRow): string[] {
   const period = owner.quota?.period;
   const parts: string[] = [];
   if (period !== "day") parts.push(`today ${formatBytes(owner.today)}`);
   if (period !== "month") parts.push(`this month ${formatBytes(owner.thisMonth)}`);
-  return parts.join(" · ");
+  return parts;
+}
+
+/** The use beside the quota's on one line: "today 1.2 GB · this month 30 GB". */
+export function periodText(owner: OwnerRow): string {
+  return periodParts(owner).join(" · ");
 }
 
 /** The current rate, against the cap when there is one: "1.8 MB/s of 2 MB/s", "250 kB/s". */

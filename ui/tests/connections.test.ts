@@ -152,7 +152,10 @@ describe("the connections view", () => {
 
   it("shows each user's and device's use against its limits, redrawn when it changes", () => {
     const GB = 1_000_000_000;
+    send(reset([]));
+    view.render();
     expect($("#no-owners").hidden).toBe(false);
+    expect($("#owner-use").hidden).toBe(true);
     send(
       reset([], {
         owners: [
@@ -169,6 +172,7 @@ describe("the connections view", () => {
     );
     view.render();
     expect($("#no-owners").hidden).toBe(true);
+    expect($("#owner-use").hidden).toBe(false);
     const cells = (key: string): string[] =>
       Array.from($(`#owner-use tr[data-owner="${key}"]`).children).map((c) => c.textContent ?? "");
     expect(cells("user alice")).toEqual(["alice", "1.2 GB", "30 GB", "1.2 GB of 5 GB today", "1.8 MB/s of 2 MB/s", "Active"]);

@@ -25,6 +25,7 @@ function ownerRowHtml(o: OwnerRow): string {
 export class OwnerUse {
   /** The model's ownersVersion on screen. */
   private drawn = -1;
+  private readonly table: HTMLTableElement;
   private readonly body: HTMLTableSectionElement;
   private readonly empty: HTMLElement;
 
@@ -32,7 +33,8 @@ export class OwnerUse {
     section: HTMLElement,
     private readonly model: LiveModel,
   ) {
-    this.body = byId<HTMLTableElement>("owner-use", section).tBodies[0] as HTMLTableSectionElement;
+    this.table = byId<HTMLTableElement>("owner-use", section);
+    this.body = this.table.tBodies[0] as HTMLTableSectionElement;
     this.empty = byId("no-owners", section);
   }
 
@@ -41,6 +43,8 @@ export class OwnerUse {
     if (this.drawn === this.model.ownersVersion) return;
     this.body.innerHTML = this.model.owners.map(ownerRowHtml).join("");
     this.empty.hidden = this.model.owners.length > 0;
+    // No header over nothing.
+    this.table.hidden = this.model.owners.length === 0;
     this.drawn = this.model.ownersVersion;
   }
 }

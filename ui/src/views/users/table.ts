@@ -9,7 +9,7 @@
 
 import { byId, setAttr, setText } from "../../dom";
 import type { OwnerRow, User, UserState } from "../../ipc";
-import { OWNER_STATE_TEXT, RATE_TITLE, byOwner, ownerKey, periodText, quotaShare, quotaText, rateText, stateTitle } from "../../usage";
+import { OWNER_STATE_TEXT, RATE_TITLE, byOwner, ownerKey, periodParts, quotaShare, quotaText, rateText, stateTitle } from "../../usage";
 import { policySummary } from "../policy/model";
 import type { EditKind } from "./model";
 
@@ -237,8 +237,21 @@ function writeUse(cell: HTMLElement, owner: OwnerRow | undefined): void {
     meter.value = quotaShare(q);
     meter.setAttribute("aria-label", quotaText(q));
   }
-  setText(periods, owner === undefined ? "" : periodText(owner));
+  writeParts(periods, owner === undefined ? [] : periodParts(owner));
   periods.hidden = owner === undefined;
   setText(rate, owner === undefined ? "" : rateText(owner));
   rate.hidden = owner === undefined;
+}
+
+/** One line per part in box (a span each), remade only when the parts' words change. */
+function writeParts(box: HTMLElement, parts: readonly string[]): void {
+  const shown = Array.from(box.children).map((c) => c.textContent ?? "");
+  if (shown.length === parts.length && shown.every((t, i) => t === parts[i])) return;
+  box.replaceChildren(
+    ...parts.map((part) => {
+      const line = document.createElement("span");
+      line.textContent = part;
+      return line;
+    }),
+  );
 }
