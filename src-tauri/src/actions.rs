@@ -7,6 +7,7 @@
 //! are published on a channel of their own, which the tray's Guest passes
 //! menu and the sampler's notices follow.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -277,8 +278,18 @@ pub async fn add_guest_pass(
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
     let mut settings = inner.settings.clone();
-    let pass =
-        request.plan(&settings.users, Expiry(Now::read().timestamp), &mut guest::system_random)?;
+    // The names the running server has counted bytes for: a new pass must
+    // not start with an old one's count (when stopped, none is known).
+    let used: HashMap<String, u64> = inner
+        .server
+        .as_ref()
+        .map(Server::usage)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|u| Some((u.owner.strip_prefix("user ")?.to_owned(), u.usage.total)))
+        .collect();
+    let now = Expiry(Now::read().timestamp);
+    let pass = request.plan(&settings.users, &used, now, &mut guest::system_random)?;
     users::add_guest(&mut settings.users, &pass.name, &pass.password, pass.policy.clone())
         .map_err(|e| vec![FieldError::general(e.to_string())])?
         .now();
@@ -535,8 +546,6 @@ fn publish(app: &AppHandle, status: ServerStatus) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 

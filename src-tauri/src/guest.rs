@@ -8,10 +8,13 @@
 //! gets a generated name (when none is given) and password, both from the
 //! system's cryptographic generator.
 
+use std::collections::HashMap;
+
 use proxy_core::access::Expiry;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::format::format_bytes;
 use crate::settings::{FieldError, PolicyEntry, UserEntry};
 use crate::users;
 
@@ -117,20 +120,36 @@ impl GuestPassRequest {
     }
 
     /// The pass this request makes at `now`, with a name not among `users`
-    /// and a password from `random`; the problems, when it has any.
+    /// nor among the names the proxy has counted bytes for (`used`, bytes
+    /// in all by user name: proxy-core keeps each name's count, so a pass
+    /// under such a name would start its budget used) and a password from
+    /// `random`; the problems, when it has any.
     pub fn plan(
         &self,
         users: &[UserEntry],
+        used: &HashMap<String, u64>,
         now: Expiry,
         random: &mut dyn FnMut(&mut [u8]) -> Result<(), RandomError>,
     ) -> Result<GuestPass, Vec<FieldError>> {
-        FieldError::refuse_any(self.check(users))?;
+        let mut errors = self.check(users);
+        let typed = self.name.trim();
+        if let Some(&bytes) = used.get(typed).filter(|&&b| b > 0 && errors.is_empty()) {
+            errors.push(FieldError {
+                field: "guest.name".to_owned(),
+                message: format!(
+                    "\"{typed}\" has used {} through this proxy before, which a new pass would count \
+                     against its budget: choose another name.",
+                    format_bytes(bytes)
+                ),
+            });
+        }
+        FieldError::refuse_any(errors)?;
         let (hours, gigabytes) = (
             read_number(&self.hours, &HOURS).ok().flatten(),
             read_number(&self.gigabytes, &GIGABYTES).ok().flatten(),
         );
         let name = match self.name.trim() {
-            "" => generate_name(users, random)?,
+            "" => generate_name(users, used, random)?,
             typed => typed.to_owned(),
         };
         let expires = match hours {
@@ -227,9 +246,10 @@ fn expiry_after(now: Expiry, hours: f64) -> Option<Expiry> {
 }
 
 /// "guest-" and [`NAME_LENGTH`] random characters, not the name of one of
-/// `users`.
+/// `users` nor one the proxy counted bytes for.
 fn generate_name(
     users: &[UserEntry],
+    used: &HashMap<String, u64>,
     random: &mut dyn FnMut(&mut [u8]) -> Result<(), RandomError>,
 ) -> Result<String, RandomError> {
     // A million names: a clash is rare, and every try is a fresh draw.
@@ -237,7 +257,7 @@ fn generate_name(
     loop {
         for _ in 0..16 {
             let name = format!("guest-{}", uniform_text(NAME_ALPHABET, length, random)?);
-            if users.iter().all(|u| u.name != name) {
+            if users.iter().all(|u| u.name != name) && !used.contains_key(&name) {
                 return Ok(name);
             }
         }
@@ -362,7 +382,12 @@ mod tests {
         let mut broken = |_: &mut [u8]| Err(RandomError("no entropy".into()));
         let error = generate_password(&mut broken).unwrap_err();
         assert!(error.to_string().contains("no entropy"));
-        let planned = request("", "1", "").plan(&[], at("2026-12-01T12:00:00Z"), &mut broken);
+        let planned = request("", "1", "").plan(
+            &[],
+            &HashMap::new(),
+            at("2026-12-01T12:00:00Z"),
+            &mut broken,
+        );
         assert_eq!(planned.unwrap_err()[0].field, "general");
     }
 
@@ -370,7 +395,7 @@ mod tests {
     fn a_pass_ends_after_its_hours_and_its_gigabytes() {
         let now = at("2026-12-01T12:00:00Z");
         let mut random = seeded(7);
-        let pass = request("", "24", "2").plan(&[], now, &mut random).unwrap();
+        let pass = request("", "24", "2").plan(&[], &HashMap::new(), now, &mut random).unwrap();
         assert!(pass.name.starts_with("guest-") && pass.name.len() == 10, "{}", pass.name);
         assert!(pass.name[6..].bytes().all(|b| NAME_ALPHABET.contains(&b)));
         assert_eq!(pass.policy.expires, "2026-12-02T12:00:00Z");
@@ -379,15 +404,16 @@ mod tests {
         assert_eq!(pass.password.len(), PASSWORD_LENGTH);
 
         let precise = at("2026-12-01T12:00:00.466432635Z");
-        let pass = request("", "1", "").plan(&[], precise, &mut random).unwrap();
+        let pass = request("", "1", "").plan(&[], &HashMap::new(), precise, &mut random).unwrap();
         assert_eq!(pass.policy.expires, "2026-12-01T13:00:00Z", "to the second");
-        let pass = request(" visitor ", "1.5", "").plan(&[], now, &mut random).unwrap();
+        let pass =
+            request(" visitor ", "1.5", "").plan(&[], &HashMap::new(), now, &mut random).unwrap();
         assert_eq!(
             (pass.name.as_str(), pass.policy.expires.as_str()),
             ("visitor", "2026-12-01T13:30:00Z")
         );
         assert_eq!(pass.policy.quota, "");
-        let pass = request("", " ", "0.5").plan(&[], now, &mut random).unwrap();
+        let pass = request("", " ", "0.5").plan(&[], &HashMap::new(), now, &mut random).unwrap();
         assert_eq!(
             (pass.policy.expires.as_str(), pass.policy.quota.as_str()),
             ("", "0.5 GB/total")
@@ -398,16 +424,35 @@ mod tests {
 
     #[test]
     fn a_generated_name_is_not_taken() {
-        // A generator that gives the same bytes twice, then others.
-        let mut calls = 0u64;
+        // A generator whose draws are all a's, then all b's, then all c's.
+        let mut calls = 0u8;
         let mut random = |buf: &mut [u8]| {
+            buf.fill(calls);
             calls += 1;
-            buf.fill(if calls <= 2 { 0 } else { 1 });
             Ok(())
         };
         let taken = [UserEntry::new("guest-aaaa")];
-        let name = generate_name(&taken, &mut random).unwrap();
-        assert_eq!(name, "guest-bbbb");
+        let counted = HashMap::from([("guest-bbbb".to_owned(), 0)]);
+        let name = generate_name(&taken, &counted, &mut random).unwrap();
+        assert_eq!(name, "guest-cccc", "neither a user's name nor one counted before");
+    }
+
+    #[test]
+    fn a_name_that_used_bytes_before_is_refused_for_a_new_pass() {
+        let used = HashMap::from([("visitor".to_owned(), 1_200_000_000), ("idle".to_owned(), 0)]);
+        let now = at("2026-12-01T12:00:00Z");
+        let mut random = seeded(3);
+        let errors = request("visitor", "1", "").plan(&[], &used, now, &mut random).unwrap_err();
+        assert_eq!(errors[0].field, "guest.name");
+        assert!(
+            errors[0].message.starts_with("\"visitor\" has used 1.2 GB through this proxy before"),
+            "{}",
+            errors[0].message
+        );
+        assert!(
+            request("idle", "1", "").plan(&[], &used, now, &mut random).is_ok(),
+            "no bytes: fine"
+        );
     }
 
     #[test]

@@ -2381,6 +2381,15 @@ def test_a_guest_pass_is_made_used_shown_and_revoked(launch, proxy_port, web, ho
         assert curl(proxy_port, web, f"{USER}:{PASSWORD}").returncode == 0, "alice was refused too"
         assert not keyring_holds(panel, name), "the revoked pass's password stayed in the keyring"
         assert [u["name"] for u in settings_file(home)["users"]] == [USER]
+
+        # The proxy keeps what the name used: a new pass may not start with it.
+        app.click("#guest-pass")
+        app.fill_in("#guest-hours", "1")
+        app.fill_in("#guest-name", name)
+        app.el("#guest-create").click()
+        app.text_becomes("#error-guest-name", f'"{name}" has used 8', "a new pass under a name that used bytes")
+        app.el("#guest-cancel").click()
+        assert [u["name"] for u in settings_file(home)["users"]] == [USER]
     finally:
         panel.close()
 
