@@ -33,6 +33,10 @@ mod notify;
 mod private;
 mod settings;
 mod status;
+// The system proxy toggle: its platform backends and state file; the tray's
+// check item and the Status page's switch use it.
+#[allow(dead_code)]
+mod sysproxy;
 mod tray;
 mod usage;
 mod users;
