@@ -230,6 +230,8 @@ impl Saved {
 pub struct Quotas {
     meters: Mutex<HashMap<String, Arc<QuotaMeter>>>,
     file: Option<PathBuf>,
+    /// Whether an owner was forgotten since the last write.
+    forgotten: AtomicBool,
 }
 
 impl Quotas {
@@ -266,7 +268,7 @@ impl Quotas {
                 (owner, Arc::new(meter))
             })
             .collect();
-        Quotas { meters: Mutex::new(meters), file: Some(file) }
+        Quotas { meters: Mutex::new(meters), file: Some(file), forgotten: AtomicBool::new(false) }
     }
 
     /// Whether counts are kept across restarts.
@@ -306,11 +308,23 @@ impl Quotas {
         usage
     }
 
+    /// Forgets every count of `owner` (a user removed for good, a guest
+    /// pass revoked), here and, at the next write, in the state file; a
+    /// later owner of the name starts from nothing. Whether it had any.
+    pub fn forget(&self, owner: &str) -> bool {
+        let had =
+            self.meters.lock().unwrap_or_else(PoisonError::into_inner).remove(owner).is_some();
+        if had {
+            self.forgotten.store(true, Ordering::Relaxed);
+        }
+        had
+    }
+
     /// Writes the counts if any changed since the last write.
     pub fn save_if_changed(&self) -> io::Result<()> {
         let Some(file) = &self.file else { return Ok(()) };
         let mut state = StateFile::default();
-        let mut changed = false;
+        let mut changed = self.forgotten.swap(false, Ordering::Relaxed);
         for (owner, meter) in self.meters.lock().unwrap_or_else(PoisonError::into_inner).iter() {
             changed |= meter.changed.swap(false, Ordering::Relaxed);
             state.quota.insert(owner.clone(), meter.saved());
@@ -395,6 +409,11 @@ mod tests {
         assert_eq!(usage[1], friday);
         let next_year = &quotas.usage(&at("2027-01-01T00:00:00"))[1];
         assert_eq!(next_year, &QuotaUsage { this_week: 0, this_month: 0, ..friday });
+        // A forgotten owner starts again from nothing, also after a restart.
+        assert!(quotas.forget("device tv"));
+        assert!(!quotas.forget("device tv"));
+        quotas.save_if_changed().unwrap();
+        assert_eq!(Quotas::open(Some(&dir)).meter("device tv", &later).used(Period::Month), 0);
         // A file that cannot be read is set aside, not overwritten.
         std::fs::write(dir.join(FILE), "not [toml").unwrap();
         let quotas = Quotas::open(Some(&dir));

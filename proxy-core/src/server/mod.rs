@@ -251,6 +251,13 @@ impl Server {
         access::owner_uses(&self.shared.settings.load(), &self.shared.guard.quotas)
     }
 
+    /// Forgets every count of `owner` ("user NAME", "device NAME"): for a
+    /// user removed for good or a guest pass revoked, so that a later user
+    /// of the name starts from nothing. Whether there were any.
+    pub fn forget_usage(&self, owner: &str) -> bool {
+        self.shared.guard.quotas.forget(owner)
+    }
+
     /// What each port mapping of the configuration is doing, in its order.
     pub async fn mappings(&self) -> Vec<MappingStatus> {
         self.mappings.lock().await.statuses()
