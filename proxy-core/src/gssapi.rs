@@ -2,7 +2,7 @@
 //! the server's side of a security context ([`Acceptor`], [`Accepting`]),
 //! the client's for an upstream hop ([`Initiating`]), and a context's
 //! per-message protection once RFC 1961's sub-negotiation agreed a level
-//! ([`Protected`], a [`Seal`]). Errors are the library's words (major and
+//! (a [`Seal`], by [`Context::protected`]). Errors are the library's words (major and
 //! minor status), never a token.
 
 use std::sync::{Arc, Mutex, PoisonError};
