@@ -486,11 +486,13 @@ fn running_status(server: &Server, settings: &AppSettings) -> ServerStatus {
     let listening: Vec<String> = server.local_addrs().iter().map(ToString::to_string).collect();
     let share_addresses =
         if settings.share_on_lan { lan_addresses(settings.port) } else { Vec::new() };
+    // A login is required with passwords and a user, or with GSS-API on.
     let any_user = settings.users.iter().any(|u| u.enabled);
+    let logins = (settings.password_required && any_user) || settings.gssapi.enabled;
     ServerStatus::Running {
         listening,
         share_addresses,
-        open_warning: settings.share_on_lan && !(settings.password_required && any_user),
+        open_warning: settings.share_on_lan && !logins,
         serves_http: settings.http.enabled,
     }
 }

@@ -69,6 +69,7 @@ ipc_contract! {
     add_device(AddDeviceArgs) -> Vec<DeviceEntry>, SaveRefused;
     edit_device(EditDeviceArgs) -> Vec<DeviceEntry>, SaveRefused;
     remove_device(DeviceNameArgs) -> Vec<DeviceEntry>, SaveRefused;
+    gssapi_available(NoArgs) -> bool, ();
 }
 
 /// The event every status change is announced with, to the window.
@@ -592,6 +593,13 @@ async fn close_all_sessions(app: AppHandle, _: Args<NoArgs>) -> Result<u32, ()> 
 #[tauri::command]
 async fn recent_visits(app: AppHandle, _: Args<NoArgs>) -> Result<Vec<VisitRow>, ()> {
     Ok(visit_rows(&app.state::<AppState>().monitor.visits()))
+}
+
+/// Whether this build has GSS-API (Kerberos) logins: the Settings view
+/// shows its GSS-API section only then.
+#[tauri::command]
+async fn gssapi_available(_: AppHandle, _: Args<NoArgs>) -> Result<bool, ()> {
+    Ok(proxy_core::GSSAPI_AVAILABLE)
 }
 
 /// The port mappings, with what the running server says of each.

@@ -565,7 +565,7 @@ impl Live {
         };
         self.publish_tray_text(&totals, point);
         if refused {
-            app.state::<Notifier>().refused_passwords(totals.auth_failures);
+            app.state::<Notifier>().refused_logins(totals.auth_failures);
         }
         self.notify_usage(app);
     }

@@ -5,8 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// At most one notice about refused passwords this often.
+/// At most one notice about refused logins this often.
 const AUTH_NOTICE_EVERY: Duration = Duration::from_secs(60);
+
+/// The notice of refused logins: a password or a Kerberos login.
+pub const REFUSED_LOGIN_NOTICE: &str =
+    "A client's login was refused: a wrong username or password, or a Kerberos login not allowed.";
 
 /// Shows notifications while the setting allows them.
 pub struct Notifier {
@@ -32,17 +36,18 @@ impl Notifier {
         }
     }
 
-    /// Clients were refused for a wrong password (the count rose to
+    /// Clients' logins were refused, a wrong password or a GSS-API
+    /// (Kerberos) login that failed or is not allowed (the count rose to
     /// `failures`): logged always, notified at most once a minute.
-    pub fn refused_passwords(&self, failures: u64) {
-        tracing::warn!(failures, "clients refused for a wrong password");
+    pub fn refused_logins(&self, failures: u64) {
+        tracing::warn!(failures, "clients' logins refused");
         let Ok(mut last) = self.last_auth_notice.lock() else {
             return;
         };
         let quiet = last.is_none_or(|t| t.elapsed() > AUTH_NOTICE_EVERY);
         if quiet && self.enabled.load(Ordering::Relaxed) {
             *last = Some(Instant::now());
-            show("A client was refused: wrong username or password.");
+            show(REFUSED_LOGIN_NOTICE);
         }
     }
 }
@@ -61,4 +66,15 @@ fn show(message: &str) {
             tracing::info!("notification not shown ({e}): {message}");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refused_login_notice_speaks_of_logins_not_passwords_alone() {
+        assert!(REFUSED_LOGIN_NOTICE.contains("login"), "{REFUSED_LOGIN_NOTICE}");
+        assert!(REFUSED_LOGIN_NOTICE.contains("Kerberos"), "{REFUSED_LOGIN_NOTICE}");
+    }
 }

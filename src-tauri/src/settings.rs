@@ -9,6 +9,7 @@
 //! upstream hops are no business of other local users.
 
 mod device;
+mod gssapi;
 mod mapping;
 mod policy;
 
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use self::device::DeviceEntry;
+pub use self::gssapi::GssapiSettings;
 pub use self::mapping::MappingEntry;
 use self::mapping::Surroundings;
 pub use self::policy::PolicyEntry;
@@ -42,6 +44,9 @@ pub struct AppSettings {
     pub http: HttpSettings,
     /// Require a username and password.
     pub password_required: bool,
+    /// Kerberos single sign-on (GSS-API, RFC 1961): proxy-core's `gssapi`
+    /// when enabled.
+    pub gssapi: GssapiSettings,
     /// Which clients may connect.
     pub client_policy: ClientPolicyChoice,
     /// The ranges of the custom policy.
@@ -82,6 +87,7 @@ impl Default for AppSettings {
             share_on_lan: false,
             http: HttpSettings::default(),
             password_required: false,
+            gssapi: GssapiSettings::default(),
             client_policy: ClientPolicyChoice::Loopback,
             allowed_ranges: Vec::new(),
             timeouts: TimeoutSettings::default(),
@@ -437,7 +443,10 @@ impl AppSettings {
     /// only the first: a stricter proxy-core must not set a user's settings
     /// aside.)
     pub fn refusals(&self) -> Vec<FieldError> {
-        let errors = self.validate();
+        let mut errors = self.validate();
+        // Here, not in `validate`: a file saved by a build with GSS-API
+        // still loads in one without.
+        errors.extend(gssapi::check(&self.gssapi));
         if !errors.is_empty() {
             return errors;
         }
@@ -485,7 +494,10 @@ impl AppSettings {
     pub fn to_config(&self, outside: &Outside<'_>) -> Config {
         let mut config = Config { listen: self.listen_addresses(), ..Config::default() };
         config.state_dir = outside.state_dir.map(Path::to_path_buf);
-        config.auth.required = self.password_required;
+        // GSS-API on means a login is required: Kerberos, or a password of
+        // the app's users (proxy-core offers no-authentication otherwise).
+        config.auth.required = self.password_required || self.gssapi.enabled;
+        config.gssapi = self.gssapi.to_config();
         config.http.enabled = self.http.enabled;
         config.clients.allow = match self.client_policy {
             ClientPolicyChoice::Loopback if self.share_on_lan => vec![ClientRule::Lan],
@@ -661,6 +673,91 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = SettingsFile::new(dir.path().join("settings.json"));
         (dir, file)
+    }
+
+    fn with_gssapi(gssapi: GssapiSettings) -> AppSettings {
+        AppSettings { gssapi, ..AppSettings::default() }
+    }
+
+    #[test]
+    fn gssapi_off_puts_no_section_in_the_config() {
+        let settings = with_gssapi(GssapiSettings {
+            enabled: false,
+            keytab: "/etc/socksbox.keytab".into(),
+            ..GssapiSettings::default()
+        });
+        let config = settings.to_config(&Outside::NOTHING);
+        assert_eq!(config.gssapi, None, "a switched-off section keeps its values, out of force");
+        assert!(!config.auth.required, "no login required: passwords are off");
+    }
+
+    #[test]
+    fn gssapi_on_becomes_the_configs_section_and_requires_a_login() {
+        use self::gssapi::ProtectionLevel;
+        use proxy_core::protocol::gssapi::Protection;
+        let settings = with_gssapi(GssapiSettings {
+            enabled: true,
+            keytab: " /etc/socksbox.keytab ".into(),
+            principal: "rcmd/proxy.example.org@EXAMPLE.ORG".into(),
+            protection: vec![ProtectionLevel::Confidentiality, ProtectionLevel::None],
+            allow: vec![" alice@EXAMPLE.ORG ".into(), String::new(), "@PARTNER.ORG".into()],
+        });
+        let config = settings.to_config(&Outside::NOTHING);
+        let section = config.gssapi.clone().expect("the section is on");
+        assert_eq!(section.keytab, Some(PathBuf::from("/etc/socksbox.keytab")));
+        assert_eq!(section.principal.as_deref(), Some("rcmd/proxy.example.org@EXAMPLE.ORG"));
+        assert_eq!(section.protection, vec![Protection::None, Protection::Confidentiality]);
+        assert_eq!(section.allow, vec!["alice@EXAMPLE.ORG", "@PARTNER.ORG"]);
+        assert!(config.auth.required, "GSS-API on must not leave no-authentication offered");
+        assert!(settings.refusals().is_empty(), "{:?}", settings.refusals());
+    }
+
+    #[test]
+    fn gssapi_empty_keytab_and_principal_are_the_systems() {
+        let settings = with_gssapi(GssapiSettings { enabled: true, ..GssapiSettings::default() });
+        let section = settings.to_config(&Outside::NOTHING).gssapi.expect("on");
+        assert_eq!(section.keytab, None);
+        assert_eq!(section.principal, None);
+        assert_eq!(section.protection.len(), 4, "every level by default");
+    }
+
+    #[test]
+    fn gssapi_bad_values_are_refused_naming_their_field() {
+        let bad_allow = with_gssapi(GssapiSettings {
+            enabled: true,
+            allow: vec!["alice".into()],
+            ..GssapiSettings::default()
+        });
+        let errors = bad_allow.refusals();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "gssapi.allow");
+        assert!(errors[0].message.contains("\"alice\""), "{}", errors[0].message);
+        let no_level = with_gssapi(GssapiSettings {
+            enabled: true,
+            protection: Vec::new(),
+            ..GssapiSettings::default()
+        });
+        assert_eq!(no_level.refusals()[0].field, "gssapi.protection");
+        // Off, a bad value is kept and refuses nothing.
+        let off = with_gssapi(GssapiSettings { enabled: false, ..bad_allow.gssapi });
+        assert!(off.refusals().is_empty(), "{:?}", off.refusals());
+    }
+
+    #[test]
+    fn gssapi_settings_save_and_load_back_and_older_files_load_without() {
+        let (_dir, file) = file();
+        let settings = with_gssapi(GssapiSettings {
+            enabled: true,
+            keytab: "/tmp/k.keytab".into(),
+            allow: vec!["*".into()],
+            ..GssapiSettings::default()
+        });
+        file.save(&settings).unwrap();
+        assert_eq!(file.load().settings, settings);
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        assert!(text.contains("\"protection\": [\n      \"none\""), "{text}");
+        std::fs::write(file.path(), "{ \"port\": 1090 }").unwrap();
+        assert_eq!(file.load().settings.gssapi, GssapiSettings::default());
     }
 
     #[test]

@@ -2564,3 +2564,110 @@ def test_a_shared_guest_pass_offers_the_setup_qr_code_and_a_phone_signs_in_with_
     assert phone_login(phone, shared, card["name"], card["password"]) == "0", "the phone could not sign in"
     assert phone_login(phone, shared, card["name"], "not-the-password") != "0", "a wrong password signed in"
     close_guest_card(app)
+
+
+@pytest.fixture
+def kerberos(tmp_path, monkeypatch):
+    """A Kerberos realm of the test's own (tests/e2e/kdc.py): the service
+    rcmd/localhost with its keytab, and alice with a ticket in a cache of
+    her own. KRB5_CONFIG and KRB5CCNAME are set in this process's
+    environment (for python-gssapi) before the app's driver starts, so the
+    app reads the same krb5.conf. Ask for it before `launch`."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "e2e"))
+    import kdc
+
+    missing = kdc.missing_programs()
+    require(not missing, f"MIT Kerberos is missing {missing}: apt-get install krb5-kdc krb5-admin-server krb5-user")
+    realm = kdc.Realm(tmp_path / "realm")
+    realm.dir.mkdir()
+    realm.start()
+    try:
+        realm.keytab = tmp_path / "proxy.keytab"
+        realm.add_service("rcmd/localhost", realm.keytab)
+        realm.add_user("alice", "alice-kerberos-pw")
+        env = realm.kinit("alice", "alice-kerberos-pw", tmp_path / "alice.ccache")
+        monkeypatch.setenv("KRB5_CONFIG", env["KRB5_CONFIG"])
+        monkeypatch.setenv("KRB5CCNAME", env["KRB5CCNAME"])
+        yield realm
+    finally:
+        realm.stop()
+
+
+def gssapi_section(app: App, enabled: bool, keytab: str, allow: str):
+    """Fills the Settings view's GSS-API section (it must be on the page)
+    and saves it."""
+    app.go("settings")
+    assert app.visible("#gssapi-section"), "the GSS-API section is not shown in a build with GSS-API"
+    app.set_checkbox("#gssapi-enabled", enabled)
+    app.fill_in("#gssapi-keytab", keytab)
+    app.fill_in("#gssapi-principal", "rcmd/localhost@SOCKSBOX.TEST")
+    app.fill_in("#gssapi-allow", allow)
+    app.el("#save-settings").click()
+
+
+def test_a_kerberos_login_through_the_gssapi_section(kerberos, launch, proxy_port, home):
+    """The Settings view shows the GSS-API section (this build has it): a
+    bad allowed entry is named next to its field and nothing is saved; a
+    keytab that is not there makes the start fail in words; the realm's
+    keytab makes the proxy take alice's Kerberos login (RFC 1961, with
+    python-gssapi), her session listed under her principal, while a client
+    offering no authentication is refused."""
+    import gsssocks as gs
+    import rawsocks as rs
+
+    from selenium.webdriver.remote.file_detector import UselessFileDetector
+
+    app = launch()
+    # The keytab's path is a file here: selenium would upload it, not type it.
+    app.driver.file_detector = UselessFileDetector()
+    gssapi_section(app, True, str(kerberos.keytab), "alice")
+    app.text_becomes("#error-gssapi-allow", '"alice" must be a principal', "a bad allowed entry")
+    assert not settings_file(home).get("gssapi", {}).get("enabled"), "a refused section was saved"
+
+    missing = home / "no-such.keytab"
+    gssapi_section(app, True, str(missing), "@SOCKSBOX.TEST")
+    app.visible("#settings-saved")
+    app.go("status")
+    app.toggle_server()
+    app.text_becomes("#server-state", "Failed", "starting with a keytab that is not there")
+    app.text_becomes("#server-error", "GSS-API", "the reason, naming GSS-API")
+
+    gssapi_section(app, True, str(kerberos.keytab), "@SOCKSBOX.TEST")
+    app.visible("#settings-saved")
+    saved = settings_file(home)["gssapi"]
+    assert saved["enabled"] and saved["keytab"] == str(kerberos.keytab), saved
+    assert saved["allow"] == ["@SOCKSBOX.TEST"], saved
+    app.shot("settings-gssapi", scroll_to="#gssapi-section")
+    app.go("status")
+    app.start_server("starting with the realm's keytab")
+
+    # Without a ticket's login there is no way in: no-authentication alone
+    # is refused (0xFF).
+    with socket.create_connection(("127.0.0.1", proxy_port), timeout=5) as plain:
+        plain.sendall(b"\x05\x01\x00")
+        assert recv_exactly(plain, 2) == b"\x05\xff", "no-authentication was accepted with GSS-API on"
+
+    target = socket.create_server(("127.0.0.1", 0))
+    try:
+        session = gs.connect(("127.0.0.1", proxy_port))
+        reply = session.request(rs.CMD_CONNECT, "127.0.0.1", target.getsockname()[1])
+        assert reply.rep == 0, f"the CONNECT after alice's Kerberos login was refused: {reply}"
+        peer, _ = target.accept()
+        app.go("connections")
+        users = wait_for(
+            "alice's session in the Connections view under her principal",
+            lambda: [
+                u
+                for u in app.driver.execute_script(
+                    "return Array.from(document.querySelectorAll('#conn-body tr.row')).map((tr) => tr.cells[1].textContent);"
+                )
+                if "alice" in u
+            ],
+        )
+        assert users == ["alice@SOCKSBOX.TEST"], users
+        peer.close()
+        session.sock.close()
+    finally:
+        target.close()

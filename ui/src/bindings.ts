@@ -27,6 +27,11 @@ http: HttpSettings,
  */
 passwordRequired: boolean, 
 /**
+ * Kerberos single sign-on (GSS-API, RFC 1961): proxy-core's `gssapi`
+ * when enabled.
+ */
+gssapi: GssapiSettings, 
+/**
  * Which clients may connect.
  */
 clientPolicy: ClientPolicyChoice, 
@@ -148,6 +153,31 @@ field: string,
  * What is wrong, in words.
  */
 message: string, };
+
+export type GssapiSettings = { 
+/**
+ * Offer the GSS-API method (and then require a login).
+ */
+enabled: boolean, 
+/**
+ * The keytab with the service principal's key; empty: the system's
+ * (`KRB5_KTNAME`, else krb5.conf's, else `/etc/krb5.keytab`).
+ */
+keytab: string, 
+/**
+ * The service principal clients ask for (`rcmd/HOST@REALM`); empty:
+ * any principal whose key is in the keytab.
+ */
+principal: string, 
+/**
+ * The per-message protection levels accepted.
+ */
+protection: Array<ProtectionLevel>, 
+/**
+ * The client principals (`alice@REALM`), realms (`@REALM`) or `*` that
+ * may log in; empty: those of the service's own realm.
+ */
+allow: Array<string>, };
 
 export type GuestPass = { 
 /**
@@ -417,6 +447,8 @@ maxSessions: number | null,
  * empty: never.
  */
 expires: string, };
+
+export type ProtectionLevel = "none" | "integrity" | "confidentiality" | "selective";
 
 export type QuotaRow = { 
 /**
@@ -701,6 +733,7 @@ export type Commands = {
   add_device: { args: AddDeviceArgs; result: Array<DeviceEntry>; error: SaveRefused };
   edit_device: { args: EditDeviceArgs; result: Array<DeviceEntry>; error: SaveRefused };
   remove_device: { args: DeviceNameArgs; result: Array<DeviceEntry>; error: SaveRefused };
+  gssapi_available: { args: Record<string, never>; result: boolean; error: null };
 };
 
 export type Events = {

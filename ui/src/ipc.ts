@@ -96,6 +96,11 @@ export function getSettings(): Promise<LoadedSettings> {
   return call("get_settings", none);
 }
 
+/** Whether this build has GSS-API (Kerberos) logins: the settings show their section only then. */
+export function gssapiAvailable(): Promise<boolean> {
+  return call("gssapi_available", none);
+}
+
 /** Rejects with { errors: FieldError[] } when a field is refused (see errors.ts). */
 export function saveSettings(settings: Settings): Promise<SavedSettings> {
   return call("save_settings", { settings });

@@ -5,6 +5,7 @@ import { byId, setFieldError, showText } from "../../dom";
 import { SETTINGS_FIELD_IDS } from "../../errors";
 import type { Settings } from "../../ipc";
 import { LIMIT_KEYS, TIMEOUT_KEYS, type ClientPolicy, type LimitKey, type TimeoutKey } from "../../validate";
+import { PROTECTION_IDS, PROTECTION_LEVELS, checkGssapiField, type GssapiValues, type ProtectionLevel } from "./gssapi";
 import {
   LIMIT_IDS,
   TIMEOUT_IDS,
@@ -28,6 +29,8 @@ export class SettingsForm {
   readonly target: HTMLInputElement;
   private readonly ranges: HTMLTextAreaElement;
   private readonly denyTargets: HTMLTextAreaElement;
+  private readonly gssapiSection: HTMLElement;
+  readonly gssapiEnabled: HTMLInputElement;
 
   constructor(
     private readonly section: HTMLElement,
@@ -41,6 +44,21 @@ export class SettingsForm {
     this.denyTargets = byId<HTMLTextAreaElement>("deny-targets", section);
     this.upstream = byId<HTMLTextAreaElement>("upstream", section);
     this.target = this.input("test-target");
+    this.gssapiSection = byId("gssapi-section", section);
+    this.gssapiEnabled = this.input("gssapi-enabled");
+  }
+
+  /** Shows the GSS-API section (this build has GSS-API) or leaves it hidden, its values out of what is saved. */
+  showGssapi(available: boolean): void {
+    this.gssapiSection.hidden = !available;
+  }
+
+  /** The GSS-API section's fields are for the method switched on. */
+  syncGssapiEnabled(): void {
+    const off = !this.gssapiEnabled.checked;
+    for (const id of ["gssapi-keytab", "gssapi-principal", "gssapi-allow", ...Object.values(PROTECTION_IDS)]) {
+      this.input(id).disabled = off;
+    }
   }
 
   /** The policy chosen. */
@@ -53,12 +71,29 @@ export class SettingsForm {
    * message; a limit for all devices checks its per-device limit again.
    */
   checkField(id: string): string | null {
+    if (id.startsWith("gssapi-")) return this.checkGssapi(id);
     const error = this.checkOne(id);
     for (const dependent of dependentsOf(id)) this.checkOne(dependent);
     return error;
   }
 
+  /** A level's box checks the levels; the switch checks the whole section. */
+  private checkGssapi(id: string): string | null {
+    if (id.startsWith("gssapi-protection")) return this.checkOne("gssapi-protection");
+    if (id === "gssapi-enabled") {
+      for (const other of ["gssapi-principal", "gssapi-protection", "gssapi-allow"]) this.checkOne(other);
+    }
+    return this.checkOne(id);
+  }
+
   private checkOne(id: string): string | null {
+    const gssapi = checkGssapiField(id, this.gssapiValues());
+    if (gssapi !== undefined) {
+      // A section not on the page holds nothing to fix.
+      const error = this.gssapiSection.hidden ? null : gssapi;
+      this.showError(id, error);
+      return error;
+    }
     const text = this.section.querySelector<Field>(`#${id}`)?.value ?? "";
     const check = checkFieldText(id, text, this.currentPolicy(), this.limitTexts());
     // The port and upstream hints depend on the value; the other hints are fixed.
@@ -88,6 +123,7 @@ export class SettingsForm {
     this.state.loaded = settings;
     this.write(valuesOf(settings));
     this.syncRangesEnabled();
+    this.syncGssapiEnabled();
     for (const id of SETTINGS_FIELD_IDS) this.checkField(id);
     this.state.dirty = false;
   }
@@ -104,7 +140,9 @@ export class SettingsForm {
   }
 
   focus(id: string): void {
-    this.section.querySelector<HTMLElement>(`#${id}`)?.focus();
+    // The levels are a group: its first box takes the focus.
+    const target = id === "gssapi-protection" ? PROTECTION_IDS.none : id;
+    this.section.querySelector<HTMLElement>(`#${target}`)?.focus();
   }
 
   private input(id: string): HTMLInputElement {
@@ -137,6 +175,25 @@ export class SettingsForm {
     this.input("start-on-launch").checked = values.startServerOnLaunch;
     this.input("launch-at-login").checked = values.launchAtLogin;
     this.input("notifications").checked = values.notifications;
+    if (values.gssapi) {
+      this.gssapiEnabled.checked = values.gssapi.enabled;
+      this.input("gssapi-keytab").value = values.gssapi.keytab;
+      this.input("gssapi-principal").value = values.gssapi.principal;
+      for (const level of PROTECTION_LEVELS) this.input(PROTECTION_IDS[level]).checked = values.gssapi.protection[level];
+      byId<HTMLTextAreaElement>("gssapi-allow", this.section).value = values.gssapi.allow;
+    }
+  }
+
+  private gssapiValues(): GssapiValues {
+    const protection = {} as Record<ProtectionLevel, boolean>;
+    for (const level of PROTECTION_LEVELS) protection[level] = this.input(PROTECTION_IDS[level]).checked;
+    return {
+      enabled: this.gssapiEnabled.checked,
+      keytab: this.input("gssapi-keytab").value,
+      principal: this.input("gssapi-principal").value,
+      protection,
+      allow: byId<HTMLTextAreaElement>("gssapi-allow", this.section).value,
+    };
   }
 
   private read(): FormValues {
@@ -160,6 +217,7 @@ export class SettingsForm {
       startServerOnLaunch: this.input("start-on-launch").checked,
       launchAtLogin: this.input("launch-at-login").checked,
       notifications: this.input("notifications").checked,
+      gssapi: this.gssapiSection.hidden ? null : this.gssapiValues(),
     };
   }
 }

@@ -71,6 +71,7 @@ export function mountSettings(section: HTMLElement, options: SettingsOptions = {
     const el = event.target as HTMLElement;
     if (el.id === "test-target") return;
     edited();
+    if (el === form.gssapiEnabled) form.syncGssapiEnabled();
     if (el === form.policy) {
       form.syncRangesEnabled();
       form.checkField("allowed-ranges");
@@ -92,8 +93,19 @@ export function mountSettings(section: HTMLElement, options: SettingsOptions = {
   const report = byId("upstream-report", section);
   testButton.addEventListener("click", () => void testChain(form, state, testButton, report));
 
+  /** The GSS-API section is on the page only when this build has GSS-API. */
+  async function offerGssapi(): Promise<void> {
+    let available = false;
+    try {
+      available = (await ipc.gssapiAvailable()) === true;
+    } catch {
+      // Asked of an app without the command: no section.
+    }
+    form.showGssapi(available);
+  }
+
   form.syncRangesEnabled();
-  const ready = load();
+  const ready = Promise.all([offerGssapi(), load()]).then(() => undefined);
   return {
     show() {
       if (!state.dirty && !state.saving) void load();

@@ -5,6 +5,7 @@
 
 import { errorIdFor } from "../../errors";
 import { LIMIT_KEYS, LIMIT_MAX, TIMEOUT_KEYS, timeoutMax, type LimitKey, type TimeoutKey } from "../../validate";
+import { PROTECTION_IDS, PROTECTION_LEVELS, type ProtectionLevel } from "./gssapi";
 import { LIMIT_IDS, TIMEOUT_IDS } from "./model";
 
 const TIMEOUT_LABELS: Record<TimeoutKey, [string, string]> = {
@@ -25,6 +26,58 @@ const LIMIT_LABELS: Record<LimitKey, [string, string]> = {
   maxBindPerClient: ["BIND listeners at once, per device", ""],
   udpDatagramsPerSecond: ["UDP datagrams a second, per association", "More are dropped."],
 };
+
+const PROTECTION_LABELS: Record<ProtectionLevel, string> = {
+  none: "None (authentication only)",
+  integrity: "Integrity (every message signed)",
+  confidentiality: "Confidentiality (every message signed and encrypted)",
+  selective: "Selective (the client chooses per message)",
+};
+
+/** The GSS-API section: hidden until the app says this build has GSS-API. */
+function gssapiSection(): string {
+  const levels = PROTECTION_LEVELS.map(
+    (level) => `
+        <span class="check">
+          <input type="checkbox" id="${PROTECTION_IDS[level]}" data-level="${level}">
+          <label for="${PROTECTION_IDS[level]}">${PROTECTION_LABELS[level]}</label>
+        </span>`,
+  ).join("");
+  return `
+    <fieldset id="gssapi-section" hidden>
+      <legend>Kerberos single sign-on (GSS-API)</legend>
+      ${checkRow(
+        "gssapi-enabled",
+        "Let programs with a Kerberos ticket log in without a password",
+        "RFC 1961’s GSS-API method of SOCKS5. On, every client must log in: with a Kerberos ticket (kinit), or as one of the users with a password. The principal becomes the connection’s user, with that name’s limits.",
+      )}
+      ${fieldRow(
+        "gssapi-keytab",
+        "Keytab file",
+        `<input type="text" id="gssapi-keytab" placeholder="/etc/krb5.keytab" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("gssapi-keytab")}>`,
+        "A keytab is a file holding the service principal’s key, exported by your Kerberos administrator (kadmin’s ktadd); keep it readable by you alone. Empty: the system’s (KRB5_KTNAME, else /etc/krb5.keytab).",
+      )}
+      ${fieldRow(
+        "gssapi-principal",
+        "Service principal",
+        `<input type="text" id="gssapi-principal" placeholder="rcmd/proxy.example.org@EXAMPLE.ORG" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("gssapi-principal")}>`,
+        "The name clients ask a ticket for: rcmd/HOST@REALM (RFC 1961’s service, which curl asks for) or host/HOST@REALM, HOST being the name clients reach this computer by. Empty: any principal whose key is in the keytab.",
+      )}
+      <div class="field">
+        <span id="gssapi-protection-label" class="label">Protection levels accepted</span>
+        <div id="gssapi-protection" role="group" aria-labelledby="gssapi-protection-label" ${described("gssapi-protection")}>${levels}
+        </div>
+        <p id="hint-gssapi-protection" class="hint">curl and the programs built on libcurl can only do “none”: keep it accepted for them. The others seal every message, which costs speed.</p>
+        <p id="${errorIdFor("gssapi-protection")}" class="field-error" hidden></p>
+      </div>
+      ${fieldRow(
+        "gssapi-allow",
+        "Allowed principals and realms (one a line)",
+        `<textarea id="gssapi-allow" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" placeholder="@EXAMPLE.ORG" ${described("gssapi-allow")}></textarea>`,
+        "A principal (alice@EXAMPLE.ORG), a realm (@EXAMPLE.ORG) or * for anyone with a ticket the keytab accepts. Empty: the principals of the service principal’s own realm.",
+      )}
+    </fieldset>`;
+}
 
 /** The markup around one field: label, control, hint and error slot. */
 function fieldRow(id: string, label: string, control: string, hint = ""): string {
@@ -107,6 +160,7 @@ export const MARKUP = `
         "For example 192.168.1.0/24, 10.0.0.7 or fd00::/8. Used when “Only the addresses listed below” is chosen.",
       )}
     </fieldset>
+    ${gssapiSection()}
     <fieldset>
       <legend id="deny-legend">Refused destinations</legend>
       ${fieldRow(

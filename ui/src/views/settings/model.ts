@@ -2,6 +2,7 @@
 // field, and turned into the Settings to save. No DOM.
 
 import { checkRate } from "../../access";
+import { GSSAPI_DEFAULTS, gssapiFrom, gssapiValuesOf, type GssapiValues } from "./gssapi";
 import type { Settings } from "../../ipc";
 import {
   LIMIT_KEYS,
@@ -82,6 +83,8 @@ export interface FormValues {
   startServerOnLaunch: boolean;
   launchAtLogin: boolean;
   notifications: boolean;
+  /** The GSS-API section; null when it is not on the page (the settings loaded keep theirs). */
+  gssapi: GssapiValues | null;
 }
 
 /** A field's message (null when it is fine) and, for the port and the upstream chain, the hint to show. */
@@ -165,6 +168,7 @@ export function valuesOf(settings: Settings): FormValues {
     startServerOnLaunch: settings.startServerOnLaunch,
     launchAtLogin: settings.launchAtLogin,
     notifications: settings.notifications,
+    gssapi: gssapiValuesOf(settings.gssapi),
   };
 }
 
@@ -183,6 +187,8 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
     if (!r.ok) return null;
     timeouts[key] = r.value;
   }
+  const gssapi = values.gssapi ? gssapiFrom(values.gssapi) : (loaded?.gssapi ?? GSSAPI_DEFAULTS);
+  if (!gssapi) return null;
   const limits = {} as Record<LimitKey, number>;
   for (const key of LIMIT_KEYS) {
     const total = LIMIT_TOTALS[key];
@@ -197,6 +203,7 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
     shareOnLan: values.shareOnLan,
     http: { ...(loaded?.http ?? {}), enabled: values.httpEnabled },
     passwordRequired: values.passwordRequired,
+    gssapi,
     clientPolicy: policy,
     allowedRanges: ranges.value,
     timeouts,
