@@ -321,7 +321,33 @@ pub async fn revoke_guests(
     for name in &revoked {
         tracing::info!(user = %name, "guest pass revoked");
     }
+    forget_usage(app, &revoked).await;
     Ok((revoked, list))
+}
+
+/// Deletes a user for good (the Users page's Delete): its password goes,
+/// its sessions end, and the running server forgets what it counted for
+/// the name, so a later user of it starts from nothing.
+pub async fn delete_user(app: &AppHandle, name: &str) -> Result<Vec<UserEntry>, UserError> {
+    let list = change_users(app, |list| users::delete(list, name)).await?;
+    forget_usage(app, &[name.to_owned()]).await;
+    Ok(list)
+}
+
+/// Has the running server forget the counts of these users (proxy-core's
+/// owner "user NAME"). Stopped, nothing is forgotten: the counts stay in
+/// the state file, which is why a new guest pass is still refused a name
+/// the running proxy has counted bytes for.
+async fn forget_usage(app: &AppHandle, names: &[String]) {
+    let state = app.state::<AppState>();
+    let inner = state.inner.lock().await;
+    if let Some(server) = &inner.server {
+        for name in names {
+            if server.forget_usage(&format!("user {name}")) {
+                tracing::info!(user = %name, "its use is forgotten");
+            }
+        }
+    }
 }
 
 /// Re-reads users from the keyring and the settings into the running

@@ -432,7 +432,7 @@ async fn delete_user(
     app: AppHandle,
     Args(args): Args<UserNameArgs>,
 ) -> Result<UsersView, UserRefusal> {
-    users_view(actions::change_users(&app, |list| users::delete(list, &args.name)).await)
+    users_view(actions::delete_user(&app, &args.name).await)
 }
 
 /// Gives a user a policy (limits, hours, commands, destinations, expiry):

@@ -2292,7 +2292,8 @@ def test_a_guest_pass_is_made_used_shown_and_revoked(launch, proxy_port, web, ho
     password only in the keyring), signs in through SOCKS5 and HTTP with
     curl, and its 850 kB transfer shows as its use on the Users page and in
     Connections. Revoked from its row, its open connection ends, its login
-    is refused and its password leaves the keyring."""
+    is refused and its password leaves the keyring; a new pass under its
+    name starts from nothing, the proxy having forgotten its use."""
     from sni import Panel
 
     panel = Panel()
@@ -2382,14 +2383,16 @@ def test_a_guest_pass_is_made_used_shown_and_revoked(launch, proxy_port, web, ho
         assert not keyring_holds(panel, name), "the revoked pass's password stayed in the keyring"
         assert [u["name"] for u in settings_file(home)["users"]] == [USER]
 
-        # The proxy keeps what the name used: a new pass may not start with it.
-        app.click("#guest-pass")
-        app.fill_in("#guest-hours", "1")
-        app.fill_in("#guest-name", name)
-        app.el("#guest-create").click()
-        app.text_becomes("#error-guest-name", f'"{name}" has used 8', "a new pass under a name that used bytes")
-        app.el("#guest-cancel").click()
-        assert [u["name"] for u in settings_file(home)["users"]] == [USER]
+        # Revoking had the running proxy forget what the name used
+        # (Server::forget_usage): a new pass under it starts from nothing.
+        again = make_guest_pass(app, hours="1", gigabytes="1", name=name)
+        assert again["name"] == name, again
+        close_guest_card(app)
+        fresh = wait_for(
+            "the new pass's use on the Users page",
+            lambda: (t := user_cell(app, name, ".use-quota")) and t.endswith(" of 1 GB in all") and t,
+        )
+        assert amount(fresh.split(" of ")[0]) < 850_000, f"the new pass started with the old one's use: {fresh}"
     finally:
         panel.close()
 
