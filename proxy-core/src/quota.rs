@@ -31,95 +31,91 @@ const FILE: &str = "quota.toml";
 /// The calendar periods every meter counts, in this order.
 const CALENDAR: [Period; 3] = [Period::Day, Period::Week, Period::Month];
 
-/// The bytes moved in one calendar period.
+/// One calendar period of a meter: its name and what the meter's total
+/// was when it began (the period's bytes are the total since).
 #[derive(Debug)]
 struct Count {
-    used: AtomicU64,
-    /// Which period `used` counts ("2026-12-01", "week of 2026-11-30",
-    /// "2026-12").
+    /// Which period it is ("2026-12-01", "week of 2026-11-30", "2026-12").
     period: Mutex<String>,
+    /// The meter's total when the period began.
+    start: AtomicU64,
 }
 
-impl Count {
-    fn new(period: String, used: u64) -> Count {
-        Count { used: AtomicU64::new(used), period: Mutex::new(period) }
-    }
-
-    /// Starts counting `period` afresh if it is not the one counted;
-    /// whether it did.
-    fn roll(&self, period: String) -> bool {
-        let mut current = self.period.lock().unwrap_or_else(PoisonError::into_inner);
-        if *current == period {
-            return false;
-        }
-        *current = period;
-        self.used.store(0, Ordering::Relaxed);
-        true
-    }
-
-    fn saved(&self) -> SavedCount {
-        SavedCount {
-            period: self.period.lock().unwrap_or_else(PoisonError::into_inner).clone(),
-            used: self.used.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// The bytes one owner has moved: in each calendar period and in all.
+/// The bytes one owner has moved: in all, and from that, in each calendar
+/// period. Counting is one atomic addition, whatever the periods.
 #[derive(Debug)]
 pub struct QuotaMeter {
+    total: AtomicU64,
     /// Today, this week, this month (as [`CALENDAR`]).
     calendar: [Count; 3],
-    total: AtomicU64,
-    changed: AtomicBool,
+    /// The total as last written, to tell whether there is news.
+    written: AtomicU64,
+    /// Whether a period began (or the form of the file changed) since the
+    /// last write.
+    rolled: AtomicBool,
 }
 
 impl QuotaMeter {
     /// A meter with the saved counts, each of the period it was saved in
     /// (the next [`QuotaMeter::roll`] starts those of an earlier one again).
     fn new(saved: &Saved) -> QuotaMeter {
-        let calendar = CALENDAR.map(|period| match saved.count(period) {
-            Some(count) => Count::new(count.period, count.used),
-            None => Count::new(String::new(), 0),
+        // An older file's one count is at least what was moved in all.
+        let total = saved.total.max(saved.used.unwrap_or(0));
+        let calendar = CALENDAR.map(|period| {
+            let (name, used) =
+                saved.count(period).map_or((String::new(), 0), |c| (c.period, c.used));
+            Count { period: Mutex::new(name), start: AtomicU64::new(total.saturating_sub(used)) }
         });
         QuotaMeter {
+            total: AtomicU64::new(total),
             calendar,
-            // An older file's one count is at least what was moved in all.
-            total: AtomicU64::new(saved.total.max(saved.used.unwrap_or(0))),
-            changed: AtomicBool::new(false),
+            written: AtomicU64::new(total),
+            rolled: AtomicBool::new(false),
         }
     }
 
     /// Counts bytes moved.
     #[inline]
     pub fn add(&self, n: u64) {
-        for count in &self.calendar {
-            count.used.fetch_add(n, Ordering::Relaxed);
-        }
         self.total.fetch_add(n, Ordering::Relaxed);
-        self.changed.store(true, Ordering::Relaxed);
     }
 
     /// Bytes moved in the current `period` (as of the meter's last
     /// [`Quotas::meter`] or [`Quotas::usage`]), or in all.
     pub fn used(&self, period: Period) -> u64 {
+        let total = self.total.load(Ordering::Relaxed);
         match CALENDAR.iter().position(|p| *p == period) {
-            Some(i) => self.calendar[i].used.load(Ordering::Relaxed),
-            None => self.total.load(Ordering::Relaxed),
+            Some(i) => total.saturating_sub(self.calendar[i].start.load(Ordering::Relaxed)),
+            None => total,
         }
     }
 
     /// Starts each calendar count afresh whose period `now` is past.
     fn roll(&self, now: &jiff::ZonedDateTime) {
         for (count, period) in self.calendar.iter().zip(CALENDAR) {
-            if count.roll(period_of(period, now)) {
-                self.changed.store(true, Ordering::Relaxed);
+            let name = period_of(period, now);
+            let mut current = count.period.lock().unwrap_or_else(PoisonError::into_inner);
+            if *current != name {
+                *current = name;
+                count.start.store(self.total.load(Ordering::Relaxed), Ordering::Relaxed);
+                self.rolled.store(true, Ordering::Relaxed);
             }
         }
     }
 
+    /// Whether anything changed since the last call.
+    fn take_changed(&self) -> bool {
+        let total = self.total.load(Ordering::Relaxed);
+        let counted = self.written.swap(total, Ordering::Relaxed) != total;
+        self.rolled.swap(false, Ordering::Relaxed) | counted
+    }
+
     fn saved(&self) -> Saved {
-        let [day, week, month] = self.calendar.each_ref().map(|c| Some(c.saved()));
+        let [day, week, month] = std::array::from_fn(|i| {
+            let name =
+                self.calendar[i].period.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            Some(SavedCount { period: name, used: self.used(CALENDAR[i]) })
+        });
         Saved { total: self.total.load(Ordering::Relaxed), day, week, month, ..Saved::default() }
     }
 }
@@ -264,7 +260,7 @@ impl Quotas {
             .map(|(owner, saved)| {
                 let meter = QuotaMeter::new(&saved);
                 // The file is written again in the current form.
-                meter.changed.store(saved.period.is_some(), Ordering::Relaxed);
+                meter.rolled.store(saved.period.is_some(), Ordering::Relaxed);
                 (owner, Arc::new(meter))
             })
             .collect();
@@ -326,7 +322,7 @@ impl Quotas {
         let mut state = StateFile::default();
         let mut changed = self.forgotten.swap(false, Ordering::Relaxed);
         for (owner, meter) in self.meters.lock().unwrap_or_else(PoisonError::into_inner).iter() {
-            changed |= meter.changed.swap(false, Ordering::Relaxed);
+            changed |= meter.take_changed();
             state.quota.insert(owner.clone(), meter.saved());
         }
         if !changed {

@@ -2617,10 +2617,10 @@ def test_a_kerberos_login_through_the_gssapi_section(kerberos, launch, proxy_por
     keytab makes the proxy take alice's Kerberos login (RFC 1961, with
     python-gssapi), her session listed under her principal, while a client
     offering no authentication is refused."""
+    from selenium.webdriver.remote.file_detector import UselessFileDetector
+
     import gsssocks as gs
     import rawsocks as rs
-
-    from selenium.webdriver.remote.file_detector import UselessFileDetector
 
     app = launch()
     # The keytab's path is a file here: selenium would upload it, not type it.
@@ -2664,7 +2664,8 @@ def test_a_kerberos_login_through_the_gssapi_section(kerberos, launch, proxy_por
             lambda: [
                 u
                 for u in app.driver.execute_script(
-                    "return Array.from(document.querySelectorAll('#conn-body tr.row')).map((tr) => tr.cells[1].textContent);"
+                    "return Array.from(document.querySelectorAll('#conn-body tr.row'))"
+                    ".map((tr) => tr.cells[1].textContent);"
                 )
                 if "alice" in u
             ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -43,6 +44,19 @@ def require(condition: bool, why: str) -> None:
     if require_all():
         pytest.fail(f"{why} ({REQUIRE_ALL}={os.environ[REQUIRE_ALL]}: a test that cannot run fails)", pytrace=False)
     pytest.skip(why)
+
+
+def wait_log(srv, pattern: str, what: str, timeout: float = 10.0) -> str:
+    """The first text of the server's log (the last 60 kB of its stderr)
+    matching `pattern`, waiting up to `timeout`; fails the test naming
+    `what` and showing the log otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = re.search(pattern, srv.stderr_text(60000))
+        if m:
+            return m.group(0)
+        time.sleep(0.05)
+    pytest.fail(f"{what}: no log line matching {pattern!r} within {timeout}s\n{srv.stderr_text()}")
 
 
 def clean_env() -> dict:

@@ -11,10 +11,8 @@ of a second copy, as a chain's hop.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ import pytest
 import gsssocks as gs
 import kdc
 import rawsocks as rs
-from support import REPO_ROOT, require
+from support import REPO_ROOT, require, wait_log
 
 WAIT = 10.0
 
@@ -79,16 +77,6 @@ def tickets(realm, tmp_path, monkeypatch):
 def gss_server(socksbox, realm, extra: str = "", **kwargs):
     config = f'[gssapi]\nkeytab = "{realm.keytab}"\n{extra}\n'
     return socksbox(config=config, listen=("127.0.0.1:0",), **kwargs)
-
-
-def wait_log(srv, pattern: str, what: str) -> str:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        m = re.search(pattern, srv.stderr_text(60000))
-        if m:
-            return m.group(0)
-        time.sleep(0.05)
-    pytest.fail(f"{what}: no log line matching {pattern!r} within {WAIT}s\n{srv.stderr_text()}")
 
 
 def run_curl(curl: str, srv, url: str, env: dict, *flags) -> subprocess.CompletedProcess:

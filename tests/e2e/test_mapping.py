@@ -23,7 +23,7 @@ import pytest
 
 import upstreams as up
 from conftest import SMALL_BODY
-from support import clean_env, curl, refused_port, require, run_tool
+from support import clean_env, curl, refused_port, require, run_tool, wait_log
 
 DANTE_EXT = "127.0.0.5"  # Dante's outgoing address: what the target sees through the chain
 MAPPING_RE = re.compile(
@@ -46,17 +46,6 @@ def mapped(srv, count: int) -> dict:
             return found
         time.sleep(0.05)
     pytest.fail(f"the server printed {count} mapping line(s) within {WAIT}s: {srv.stdout_lines!r}\n{srv.stderr_text()}")
-
-
-def wait_log(srv, pattern: str, what: str) -> str:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        text = srv.stderr_text(40000)
-        m = re.search(pattern, text)
-        if m:
-            return m.group(0)
-        time.sleep(0.05)
-    pytest.fail(f"{what}: no log line matching {pattern!r} within {WAIT}s\n{srv.stderr_text()}")
 
 
 def mapping_config(*mappings: dict, chain: str | None = None, dns: int | None = None) -> str:

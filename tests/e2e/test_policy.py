@@ -12,19 +12,17 @@ import concurrent.futures
 import datetime
 import glob
 import os
-import re
 import signal
 import socket
 import threading
 import time
 import tomllib
 
-import pytest
 import socks
 
 import rawsocks as rs
 from conftest import SMALL_BODY, SocksServer
-from support import curl, require, server_binary
+from support import curl, require, server_binary, wait_log
 
 GUEST, GUEST_PW = "guest", "guest-password"
 ALICE, ALICE_PW = "alice", "alice-password"
@@ -37,16 +35,6 @@ def users_config(guest_policy: str, devices: str = "", alice_policy: str = "") -
         f'[[auth.users]]\nname = "{ALICE}"\npassword = "{ALICE_PW}"\n{alice_policy}\n'
         f"{devices}"
     )
-
-
-def wait_log(srv, pattern: str, what: str) -> str:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        m = re.search(pattern, srv.stderr_text(60000))
-        if m:
-            return m.group(0)
-        time.sleep(0.05)
-    pytest.fail(f"{what}: no log line matching {pattern!r} within {WAIT}s\n{srv.stderr_text()}")
 
 
 def socks_reply(srv, cmd: int, host: str, port: int, auth) -> int:

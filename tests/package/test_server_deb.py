@@ -32,6 +32,28 @@ def run(*cmd, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(list(cmd), capture_output=True, text=True, timeout=60, **kw)
 
 
+def pac_through_the_proxy() -> subprocess.CompletedProcess:
+    """curl fetches the server's own PAC file through its SOCKS5 side:
+    stdout is the HTTP status."""
+    return run(
+        "curl",
+        "-sS",
+        "--max-time",
+        "10",
+        "--socks5-hostname",
+        "127.0.0.1:1080",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "http://localhost:1080/proxy.pac",
+    )
+
+
+def journal() -> str:
+    return run("journalctl", "-u", "socksbox-server", "--no-pager", "-n", "50").stdout
+
+
 def test_the_package_installs_its_user_unit_and_a_private_configuration():
     user = pwd.getpwnam("socksbox")
     assert user.pw_uid < 1000 and user.pw_shell.endswith("nologin"), "not a system user"
@@ -75,19 +97,7 @@ def test_the_services_command_runs_as_its_user(tmp_path):
     )
     try:
         assert server.stdout.readline().strip() == "listening on 127.0.0.1:1080"
-        fetched = run(
-            "curl",
-            "-sS",
-            "--max-time",
-            "10",
-            "--socks5-hostname",
-            "127.0.0.1:1080",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "http://localhost:1080/proxy.pac",
-        )
+        fetched = pac_through_the_proxy()
         assert fetched.stdout == "200", fetched
     finally:
         server.terminate()
@@ -107,26 +117,15 @@ def test_systemd_starts_reloads_and_stops_the_service(tmp_path):
             except OSError:
                 time.sleep(0.2)
         else:
-            pytest.fail(run("journalctl", "-u", "socksbox-server", "--no-pager", "-n", "50").stdout)
-        ok = run(
-            "curl",
-            "-sS",
-            "--max-time",
-            "10",
-            "--socks5-hostname",
-            "127.0.0.1:1080",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "http://localhost:1080/proxy.pac",
-        )
+            pytest.fail(journal())
+        ok = pac_through_the_proxy()
         assert ok.stdout == "200", ok
         CONFIG.write_text(original + '\n[[auth.users]]\nname = "ci"\npassword = "ci-password"\n')
         assert run("systemctl", "reload", "socksbox-server").returncode == 0
-        time.sleep(1)
-        journal = run("journalctl", "-u", "socksbox-server", "--no-pager", "-n", "50").stdout
-        assert "configuration applied" in journal, journal
+        deadline = time.monotonic() + 10
+        while "configuration applied" not in journal():
+            assert time.monotonic() < deadline, journal()
+            time.sleep(0.2)
         refused = run(
             "curl", "-sS", "--max-time", "10", "--socks5-hostname", "127.0.0.1:1080", "http://localhost:1080/"
         )

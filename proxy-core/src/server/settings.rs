@@ -47,25 +47,47 @@ pub(super) struct Settings {
     users: Users,
     /// The GSS-API method's credentials (`[gssapi]`), or why they could
     /// not be read.
+    pub gssapi: Gssapi,
+}
+
+/// The GSS-API method's credentials, when `[gssapi]` is set, or why they
+/// could not be read.
+#[cfg(feature = "gssapi")]
+pub(super) type Gssapi = Option<Result<Arc<crate::gssapi::Acceptor>, String>>;
+/// A build without GSS-API: nothing to hold.
+#[cfg(not(feature = "gssapi"))]
+#[derive(Debug, Clone)]
+pub(super) struct Gssapi;
+
+/// Reads the credentials `config`'s `[gssapi]` names (its keytab).
+fn read_gssapi(config: &Config) -> Gssapi {
     #[cfg(feature = "gssapi")]
-    pub gssapi: Option<Result<Arc<crate::gssapi::Acceptor>, String>>,
+    return config.gssapi.as_ref().map(|g| crate::gssapi::Acceptor::new(g).map(Arc::new));
+    #[cfg(not(feature = "gssapi"))]
+    {
+        let _ = config;
+        Gssapi
+    }
 }
 
 impl Settings {
     pub fn new(config: Config, users: Users) -> Self {
         let resolver = Arc::new(Resolver::new(&config.dns));
-        Settings::with_resolver(config, users, resolver)
+        let gssapi = read_gssapi(&config);
+        Settings::with_resolver(config, users, resolver, gssapi)
     }
 
-    fn with_resolver(config: Config, users: Users, resolver: Arc<Resolver>) -> Self {
+    fn with_resolver(
+        config: Config,
+        users: Users,
+        resolver: Arc<Resolver>,
+        gssapi: Gssapi,
+    ) -> Self {
         let shaped = config.limits.rate_limit.is_some()
             || config.auth.users.iter().any(|u| u.policy.rate_limit.is_some())
             || config.auth.policies.iter().any(|p| p.policy.rate_limit.is_some())
             || config.devices.iter().any(|d| d.policy.rate_limit.is_some());
-        #[cfg(feature = "gssapi")]
-        let gssapi = config.gssapi.as_ref().map(|g| crate::gssapi::Acceptor::new(g).map(Arc::new));
         Settings {
-            #[cfg(feature = "gssapi")]
             gssapi,
             shaped,
             clients: ClientPolicy::new(config.clients.allow.clone()),
@@ -92,7 +114,10 @@ impl Settings {
         let users = self.users.for_config(&config);
         if config.dns == self.config.dns {
             let resolver = Arc::clone(&self.resolver);
-            Settings::with_resolver(config, users, resolver)
+            // The keytab is read again: a new configuration may name
+            // another, or its keys may have been renewed.
+            let gssapi = read_gssapi(&config);
+            Settings::with_resolver(config, users, resolver, gssapi)
         } else {
             Settings::new(config, users)
         }
@@ -101,7 +126,10 @@ impl Settings {
     /// Settings with passwords checked by `authenticator` from now on.
     pub fn with_users(&self, authenticator: Arc<dyn Authenticator>) -> Self {
         let users = Users::Supplied(authenticator);
-        Settings::with_resolver(self.config.clone(), users, Arc::clone(&self.resolver))
+        let resolver = Arc::clone(&self.resolver);
+        // The same configuration: the credentials read for it still hold.
+        let gssapi = self.gssapi.clone();
+        Settings::with_resolver(self.config.clone(), users, resolver, gssapi)
     }
 
     /// Whether the GSS-API method is offered.

@@ -325,9 +325,13 @@ impl Association<'_> {
         let len = match self.ctx.seal.as_deref() {
             None => len,
             Some(seal) => match crate::protect::open_message(seal, &buffers.received[..len]) {
-                Ok(plain) => {
+                Ok(plain) if plain.len() <= buffers.received.len() => {
                     buffers.received[..plain.len()].copy_from_slice(&plain);
                     plain.len()
+                }
+                Ok(_) => {
+                    debug!(%source, "sealed datagram larger than a datagram dropped");
+                    return Next::Drop;
                 }
                 Err(e) => {
                     debug!(%source, "sealed datagram that does not open dropped: {e}");
