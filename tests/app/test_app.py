@@ -36,6 +36,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 REPO = Path(__file__).resolve().parents[2]
@@ -371,8 +372,11 @@ class App:
     def fill_in(self, css: str, text: str):
         """Replaces what a field holds with `text`, typed as a user would
         (a line break as the Enter key: WebKitWebDriver types "\\n" as
-        nothing)."""
-        field = self.el(css)
+        nothing). Waits until the field takes input: a dialog just opened
+        on a loaded machine may not be laid out yet."""
+        field = WebDriverWait(self.driver, WAIT).until(
+            expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, css))
+        )
         field.clear()
         field.send_keys(text.replace("\n", Keys.ENTER))
 
