@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_app import App, app_env, app_pids, free_port, port_open  # noqa: E402
+from harness import App, app_env, app_pids, free_port, port_open  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 APP = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "target" / "release" / "socksbox"
