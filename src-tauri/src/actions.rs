@@ -1,16 +1,19 @@
 //! The app's state and the actions the window and the tray share: start,
 //! stop, toggle, apply settings, change the users or the port mappings,
-//! make and revoke guest passes, copy the proxy address.
+//! make and revoke guest passes, copy the proxy address, use the proxy as
+//! the system proxy.
 //! Every change of the server's state is published once, here, on the
 //! status channel (a `tokio::sync::watch`), which the window's event, the
 //! tray and the sampler follow; and logged and notified. The users in force
 //! are published on a channel of their own, which the tray's Guest passes
-//! menu and the sampler's notices follow.
+//! menu and the sampler's notices follow. So is the system proxy toggle's
+//! state, which the tray's check item and the Status page follow; the
+//! toggle follows the server (a new port, a stop, a failure) from here.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use proxy_core::access::{Expiry, Now};
@@ -25,10 +28,20 @@ use crate::mappings::{self, MappingRow};
 use crate::notify::Notifier;
 use crate::settings::{AppSettings, FieldError, Outside, SettingsFile, UserEntry};
 use crate::status::ServerStatus;
+use crate::sysproxy::{Switch, SystemProxyStatus};
 use crate::users::{self, Forget, Revoke, UserError};
 
 /// How long open sessions may finish on their own when the server stops.
 const STOP_GRACE: Duration = Duration::from_millis(500);
+
+/// Why the system proxy is not turned on while the port serves SOCKS only.
+pub const SYSTEM_PROXY_NEEDS_HTTP: &str = "The system proxy gives the desktop this port's HTTP \
+    proxy too (Windows gets nothing else): turn on “Serve HTTP proxy, setup page and PAC file on \
+    the same port” in Settings first.";
+
+/// Why HTTP is not turned off while this is the system proxy.
+pub const HTTP_NEEDED_BY_SYSTEM_PROXY: &str = "SocksBox is the system proxy, which gives the \
+    desktop this port's HTTP proxy: turn “Use as system proxy” off on the Status page first.";
 
 /// Everything the app keeps.
 pub struct AppState {
@@ -46,6 +59,11 @@ pub struct AppState {
     pub monitor: Monitor,
     status: watch::Sender<ServerStatus>,
     users: watch::Sender<Vec<UserEntry>>,
+    /// The system proxy toggle. Its calls run the desktop's programs, so
+    /// they run off the async workers, and only under `inner`'s lock: one
+    /// change at a time, in step with the server.
+    system_proxy: Arc<Mutex<Switch>>,
+    system_proxy_status: watch::Sender<SystemProxyStatus>,
 }
 
 /// The part of the state the actions change.
@@ -60,10 +78,11 @@ pub struct Inner {
 
 impl AppState {
     /// The state with the settings loaded from `file`, its sessions
-    /// registered in `monitor`.
-    pub fn new(file: SettingsFile, log_dir: PathBuf, monitor: Monitor) -> Self {
+    /// registered in `monitor`, the system proxy toggled by `switch`.
+    pub fn new(file: SettingsFile, log_dir: PathBuf, monitor: Monitor, switch: Switch) -> Self {
         let loaded = file.load();
         let users = watch::Sender::new(loaded.settings.users.clone());
+        let system_proxy_status = watch::Sender::new(switch.status());
         AppState {
             state_dir: file.dir().to_path_buf(),
             file,
@@ -76,6 +95,8 @@ impl AppState {
             monitor,
             status: watch::Sender::new(ServerStatus::Stopped),
             users,
+            system_proxy: Arc::new(Mutex::new(switch)),
+            system_proxy_status,
         }
     }
 
@@ -92,6 +113,16 @@ impl AppState {
     /// The users in force, now and whenever they change.
     pub fn watch_users(&self) -> watch::Receiver<Vec<UserEntry>> {
         self.users.subscribe()
+    }
+
+    /// The system proxy toggle's state now.
+    pub fn system_proxy_status(&self) -> SystemProxyStatus {
+        self.system_proxy_status.borrow().clone()
+    }
+
+    /// The system proxy toggle's state, now and whenever it changes.
+    pub fn watch_system_proxy(&self) -> watch::Receiver<SystemProxyStatus> {
+        self.system_proxy_status.subscribe()
     }
 
     /// What the running server says of each user's and device's use,
@@ -123,30 +154,40 @@ pub enum ServerUsage {
 pub async fn start(app: &AppHandle) -> ServerStatus {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
-    if inner.server.is_none() {
-        let launched = match prepare(&inner.settings, &state.state_dir).await {
-            Ok((config, authenticator)) => {
-                launch(config, authenticator, state.monitor.clone()).await
-            }
-            Err(reason) => Err(reason),
-        };
-        let status = match launched {
-            Ok(server) => {
-                let status = running_status(&server, &inner.settings);
-                inner.server = Some(server);
-                status
-            }
-            Err(error) => ServerStatus::Failed { error },
-        };
-        publish(app, status);
-    }
+    start_locked(app, &mut inner).await;
     state.status()
 }
 
-/// Stops the server (a no-op when it is stopped).
+async fn start_locked(app: &AppHandle, inner: &mut Inner) {
+    if inner.server.is_some() {
+        return;
+    }
+    let state = app.state::<AppState>();
+    let launched = match prepare(&inner.settings, &state.state_dir).await {
+        Ok((config, authenticator)) => launch(config, authenticator, state.monitor.clone()).await,
+        Err(reason) => Err(reason),
+    };
+    let status = match launched {
+        Ok(server) => {
+            let status = running_status(&server, &inner.settings);
+            inner.server = Some(server);
+            status
+        }
+        Err(error) => ServerStatus::Failed { error },
+    };
+    publish(app, status);
+    follow_server(app, inner).await;
+}
+
+/// Stops the server (a no-op when it is stopped). The system proxy goes
+/// off first, so the desktop never points at a closed port.
 pub async fn stop(app: &AppHandle) -> ServerStatus {
     let state = app.state::<AppState>();
     let mut inner = state.inner.lock().await;
+    let env = inner.settings.system_proxy_env_file;
+    if let Some(Err(why)) = change_system_proxy(app, move |s| s.follow(None, env)).await {
+        app.state::<Notifier>().show(&why);
+    }
     if let Some(server) = inner.server.take() {
         server.stop(STOP_GRACE).await;
         publish(app, ServerStatus::Stopped);
@@ -163,6 +204,88 @@ pub async fn toggle(app: &AppHandle) -> ServerStatus {
         stop(app).await
     } else {
         start(app).await
+    }
+}
+
+/// Points the desktop's proxy settings at this proxy (`on`), starting the
+/// server first when it is stopped, or puts the user's own settings back.
+/// The toggle's state after the change comes back, or why it failed.
+pub async fn set_system_proxy(app: &AppHandle, on: bool) -> Result<SystemProxyStatus, String> {
+    let state = app.state::<AppState>();
+    let mut inner = state.inner.lock().await;
+    let changed = if on {
+        system_proxy_on(app, &mut inner).await
+    } else {
+        change_system_proxy(app, Switch::turn_off).await.unwrap_or(Ok(()))
+    };
+    changed.map(|()| state.system_proxy_status())
+}
+
+/// Turns the system proxy on if it is off, off if it is on (the tray's
+/// check item).
+pub async fn toggle_system_proxy(app: &AppHandle) -> Result<SystemProxyStatus, String> {
+    let on = app.state::<AppState>().system_proxy_status().on;
+    set_system_proxy(app, !on).await
+}
+
+async fn system_proxy_on(app: &AppHandle, inner: &mut Inner) -> Result<(), String> {
+    let state = app.state::<AppState>();
+    if state.system_proxy_status().desktop.is_none() {
+        return Err(crate::sysproxy::UNSUPPORTED.to_owned());
+    }
+    if !inner.settings.http.enabled {
+        return Err(SYSTEM_PROXY_NEEDS_HTTP.to_owned());
+    }
+    start_locked(app, inner).await;
+    let Some(server) = &inner.server else {
+        let why = match state.status() {
+            ServerStatus::Failed { error } => error,
+            _ => "it is stopped.".to_owned(),
+        };
+        return Err(format!(
+            "The proxy could not start, so the desktop was not pointed at it: {why}"
+        ));
+    };
+    let listening = server.local_addrs().to_vec();
+    let env = inner.settings.system_proxy_env_file;
+    change_system_proxy(app, move |s| s.turn_on(&listening, env)).await.unwrap_or(Ok(()))
+}
+
+/// Has the system proxy follow the server as it is now (see
+/// `Switch::follow`); a failure is notified (the window shows it too).
+async fn follow_server(app: &AppHandle, inner: &Inner) {
+    let listening = inner.server.as_ref().map(|s| s.local_addrs().to_vec());
+    let env = inner.settings.system_proxy_env_file;
+    let followed = change_system_proxy(app, move |s| s.follow(listening.as_deref(), env)).await;
+    if let Some(Err(why)) = followed {
+        app.state::<Notifier>().show(&why);
+    }
+}
+
+/// Runs `change` on the toggle off the async workers and publishes its
+/// state after; `change`'s answer comes back (`None`: nothing to do).
+async fn change_system_proxy<R: Into<Option<Result<(), String>>> + Send + 'static>(
+    app: &AppHandle,
+    change: impl FnOnce(&mut Switch) -> R + Send + 'static,
+) -> Option<Result<(), String>> {
+    let state = app.state::<AppState>();
+    let shared = Arc::clone(&state.system_proxy);
+    let done = tauri::async_runtime::spawn_blocking(move || {
+        let mut switch = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let outcome = change(&mut switch).into();
+        (outcome, switch.status())
+    })
+    .await;
+    match done {
+        Ok((outcome, status)) => {
+            state.system_proxy_status.send_if_modified(|current| {
+                let changed = *current != status;
+                *current = status;
+                changed
+            });
+            outcome
+        }
+        Err(e) => Some(Err(format!("The desktop's proxy settings could not be changed: {e}"))),
     }
 }
 
@@ -195,6 +318,10 @@ pub async fn apply_settings(
         ..settings
     };
     FieldError::refuse_any(settings.refusals())?;
+    if !settings.http.enabled && state.system_proxy_status().on {
+        let message = HTTP_NEEDED_BY_SYSTEM_PROXY.to_owned();
+        return Err(vec![FieldError { field: "http.enabled".to_owned(), message }]);
+    }
     state.file.save(&settings).map_err(|e| {
         let path = state.file.path().display();
         vec![FieldError::general(format!("The settings could not be saved to {path}: {e}"))]
@@ -353,8 +480,14 @@ async fn forget_usage(app: &AppHandle, names: &[String]) {
 /// Re-reads users from the keyring and the settings into the running
 /// server; restarts it when that is the only way. The status is published
 /// when it changed (a change of users or mappings alone leaves it, and
-/// notifies nobody).
+/// notifies nobody). The system proxy follows: to a new port, or off when
+/// the server failed.
 async fn refresh_server(app: &AppHandle, inner: &mut Inner) {
+    refresh_running(app, inner).await;
+    follow_server(app, inner).await;
+}
+
+async fn refresh_running(app: &AppHandle, inner: &mut Inner) {
     let Some(server) = &inner.server else {
         return;
     };

@@ -28,6 +28,7 @@ use crate::settings::{
     AppSettings, DeviceEntry, FieldError, MappingEntry, Outside, PolicyEntry, UserEntry,
 };
 use crate::status::ServerStatus;
+use crate::sysproxy::SystemProxyStatus;
 use crate::usage::OwnerRow;
 use crate::users::{self, ListedUser, Revoke, UserRefusal};
 use crate::visits::{visit_rows, VisitRow};
@@ -70,6 +71,8 @@ ipc_contract! {
     edit_device(EditDeviceArgs) -> Vec<DeviceEntry>, SaveRefused;
     remove_device(DeviceNameArgs) -> Vec<DeviceEntry>, SaveRefused;
     gssapi_available(NoArgs) -> bool, ();
+    system_proxy_status(NoArgs) -> SystemProxyStatus, ();
+    set_system_proxy(SetSystemProxyArgs) -> SystemProxyStatus, Refused;
 }
 
 /// The event every status change is announced with, to the window.
@@ -113,6 +116,19 @@ pub async fn announce_visits(app: AppHandle, monitor: Monitor) {
         fetched.mark_unchanged();
         let _ = app.emit(VISITS_EVENT, visit_rows(&monitor.visits()));
         tokio::time::sleep(VISITS_GAP).await;
+    }
+}
+
+/// The event that carries the system proxy toggle's state each time it
+/// changes (from the window, the tray, or following the server).
+pub const SYSTEM_PROXY_EVENT: &str = "system-proxy-changed";
+
+/// Announces every change of the system proxy toggle's state to the window
+/// as [`SYSTEM_PROXY_EVENT`].
+pub async fn announce_system_proxy(app: AppHandle, mut toggle: watch::Receiver<SystemProxyStatus>) {
+    while toggle.changed().await.is_ok() {
+        let current = toggle.borrow_and_update().clone();
+        let _ = app.emit(SYSTEM_PROXY_EVENT, current);
     }
 }
 
@@ -192,6 +208,13 @@ impl Refused {
     fn new(message: impl Into<String>) -> Self {
         Refused { message: message.into() }
     }
+}
+
+#[derive(Deserialize, TS)]
+pub struct SetSystemProxyArgs {
+    /// Point the desktop at this proxy (starting it if it is stopped), or
+    /// put the user's own settings back.
+    on: bool,
 }
 
 #[derive(Deserialize, TS)]
@@ -602,6 +625,23 @@ async fn gssapi_available(_: AppHandle, _: Args<NoArgs>) -> Result<bool, ()> {
     Ok(proxy_core::GSSAPI_AVAILABLE)
 }
 
+/// The system proxy toggle: the desktop found (and what it is given), on
+/// or off, the terminals' file.
+#[tauri::command]
+async fn system_proxy_status(app: AppHandle, _: Args<NoArgs>) -> Result<SystemProxyStatus, ()> {
+    Ok(app.state::<AppState>().system_proxy_status())
+}
+
+/// "Use as system proxy" on (the server starts first when stopped) or off
+/// (the user's own proxy settings come back).
+#[tauri::command]
+async fn set_system_proxy(
+    app: AppHandle,
+    Args(args): Args<SetSystemProxyArgs>,
+) -> Result<SystemProxyStatus, Refused> {
+    actions::set_system_proxy(&app, args.on).await.map_err(Refused::new)
+}
+
 /// The port mappings, with what the running server says of each.
 #[tauri::command]
 async fn list_mappings(app: AppHandle, _: Args<NoArgs>) -> Result<Vec<MappingRow>, ()> {
@@ -713,6 +753,20 @@ fn now() -> Expiry {
     Expiry(Now::read().timestamp)
 }
 
+/// Writes the login entry again when there is one: an entry an older
+/// version wrote (without `--hidden`, or naming the app where it was) then
+/// starts this one as it should. An entry the user removed stays removed.
+pub fn refresh_autostart(app: &AppHandle) {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    if launcher.is_enabled().unwrap_or(false) {
+        if let Err(e) = launcher.enable() {
+            tracing::warn!("cannot write the login entry again: {e}");
+        }
+    }
+}
+
+/// Turns the login entry on or off.
 fn set_autostart(app: &AppHandle, on: bool) {
     use tauri_plugin_autostart::ManagerExt;
     let launcher = app.autolaunch();
@@ -737,10 +791,11 @@ mod tests {
         // What the live view's channel carries (WatchLiveArgs names it).
         decls.add::<LiveMessage>();
         let events = format!(
-            "export type Events = {{\n  \"{STATUS_EVENT}\": {};\n  \"{VISITS_EVENT}\": {};\n  \"{USERS_EVENT}\": {};\n}};\n",
+            "export type Events = {{\n  \"{STATUS_EVENT}\": {};\n  \"{VISITS_EVENT}\": {};\n  \"{USERS_EVENT}\": {};\n  \"{SYSTEM_PROXY_EVENT}\": {};\n}};\n",
             <ServerStatus as TS>::name(decls.cfg()),
             <Vec<VisitRow> as TS>::name(decls.cfg()),
             <() as TS>::name(decls.cfg()),
+            <SystemProxyStatus as TS>::name(decls.cfg()),
         );
         let mut out = String::from(
             "// Generated from src-tauri (src/commands.rs, the IPC contract) by\n\

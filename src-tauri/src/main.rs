@@ -8,8 +8,9 @@
 //!   passes as asked for, their generated names and passwords), `usage`
 //!   (each user's and device's use, with its rate), `alerts` (the notices
 //!   of quotas filling and guest passes ending, said once), `mappings` (the
-//!   Mappings section's changes and rows), and `private`
-//!   (folders and files only this user can read);
+//!   Mappings section's changes and rows), `sysproxy` (the system proxy
+//!   toggle: the desktop's proxy settings pointed at this proxy and put
+//!   back), and `private` (folders and files only this user can read);
 //! - `actions` (the app's state and what the window and the tray both do;
 //!   it publishes the status and the users on watch channels) and `live`
 //!   (the sampler, which follows those channels, reads the use through the
@@ -33,9 +34,6 @@ mod notify;
 mod private;
 mod settings;
 mod status;
-// The system proxy toggle: its platform backends and state file; the tray's
-// check item and the Status page's switch use it.
-#[allow(dead_code)]
 mod sysproxy;
 mod tray;
 mod usage;
@@ -52,9 +50,14 @@ use crate::clipboard::Clipboard;
 use crate::live::Live;
 use crate::notify::Notifier;
 use crate::settings::SettingsFile;
+use crate::sysproxy::{Desktop, Recovery, Switch};
 
 /// Set by the first exit request, which stops the server before exiting.
 static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// The argument the login entry starts the app with: it starts in the tray,
+/// its window hidden (where there is a tray; without one the window shows).
+const HIDDEN: &str = "--hidden";
 
 /// Why the app does not start without a home directory.
 const NO_HOME: &str = "SocksBox cannot start: there is no home directory to keep its settings \
@@ -84,31 +87,60 @@ fn main() {
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
 
+    // Before anything else: a run that ended without putting the desktop's
+    // proxy settings back (a crash, a power loss) left its state file.
+    let mut switch = Switch::new(dirs.data_local_dir(), Desktop::detect());
+    let recovery = switch.recover();
+    match &recovery {
+        Recovery::Nothing => {}
+        Recovery::PutBack => tracing::warn!(
+            "the last run ended without turning the system proxy off; the desktop's own proxy \
+             settings are put back"
+        ),
+        Recovery::Failed(why) => tracing::error!("{why}"),
+    }
     let monitor = proxy_core::Monitor::new();
-    let state = AppState::new(file, log_dir, monitor.clone());
+    let state = AppState::new(file, log_dir, monitor.clone(), switch);
     let (notifications, start_on_launch) = {
         let inner = state.inner.blocking_lock();
         (inner.settings.notifications, inner.settings.start_server_on_launch)
     };
+    let notifier = Notifier::new(notifications);
+    match &recovery {
+        Recovery::Nothing => {}
+        Recovery::PutBack => notifier.show(sysproxy::RECOVERED_NOTICE),
+        Recovery::Failed(why) => notifier.show(why),
+    }
+    let hidden = std::env::args().any(|a| a == HIDDEN);
     let notices = Notices::load(Some(state.state_dir.join("notices.json")));
     let live = Live::new(monitor, state.subscribe(), state.watch_users(), notices);
 
     let built = tauri::Builder::default()
         // First: a second launch only brings the running app forward.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| tray::show_window(app)))
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            // The login entry's launch while the app already runs stays out
+            // of the way.
+            if !args.iter().any(|a| a == HIDDEN) {
+                tray::show_window(app);
+            }
+        }))
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec![HIDDEN]),
         ))
         .manage(state)
         .manage(live)
-        .manage(Notifier::new(notifications))
+        .manage(notifier)
         .manage(Clipboard::default())
         .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();
             let has_tray = tray::create(&handle);
             if let Some(window) = app.get_webview_window("main") {
+                if hidden && has_tray {
+                    tracing::info!("started at login: in the tray, the window hidden");
+                    let _ = window.hide();
+                }
                 // With a tray, closing the window hides it; without one,
                 // closing would leave no way back, so it quits.
                 window.on_window_event(move |event| {
@@ -124,12 +156,22 @@ fn main() {
             let status = handle.state::<AppState>().subscribe();
             let tray_text = handle.state::<Live>().tray_text();
             let users = handle.state::<AppState>().watch_users();
+            let system_proxy = handle.state::<AppState>().watch_system_proxy();
             tauri::async_runtime::spawn(tray::follow(
                 handle.clone(),
                 status.clone(),
                 tray_text,
                 users,
+                system_proxy,
             ));
+            let system_proxy = handle.state::<AppState>().watch_system_proxy();
+            tauri::async_runtime::spawn(commands::announce_system_proxy(
+                handle.clone(),
+                system_proxy,
+            ));
+            #[cfg(unix)]
+            tauri::async_runtime::spawn(quit_on_signal(handle.clone()));
+            commands::refresh_autostart(&handle);
             tauri::async_runtime::spawn(commands::announce_status(handle.clone(), status));
             let users = handle.state::<AppState>().watch_users();
             tauri::async_runtime::spawn(commands::announce_users(handle.clone(), users));
@@ -164,4 +206,29 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// SIGTERM (a logout, a shutdown, `kill`), SIGINT and SIGHUP quit as the
+/// tray's Quit does: the exit request stops the server and puts the
+/// desktop's proxy settings back first. Without this, the signal's default
+/// ends the process at once, and only the next start would put them back.
+#[cfg(unix)]
+async fn quit_on_signal(app: tauri::AppHandle) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let followed = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    );
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = followed else {
+        tracing::warn!("cannot follow SIGTERM: it ends the app at once");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        _ = hup.recv() => {}
+    }
+    tracing::info!("quitting on a signal");
+    app.exit(0);
 }

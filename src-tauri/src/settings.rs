@@ -69,6 +69,9 @@ pub struct AppSettings {
     pub launch_at_login: bool,
     /// Show desktop notifications.
     pub notifications: bool,
+    /// While this app is the system proxy, also write a file of proxy
+    /// variables for terminals (`proxy.env`, for a shell profile to read).
+    pub system_proxy_env_file: bool,
     /// The users (names only: passwords are in the keyring), whether each
     /// may log in, and what each may do.
     pub users: Vec<UserEntry>,
@@ -98,6 +101,7 @@ impl Default for AppSettings {
             start_server_on_launch: false,
             launch_at_login: false,
             notifications: true,
+            system_proxy_env_file: false,
             users: Vec::new(),
             mappings: Vec::new(),
             devices: Vec::new(),

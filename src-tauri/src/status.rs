@@ -59,6 +59,10 @@ impl ServerStatus {
     }
 }
 
+/// How much of a failure's reason the tray's line shows (the tooltip, where
+/// there is one, has it all).
+pub const FAILED_LINE_CHARS: usize = 60;
+
 /// What the tray says about the server.
 #[derive(Debug, Clone, Copy)]
 pub struct Summary<'a> {
@@ -70,16 +74,25 @@ pub struct Summary<'a> {
 }
 
 impl Summary<'_> {
-    /// One line: "Running · 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s".
+    /// One line, the state in words first: "Running on 127.0.0.1:1080 ·
+    /// 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s" (the address programs use, as
+    /// the tray's Copy gives it), "Stopped", "Failed: why" (at most
+    /// [`FAILED_LINE_CHARS`] characters of why).
     pub fn line(&self) -> String {
         match self.status {
             ServerStatus::Running { .. } => format!(
-                "Running · {} · ↓ {}/s ↑ {}/s",
+                "Running on {} · {} · ↓ {}/s ↑ {}/s",
+                self.status.proxy_address().unwrap_or("?"),
                 plural(self.connections, "connection", "connections"),
                 format_bytes(self.rate_down),
                 format_bytes(self.rate_up),
             ),
-            ServerStatus::Failed { .. } => "Failed".to_owned(),
+            ServerStatus::Failed { error } => {
+                let mut chars = error.chars();
+                let shown: String = chars.by_ref().take(FAILED_LINE_CHARS).collect();
+                let more = if chars.next().is_some() { "…" } else { "" };
+                format!("Failed: {shown}{more}")
+            }
             ServerStatus::Stopped => "Stopped".to_owned(),
         }
     }
@@ -114,16 +127,23 @@ mod tests {
         let running = running();
         let summary =
             Summary { status: &running, connections: 3, rate_up: 40_000, rate_down: 1_200_000 };
-        assert_eq!(summary.line(), "Running · 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s");
+        assert_eq!(
+            summary.line(),
+            "Running on 127.0.0.1:1080 · 3 connections · ↓ 1.2 MB/s ↑ 40 kB/s"
+        );
         assert!(summary.tooltip().ends_with("Listening on 127.0.0.1:1080"));
         let one = Summary { connections: 1, rate_up: 0, rate_down: 0, ..summary };
-        assert_eq!(one.line(), "Running · 1 connection · ↓ 0 B/s ↑ 0 B/s");
+        assert_eq!(one.line(), "Running on 127.0.0.1:1080 · 1 connection · ↓ 0 B/s ↑ 0 B/s");
         let failed =
             ServerStatus::Failed { error: "Port 1080 is in use by another program.".into() };
         let summary = Summary { status: &failed, ..one };
-        assert_eq!(summary.line(), "Failed");
+        assert_eq!(summary.line(), "Failed: Port 1080 is in use by another program.");
         assert_eq!(summary.tooltip(), "SocksBox: failed: Port 1080 is in use by another program.");
+        let long = ServerStatus::Failed { error: "x".repeat(FAILED_LINE_CHARS + 1) };
+        let line = Summary { status: &long, ..one }.line();
+        assert_eq!(line, format!("Failed: {}…", "x".repeat(FAILED_LINE_CHARS)));
         let stopped = ServerStatus::Stopped;
+        assert_eq!(Summary { status: &stopped, ..one }.line(), "Stopped");
         assert_eq!(Summary { status: &stopped, ..one }.tooltip(), "SocksBox: stopped");
     }
 

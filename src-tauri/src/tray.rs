@@ -1,18 +1,32 @@
-//! The tray icon: its look says on or off; its tooltip and the first line of
-//! its menu say the state, the number of connections and the current rates
-//! (Linux trays show no tooltips, hence the menu line); its menu toggles the
-//! server, shows the window, copies the proxy address, revokes guest passes
-//! (its Guest passes submenu: each one, or all), quits. Where the desktop
-//! has no tray host the icon is simply not shown and the app works from its
-//! window.
+//! The tray icon: its look says on or off; its tooltip and a disabled line
+//! of its menu say the state in words, the number of connections and the
+//! current rates ("Running on 127.0.0.1:1080 · 3 connections · ...",
+//! "Stopped"; Linux trays show no tooltips, hence the menu line); its menu
+//! opens the window, toggles the server, turns "Use as system proxy" on and
+//! off (a check item, disabled where no supported desktop was found),
+//! copies the proxy address, revokes guest passes (its Guest passes
+//! submenu: each one, or all), quits. Where the desktop has no tray host
+//! the icon is simply not shown and the app works from its window.
 //!
-//! The tray follows three channels: the server's status and the users in
-//! force (from the actions) and its text (from the sampler). It calls only
-//! the actions.
+//! A left click on the icon opens the window on Windows and macOS
+//! (`show_menu_on_left_click(false)` and the icon's click event). On Linux
+//! the icon is a StatusNotifierItem made by libappindicator (through
+//! tray-icon's AppIndicator backend, the one Tauri builds), which never
+//! hands a click to the app: the panel opens the menu on any click, and
+//! Tauri's tray icon events are documented as unsupported there
+//! (tauri-apps/tray-icon#104; libappindicator-rs#51 asks for the Activate
+//! signal that libayatana-appindicator has since gained). So "Open
+//! SocksBox" is the menu's first entry: on Linux a click and a click on it
+//! open the window. tray-icon 0.25 also has a KSNI backend, off in Tauri's
+//! build, whose Activate does give a left click.
+//!
+//! The tray follows four channels: the server's status, the users in force
+//! and the system proxy toggle's state (from the actions) and its text
+//! (from the sampler). It calls only the actions.
 
 use tauri::image::Image;
-use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
-use tauri::tray::{TrayIcon, TrayIconBuilder};
+use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager};
 use tokio::sync::watch;
 
@@ -21,6 +35,7 @@ use crate::live::TrayText;
 use crate::notify::Notifier;
 use crate::settings::UserEntry;
 use crate::status::{ServerStatus, Summary};
+use crate::sysproxy::SystemProxyStatus;
 use crate::users::Revoke;
 
 const ICON_ON: &[u8] = include_bytes!("../../icons/tray-on.png");
@@ -42,6 +57,8 @@ pub fn create(app: &AppHandle) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrayAction {
     Toggle,
+    /// "Use as system proxy".
+    SystemProxy,
     Show,
     Copy,
     Quit,
@@ -53,6 +70,7 @@ pub enum TrayAction {
 pub fn action_of(id: &str) -> Option<TrayAction> {
     match id {
         "toggle" => Some(TrayAction::Toggle),
+        SYSTEM_PROXY_ID => Some(TrayAction::SystemProxy),
         "show" => Some(TrayAction::Show),
         "copy" => Some(TrayAction::Copy),
         "quit" => Some(TrayAction::Quit),
@@ -103,22 +121,36 @@ pub fn guest_menu(users: &[UserEntry]) -> Vec<GuestMenuEntry> {
     entries
 }
 
+/// The id of the "Use as system proxy" check item.
+const SYSTEM_PROXY_ID: &str = "system-proxy";
+
 /// The id of a guest pass's Revoke entry is this and its name.
 const REVOKE_PREFIX: &str = "revoke-guest:";
 const REVOKE_ALL_ID: &str = "revoke-all-guests";
 
-/// Keeps the tray's look, text and Guest passes menu in step with the
-/// status, the sampler's text and the users, for the life of the app.
+/// Keeps the tray's look, text, Guest passes menu and system proxy check
+/// item in step with the status, the sampler's text, the users and the
+/// toggle, for the life of the app.
 pub async fn follow(
     app: AppHandle,
     mut status: watch::Receiver<ServerStatus>,
     mut text: watch::Receiver<TrayText>,
     mut users: watch::Receiver<Vec<UserEntry>>,
+    mut system_proxy: watch::Receiver<SystemProxyStatus>,
 ) {
     let first = users.borrow_and_update().clone();
     show_guests(&app, &first);
+    let first = system_proxy.borrow_and_update().clone();
+    show_system_proxy(&app, &first);
     loop {
         tokio::select! {
+            changed = system_proxy.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let toggle = system_proxy.borrow_and_update().clone();
+                show_system_proxy(&app, &toggle);
+            }
             changed = users.changed() => {
                 if changed.is_err() {
                     return;
@@ -156,18 +188,44 @@ pub fn show_window(app: &AppHandle) {
 fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
     let stopped = ServerStatus::Stopped;
     let idle = Summary { status: &stopped, connections: 0, rate_up: 0, rate_down: 0 };
+    // "Open SocksBox" first: on Linux a click on the icon opens the menu,
+    // and this entry is the one the click is after (see the module's doc).
+    let show = MenuItem::with_id(app, "show", "Open SocksBox", true, None::<&str>)?;
     let summary = MenuItem::with_id(app, "summary", idle.line(), false, None::<&str>)?;
     let toggle = MenuItem::with_id(app, "toggle", "Start the proxy", true, None::<&str>)?;
-    let show = MenuItem::with_id(app, "show", "Show window", true, None::<&str>)?;
+    let system_proxy = CheckMenuItem::with_id(
+        app,
+        SYSTEM_PROXY_ID,
+        "Use as system proxy",
+        false,
+        false,
+        None::<&str>,
+    )?;
     let copy = MenuItem::with_id(app, "copy", "Copy proxy address", true, None::<&str>)?;
     let guests = Submenu::with_id(app, "guests", "Guest passes", true)?;
+    let separator = PredefinedMenuItem::separator(app)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&summary, &toggle, &show, &copy, &guests, &quit])?;
-    app.manage(TrayItems { toggle, summary, guests });
+    let menu = Menu::with_items(
+        app,
+        &[&show, &summary, &toggle, &system_proxy, &copy, &guests, &separator, &quit],
+    )?;
+    app.manage(TrayItems { toggle, summary, guests, system_proxy });
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(ICON_OFF)?)
         .tooltip(idle.tooltip())
         .menu(&menu)
+        .show_menu_on_left_click(false)
+        .on_tray_icon_event(|tray, event| {
+            // Never on Linux (see the module's doc).
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                show_window(tray.app_handle());
+            }
+        })
         .on_menu_event(|app, event| {
             if let Some(action) = action_of(event.id().as_ref()) {
                 run(app, action);
@@ -183,6 +241,10 @@ fn run(app: &AppHandle, action: TrayAction) {
             let app = app.clone();
             tauri::async_runtime::spawn(async move { actions::toggle(&app).await });
         }
+        TrayAction::SystemProxy => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move { toggle_system_proxy(&app).await });
+        }
         TrayAction::Show => show_window(app),
         TrayAction::Copy => {
             actions::copy_proxy_address(app);
@@ -193,6 +255,18 @@ fn run(app: &AppHandle, action: TrayAction) {
             tauri::async_runtime::spawn(async move { revoke(&app, &which).await });
         }
     }
+}
+
+/// Turns the system proxy on or off, as the Status page's switch does, and
+/// says why when it could not (the tray has no window to show it in). The
+/// menu toggled its check mark on the click: it is set to the state again
+/// whatever happened, since a failure publishes no change.
+async fn toggle_system_proxy(app: &AppHandle) {
+    if let Err(why) = actions::toggle_system_proxy(app).await {
+        app.state::<Notifier>().show(&why);
+    }
+    let now = app.state::<actions::AppState>().system_proxy_status();
+    show_system_proxy(app, &now);
 }
 
 /// Revokes guest passes, as the Users page's Revoke does, and says so (the
@@ -262,7 +336,16 @@ fn show_status(app: &AppHandle, status: &ServerStatus) {
     }
 }
 
-/// Shows the sampler's text in the menu's first entry and the tooltip.
+/// Shows the system proxy toggle's state in its check item: checked while
+/// on, usable only where a supported desktop was found.
+fn show_system_proxy(app: &AppHandle, toggle: &SystemProxyStatus) {
+    if let Some(items) = app.try_state::<TrayItems>() {
+        let _ = items.system_proxy.set_enabled(toggle.desktop.is_some());
+        let _ = items.system_proxy.set_checked(toggle.on);
+    }
+}
+
+/// Shows the sampler's text in the menu's state line and the tooltip.
 fn show_text(app: &AppHandle, text: &TrayText) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
@@ -273,12 +356,13 @@ fn show_text(app: &AppHandle, text: &TrayText) {
     }
 }
 
-/// The menu items whose text follows the server, and the Guest passes
-/// submenu, which follows the users.
+/// The menu items whose text follows the server, the Guest passes
+/// submenu, which follows the users, and the system proxy check item.
 struct TrayItems {
     toggle: MenuItem<tauri::Wry>,
     summary: MenuItem<tauri::Wry>,
     guests: Submenu<tauri::Wry>,
+    system_proxy: CheckMenuItem<tauri::Wry>,
 }
 
 #[cfg(test)]
@@ -336,6 +420,8 @@ mod tests {
     #[test]
     fn each_entry_leads_to_its_action() {
         assert_eq!(action_of("toggle"), Some(TrayAction::Toggle));
+        assert_eq!(action_of("system-proxy"), Some(TrayAction::SystemProxy));
+        assert_eq!(action_of("show"), Some(TrayAction::Show));
         assert_eq!(action_of("quit"), Some(TrayAction::Quit));
         assert_eq!(action_of("summary"), None);
         // A name with the separator's characters in it is still one name.

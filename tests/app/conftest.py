@@ -90,8 +90,9 @@ def launch(driver_url, home, proxy_port):
     machine's own proxy may hold)."""
     opened: list[App] = []
 
-    def open_app() -> App:
-        app = App(driver_url, home)
+    def open_app(*args: str) -> App:
+        """The app, started with these arguments."""
+        app = App(driver_url, home, args)
         opened.append(app)
         return app
 

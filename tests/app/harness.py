@@ -175,11 +175,11 @@ def page_server(host: str):
 class App:
     """One launch of the app, seen through its window."""
 
-    def __init__(self, url: str, home: Path):
+    def __init__(self, url: str, home: Path, args: tuple[str, ...] = ()):
         self.home = home
         options = ArgOptions()
         options.set_capability("browserName", "wry")
-        options.set_capability("tauri:options", {"application": str(APP)})
+        options.set_capability("tauri:options", {"application": str(APP), "args": list(args)})
         wait_single_instance_free("before a launch")
         # tauri-driver answers on its port before WebKitWebDriver behind it
         # is ready; on a busy machine the first session can be cut off.

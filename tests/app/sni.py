@@ -159,6 +159,21 @@ class Panel:
         left out."""
         return self._run(self._entries(item, submenu))
 
+    def menu_top(self, item: tuple[str, str]) -> list[tuple[str, dict]]:
+        """The menu's own entries in order: (label, properties), the
+        properties as plain values ("enabled", "toggle-type": "checkmark",
+        "toggle-state": 0 or 1, ...); a separator's label is "-"."""
+        return self._run(self._top(item))
+
+    async def _top(self, item) -> list[tuple[str, dict]]:
+        menu = await self._menu(item)
+        entries = []
+        for _id, props, _ in await self._children(menu, 0):
+            plain = {name: value.value for name, value in props.items()}
+            label = "-" if plain.get("type") == "separator" else plain.get("label", "").replace("_", "")
+            entries.append((label, plain))
+        return entries
+
     async def _labels(self, item) -> dict[str, int]:
         menu = await self._menu(item)
         labels = {}

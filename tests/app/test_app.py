@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -679,8 +680,13 @@ def test_tray_menu_toggles_the_server_and_its_icon_follows(launch, proxy_port):
         item = panel.registered()[0]
         icon_off = panel.item_property(item, "IconName")
         labels = panel.menu_labels(item)
-        for wanted in ("Start the proxy", "Show window", "Copy proxy address", "Quit"):
+        for wanted in ("Open SocksBox", "Stopped", "Start the proxy", "Copy proxy address", "Quit"):
             assert wanted in labels, f"the tray menu has {sorted(labels)}, not {wanted!r}"
+        # A click on a Linux tray icon opens the menu: opening the window
+        # comes first, then the state in words.
+        top = [label for label, _ in panel.menu_top(item)]
+        assert top[:2] == ["Open SocksBox", "Stopped"], f"the tray menu starts {top}"
+        assert panel.menu_top(item)[1][1].get("enabled") is False, "the state line can be clicked"
 
         panel.click(item, labels["Start the proxy"])
         app.text_becomes("#server-state", "Running", "after Start in the tray menu")
@@ -691,6 +697,15 @@ def test_tray_menu_toggles_the_server_and_its_icon_follows(launch, proxy_port):
             assert time.monotonic() < deadline, f"the tray menu still offers {sorted(panel.menu_labels(item))}"
             time.sleep(0.1)
         assert panel.item_property(item, "IconName") != icon_off, "the tray icon looks the same when on"
+        wait_for(
+            "the tray menu's state line saying where it runs",
+            lambda: panel.menu_top(item)[1][0].startswith(f"Running on 127.0.0.1:{proxy_port} · 0 connections"),
+        )
+        visibility = lambda: app.driver.execute_script("return document.visibilityState")  # noqa: E731
+        app.driver.minimize_window()
+        wait_for("the page hidden once the window is minimised", lambda: visibility() == "hidden")
+        panel.click(item, panel.menu_labels(item)["Open SocksBox"])
+        wait_for("the window brought back by Open SocksBox in the tray menu", lambda: visibility() == "visible")
 
         panel.click(item, panel.menu_labels(item)["Copy proxy address"])
         expected = f"socks5://127.0.0.1:{proxy_port}"
@@ -716,6 +731,10 @@ def test_tray_menu_toggles_the_server_and_its_icon_follows(launch, proxy_port):
 
 
 def test_launch_at_login_writes_the_autostart_entry(launch, home):
+    """The login entry starts the app hidden in the tray (its window
+    hidden, its tray icon there), and the tray's Open SocksBox shows it."""
+    from sni import Panel
+
     app = launch()
     app.go("settings")
     app.set_checkbox("#launch-at-login", True)
@@ -725,13 +744,29 @@ def test_launch_at_login_writes_the_autostart_entry(launch, home):
     while not entry.exists():
         assert time.monotonic() < deadline, f"no autostart entry at {entry}: {list(home.rglob('autostart*'))}"
         time.sleep(0.1)
-    assert str(APP) in entry.read_text(), f"the autostart entry does not start the app: {entry.read_text()}"
-    app.set_checkbox("#launch-at-login", False)
-    app.save_settings()
-    deadline = time.monotonic() + WAIT
-    while entry.exists():
-        assert time.monotonic() < deadline, "the autostart entry stays after turning it off"
-        time.sleep(0.1)
+    exec_line = next((line for line in entry.read_text().splitlines() if line.startswith("Exec=")), "")
+    command = shlex.split(exec_line.removeprefix("Exec="))
+    assert command == [str(APP), "--hidden"], f"the autostart entry does not start the app hidden: {exec_line!r}"
+    app.close()
+
+    panel = Panel()
+    try:
+        at_login = launch(*command[1:])
+        item = wait_for("a tray icon after a start at login", lambda: (panel.registered() or [None])[0])
+        visibility = lambda: at_login.driver.execute_script("return document.visibilityState")  # noqa: E731
+        wait_for("the page loaded", lambda: visibility() in ("hidden", "visible"))
+        assert visibility() == "hidden", "the window shows after a start at login"
+        panel.click(item, panel.menu_labels(item)["Open SocksBox"])
+        wait_for("the window shown by Open SocksBox in the tray menu", lambda: visibility() == "visible")
+        at_login.go("settings")
+        at_login.set_checkbox("#launch-at-login", False)
+        at_login.save_settings()
+        deadline = time.monotonic() + WAIT
+        while entry.exists():
+            assert time.monotonic() < deadline, "the autostart entry stays after turning it off"
+            time.sleep(0.1)
+    finally:
+        panel.close()
 
 
 def test_the_upstream_test_button_reports_each_hop(launch, web, home):
@@ -1104,8 +1139,8 @@ def test_close_all_ends_every_download_and_the_tray_counts_them(launch, proxy_po
         wait_for(
             "the tray menu counting two connections with data flowing",
             lambda: any(
-                label.startswith("Running · 2 connections · ↓ ")
-                and not label.startswith("Running · 2 connections · ↓ 0 B/s")
+                label.startswith(f"Running on 127.0.0.1:{proxy_port} · 2 connections · ↓ ")
+                and not label.startswith(f"Running on 127.0.0.1:{proxy_port} · 2 connections · ↓ 0 B/s")
                 for label in panel.menu_labels(item)
             ),
         )
@@ -1122,7 +1157,10 @@ def test_close_all_ends_every_download_and_the_tray_counts_them(launch, proxy_po
         wait_for("an empty table", lambda: not rows_by_target(app))
         wait_for(
             "the tray menu counting no connections",
-            lambda: any(label.startswith("Running · 0 connections") for label in panel.menu_labels(item)),
+            lambda: any(
+                label.startswith(f"Running on 127.0.0.1:{proxy_port} · 0 connections")
+                for label in panel.menu_labels(item)
+            ),
         )
     finally:
         for proc in curls:
@@ -1179,7 +1217,10 @@ def test_quit_from_the_tray_stops_the_server_and_exits(launch, proxy_port, home)
         download = slow_curl(proxy_port, slow.ports[0])
         wait_for(
             "the tray menu counting the download",
-            lambda: any(label.startswith("Running · 1 connection") for label in panel.menu_labels(item)),
+            lambda: any(
+                label.startswith(f"Running on 127.0.0.1:{proxy_port} · 1 connection")
+                for label in panel.menu_labels(item)
+            ),
         )
         pids = app_pids(home)
         assert pids, "no app process found for this test's home"

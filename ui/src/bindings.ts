@@ -74,6 +74,11 @@ launchAtLogin: boolean,
  */
 notifications: boolean, 
 /**
+ * While this app is the system proxy, also write a file of proxy
+ * variables for terminals (`proxy.env`, for a shell profile to read).
+ */
+systemProxyEnvFile: boolean, 
+/**
  * The users (names only: passwords are in the keyring), whether each
  * may log in, and what each may do.
  */
@@ -550,6 +555,13 @@ export type SetMappingEnabledArgs = { name: string, enabled: boolean, };
 
 export type SetPasswordArgs = { name: string, password: string, };
 
+export type SetSystemProxyArgs = { 
+/**
+ * Point the desktop at this proxy (starting it if it is stopped), or
+ * put the user's own settings back.
+ */
+on: boolean, };
+
 export type SetUserEnabledArgs = { name: string, enabled: boolean, };
 
 export type SetUserPolicyArgs = { name: string, policy: PolicyEntry, };
@@ -557,6 +569,50 @@ export type SetUserPolicyArgs = { name: string, policy: PolicyEntry, };
 export type SettingsView = { settings: AppSettings, warning: string | null, };
 
 export type Step = { name: string, ok: boolean, millis: number | null, error: string | null, };
+
+export type SystemProxyStatus = { 
+/**
+ * The desktop whose proxy settings the toggle changes ("GNOME");
+ * none when no supported desktop was found (the toggle is off limits).
+ */
+desktop: string | null, 
+/**
+ * What that desktop is given ("SOCKS5, HTTP and HTTPS").
+ */
+protocols: string | null, 
+/**
+ * The desktop's settings point at this proxy (this app changed them
+ * and has not put them back yet).
+ */
+on: boolean, 
+/**
+ * Where they point: "127.0.0.1:1080".
+ */
+address: string | null, 
+/**
+ * Why the last change failed, in words.
+ */
+error: string | null, 
+/**
+ * At this start the user's own proxy settings were put back: the last
+ * run ended (a crash, a power loss) without turning them back itself.
+ */
+recovered: boolean, 
+/**
+ * The file for terminals (`http_proxy`, `https_proxy`, `all_proxy`,
+ * `no_proxy`), written while the system proxy is on if the settings
+ * ask for it.
+ */
+envFile: string, 
+/**
+ * The line a shell profile (`~/.bashrc`, `~/.profile`) needs to read
+ * it.
+ */
+envLine: string, 
+/**
+ * The file is there now.
+ */
+envWritten: boolean, };
 
 export type TestUpstreamArgs = { target: string, };
 
@@ -734,10 +790,13 @@ export type Commands = {
   edit_device: { args: EditDeviceArgs; result: Array<DeviceEntry>; error: SaveRefused };
   remove_device: { args: DeviceNameArgs; result: Array<DeviceEntry>; error: SaveRefused };
   gssapi_available: { args: Record<string, never>; result: boolean; error: null };
+  system_proxy_status: { args: Record<string, never>; result: SystemProxyStatus; error: null };
+  set_system_proxy: { args: SetSystemProxyArgs; result: SystemProxyStatus; error: Refused };
 };
 
 export type Events = {
   "status-changed": ServerStatus;
   "visits-changed": Array<VisitRow>;
   "users-changed": null;
+  "system-proxy-changed": SystemProxyStatus;
 };

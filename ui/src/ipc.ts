@@ -33,6 +33,7 @@ import type {
   SettingsView,
   Saved,
   Step as GeneratedStep,
+  SystemProxyStatus,
   Tick,
   TimeoutSettings,
   TotalsRow,
@@ -72,6 +73,7 @@ export type UpstreamReport = UpstreamTest;
 export const STATUS_EVENT = "status-changed" satisfies keyof Events;
 export const VISITS_EVENT = "visits-changed" satisfies keyof Events;
 export const USERS_EVENT = "users-changed" satisfies keyof Events;
+export const SYSTEM_PROXY_EVENT = "system-proxy-changed" satisfies keyof Events;
 
 /** Calls `command` with its arguments; resolves to its result, rejects with its error. */
 function call<K extends keyof Commands>(command: K, args: Commands[K]["args"]): Promise<Commands[K]["result"]> {
@@ -195,6 +197,28 @@ export async function copyText(text: string): Promise<void> {
 /** Calls handler with every Status the server announces; resolves to the unsubscribe function. */
 export function onStatusChanged(handler: (status: Status) => void): Promise<UnlistenFn> {
   return listen<Events[typeof STATUS_EVENT]>(STATUS_EVENT, (event) => handler(event.payload));
+}
+
+// ---- the system proxy toggle (src-tauri/src/sysproxy/)
+
+/** The desktop found (null: none supported) and what it is given, on or off, why a change failed, the terminals' file. */
+export type SystemProxy = SystemProxyStatus;
+
+export function systemProxyStatus(): Promise<SystemProxy> {
+  return call("system_proxy_status", none);
+}
+
+/**
+ * Points the desktop's proxy settings at this proxy (starting the server if it is stopped), or puts the
+ * user's own settings back. Rejects with { message } when that could not be done.
+ */
+export function setSystemProxy(on: boolean): Promise<SystemProxy> {
+  return call("set_system_proxy", { on });
+}
+
+/** Calls handler with the toggle's state each time it changes (the tray, a server stop too). */
+export function onSystemProxyChanged(handler: (status: SystemProxy) => void): Promise<UnlistenFn> {
+  return listen<Events[typeof SYSTEM_PROXY_EVENT]>(SYSTEM_PROXY_EVENT, (event) => handler(event.payload));
 }
 
 // ---- devices that opened the setup page (src-tauri/src/visits.rs)

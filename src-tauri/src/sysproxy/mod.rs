@@ -22,17 +22,28 @@
 //! then. Turning on while a state file exists keeps the values saved first,
 //! so the user's settings are never lost to ours.
 //!
+//! The values read back right after pointing the desktop at the proxy are
+//! kept too: turning off puts back only the settings that still hold them,
+//! so a setting the user changed meanwhile (in the desktop's own proxy
+//! settings, while this app was the system proxy) stays as the user set it.
+//!
 //! Optionally a file for terminals (`proxy.env`: `http_proxy`,
 //! `https_proxy`, `all_proxy`, `no_proxy`) is written beside it, for a
 //! shell to `source`, and removed the same way.
+//!
+//! [`Switch`] is the toggle as the app runs it: it follows the server
+//! (re-pointed when the port changes, turned off when it stops) and says
+//! its state as a [`SystemProxyStatus`].
 
 pub mod env;
 pub mod gnome;
 pub mod kde;
 pub mod macos;
+mod switch;
 pub mod windows;
 
 use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -41,6 +52,8 @@ use serde::{Deserialize, Serialize};
 /// Names and addresses that never go through the proxy.
 pub const BYPASS: [&str; 3] = ["localhost", "127.0.0.0/8", "::1"];
 
+pub use self::switch::{Recovery, Switch, SystemProxyStatus, RECOVERED_NOTICE, UNSUPPORTED};
+
 /// Where the desktop is pointed: this proxy's loopback address and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -48,6 +61,37 @@ pub struct Endpoint {
     pub host: String,
     /// SOCKS5 and HTTP on the same port.
     pub port: u16,
+}
+
+impl Endpoint {
+    /// Where this machine's programs reach a server listening on these
+    /// addresses: `127.0.0.1` when it listens on IPv4 (on the loopback
+    /// address or on every address: either way the loopback one reaches
+    /// it), else `::1` when it listens on IPv6; `None` when it listens on
+    /// neither (an address of one interface only, which the app never
+    /// listens on). The port is the one it listens on there.
+    pub fn for_listening(listening: &[SocketAddr]) -> Option<Endpoint> {
+        let reaches = |addr: &&SocketAddr| addr.ip().is_loopback() || addr.ip().is_unspecified();
+        let v4 = listening.iter().filter(reaches).find(|a| a.is_ipv4());
+        let v6 = listening.iter().filter(reaches).find(|a| a.is_ipv6());
+        let (host, port) = match (v4, v6) {
+            (Some(a), _) => (IpAddr::V4(Ipv4Addr::LOCALHOST), a.port()),
+            (None, Some(a)) => (IpAddr::V6(Ipv6Addr::LOCALHOST), a.port()),
+            (None, None) => return None,
+        };
+        Some(Endpoint { host: host.to_string(), port })
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    /// `127.0.0.1:1080`, `[::1]:1080`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
 }
 
 /// The desktops whose settings this can change.
@@ -114,13 +158,17 @@ pub struct Saved {
     pub values: Vec<Value>,
     /// The terminals' file, when one was written.
     pub env_file: bool,
+    /// The same settings as read right after this app set them: a setting
+    /// that no longer holds its value here was changed by someone else
+    /// since, and is left as it is. `None` (a file without them): every
+    /// value goes back.
+    #[serde(default)]
+    pub applied: Option<Vec<Value>>,
 }
 
 /// Why the settings could not be changed or put back.
 #[derive(Debug, thiserror::Error)]
 pub enum SysProxyError {
-    #[error("this desktop's proxy settings cannot be changed from here")]
-    Unsupported,
     #[error("{program} failed: {why}")]
     Command { program: String, why: String },
     #[error("cannot keep the previous proxy settings in {path}: {source}")]
@@ -200,14 +248,19 @@ impl SystemProxy {
         let backend = backend(desktop);
         let saved = match self.saved() {
             Some(saved) if saved.desktop == desktop => Saved { env_file: env, ..saved },
-            _ => Saved { desktop, values: backend.read()?, env_file: env },
+            _ => Saved { desktop, values: backend.read()?, env_file: env, applied: None },
         };
         self.write_state(&saved)?;
-        if let Err(e) = backend.apply(endpoint) {
-            // Half applied: put back what was there.
-            let _ = self.turn_off();
-            return Err(e);
-        }
+        let applied = backend.apply(endpoint).and_then(|()| backend.read());
+        let applied = match applied {
+            Ok(applied) => applied,
+            Err(e) => {
+                // Half applied: put back what was there.
+                let _ = self.turn_off();
+                return Err(e);
+            }
+        };
+        self.write_state(&Saved { applied: Some(applied), ..saved })?;
         if env {
             env::write(&self.env_file, endpoint)
                 .map_err(|source| SysProxyError::State { path: self.env_file.clone(), source })?;
@@ -218,7 +271,8 @@ impl SystemProxy {
     }
 
     /// Puts back the values saved when the proxy was turned on (nothing to
-    /// do when it is off). The state file goes only once they are back.
+    /// do when it is off), those the user changed meanwhile left as they
+    /// are. The state file goes only once they are back.
     pub fn turn_off(&self) -> Result<(), SysProxyError> {
         let Some(saved) = self.saved() else {
             if self.state_file.exists() {
@@ -228,7 +282,23 @@ impl SystemProxy {
             }
             return Ok(());
         };
-        backend(saved.desktop).restore(&saved.values)?;
+        let backend = backend(saved.desktop);
+        let back = match &saved.applied {
+            Some(applied) => {
+                let now = backend.read()?;
+                let (back, kept) = still_ours(&saved.values, applied, &now);
+                if !kept.is_empty() {
+                    tracing::info!(
+                        settings = ?kept,
+                        "proxy settings changed by someone else while this app was the system \
+                         proxy are left as they are"
+                    );
+                }
+                back
+            }
+            None => saved.values.clone(),
+        };
+        backend.restore(&back)?;
         let _ = std::fs::remove_file(&self.env_file);
         std::fs::remove_file(&self.state_file)
             .map_err(|source| SysProxyError::State { path: self.state_file.clone(), source })
@@ -250,6 +320,27 @@ impl SystemProxy {
     }
 }
 
+/// Of the values saved before (`before`), those to put back: the ones whose
+/// setting still holds what this app set (`applied`) `now`. The keys of the
+/// others, which someone changed since, come second.
+fn still_ours(before: &[Value], applied: &[Value], now: &[Value]) -> (Vec<Value>, Vec<String>) {
+    let value_in =
+        |list: &[Value], key: &str| list.iter().find(|v| v.key == key).map(|v| v.value.clone());
+    let mut back = Vec::new();
+    let mut kept = Vec::new();
+    for value in before {
+        let ours = value_in(applied, &value.key);
+        // A key read before but not after (a network service gone, say)
+        // goes back as it was.
+        if ours.is_none() || ours == value_in(now, &value.key) {
+            back.push(value.clone());
+        } else {
+            kept.push(value.key.clone());
+        }
+    }
+    (back, kept)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use std::io::{BufRead, BufReader};
@@ -261,9 +352,9 @@ pub(crate) mod tests {
     /// D-Bus session and a configuration folder of their own.
     pub(crate) static ENV: OnceLock<Vec<(String, String)>> = OnceLock::new();
     /// One desktop test at a time: they share that session.
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    pub(crate) static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-    fn session() -> &'static Path {
+    pub(crate) fn session() -> &'static Path {
         static DIR: OnceLock<PathBuf> = OnceLock::new();
         DIR.get_or_init(|| {
             let dir =
@@ -297,7 +388,7 @@ pub(crate) mod tests {
         })
     }
 
-    fn gsettings(args: &[&str]) -> String {
+    pub(crate) fn gsettings(args: &[&str]) -> String {
         run("gsettings", args).unwrap().trim().to_owned()
     }
 
@@ -368,6 +459,32 @@ pub(crate) mod tests {
             "{off}"
         );
         assert!(!off.contains("socksProxy"), "a key the user never had stayed: {off}");
+    }
+
+    #[test]
+    fn the_desktop_is_pointed_at_the_loopback_address_the_server_listens_on() {
+        let at = |list: &[&str]| {
+            let addrs: Vec<SocketAddr> = list.iter().map(|a| a.parse().unwrap()).collect();
+            Endpoint::for_listening(&addrs).map(|e| e.to_string())
+        };
+        assert_eq!(at(&["127.0.0.1:1080", "[::1]:1080"]).as_deref(), Some("127.0.0.1:1080"));
+        assert_eq!(at(&["[::]:1080", "0.0.0.0:1080"]).as_deref(), Some("127.0.0.1:1080"));
+        assert_eq!(at(&["[::1]:1081"]).as_deref(), Some("[::1]:1081"), "no IPv4 listener");
+        assert_eq!(at(&["[::]:1082"]).as_deref(), Some("[::1]:1082"));
+        assert_eq!(at(&["192.168.1.5:1080"]), None, "one interface's address only");
+        assert_eq!(at(&[]), None);
+    }
+
+    #[test]
+    fn only_settings_that_still_hold_this_apps_values_go_back() {
+        let value =
+            |key: &str, v: Option<&str>| Value { key: key.into(), value: v.map(Into::into) };
+        let before = [value("mode", Some("'auto'")), value("host", None), value("gone", Some("x"))];
+        let applied = [value("mode", Some("'manual'")), value("host", Some("'127.0.0.1'"))];
+        let now = [value("mode", Some("'manual'")), value("host", Some("'mine.example'"))];
+        let (back, kept) = still_ours(&before, &applied, &now);
+        assert_eq!(back, [value("mode", Some("'auto'")), value("gone", Some("x"))]);
+        assert_eq!(kept, ["host"], "the user's own host, set while on, stays");
     }
 
     #[test]

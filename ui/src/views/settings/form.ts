@@ -6,6 +6,7 @@ import { SETTINGS_FIELD_IDS } from "../../errors";
 import type { Settings } from "../../ipc";
 import { LIMIT_KEYS, TIMEOUT_KEYS, type ClientPolicy, type LimitKey, type TimeoutKey } from "../../validate";
 import { PROTECTION_IDS, PROTECTION_LEVELS, checkGssapiField, type GssapiValues, type ProtectionLevel } from "./gssapi";
+import { ENV_FILE_TEXT } from "./markup";
 import {
   LIMIT_IDS,
   TIMEOUT_IDS,
@@ -46,6 +47,17 @@ export class SettingsForm {
     this.target = this.input("test-target");
     this.gssapiSection = byId("gssapi-section", section);
     this.gssapiEnabled = this.input("gssapi-enabled");
+  }
+
+  /** Shows where the system proxy's file for terminals goes, and the line a shell profile needs. */
+  showEnvFile(file: string, line: string): void {
+    const hint = byId(`hint-system-proxy-env-file`, this.section);
+    const code = document.createElement("code");
+    code.id = "settings-env-file";
+    code.textContent = file;
+    hint.replaceChildren(`${ENV_FILE_TEXT.hint} ${ENV_FILE_TEXT.file} `, code);
+    byId("settings-env-line", this.section).textContent = line;
+    byId("system-proxy-env-profile", this.section).hidden = false;
   }
 
   /** Shows the GSS-API section (this build has GSS-API) or leaves it hidden, its values out of what is saved. */
@@ -175,6 +187,7 @@ export class SettingsForm {
     this.input("start-on-launch").checked = values.startServerOnLaunch;
     this.input("launch-at-login").checked = values.launchAtLogin;
     this.input("notifications").checked = values.notifications;
+    this.input("system-proxy-env-file").checked = values.systemProxyEnvFile;
     if (values.gssapi) {
       this.gssapiEnabled.checked = values.gssapi.enabled;
       this.input("gssapi-keytab").value = values.gssapi.keytab;
@@ -217,6 +230,7 @@ export class SettingsForm {
       startServerOnLaunch: this.input("start-on-launch").checked,
       launchAtLogin: this.input("launch-at-login").checked,
       notifications: this.input("notifications").checked,
+      systemProxyEnvFile: this.input("system-proxy-env-file").checked,
       gssapi: this.gssapiSection.hidden ? null : this.gssapiValues(),
     };
   }

@@ -104,8 +104,18 @@ export function mountSettings(section: HTMLElement, options: SettingsOptions = {
     form.showGssapi(available);
   }
 
+  /** Where the system proxy's file for terminals goes, beside its checkbox. */
+  async function showEnvFile(): Promise<void> {
+    try {
+      const status = await ipc.systemProxyStatus();
+      if (status) form.showEnvFile(status.envFile, status.envLine);
+    } catch (reason) {
+      console.warn("the system proxy's state cannot be read:", messageOf(reason));
+    }
+  }
+
   form.syncRangesEnabled();
-  const ready = Promise.all([offerGssapi(), load()]).then(() => undefined);
+  const ready = Promise.all([offerGssapi(), load(), showEnvFile()]).then(() => undefined);
   return {
     show() {
       if (!state.dirty && !state.saving) void load();

@@ -8,6 +8,15 @@ import { LIMIT_KEYS, LIMIT_MAX, TIMEOUT_KEYS, timeoutMax, type LimitKey, type Ti
 import { PROTECTION_IDS, PROTECTION_LEVELS, type ProtectionLevel } from "./gssapi";
 import { LIMIT_IDS, TIMEOUT_IDS } from "./model";
 
+/** The system proxy's terminals' file: the checkbox, what it does, the line for a shell profile. */
+export const ENV_FILE_TEXT = {
+  label: "Also write a file for terminals",
+  hint: "While SocksBox is the system proxy (“Use as system proxy” on the Status page), http_proxy, https_proxy, all_proxy and no_proxy are written to a file for shells to read, and the file is removed when it goes off.",
+  /** Followed by the file. */
+  file: "The file:",
+  profile: "Add this line to ~/.bashrc or ~/.profile; terminals opened afterwards read the file while it is there:",
+} as const;
+
 const TIMEOUT_LABELS: Record<TimeoutKey, [string, string]> = {
   handshake: ["Handshake", "Time a client has to greet, sign in and ask."],
   connect: ["Connect", "Time to reach a destination."],
@@ -221,8 +230,13 @@ export const MARKUP = `
     <fieldset>
       <legend>App</legend>
       ${checkRow("start-on-launch", "Start the proxy when the app starts")}
-      ${checkRow("launch-at-login", "Start the app when I log in")}
+      ${checkRow("launch-at-login", "Start the app when I log in", "It starts in the tray, its window hidden.")}
       ${checkRow("notifications", "Show notifications")}
+    </fieldset>
+    <fieldset>
+      <legend>System proxy</legend>
+      ${checkRow("system-proxy-env-file", ENV_FILE_TEXT.label, ENV_FILE_TEXT.hint)}
+      <p id="system-proxy-env-profile" class="hint" hidden>${ENV_FILE_TEXT.profile} <code id="settings-env-line"></code></p>
     </fieldset>
     <div class="actions">
       <button type="submit" id="save-settings" class="primary">Save settings</button>

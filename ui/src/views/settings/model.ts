@@ -83,6 +83,8 @@ export interface FormValues {
   startServerOnLaunch: boolean;
   launchAtLogin: boolean;
   notifications: boolean;
+  /** Also write the system proxy's file for terminals. */
+  systemProxyEnvFile: boolean;
   /** The GSS-API section; null when it is not on the page (the settings loaded keep theirs). */
   gssapi: GssapiValues | null;
 }
@@ -168,6 +170,7 @@ export function valuesOf(settings: Settings): FormValues {
     startServerOnLaunch: settings.startServerOnLaunch,
     launchAtLogin: settings.launchAtLogin,
     notifications: settings.notifications,
+    systemProxyEnvFile: settings.systemProxyEnvFile ?? false,
     gssapi: gssapiValuesOf(settings.gssapi),
   };
 }
@@ -227,5 +230,6 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
     startServerOnLaunch: values.startServerOnLaunch,
     launchAtLogin: values.launchAtLogin,
     notifications: values.notifications,
+    systemProxyEnvFile: values.systemProxyEnvFile,
   };
 }

@@ -1,20 +1,25 @@
 // The status view: the server's state, a start/stop button, the addresses it
-// listens on and, while sharing, the LAN sharing section: per address the
-// setup page (with its QR code), the PAC URL and the proxy address, and the
-// devices that opened the setup page recently. It redraws only when the
-// Status it is given differs from the last; the devices come from
-// recent_visits and then the visits-changed event.
+// listens on, the "Use as system proxy" switch and, while sharing, the LAN
+// sharing section: per address the setup page (with its QR code), the PAC
+// URL and the proxy address, and the devices that opened the setup page
+// recently. It redraws only when the Status it is given differs from the
+// last; the devices come from recent_visits and then the visits-changed
+// event, the system proxy's state from system_proxy_status and then the
+// system-proxy-changed event.
 //
 // The parts: model.ts (the Status on screen and the button's state, no DOM),
 // share.ts (URLs and device names, no DOM), screen.ts (drawing), addresses.ts
-// and qr.ts (the lists), visits.ts (the devices), markup.ts.
+// and qr.ts (the lists), visits.ts (the devices), system-proxy.ts (the
+// switch), markup.ts (the markup and the words).
 
 import * as ipc from "../../ipc";
 import type { Status } from "../../ipc";
+import { byId } from "../../dom";
 import { messageOf } from "../../errors";
 import { MARKUP } from "./markup";
 import { ServerStatus } from "./model";
 import { StatusScreen } from "./screen";
+import { SystemProxySection } from "./system-proxy";
 import { followVisits } from "./visits";
 
 export { OPEN_WARNING_TEXT } from "./markup";
@@ -36,6 +41,10 @@ export function mountStatus(section: HTMLElement): StatusView {
   section.innerHTML = MARKUP;
   const model = new ServerStatus();
   const screen = new StatusScreen(section, model);
+  const notice = byId("status-notice", section);
+  const systemProxy = new SystemProxySection(section, (words) => {
+    notice.textContent = words;
+  });
 
   function apply(status: Status): void {
     if (model.take(status)) screen.draw(status);
@@ -61,7 +70,7 @@ export function mountStatus(section: HTMLElement): StatusView {
   });
 
   async function start(): Promise<void> {
-    await Promise.all([readStatus(), followVisits(screen.visits)]);
+    await Promise.all([readStatus(), followVisits(screen.visits), systemProxy.start()]);
   }
 
   async function readStatus(): Promise<void> {

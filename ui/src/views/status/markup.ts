@@ -1,7 +1,8 @@
 // The status view's markup: the server's state and its Start/Stop button,
-// the open-proxy warning, the addresses it listens on, and the LAN sharing
-// section (the addresses for other devices, the devices that opened the
-// setup page). The parts and the app's WebDriver tests find these ids: keep them.
+// the open-proxy warning, the addresses it listens on, the system proxy
+// switch, and the LAN sharing section (the addresses for other devices, the
+// devices that opened the setup page). The parts and the app's WebDriver
+// tests find these ids: keep them.
 
 export const OPEN_WARNING_TEXT = "Anyone on your network can use this proxy without a password";
 
@@ -13,6 +14,22 @@ export const SHARE_INTRO_SOCKS = "Set a device's SOCKS proxy to one of these add
 
 export const HTTP_OFF_TEXT =
   "The setup page and the PAC file need HTTP: turn on “Serve HTTP proxy, setup page and PAC file on the same port” in Settings.";
+
+/** The system proxy section's words (system-proxy.ts writes them). */
+export const SYSTEM_PROXY_TEXT = {
+  label: "Use as system proxy",
+  /** {desktop} gets {protocols}, while off. */
+  offers: "Points the proxy settings of {desktop} at this proxy: {protocols}. Programs that follow the desktop's settings then use it; this computer's own names and addresses (localhost, 127.0.0.0/8, ::1) go direct. Turned on while the proxy is stopped, the proxy starts.",
+  /** While on. */
+  pointed: "The proxy settings of {desktop} point at {address}: {protocols}. Turning this off, stopping the proxy or quitting SocksBox puts your own settings back.",
+  unsupported:
+    "No supported desktop was found, so the system proxy cannot be set from here: SocksBox can set GNOME's (and the desktops that use its settings), KDE Plasma's, Windows' and macOS's.",
+  recovered:
+    "SocksBox was closed without turning “Use as system proxy” off (a crash or a power loss): your own proxy settings were put back.",
+  envIntro: "Terminals opened from now on use the proxy too when your shell profile (~/.bashrc or ~/.profile) has this line; it reads",
+  envAfter: "Terminals opened while it is on keep the proxy until they are closed.",
+  failedCall: "The system proxy could not be changed: {reason}",
+} as const;
 
 export const NO_VISITS_TEXT = "No device has opened the setup page yet. Scan the code with the phone's camera.";
 
@@ -31,6 +48,21 @@ export const MARKUP = `
   <section id="listening-block" aria-labelledby="listening-title" hidden>
     <h3 id="listening-title">Listening on</h3>
     <ul id="listening" class="addresses"></ul>
+  </section>
+  <section id="system-proxy-block" aria-labelledby="system-proxy-title">
+    <h3 id="system-proxy-title">System proxy</h3>
+    <div class="field check">
+      <input type="checkbox" id="system-proxy-toggle" role="switch" disabled aria-describedby="system-proxy-desktop system-proxy-error">
+      <label for="system-proxy-toggle">${SYSTEM_PROXY_TEXT.label}</label>
+      <p id="system-proxy-desktop" class="hint"></p>
+    </div>
+    <p id="system-proxy-error" class="message error" role="alert" hidden></p>
+    <p id="system-proxy-recovered" class="message" role="status" hidden>${SYSTEM_PROXY_TEXT.recovered}</p>
+    <div id="system-proxy-env" hidden>
+      <p class="hint">${SYSTEM_PROXY_TEXT.envIntro} <code id="system-proxy-env-path"></code>:</p>
+      <ul id="system-proxy-env-line" class="addresses"></ul>
+      <p class="hint">${SYSTEM_PROXY_TEXT.envAfter}</p>
+    </div>
   </section>
   <section id="share-block" aria-labelledby="share-title" hidden>
     <h3 id="share-title">Use it from other devices</h3>
