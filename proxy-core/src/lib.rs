@@ -12,6 +12,7 @@
 pub mod access;
 pub mod auth;
 pub mod config;
+pub mod firewall;
 #[cfg(feature = "gssapi")]
 pub mod gssapi;
 pub mod logsafe;

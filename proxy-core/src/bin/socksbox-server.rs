@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use ipnet::IpNet;
 use proxy_core::config::{Mapping, User};
+use proxy_core::firewall::{self, Query, State};
 use proxy_core::outbound::{Resolver, RouteRule, UpstreamChain, UpstreamHop};
 use proxy_core::policy::{ClientRule, TargetRule};
 use proxy_core::protocol::TargetAddr;
 use proxy_core::{Config, MappingState, Server};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 use tracing_subscriber::EnvFilter;
 
 /// How long open sessions may finish on their own after Ctrl-C or SIGTERM.
@@ -125,6 +127,20 @@ struct Args {
     #[arg(long, value_name = "HOST:PORT")]
     check_upstream: Option<String>,
 
+    /// Do not serve: ask the host firewall whether it admits TCP
+    /// connections to each listening address (--listen, the file's, and
+    /// the TCP mappings'), or to PORT on every address, and print the fix
+    /// where it does not. Exits 0 when every one is admitted (or nothing
+    /// filters), 1 when the firewall blocks one, 3 when it could not tell
+    #[arg(long, value_name = "PORT", num_args = 0..=1, conflicts_with_all = ["check_config", "check_upstream"])]
+    check_firewall: Option<Option<u16>>,
+
+    /// The network the clients come from, for the firewall checks: a rule
+    /// admitting it counts as admitting, and the fix admits only it
+    /// [default: the network of the listening address's interface]
+    #[arg(long, value_name = "CIDR")]
+    lan_subnet: Option<IpNet>,
+
     /// Log level (error, warn, info, debug, trace) or a tracing filter
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log_level: String,
@@ -173,6 +189,9 @@ fn main() -> ExitCode {
     };
     if let Some(target) = &args.check_upstream {
         return runtime.block_on(check_upstream(&config, target));
+    }
+    if let Some(port) = args.check_firewall {
+        return runtime.block_on(check_firewall(&config, port, args.lan_subnet));
     }
     match runtime.block_on(serve(config, &args)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -261,6 +280,78 @@ async fn check_upstream(config: &Config, target: &str) -> ExitCode {
     }
 }
 
+/// The exit code of `--check-firewall` when the firewall blocks a listener.
+const FIREWALL_BLOCKS: u8 = 1;
+/// The exit code of `--check-firewall` when it could not tell.
+const FIREWALL_UNKNOWN: u8 = 3;
+
+/// `--check-firewall`: a report per listening address.
+async fn check_firewall(config: &Config, port: Option<u16>, lan: Option<IpNet>) -> ExitCode {
+    let listeners: Vec<SocketAddr> = match port {
+        Some(port) => {
+            vec![SocketAddr::from(([0, 0, 0, 0], port)), SocketAddr::from(([0u16; 8], port))]
+        }
+        None => {
+            let mappings =
+                config.mappings.iter().filter(|m| m.enabled && m.protocol.tcp()).map(|m| m.listen);
+            config.listen.iter().copied().chain(mappings).collect()
+        }
+    };
+    let mut blocked = false;
+    let mut unknown = false;
+    for listen in listeners {
+        if listen.port() == 0 {
+            println!("{listen}: port 0 is chosen at start; give the port to check (--check-firewall PORT)");
+            unknown = true;
+            continue;
+        }
+        let report = firewall::check(&firewall_query(listen, lan)).await;
+        print!("{report}");
+        blocked |= report.blocked();
+        unknown |= matches!(report.state, State::Unknown { .. });
+    }
+    if blocked {
+        ExitCode::from(FIREWALL_BLOCKS)
+    } else if unknown {
+        ExitCode::from(FIREWALL_UNKNOWN)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The firewall question for a listener: the machine's view of it, with
+/// the clients' network given on the command line where its family fits.
+fn firewall_query(listen: SocketAddr, lan: Option<IpNet>) -> Query {
+    let mut query = Query::for_listener(listen);
+    if let Some(lan) = lan.filter(|l| l.addr().is_ipv4() == listen.is_ipv4()) {
+        query.clients = Some(lan);
+    }
+    query
+}
+
+/// At start: for each listener beyond loopback, one warning line with the
+/// fix when the firewall blocks it. In the background: the firewall's
+/// commands take their time and the server is serving meanwhile.
+fn warn_when_firewall_blocks(listeners: Vec<SocketAddr>, lan: Option<IpNet>) {
+    for listen in listeners.into_iter().filter(|a| !a.ip().is_loopback()) {
+        tokio::spawn(async move {
+            let report = firewall::check(&firewall_query(listen, lan)).await;
+            let firewall = report.firewall.map(|k| k.to_string()).unwrap_or_default();
+            match &report.state {
+                State::Blocks { why, fix } => warn!(
+                    "{listen}: {firewall} blocks TCP port {} from the network: {why}; fix: {} (or run --check-firewall)",
+                    listen.port(),
+                    fix.line
+                ),
+                State::Unknown { what_to_check } => {
+                    info!("{listen}: cannot tell whether {firewall} admits the port: {what_to_check}");
+                }
+                _ => debug!("{}", report.to_string().trim_end()),
+            }
+        });
+    }
+}
+
 async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
     let lan_listen = config.listen.iter().any(|a| !a.ip().is_loopback())
         || config.mappings.iter().any(|m| m.enabled && !m.listen.ip().is_loopback());
@@ -276,6 +367,7 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
     }
     let mut signals = Signals::register().context("cannot watch for signals")?;
     let server = Server::start(config).await?;
+    let mut firewall_checked: Vec<SocketAddr> = server.local_addrs().to_vec();
     {
         let mut out = std::io::stdout().lock();
         for addr in server.local_addrs() {
@@ -285,6 +377,7 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
             let name = &mapping.name;
             match &mapping.state {
                 MappingState::Listening => {
+                    firewall_checked.extend(mapping.tcp);
                     for (addr, what) in [(mapping.tcp, "TCP"), (mapping.udp, "UDP")] {
                         if let Some(addr) = addr {
                             writeln!(out, "mapping {name} listening on {addr} ({what})")?;
@@ -297,6 +390,7 @@ async fn serve(config: Config, args: &Args) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
+    warn_when_firewall_blocks(firewall_checked, args.lan_subnet);
     let signal = loop {
         match signals.next().await {
             Signal::Stop(signal) => break signal,
