@@ -3,16 +3,19 @@
 // rates ("2 MB/s"), quotas ("5 GB/day"), access hours ("Mon-Fri
 // 16:00-20:00"), destination patterns (".example.org", "*:443") and expiry
 // instants (RFC 3339). Each message is proxy-core's with a full stop, as
-// src-tauri/src/settings/policy.rs gives it. No DOM, no IPC.
+// src-tauri/src/settings/policy.rs gives it (in English; in the page's
+// language from the catalogue, access.*). No DOM, no IPC.
 
+import { t } from "./i18n";
 import { isAddressOrRange, isIPv6, type Check } from "./validate";
 
 function pass<T>(value: T): Check<T> {
   return { ok: true, value };
 }
 
+/** A refusal: the message is whole (with its full stop). */
 function fail<T>(error: string): Check<T> {
-  return { ok: false, error: `${error}.` };
+  return { ok: false, error };
 }
 
 /** A text as Rust's `{:?}` writes it: quoted, with quotes, backslashes and control characters escaped. */
@@ -57,21 +60,21 @@ const U64_MAX = 2 ** 64;
 function parseAmount(raw: string): Check<number> {
   const text = raw.trim();
   const numberText = /^[0-9.]*/.exec(text)?.[0] ?? "";
-  if (!/^(\d+\.?\d*|\.\d+)$/.test(numberText)) return fail(`${quoted(text)} does not start with a number`);
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(numberText)) return fail(t("access.notNumber", { value: quoted(text) }));
   const unit = text.slice(numberText.length).trim();
   const factor = Object.prototype.hasOwnProperty.call(UNITS, unit) ? UNITS[unit] : undefined;
   if (factor === undefined) {
-    return fail(`${quoted(unit)} is not a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB, kbit, Mbit, Gbit)`);
+    return fail(t("access.notUnit", { value: quoted(unit) }));
   }
   const bytes = Number(numberText) * factor;
-  if (!Number.isFinite(bytes) || bytes < 1 || bytes > U64_MAX) return fail(`${quoted(text)} is not a positive amount`);
+  if (!Number.isFinite(bytes) || bytes < 1 || bytes > U64_MAX) return fail(t("access.notPositive", { value: quoted(text) }));
   return pass(Math.round(bytes));
 }
 
 /** Bytes a second, each way: "2 MB/s", "512 KiB/s", "10 Mbit/s". */
 export function checkRate(text: string): Check<number> {
   const trimmed = text.trim();
-  if (!trimmed.endsWith("/s")) return fail(`${quoted(text)} is not a rate (such as "2 MB/s")`);
+  if (!trimmed.endsWith("/s")) return fail(t("access.notRate", { value: quoted(text) }));
   return parseAmount(trimmed.slice(0, -2));
 }
 
@@ -80,10 +83,10 @@ export type Period = "day" | "week" | "month" | "total";
 /** Bytes per calendar period, or in all: "5 GB/day", "1 TB/week", "100 GiB/month", "2 GB/total" (a budget that never starts again). */
 export function checkQuota(text: string): Check<{ bytes: number; period: Period }> {
   const slash = text.lastIndexOf("/");
-  if (slash < 0) return fail(`${quoted(text)} is not a quota (such as "5 GB/day")`);
+  if (slash < 0) return fail(t("access.notQuota", { value: quoted(text) }));
   const period = text.slice(slash + 1).trim();
   if (period !== "day" && period !== "week" && period !== "month" && period !== "total") {
-    return fail(`${quoted(period)} is not a period (day, week, month or total)`);
+    return fail(t("access.notPeriod", { value: quoted(period) }));
   }
   const amount = parseAmount(text.slice(0, slash));
   return amount.ok ? pass({ bytes: amount.value, period }) : amount;
@@ -97,7 +100,7 @@ const DAY_MINUTES = 24 * 60;
 function parseDay(text: string): Check<number> {
   const wanted = text.trim().toLowerCase();
   const day = DAYS.findIndex((d) => d.toLowerCase() === wanted);
-  return day >= 0 ? pass(day) : fail(`${quoted(text)} is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)`);
+  return day >= 0 ? pass(day) : fail(t("access.notDay", { value: quoted(text) }));
 }
 
 function parseDays(text: string): Check<boolean[]> {
@@ -124,7 +127,7 @@ function parseDays(text: string): Check<boolean[]> {
 
 /** Minutes after midnight; 24:00 only as an end. */
 function parseTime(text: string, end: boolean): Check<number> {
-  const bad = fail<number>(`${quoted(text)} is not a time (HH:MM)`);
+  const bad = fail<number>(t("access.notTime", { value: quoted(text) }));
   const trimmed = text.trim();
   const colon = trimmed.indexOf(":");
   if (colon < 0) return bad;
@@ -144,17 +147,17 @@ function parseTime(text: string, end: boolean): Check<number> {
 export function checkHours(text: string): Check<string> {
   const trimmed = text.trim();
   const space = trimmed.indexOf(" ");
-  if (space < 0) return fail(`${quoted(text)} is not DAYS HH:MM-HH:MM (such as "Mon-Fri 16:00-20:00")`);
+  if (space < 0) return fail(t("access.notHours", { value: quoted(text) }));
   const days = trimmed.slice(0, space);
   const times = trimmed.slice(space + 1);
   const dash = times.indexOf("-");
-  if (dash < 0) return fail(`${quoted(times)} is not HH:MM-HH:MM`);
+  if (dash < 0) return fail(t("access.notTimes", { value: quoted(times) }));
   const pieces = [times.slice(0, dash), times.slice(dash + 1)] as const;
   const start = parseTime(pieces[0], false);
   if (!start.ok) return start;
   const end = parseTime(pieces[1], true);
   if (!end.ok) return end;
-  if (start.value === end.value) return fail(`${quoted(times)} is an empty window`);
+  if (start.value === end.value) return fail(t("access.emptyWindow", { value: quoted(times) }));
   const dayCheck = parseDays(days);
   return dayCheck.ok ? pass(trimmed) : dayCheck;
 }
@@ -162,7 +165,7 @@ export function checkHours(text: string): Check<string> {
 // ------------------------------------------------------- destinations
 
 function parsePorts(text: string): Check<[number, number]> {
-  const bad = fail<[number, number]>(`${quoted(text)} is not a port or a range of ports`);
+  const bad = fail<[number, number]>(t("access.notPorts", { value: quoted(text) }));
   const port = (p: string): number | null => (/^\d+$/.test(p) && Number(p) <= 65535 ? Number(p) : null);
   const dash = text.indexOf("-");
   const first = port(dash < 0 ? text : text.slice(0, dash));
@@ -187,7 +190,7 @@ function hostProblem(text: string): string | null {
     new TextEncoder().encode(name).length <= 253 &&
     /^[A-Za-z0-9._-]+$/.test(name) &&
     !name.includes("..");
-  return valid ? null : `${quoted(text)} is not a name, an address or a range`;
+  return valid ? null : t("access.notHost", { value: quoted(text) });
 }
 
 /**
@@ -201,11 +204,11 @@ export function checkTargetPattern(raw: string): Check<string> {
   let ports: string | null = null;
   if (text.startsWith("[")) {
     const close = text.indexOf("]");
-    if (close < 0) return fail(`${quoted(text)} lacks its closing ']'`);
+    if (close < 0) return fail(t("access.noClosingBracket", { value: quoted(text) }));
     host = text.slice(1, close);
     const after = text.slice(close + 1);
     if (after !== "") {
-      if (!after.startsWith(":")) return fail(`${quoted(text)}: ':PORT' must follow ']'`);
+      if (!after.startsWith(":")) return fail(t("access.portAfterBracket", { value: quoted(text) }));
       ports = after.slice(1);
     }
   } else if ((text.match(/:/g) ?? []).length > 1) {
@@ -230,7 +233,7 @@ const RFC3339 =
 
 /** An instant in RFC 3339 ("2026-12-24T18:00:00Z", "2026-12-24T19:00:00+01:00"); answers it in milliseconds. */
 export function checkExpiry(text: string): Check<number> {
-  const bad = fail<number>(`${quoted(text)} is not a date and time (RFC 3339, such as "2026-12-24T18:00:00Z")`);
+  const bad = fail<number>(t("access.notInstant", { value: quoted(text) }));
   const m = RFC3339.exec(text.trim());
   if (!m) return bad;
   const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6] ?? "0"].map(Number) as [

@@ -1,6 +1,7 @@
 // Pure helpers for what a rejected call carries, and for placing the errors
 // of save_settings next to the right field.
 
+import { t } from "./i18n";
 import type { FieldError, UserErrorKind } from "./ipc";
 
 /** Settings key paths (as the Rust side names them) -> form element ids. */
@@ -87,7 +88,7 @@ export function messageOf(reason: unknown): string {
     const fields = fieldErrorsOf(reason);
     if (fields && fields.length > 0) return fields.map((f) => f.message).join(" ");
   }
-  return "Something went wrong, and the app gave no reason.";
+  return t("errors.noReason");
 }
 
 /** True for a users-call refusal because of the system keyring (shown in the keyring banner). */

@@ -5,7 +5,8 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { Point } from "./ipc";
-import { formatRate } from "./format";
+import { formatAxisTime, formatRate } from "./format";
+import { t } from "./i18n";
 
 export interface Graph {
   /** Draws these points (ms since the epoch, up, down) over the last `minutes`. */
@@ -26,6 +27,10 @@ export function createGraph(container: HTMLElement): Graph {
   const text = cssVar("--muted", "#4b5058");
   const grid = cssVar("--border", "#8a9099") + "55";
   const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  // Times of day as the page's locale writes them (uPlot's own are English
+  // and 12-hour): to the second when the ticks are less than a minute apart.
+  const times = (_u: uPlot, ticks: number[], _axis: number, _space: number, increment: number): string[] =>
+    ticks.map((s) => formatAxisTime(s * 1000, increment < 60));
   const plot = new uPlot(
     {
       width: width(),
@@ -33,11 +38,11 @@ export function createGraph(container: HTMLElement): Graph {
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1000, max * 1.1)] } },
-      axes: [axis, { ...axis, size: 70, values: (_u, ticks) => ticks.map((v) => formatRate(v)) }],
+      axes: [{ ...axis, values: times }, { ...axis, size: 70, values: (_u, ticks) => ticks.map((v) => formatRate(v)) }],
       series: [
-        {},
-        { label: "Download", stroke: "#1a73e8", width: 2, value: (_u, v) => formatRate(v ?? 0) },
-        { label: "Upload", stroke: "#e8710a", width: 2, value: (_u, v) => formatRate(v ?? 0) },
+        { label: t("graph.time") },
+        { label: t("graph.download"), stroke: "#1a73e8", width: 2, value: (_u, v) => formatRate(v ?? 0) },
+        { label: t("graph.upload"), stroke: "#e8710a", width: 2, value: (_u, v) => formatRate(v ?? 0) },
       ],
     },
     [[], [], []],

@@ -3,6 +3,7 @@
 // in which order, under which filter; the graph's points for a range. No DOM
 // here, so every rule is tested on its own.
 
+import { t } from "./i18n";
 import type { ClosedRow, LiveMessage, LiveRow, LiveTick, LiveTotals, OwnerRow, Point, UserRow } from "./ipc";
 
 /** Points the graph keeps: 15 minutes at one a second. */
@@ -166,7 +167,9 @@ export class SortedRows {
  * dns UDP".
  */
 export function commandLabel(row: { protocol: string; command: string; mapping?: string | null }): string {
-  if (row.mapping != null) return `mapping ${row.mapping}${row.command === "UDP" ? " UDP" : ""}`;
+  if (row.mapping != null) {
+    return t(row.command === "UDP" ? "live.mappingUdp" : "live.mapping", { name: row.mapping });
+  }
   return `${row.protocol} ${row.command}`;
 }
 
@@ -178,9 +181,10 @@ export function commandLabel(row: { protocol: string; command: string; mapping?:
 export function matcher(filter: string): (row: LiveRow | ClosedRow) => boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return () => true;
+  const slowedWord = ` ${t("live.slowedWord")}`;
   return (row) => {
     const user = userLabel(row.user, row.userVerified);
-    const slowed = !("seq" in row) && row.slowed ? " slowed" : "";
+    const slowed = !("seq" in row) && row.slowed ? slowedWord : "";
     const text = `${row.client} ${user} ${commandLabel(row)} ${row.target} ${row.route}${slowed}`.toLowerCase();
     return words.every((word) => text.includes(word));
   };
@@ -225,14 +229,16 @@ export function pointsWithin(history: Point[], minutes: number, now: number): Po
  * "bob (unverified)" for a name nobody checked (a SOCKS4 USERID).
  */
 export function userLabel(user: string | null, verified: boolean): string {
-  if (user === null) return "(no user)";
-  return verified ? user : `${user} (unverified)`;
+  if (user === null) return t("live.noUser");
+  return verified ? user : t("live.unverified", { user });
 }
 
 /** What an unverified name is, for its cell's title. */
-export const UNVERIFIED_TITLE = "SOCKS4 USERID, not checked: the name the client sent, with no password";
+export function unverifiedTitle(): string {
+  return t("live.unverifiedTitle");
+}
 
 /** The title of a row's user cell: why a name is unverified, or "". */
 export function userTitle(row: Pick<LiveRow, "user" | "userVerified">): string {
-  return row.user !== null && !row.userVerified ? UNVERIFIED_TITLE : "";
+  return row.user !== null && !row.userVerified ? unverifiedTitle() : "";
 }

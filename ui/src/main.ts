@@ -4,6 +4,7 @@
 import "./locale";
 import "./style.css";
 import { byId } from "./dom";
+import { onLanguageChange, translatePage } from "./i18n";
 import { mountStatus } from "./views/status";
 import { mountConnections } from "./views/connections";
 import { mountSettings } from "./views/settings";
@@ -21,6 +22,9 @@ interface Shown {
 }
 
 function start(): void {
+  // The page's own words (the navigation); each view writes its own.
+  translatePage();
+  onLanguageChange(() => translatePage());
   const status = mountStatus(byId("view-status"));
   const views: Record<ViewName, Shown> = {
     status,

@@ -5,25 +5,26 @@
 // server's reason as the title). The Users page and the Connections view
 // write it alike. No DOM.
 
-import { formatBytes, formatRate } from "./format";
+import { formatBytes, formatRate, formatSize, perSecond } from "./format";
+import { t, type TextKey } from "./i18n";
 import type { OwnerRow, OwnerState, QuotaRow } from "./ipc";
 
 /** A quota or a budget as a size without a needless ".0": "5 GB", "1.5 GB" (format_amount in src-tauri/src/format.rs). */
 export function formatAmount(bytes: number): string {
-  return formatBytes(bytes).replace(/\.0 /, " ");
+  return formatSize(bytes);
 }
 
-/** The words of a quota's current period. */
-export const PERIOD_WORDS: Record<QuotaRow["period"], string> = {
-  day: "today",
-  week: "this week",
-  month: "this month",
-  total: "in all",
+/** A quota's words by its period. */
+const QUOTA_KEYS: Record<QuotaRow["period"], TextKey> = {
+  day: "usage.quotaDay",
+  week: "usage.quotaWeek",
+  month: "usage.quotaMonth",
+  total: "usage.quotaTotal",
 };
 
 /** A quota and what was used of it: "1.2 GB of 5 GB today", "400 MB of 2 GB in all". */
 export function quotaText(quota: QuotaRow): string {
-  return `${formatBytes(quota.used)} of ${formatAmount(quota.bytes)} ${PERIOD_WORDS[quota.period]}`;
+  return t(QUOTA_KEYS[quota.period], { used: formatBytes(quota.used), quota: formatAmount(quota.bytes) });
 }
 
 /** The share of a quota used, from 0 to 1. */
@@ -35,8 +36,8 @@ export function quotaShare(quota: QuotaRow): number {
 export function periodParts(owner: OwnerRow): string[] {
   const period = owner.quota?.period;
   const parts: string[] = [];
-  if (period !== "day") parts.push(`today ${formatBytes(owner.today)}`);
-  if (period !== "month") parts.push(`this month ${formatBytes(owner.thisMonth)}`);
+  if (period !== "day") parts.push(t("usage.today", { size: formatBytes(owner.today) }));
+  if (period !== "month") parts.push(t("usage.thisMonth", { size: formatBytes(owner.thisMonth) }));
   return parts;
 }
 
@@ -48,24 +49,30 @@ export function periodText(owner: OwnerRow): string {
 /** The current rate, against the cap when there is one: "1.8 MB/s of 2 MB/s", "250 kB/s". */
 export function rateText(owner: OwnerRow): string {
   const rate = formatRate(owner.rate);
-  return owner.rateLimit === null ? rate : `${rate} of ${formatAmount(owner.rateLimit)}/s`;
+  return owner.rateLimit === null ? rate : t("usage.rateOf", { rate, cap: perSecond(formatAmount(owner.rateLimit)) });
 }
 
 /** What the rate is, for its title. */
-export const RATE_TITLE = "Up and down together, over the last second; a bandwidth limit holds each way.";
+export function rateTitle(): string {
+  return t("usage.rateTitle");
+}
 
-/** An owner's state in words. */
-export const OWNER_STATE_TEXT: Record<OwnerState, string> = {
-  active: "Active",
-  expired: "Expired",
-  outsideHours: "Outside hours",
-  overQuota: "Over quota",
-  refused: "Refused",
+const OWNER_STATE_KEYS: Record<OwnerState, TextKey> = {
+  active: "usage.state.active",
+  expired: "usage.state.expired",
+  outsideHours: "usage.state.outsideHours",
+  overQuota: "usage.state.overQuota",
+  refused: "usage.state.refused",
 };
 
-/** Why the proxy refuses an owner now, for its state's title; "" when it does not. */
+/** An owner's state in words. */
+export function ownerStateText(state: OwnerState): string {
+  return t(OWNER_STATE_KEYS[state]);
+}
+
+/** Why the proxy refuses an owner now (the server's reason), for its state's title; "" when it does not. */
 export function stateTitle(owner: OwnerRow): string {
-  return owner.refused === null ? "" : `The proxy refuses new connections: ${owner.refused}.`;
+  return owner.refused === null ? "" : t("usage.refusedTitle", { reason: owner.refused });
 }
 
 /** "user alice", "device tv": the owner as the proxy counts it, by kind and name. */
@@ -80,5 +87,5 @@ export function byOwner(rows: readonly OwnerRow[]): Map<string, OwnerRow> {
 
 /** An owner for a table: "alice", "tv (device)". */
 export function ownerLabel(owner: OwnerRow): string {
-  return owner.kind === "device" ? `${owner.name} (device)` : owner.name;
+  return owner.kind === "device" ? t("usage.deviceLabel", { name: owner.name }) : owner.name;
 }

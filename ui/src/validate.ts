@@ -1,7 +1,10 @@
 // Pure validation functions for the settings and users forms. No DOM, no IPC:
 // every function takes the raw text a field holds and answers with either the
-// parsed value or a plain-sentence message to show next to the field.
+// parsed value or a plain-sentence message to show next to the field, in the
+// page's language (the catalogue's validate.*; in English the Rust side's
+// words).
 
+import { t } from "./i18n";
 import type { ClientPolicy, Limits, Timeouts } from "./ipc";
 
 export type { ClientPolicy };
@@ -28,14 +31,18 @@ function parseWhole(raw: string): number | null {
 
 // ---------------------------------------------------------------- port
 
-export const PORT_MESSAGE = "Enter a port between 1 and 65535.";
-export const PRIVILEGED_PORT_HINT =
-  "Ports below 1024 usually need administrator rights to open.";
+export function portMessage(): string {
+  return t("validate.port");
+}
+
+export function privilegedPortHint(): string {
+  return t("validate.privilegedPort");
+}
 
 export function validatePort(raw: string): Check<number> {
   const n = parseWhole(raw);
-  if (n === null || n < 1 || n > 65535) return fail(PORT_MESSAGE);
-  return n < 1024 ? pass(n, PRIVILEGED_PORT_HINT) : pass(n);
+  if (n === null || n < 1 || n > 65535) return fail(portMessage());
+  return n < 1024 ? pass(n, privilegedPortHint()) : pass(n);
 }
 
 // ------------------------------------------------------------ timeouts
@@ -62,7 +69,7 @@ export function validateTimeout(raw: string, key: TimeoutKey): Check<number> {
   const max = timeoutMax(key);
   const n = parseWhole(raw);
   if (n === null || n < 1 || n > max) {
-    return fail(`Enter a whole number of seconds between 1 and ${max}.`);
+    return fail(t("validate.timeout", { max }));
   }
   return pass(n);
 }
@@ -95,8 +102,6 @@ export const LIMIT_TOTALS: Readonly<Partial<Record<LimitKey, LimitKey>>> = {
   maxSessionsPerClient: "maxSessions",
 };
 
-const LIMIT_RANGE = `enter a number from 1 to ${LIMIT_MAX}`;
-
 /**
  * One limit, and when it is a per-device limit, the text of its total's
  * field: it may not exceed a total that is itself good. The messages are
@@ -104,14 +109,14 @@ const LIMIT_RANGE = `enter a number from 1 to ${LIMIT_MAX}`;
  */
 export function validateLimit(raw: string, totalRaw?: string): Check<number> {
   const text = raw.trim();
-  if (text === "") return fail(`Enter a number from 1 to ${LIMIT_MAX}.`);
-  if (!/^\d+$/.test(text)) return fail(`"${text}" is not a whole number: ${LIMIT_RANGE}.`);
+  if (text === "") return fail(t("validate.limitEmpty", { max: LIMIT_MAX }));
+  if (!/^\d+$/.test(text)) return fail(t("validate.limitNotWhole", { value: text, max: LIMIT_MAX }));
   const n = parseWhole(text);
-  if (n === null || n < 1 || n > LIMIT_MAX) return fail(`${text} is out of range: ${LIMIT_RANGE}.`);
+  if (n === null || n < 1 || n > LIMIT_MAX) return fail(t("validate.limitRange", { value: text, max: LIMIT_MAX }));
   if (totalRaw !== undefined) {
     const total = parseWhole(totalRaw);
     if (total !== null && total >= 1 && total <= LIMIT_MAX && n > total) {
-      return fail(`${n} is more than the limit for all devices (${total}): enter at most ${total}.`);
+      return fail(t("validate.limitOverTotal", { value: n, total }));
     }
   }
   return pass(n);
@@ -184,8 +189,9 @@ export function splitLines(text: string): string[] {
     .filter((line) => line.length > 0);
 }
 
-export const RANGES_EMPTY_MESSAGE =
-  "Enter at least one address or range, such as 192.168.1.0/24.";
+export function rangesEmptyMessage(): string {
+  return t("validate.rangesEmpty");
+}
 
 /**
  * The allowed client ranges, one a line. They matter only for the custom
@@ -197,27 +203,19 @@ export function validateAllowedRanges(
 ): Check<string[]> {
   const lines = splitLines(text);
   if (policy !== "custom") return pass(lines);
-  if (lines.length === 0) return fail(RANGES_EMPTY_MESSAGE);
+  if (lines.length === 0) return fail(rangesEmptyMessage());
   const bad: string[] = [];
   lines.forEach((line, i) => {
-    if (!isAddressOrRange(line)) bad.push(`line ${i + 1} ("${line}")`);
+    if (!isAddressOrRange(line)) bad.push(t("validate.rangeLine", { line: i + 1, text: line }));
   });
-  if (bad.length === 1) {
-    return fail(
-      `The entry on ${bad[0]} is not an IP address or range such as 192.168.1.0/24 or fd00::/8.`,
-    );
-  }
-  if (bad.length > 1) {
-    return fail(
-      `These entries are not IP addresses or ranges such as 192.168.1.0/24: ${bad.join(", ")}.`,
-    );
-  }
+  if (bad.length === 1) return fail(t("validate.rangeBad", { entry: bad[0] ?? "" }));
+  if (bad.length > 1) return fail(t("validate.rangesBad", { entries: bad.join(t("common.listSeparator")) }));
   return pass(lines);
 }
 
 /** The message for a refused destination that is no address or range (the Rust side's). */
 export function denyTargetMessage(entry: string): string {
-  return `"${entry}" is not an address or range like 10.0.0.0/8.`;
+  return t("validate.denyTarget", { entry });
 }
 
 /** The refused destinations, one address or range a line (empty: none refused). */
@@ -268,44 +266,43 @@ const UPSTREAM_EXAMPLE = "socks5://user@host:1080";
  */
 export function upstreamUrlProblem(url: string): string | null {
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/(.*)$/.exec(url);
-  if (!m) return `enter a URL such as ${UPSTREAM_EXAMPLE}`;
+  const example = UPSTREAM_EXAMPLE;
+  if (!m) return t("validate.url.notUrl", { example });
   const scheme = (m[1] ?? "").toLowerCase();
-  if (!(UPSTREAM_SCHEMES as readonly string[]).includes(scheme)) {
-    return "the URL must start with socks5://, socks5h://, socks4://, socks4a:// or http://";
-  }
+  if (!(UPSTREAM_SCHEMES as readonly string[]).includes(scheme)) return t("validate.url.scheme");
   let rest = m[2] ?? "";
   if (rest.endsWith("/")) rest = rest.slice(0, -1);
-  if (/\s/.test(rest)) return "remove the spaces from the URL";
-  if (/[/?#]/.test(rest)) return `enter a URL such as ${UPSTREAM_EXAMPLE}, with nothing after the port`;
+  if (/\s/.test(rest)) return t("validate.url.spaces");
+  if (/[/?#]/.test(rest)) return t("validate.url.afterPort", { example });
 
   const at = rest.lastIndexOf("@");
   if (at >= 0) {
     const userinfo = rest.slice(0, at);
     rest = rest.slice(at + 1);
     const user = userinfo.split(":")[0] ?? "";
-    if (user.length === 0) return "the user name before the @ is empty";
-    if (userinfo.includes("@")) return "write an @ in a user name or password as %40";
+    if (user.length === 0) return t("validate.url.emptyUser");
+    if (userinfo.includes("@")) return t("validate.url.at");
   }
 
   let host: string;
   let port: string | null;
   if (rest.startsWith("[")) {
     const close = rest.indexOf("]");
-    if (close < 0) return "an IPv6 address needs a closing ]";
+    if (close < 0) return t("validate.url.bracket");
     host = rest.slice(0, close + 1);
     const after = rest.slice(close + 1);
     if (after === "") port = null;
     else if (after.startsWith(":")) port = after.slice(1);
-    else return `enter a URL such as ${UPSTREAM_EXAMPLE}`;
+    else return t("validate.url.notUrl", { example });
   } else {
     const colon = rest.lastIndexOf(":");
     host = colon >= 0 ? rest.slice(0, colon) : rest;
     port = colon >= 0 ? rest.slice(colon + 1) : null;
   }
-  if (host.length === 0) return "the host name is missing";
-  if (!isHost(host)) return `"${host}" is not a host name or IP address (write IPv6 addresses in brackets)`;
-  if (port === null || port === "") return `add the port after the host, as in ${UPSTREAM_EXAMPLE}`;
-  if (!isPort(port)) return "the port must be a number between 1 and 65535";
+  if (host.length === 0) return t("validate.url.noHost");
+  if (!isHost(host)) return t("validate.url.badHost", { host });
+  if (port === null || port === "") return t("validate.url.noPort", { example });
+  if (!isPort(port)) return t("validate.url.badPort");
   return null;
 }
 
@@ -315,23 +312,26 @@ export function urlHasPassword(url: string): boolean {
   return m !== null && (m[1] ?? "").includes(":");
 }
 
-export const UPSTREAM_PASSWORD_HINT =
-  "Passwords typed in a URL are moved to the system keyring when you save.";
+export function upstreamPasswordHint(): string {
+  return t("validate.upstreamPassword");
+}
 
 export function validateUpstream(text: string): Check<string[]> {
   const lines = splitLines(text);
   const problems: string[] = [];
   lines.forEach((line, i) => {
     const problem = upstreamUrlProblem(line);
-    if (problem !== null) problems.push(`Line ${i + 1}: ${problem}.`);
+    if (problem !== null) problems.push(t("validate.url.line", { line: i + 1, problem }));
   });
   if (problems.length > 0) return fail(problems.join(" "));
-  return lines.some(urlHasPassword) ? pass(lines, UPSTREAM_PASSWORD_HINT) : pass(lines);
+  return lines.some(urlHasPassword) ? pass(lines, upstreamPasswordHint()) : pass(lines);
 }
 
 // --------------------------------------------------------- test target
 
-export const TARGET_MESSAGE = "Enter a target as host:port, such as example.org:443.";
+export function targetMessage(): string {
+  return t("validate.target");
+}
 
 export function validateTarget(raw: string): Check<string> {
   const text = raw.trim();
@@ -339,16 +339,16 @@ export function validateTarget(raw: string): Check<string> {
   let port: string;
   if (text.startsWith("[")) {
     const close = text.indexOf("]");
-    if (close < 0 || text[close + 1] !== ":") return fail(TARGET_MESSAGE);
+    if (close < 0 || text[close + 1] !== ":") return fail(targetMessage());
     host = text.slice(0, close + 1);
     port = text.slice(close + 2);
   } else {
     const colon = text.lastIndexOf(":");
-    if (colon < 0) return fail(TARGET_MESSAGE);
+    if (colon < 0) return fail(targetMessage());
     host = text.slice(0, colon);
     port = text.slice(colon + 1);
   }
-  if (!isHost(host) || !isPort(port)) return fail(TARGET_MESSAGE);
+  if (!isHost(host) || !isPort(port)) return fail(targetMessage());
   return pass(text);
 }
 
@@ -360,8 +360,8 @@ export function byteLength(text: string): number {
 
 export function validateUserName(name: string): Check<string> {
   const n = byteLength(name);
-  if (n === 0) return fail("Enter a user name.");
-  if (n > 255) return fail("The user name is too long: use at most 255 bytes.");
+  if (n === 0) return fail(t("validate.userNameEmpty"));
+  if (n > 255) return fail(t("validate.userNameLong"));
   return pass(name);
 }
 
@@ -371,11 +371,9 @@ export const PASSWORD_MIN_CHARS = 8;
 /** A user's new password: at least 8 characters (code points), at most 255 bytes (RFC 1929). */
 export function validatePassword(password: string): Check<string> {
   const n = byteLength(password);
-  if (n === 0) return fail("Enter a password.");
-  if ([...password].length < PASSWORD_MIN_CHARS) {
-    return fail(`The password is too short: use at least ${PASSWORD_MIN_CHARS} characters, or Generate one.`);
-  }
-  if (n > 255) return fail("The password is too long: use at most 255 bytes.");
+  if (n === 0) return fail(t("validate.passwordEmpty"));
+  if ([...password].length < PASSWORD_MIN_CHARS) return fail(t("validate.passwordShort", { min: PASSWORD_MIN_CHARS }));
+  if (n > 255) return fail(t("validate.passwordLong"));
   return pass(password);
 }
 
@@ -385,7 +383,9 @@ export function validatePassword(password: string): Check<string> {
 /** The longest name a mapping may have, in characters (code points). */
 export const MAPPING_NAME_MAX = 64;
 
-export const MAPPING_NAME_MESSAGE = `A mapping's name has 1 to ${MAPPING_NAME_MAX} characters, without line breaks or other control characters.`;
+export function mappingNameMessage(): string {
+  return t("validate.mappingName", { max: MAPPING_NAME_MAX });
+}
 
 /** A control character (Unicode's Cc, as Rust's char::is_control). */
 function isControl(c: string): boolean {
@@ -398,7 +398,7 @@ export function validateMappingName(raw: string): Check<string | null> {
   const name = raw.trim();
   if (name === "") return pass(null);
   const chars = [...name];
-  if (chars.length > MAPPING_NAME_MAX || chars.some(isControl)) return fail(MAPPING_NAME_MESSAGE);
+  if (chars.length > MAPPING_NAME_MAX || chars.some(isControl)) return fail(mappingNameMessage());
   return pass(name);
 }
 
@@ -423,9 +423,9 @@ export function parseListenAddress(raw: string): ListenAddress | null {
 export function validateListenAddress(raw: string): Check<ListenAddress> {
   const addr = parseListenAddress(raw);
   if (addr === null) {
-    return fail(`"${raw.trim()}" is not a listening address: enter an address and a port, such as 127.0.0.1:2222.`);
+    return fail(t("validate.listenAddress", { value: raw.trim() }));
   }
-  if (addr.port === 0) return fail("Enter a port between 1 and 65535 after the address, such as 127.0.0.1:2222.");
+  if (addr.port === 0) return fail(t("validate.listenPort"));
   return pass(addr);
 }
 
@@ -435,8 +435,8 @@ export function validateMappingTarget(raw: string): Check<string> {
   const m = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(text);
   const port = Number(m?.[2] ?? "x");
   if (!m || port > 65535 || !isHost(m[1] ?? "")) {
-    return fail(`"${text}" is not a destination: enter a host and a port, such as build.corp.example:22.`);
+    return fail(t("validate.mappingTarget", { value: text }));
   }
-  if (port === 0) return fail("The destination's port cannot be 0: enter one between 1 and 65535.");
+  if (port === 0) return fail(t("validate.mappingTargetPort"));
   return pass(text);
 }

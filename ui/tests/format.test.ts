@@ -1,15 +1,20 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   countOf,
   agoChangesIn,
   formatAgo,
   formatBytes,
+  formatCount,
   formatDateTime,
+  formatDateTimeShort,
   formatDuration,
+  formatAxisTime,
   formatMillis,
   formatRate,
+  formatSize,
   formatTimeOfDay,
 } from "../src/format";
+import { setLanguage } from "../src/i18n";
 
 describe("formatting", () => {
   it("says how long ago, in the largest whole unit", () => {
@@ -108,5 +113,97 @@ describe("formatting", () => {
     expect(countOf(1, "minute")).toBe("1 minute");
     expect(countOf(15, "minute")).toBe("15 minutes");
     expect(countOf(2, "open connection")).toBe("2 open connections");
+  });
+});
+
+describe("formatting in each language", () => {
+  afterEach(() => {
+    setLanguage("system");
+  });
+
+  it("writes sizes and rates with the language's decimal sign and unit words", () => {
+    setLanguage("ru");
+    expect(formatBytes(0)).toBe("0 Б");
+    expect(formatBytes(950)).toBe("950 Б");
+    expect(formatBytes(1260)).toBe("1,3 кБ");
+    expect(formatBytes(34_000_000)).toBe("34 МБ");
+    expect(formatBytes(1_500_000_000)).toBe("1,5 ГБ");
+    expect(formatBytes(2e12)).toBe("2,0 ТБ");
+    expect(formatBytes(5e18)).toBe("5000 ПБ");
+    expect(formatRate(1_200_000)).toBe("1,2 МБ/с");
+    expect(formatRate(0)).toBe("0 Б/с");
+    expect(formatSize(5e9)).toBe("5 ГБ");
+    expect(formatSize(1.5e9)).toBe("1,5 ГБ");
+    setLanguage("zh-CN");
+    expect(formatBytes(1260)).toBe("1.3 kB");
+    expect(formatRate(1_200_000)).toBe("1.2 MB/s");
+    expect(formatSize(5e9)).toBe("5 GB");
+    setLanguage("en");
+    expect(formatSize(5e9)).toBe("5 GB");
+    expect(formatSize(1.04e9)).toBe("1 GB");
+    expect(formatSize(1.05e9)).toBe("1.1 GB");
+  });
+
+  it("writes durations and timings with the catalogue's short units", () => {
+    setLanguage("ru");
+    expect(formatDuration(45_900)).toBe("45 с");
+    expect(formatDuration(185_000)).toBe("3 мин 05 с");
+    expect(formatDuration(2 * 3600_000 + 7 * 60_000)).toBe("2 ч 07 мин");
+    expect(formatDuration(76 * 3600_000)).toBe("3 дн. 04 ч");
+    expect(formatMillis(12.4)).toBe("12 мс");
+    expect(formatMillis(0.2)).toBe("менее 1 мс");
+    setLanguage("zh-CN");
+    expect(formatDuration(45_900)).toBe("45 秒");
+    expect(formatDuration(185_000)).toBe("3 分 05 秒");
+    expect(formatDuration(2 * 3600_000 + 7 * 60_000)).toBe("2 小时 07 分");
+    expect(formatDuration(76 * 3600_000)).toBe("3 天 04 小时");
+    expect(formatMillis(12.4)).toBe("12 毫秒");
+  });
+
+  it("says how long ago in each language", () => {
+    setLanguage("ru");
+    expect(formatAgo(0)).toBe("только что");
+    expect(formatAgo(5 * 60_000)).toBe("5 мин назад");
+    expect(formatAgo(2 * 3_600_000)).toBe("2 ч назад");
+    expect(formatAgo(3 * 86_400_000)).toBe("3 дн. назад");
+    setLanguage("zh-CN");
+    expect(formatAgo(0)).toBe("刚刚");
+    expect(formatAgo(5 * 60_000)).toBe("5 分钟前");
+    expect(formatAgo(2 * 3_600_000)).toBe("2 小时前");
+    expect(formatAgo(3 * 86_400_000)).toBe("3 天前");
+  });
+
+  it("counts nouns with each language's plural forms", () => {
+    setLanguage("ru");
+    expect([1, 2, 5, 21].map((n) => countOf(n, "open connection"))).toEqual([
+      "1 открытое соединение",
+      "2 открытых соединения",
+      "5 открытых соединений",
+      "21 открытое соединение",
+    ]);
+    expect(countOf(3, "minute")).toBe("3 минуты");
+    expect(countOf(11, "session")).toBe("11 сеансов");
+    setLanguage("zh-CN");
+    expect(countOf(1, "connection")).toBe("1 个连接");
+    expect(countOf(2, "session")).toBe("2 个会话");
+  });
+
+  it("groups counts as the locale does, and writes dates and times in its own way", () => {
+    expect(formatCount(12345)).toBe("12,345");
+    const moment = new Date(2026, 0, 2, 3, 4, 5).getTime();
+    setLanguage("ru");
+    expect(formatCount(12345)).toBe("12\u00a0345");
+    expect(formatTimeOfDay(moment)).toBe("03:04:05");
+    expect(formatDateTime(moment)).toBe(new Date(moment).toLocaleString("ru"));
+    expect(formatDateTime(moment)).toContain("02.01.2026");
+    expect(formatDateTimeShort(moment)).toContain("2026");
+    setLanguage("zh-CN");
+    expect(formatDateTime(moment)).toBe(new Date(moment).toLocaleString("zh-CN"));
+    expect(formatDateTime(moment)).toContain("2026/1/2");
+    expect(formatAxisTime(moment, false)).toBe("3:04");
+    setLanguage("ru");
+    expect(formatAxisTime(moment, true)).toBe("3:04:05");
+    setLanguage("en");
+    expect(formatAxisTime(moment, false)).toMatch(/^3:04\sAM$/);
   });
 });

@@ -3,7 +3,7 @@ import * as ipc from "../src/ipc";
 import type { NewGuestPass, User, UsersView } from "../src/ipc";
 import { mountUsers } from "../src/views/users";
 import {
-  NO_END,
+  noEnd,
   cardLines,
   cardWarnings,
   copyAllText,
@@ -76,7 +76,7 @@ describe("a guest pass's fields", () => {
 
   it("need an end, and a name nobody has", () => {
     const users = [user("alice", true)];
-    expect(guestProblems(values("", ""), users)).toEqual({ hours: NO_END });
+    expect(guestProblems(values("", ""), users)).toEqual({ hours: noEnd() });
     expect(guestProblems(values("1", "", "alice"), users).name).toBe("There is already a user named “alice”.");
     expect(guestProblems(values("1", "", "x".repeat(256)), users).name).toMatch(/too long/);
     expect(guestProblems(values("1", "", " visitor "), users)).toEqual({});

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { checkExpiry, checkHours, checkQuota, checkRate, checkTargetPattern, expiryText, quoted } from "../src/access";
 import type { Policy } from "../src/ipc";
 import {
-  NO_COMMAND,
+  noCommand,
   NO_POLICY,
   expiresAt,
   expiryIn,
@@ -104,7 +104,7 @@ describe("the policy form", () => {
   });
 
   it("names the bad field and sends nothing while one is bad", () => {
-    expect(fieldProblem("commands", values({ commands: { connect: false, bind: false, udp: false } }))).toBe(NO_COMMAND);
+    expect(fieldProblem("commands", values({ commands: { connect: false, bind: false, udp: false } }))).toBe(noCommand());
     expect(fieldProblem("maxSessions", values({ maxSessions: "0" }))).toBe(
       "0 is out of range: enter a number from 1 to 1000000, or nothing for no limit.",
     );

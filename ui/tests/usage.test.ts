@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  OWNER_STATE_TEXT,
+  ownerStateText,
   byOwner,
   formatAmount,
   ownerLabel,
@@ -51,9 +51,9 @@ describe("the use in words", () => {
   });
 
   it("says a refusal's kind, with the server's reason as the title", () => {
-    expect(OWNER_STATE_TEXT.overQuota).toBe("Over quota");
-    expect(OWNER_STATE_TEXT.outsideHours).toBe("Outside hours");
-    expect(OWNER_STATE_TEXT.expired).toBe("Expired");
+    expect(ownerStateText("overQuota")).toBe("Over quota");
+    expect(ownerStateText("outsideHours")).toBe("Outside hours");
+    expect(ownerStateText("expired")).toBe("Expired");
     const hours = owner({ state: "outsideHours", refused: "outside its access hours (Mon-Fri 16:00-20:00)" });
     expect(stateTitle(hours)).toBe("The proxy refuses new connections: outside its access hours (Mon-Fri 16:00-20:00).");
     expect(stateTitle(owner())).toBe("");

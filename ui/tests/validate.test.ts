@@ -4,12 +4,12 @@ import {
   LIMIT_KEYS,
   LIMIT_MAX,
   LIMIT_TOTALS,
-  PORT_MESSAGE,
-  PRIVILEGED_PORT_HINT,
-  RANGES_EMPTY_MESSAGE,
-  TARGET_MESSAGE,
+  portMessage,
+  privilegedPortHint,
+  rangesEmptyMessage,
+  targetMessage,
   TIMEOUT_MAX,
-  UPSTREAM_PASSWORD_HINT,
+  upstreamPasswordHint,
   byteLength,
   isAddressOrRange,
   isHost,
@@ -42,18 +42,18 @@ describe("validatePort", () => {
   it.each(["", " ", "0", "65536", "-1", "1.5", "1e3", "abc", "80a", "+80", "99999999999999999999"])(
     "refuses %j with a sentence",
     (raw) => {
-      expect(validatePort(raw)).toEqual({ ok: false, error: PORT_MESSAGE });
+      expect(validatePort(raw)).toEqual({ ok: false, error: portMessage() });
     },
   );
 
   it("gives a hint, not an error, below 1024", () => {
-    expect(validatePort("80")).toEqual({ ok: true, value: 80, hint: PRIVILEGED_PORT_HINT });
-    expect(validatePort("1023")).toMatchObject({ ok: true, hint: PRIVILEGED_PORT_HINT });
+    expect(validatePort("80")).toEqual({ ok: true, value: 80, hint: privilegedPortHint() });
+    expect(validatePort("1023")).toMatchObject({ ok: true, hint: privilegedPortHint() });
     expect(validatePort("1024")).toEqual({ ok: true, value: 1024 });
   });
 
   it("writes messages as sentences", () => {
-    expect(PORT_MESSAGE).toBe("Enter a port between 1 and 65535.");
+    expect(portMessage()).toBe("Enter a port between 1 and 65535.");
   });
 });
 
@@ -187,8 +187,8 @@ describe("IP addresses and ranges", () => {
 
 describe("validateAllowedRanges", () => {
   it("needs at least one line for the custom policy", () => {
-    expect(validateAllowedRanges("", "custom")).toEqual({ ok: false, error: RANGES_EMPTY_MESSAGE });
-    expect(validateAllowedRanges("  \n \n", "custom")).toEqual({ ok: false, error: RANGES_EMPTY_MESSAGE });
+    expect(validateAllowedRanges("", "custom")).toEqual({ ok: false, error: rangesEmptyMessage() });
+    expect(validateAllowedRanges("  \n \n", "custom")).toEqual({ ok: false, error: rangesEmptyMessage() });
   });
 
   it("reads one range a line, ignoring blank lines and spaces", () => {
@@ -297,10 +297,10 @@ describe("upstream URLs", () => {
     expect(urlHasPassword("socks5://gw:1080")).toBe(false);
     expect(validateUpstream("socks5://alice:secret@gw.example:1080")).toMatchObject({
       ok: true,
-      hint: UPSTREAM_PASSWORD_HINT,
+      hint: upstreamPasswordHint(),
     });
     expect(validateUpstream("socks5://alice@gw.example:1080")).not.toHaveProperty("hint");
-    expect(validateUpstream("http://alice:secret@proxy.example:3128")).toMatchObject({ ok: true, hint: UPSTREAM_PASSWORD_HINT });
+    expect(validateUpstream("http://alice:secret@proxy.example:3128")).toMatchObject({ ok: true, hint: upstreamPasswordHint() });
   });
 });
 
@@ -312,7 +312,7 @@ describe("validateTarget", () => {
   });
   it("refuses the rest", () => {
     for (const t of ["", "example.org", "example.org:", "example.org:0", ":443", "2001:db8::1:443", "[::1]443", "example.org:99999"]) {
-      expect(validateTarget(t), t).toEqual({ ok: false, error: TARGET_MESSAGE });
+      expect(validateTarget(t), t).toEqual({ ok: false, error: targetMessage() });
     }
   });
 });

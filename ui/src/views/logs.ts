@@ -6,25 +6,28 @@ import * as ipc from "../ipc";
 import type { LogLevel } from "../ipc";
 import { byId, showText } from "../dom";
 import { messageOf } from "../errors";
+import { t, tHtml } from "../i18n";
 
-const MARKUP = `
-  <h2>Logs</h2>
+function markup(): string {
+  return `
+  <h2>${tHtml("logs.title")}</h2>
   <div class="toolbar">
     <div class="field inline">
-      <label for="log-level">Show</label>
+      <label for="log-level">${tHtml("logs.show")}</label>
       <select id="log-level">
-        <option value="error">Errors</option>
-        <option value="warn">Warnings and errors</option>
-        <option value="info" selected>Information, warnings and errors</option>
-        <option value="debug">Everything (debug)</option>
+        <option value="error">${tHtml("logs.level.error")}</option>
+        <option value="warn">${tHtml("logs.level.warn")}</option>
+        <option value="info" selected>${tHtml("logs.level.info")}</option>
+        <option value="debug">${tHtml("logs.level.debug")}</option>
       </select>
     </div>
-    <button type="button" id="log-refresh">Refresh</button>
+    <button type="button" id="log-refresh">${tHtml("logs.refresh")}</button>
   </div>
   <p id="log-error" class="message error" role="alert" hidden></p>
-  <p id="log-empty" class="muted" hidden>There are no log lines at this level.</p>
-  <pre id="log-lines" class="log" tabindex="0" aria-label="Log lines, oldest first"></pre>
+  <p id="log-empty" class="muted" hidden>${tHtml("logs.empty")}</p>
+  <pre id="log-lines" class="log" tabindex="0" aria-label="${tHtml("logs.linesLabel")}"></pre>
 `;
+}
 
 const LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
 
@@ -33,7 +36,7 @@ export interface LogsView {
 }
 
 export function mountLogs(section: HTMLElement): LogsView {
-  section.innerHTML = MARKUP;
+  section.innerHTML = markup();
   const level = byId<HTMLSelectElement>("log-level", section);
   const refreshButton = byId<HTMLButtonElement>("log-refresh", section);
   const errorText = byId("log-error", section);
@@ -60,7 +63,7 @@ export function mountLogs(section: HTMLElement): LogsView {
       }
     } catch (reason) {
       if (id !== request) return;
-      showText(errorText, `The log cannot be read: ${messageOf(reason)}`);
+      showText(errorText, t("logs.unreadable", { reason: messageOf(reason) }));
     } finally {
       if (id === request) refreshButton.removeAttribute("aria-busy");
     }

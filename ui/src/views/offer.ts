@@ -6,6 +6,7 @@
 import * as ipc from "../ipc";
 import { flashLabel } from "../dom";
 import { messageOf } from "../errors";
+import { t } from "../i18n";
 import type { QrCodes } from "./status/qr";
 
 /** Where a Copy button says what it did: "Copied …", or why it could not. */
@@ -19,27 +20,31 @@ export function codeOf(text: string, className: string): HTMLElement {
   return code;
 }
 
-/** A button that copies text to the clipboard (its label says "Copied" for a moment); say hears how it went. */
-export function copyButton(text: string, say: Say, label = `Copy ${text}`): HTMLButtonElement {
+/**
+ * A button that copies text to the clipboard (its label says "Copied" for a
+ * moment); say hears how it went. `what` names what it copies, for its
+ * label ("Copy the password") and the notice: the text itself unless told.
+ */
+export function copyButton(text: string, say: Say, what = text): HTMLButtonElement {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "copy";
-  button.textContent = "Copy";
-  button.setAttribute("aria-label", label);
+  button.textContent = t("common.copy");
+  button.setAttribute("aria-label", t("offer.copyLabel", { what }));
   button.addEventListener("click", () => {
     ipc.copyText(text).then(
       () => {
-        flashLabel(button, "Copied");
-        say(`Copied ${label.replace(/^Copy /, "")}.`);
+        flashLabel(button, t("common.copied"));
+        say(t("offer.copied", { what }));
       },
-      (reason: unknown) => say(`Could not copy ${label.replace(/^Copy /, "")}: ${messageOf(reason)}`),
+      (reason: unknown) => say(t("offer.copyFailed", { what, reason: messageOf(reason) })),
     );
   });
   return button;
 }
 
 /** The QR code of url (made by qr), captioned. */
-export function qrFigure(qr: QrCodes, url: string, caption = "Scan to open the setup page"): HTMLElement {
+export function qrFigure(qr: QrCodes, url: string, caption = t("offer.scanSetup")): HTMLElement {
   const figure = document.createElement("figure");
   figure.className = "qr-figure";
   const box = document.createElement("div");

@@ -4,7 +4,7 @@
 import * as ipc from "../../ipc";
 import { ask, byId } from "../../dom";
 import { messageOf } from "../../errors";
-import { countOf } from "../../format";
+import { t } from "../../i18n";
 import type { LiveModel } from "../../live";
 
 type Say = (text: string | null) => void;
@@ -20,7 +20,7 @@ export function wireClosing(section: HTMLElement, model: LiveModel, say: Say): v
   };
   byId("close-all", section).addEventListener("click", () => {
     const count = model.rows.size;
-    question.text.textContent = `${countOf(count, "open connection")} will end at once; their clients see the connection drop.`;
+    question.text.textContent = t("conn.closeAllQuestion", { count });
     void ask(question.dialog, question.yes, question.no).then(async (yes) => {
       if (yes) await closeAll(say);
     });
@@ -35,18 +35,18 @@ function closeOne(event: Event, say: Say): void {
   button.disabled = true;
   ipc
     .closeSession(id)
-    .then((closed) => say(closed ? "Connection closed." : "That connection had already ended."))
+    .then((closed) => say(t(closed ? "conn.closedOne" : "conn.alreadyEnded")))
     .catch((e: unknown) => {
       button.disabled = false;
-      say(`The connection could not be closed: ${messageOf(e)}`);
+      say(t("conn.closeFailed", { reason: messageOf(e) }));
     });
 }
 
 async function closeAll(say: Say): Promise<void> {
   try {
     const closed = await ipc.closeAllSessions();
-    say(`Closed ${countOf(closed, "connection")}.`);
+    say(t("conn.closedMany", { count: closed }));
   } catch (e) {
-    say(`The connections could not be closed: ${messageOf(e)}`);
+    say(t("conn.closeAllFailed", { reason: messageOf(e) }));
   }
 }

@@ -3,6 +3,7 @@
 
 import { byId, cellsOf, escapeHtml } from "../../dom";
 import { formatBytes, formatDuration, formatTimeOfDay } from "../../format";
+import { t } from "../../i18n";
 import type { ClosedRow } from "../../ipc";
 import { commandLabel, matcher, userLabel, userTitle, type LiveModel } from "../../live";
 
@@ -49,6 +50,6 @@ export class ClosedTable {
     const rows = this.model.closed.filter(matcher(filter));
     this.body.innerHTML = rows.map(closedRowHtml).join("");
     this.empty.hidden = rows.length > 0;
-    this.empty.textContent = this.model.closed.length > 0 ? "No closed connection matches the filter." : "None yet.";
+    this.empty.textContent = t(this.model.closed.length > 0 ? "conn.noClosedMatch" : "conn.noneYet");
   }
 }

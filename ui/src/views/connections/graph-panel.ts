@@ -2,8 +2,9 @@
 // (1, 5 or 15 minutes) and the totals since the proxy began counting.
 
 import { byId, setText } from "../../dom";
-import { countOf, formatBytes, formatDateTime, formatRate } from "../../format";
+import { formatBytes, formatDateTime, formatRate } from "../../format";
 import { createGraph, type Graph } from "../../graph";
+import { t } from "../../i18n";
 import { pointsWithin, type LiveModel } from "../../live";
 
 export class GraphPanel {
@@ -50,7 +51,7 @@ export class GraphPanel {
     setText(this.el.open, String(totals.activeSessions));
     if (totals.since !== this.sinceShown) {
       this.sinceShown = totals.since;
-      setText(this.el.since, `Counted since ${formatDateTime(totals.since)}.`);
+      setText(this.el.since, t("conn.countedSince", { since: formatDateTime(totals.since) }));
     }
   }
 
@@ -68,7 +69,7 @@ export class GraphPanel {
     this.graph.draw(pointsWithin(model.history, minutes, model.at), minutes, model.at);
     this.box.setAttribute(
       "aria-label",
-      `Download and upload rate over the last ${countOf(minutes, "minute")}; now ${formatRate(model.rate().down)} down, ${formatRate(model.rate().up)} up`,
+      t("conn.graphNow", { count: minutes, down: formatRate(model.rate().down), up: formatRate(model.rate().up) }),
     );
   }
 

@@ -18,7 +18,7 @@ import { wireClosing } from "./close";
 import { ClosedTable } from "./closed";
 import { NextFrame } from "./frame";
 import { GraphPanel } from "./graph-panel";
-import { MARKUP } from "./markup";
+import { markup } from "./markup";
 import { OwnerUse } from "./owner-use";
 import { OpenTable } from "./table";
 import { UserTotals } from "./user-totals";
@@ -40,7 +40,7 @@ export interface ConnectionsView {
 }
 
 export function mountConnections(section: HTMLElement): ConnectionsView {
-  section.innerHTML = MARKUP;
+  section.innerHTML = markup();
   const model = new LiveModel();
   /** The time the figures are for: the last message's, or now before any. */
   const clock = (): number => model.at || Date.now();

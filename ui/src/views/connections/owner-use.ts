@@ -5,20 +5,21 @@
 
 import { byId, cellsOf, escapeHtml } from "../../dom";
 import { formatBytes } from "../../format";
+import { t } from "../../i18n";
 import type { OwnerRow } from "../../ipc";
 import type { LiveModel } from "../../live";
-import { OWNER_STATE_TEXT, RATE_TITLE, ownerLabel, quotaText, rateText, stateTitle } from "../../usage";
+import { ownerLabel, ownerStateText, quotaText, rateText, rateTitle, stateTitle } from "../../usage";
 
 function ownerRowHtml(o: OwnerRow): string {
   const figures = cellsOf([formatBytes(o.today), formatBytes(o.thisMonth)], 0);
-  const quota = o.quota === null ? "No quota" : quotaText(o.quota);
+  const quota = o.quota === null ? t("conn.noQuota") : quotaText(o.quota);
   const title = stateTitle(o);
   return (
     `<tr data-owner="${escapeHtml(o.owner)}"><th scope="row">${escapeHtml(ownerLabel(o))}</th>${figures}` +
     `<td class="quota">${escapeHtml(quota)}</td>` +
-    `<td class="rate" title="${escapeHtml(RATE_TITLE)}">${escapeHtml(rateText(o))}</td>` +
+    `<td class="rate" title="${escapeHtml(rateTitle())}">${escapeHtml(rateText(o))}</td>` +
     `<td class="state" data-state="${o.state}"${title ? ` title="${escapeHtml(title)}"` : ""}>` +
-    `${escapeHtml(OWNER_STATE_TEXT[o.state])}</td></tr>`
+    `${escapeHtml(ownerStateText(o.state))}</td></tr>`
   );
 }
 

@@ -6,6 +6,7 @@
 
 import { byId, setAttr, setHidden, setText } from "../../dom";
 import { formatBytes, formatDuration, formatRate } from "../../format";
+import { t, tHtml } from "../../i18n";
 import type { LiveRow } from "../../ipc";
 import {
   DEFAULT_SORT,
@@ -47,13 +48,10 @@ function newRow(): HTMLTableRowElement {
   tr.className = "row";
   tr.innerHTML =
     COLUMNS.map((c) => `<td class="col-${c.key}${c.numeric ? " num" : ""}"></td>`).join("") +
-    `<td class="col-slowed"><span class="slowed-mark" title="${SLOWED_TITLE}" hidden><span class="visually-hidden">Slowed</span></span></td>` +
-    `<td class="col-close"><button type="button" class="close-one">Close</button></td>`;
+    `<td class="col-slowed"><span class="slowed-mark" title="${tHtml("conn.slowedTitle")}" hidden><span class="visually-hidden">${tHtml("conn.slowed")}</span></span></td>` +
+    `<td class="col-close"><button type="button" class="close-one">${tHtml("common.close")}</button></td>`;
   return tr;
 }
-
-/** What a slowed session's marker says in its title. */
-export const SLOWED_TITLE = "A bandwidth limit (its user's, its device's or the whole proxy's) held it back in the last second";
 
 /** Writes a session into a pooled row, touching only what changed. */
 function fillRow(tr: HTMLTableRowElement, row: LiveRow, now: number): void {
@@ -62,7 +60,7 @@ function fillRow(tr: HTMLTableRowElement, row: LiveRow, now: number): void {
     const button = tr.querySelector<HTMLButtonElement>("button.close-one");
     if (button) {
       button.disabled = false;
-      button.setAttribute("aria-label", `Close the connection to ${row.target}`);
+      button.setAttribute("aria-label", t("conn.closeOneLabel", { target: row.target }));
     }
   }
   const bytesUp = String(row.bytesUp);
@@ -165,9 +163,9 @@ export class OpenTable {
 
   private showCounts(shown: number): void {
     const total = this.model.rows.size;
-    setText(this.count, shown === total ? String(total) : `${shown} of ${total}`);
+    setText(this.count, shown === total ? String(total) : t("conn.shownOf", { shown, total }));
     setHidden(this.empty, shown > 0);
-    setText(this.empty, total > 0 ? "No open connection matches the filter." : "No open connections.");
+    setText(this.empty, t(total > 0 ? "conn.noOpenMatch" : "conn.noOpen"));
     this.closeAll.disabled = total === 0;
   }
 

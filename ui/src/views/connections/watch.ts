@@ -6,6 +6,7 @@
 import * as ipc from "../../ipc";
 import type { LiveMessage } from "../../ipc";
 import { messageOf } from "../../errors";
+import { t } from "../../i18n";
 
 export class LiveWatch {
   private shown = false;
@@ -70,7 +71,7 @@ export class LiveWatch {
       })
       .catch((e: unknown) => {
         this.pending = false;
-        this.say(`The live view is not available: ${messageOf(e)}`);
+        this.say(t("conn.liveUnavailable", { reason: messageOf(e) }));
       });
   }
 

@@ -8,6 +8,7 @@ import * as ipc from "../../ipc";
 import type { Device } from "../../ipc";
 import { byId, closeDialog, openDialog, setFieldError, showText } from "../../dom";
 import { fieldErrorsOf, messageOf } from "../../errors";
+import { t } from "../../i18n";
 import { PolicyFields, showRefusal } from "../policy/fields";
 import { NO_POLICY } from "../policy/model";
 import {
@@ -66,8 +67,8 @@ export class DeviceDialog {
   /** Opens the dialog for a new device (null) or to edit one. */
   open(device: Device | null): void {
     this.editing = device;
-    this.title.textContent = device ? `Edit device ${deviceLabel(device)}` : "Add a device";
-    this.save.textContent = device ? "Save" : "Add device";
+    this.title.textContent = device ? t("devices.editTitle", { name: deviceLabel(device) }) : t("devices.addTitle");
+    this.save.textContent = device ? t("common.save") : t("devices.add");
     this.name.value = device?.name ?? "";
     this.address.value = device?.address ?? "";
     setFieldError("device-name", null, this.section);

@@ -10,8 +10,9 @@ import * as ipc from "../../ipc";
 import type { Device } from "../../ipc";
 import { ask, byId, showText } from "../../dom";
 import { messageOf } from "../../errors";
+import { t } from "../../i18n";
 import { DeviceDialog } from "./dialog";
-import { MARKUP } from "./markup";
+import { markup } from "./markup";
 import { DeviceList, deviceLabel } from "./model";
 import { createPage, type DevicesPage } from "./page";
 import { DevicesTable } from "./table";
@@ -24,7 +25,7 @@ export interface DevicesViewHandle {
 }
 
 export function mountDevices(section: HTMLElement): DevicesViewHandle {
-  section.innerHTML = MARKUP;
+  section.innerHTML = markup();
   const list = new DeviceList();
   const error = byId("devices-error", section);
   const home = byId<HTMLButtonElement>("add-device", section);
@@ -41,7 +42,7 @@ export function mountDevices(section: HTMLElement): DevicesViewHandle {
     try {
       await page.apply(ipc.listDevices());
     } catch (reason) {
-      showText(error, `The devices cannot be read: ${messageOf(reason)}`);
+      showText(error, t("devices.unreadable", { reason: messageOf(reason) }));
     }
   }
 
@@ -55,8 +56,10 @@ export function mountDevices(section: HTMLElement): DevicesViewHandle {
 /** Removes a device after asking. */
 async function removeDevice(section: HTMLElement, page: DevicesPage, device: Device): Promise<void> {
   const label = deviceLabel(device);
-  byId("confirm-remove-device-text", section).textContent =
-    `Remove the device “${label}” (${device.address})? Its limits no longer hold.`;
+  byId("confirm-remove-device-text", section).textContent = t("devices.removeQuestion", {
+    name: label,
+    address: device.address,
+  });
   const yes = await ask(
     byId<HTMLDialogElement>("confirm-remove-device", section),
     byId<HTMLButtonElement>("confirm-remove-device-yes", section),
@@ -68,6 +71,6 @@ async function removeDevice(section: HTMLElement, page: DevicesPage, device: Dev
     showText(page.error, null);
     if (!document.activeElement || document.activeElement === document.body) page.home.focus();
   } catch (reason) {
-    showText(page.error, `The device ${label} could not be removed: ${messageOf(reason)}`);
+    showText(page.error, t("devices.removeFailed", { name: label, reason: messageOf(reason) }));
   }
 }

@@ -2,6 +2,7 @@
 // address checked as the app checks them, and the device to send. No DOM.
 
 import { quoted } from "../../access";
+import { t } from "../../i18n";
 import type { Device } from "../../ipc";
 import { isAddressOrRange, isIPv4, isIPv6 } from "../../validate";
 import { NO_POLICY } from "../policy/model";
@@ -9,7 +10,9 @@ import { NO_POLICY } from "../policy/model";
 /** The longest name a device may have, in characters (src-tauri/src/settings/device.rs). */
 export const DEVICE_NAME_MAX = 64;
 
-export const DEVICE_NAME_MESSAGE = `A device's name has 1 to ${DEVICE_NAME_MAX} characters, without line breaks or other control characters.`;
+export function deviceNameMessage(): string {
+  return t("devices.nameMessage", { max: DEVICE_NAME_MAX });
+}
 
 /** The form's fields by the Rust side's names for them. */
 export const FIELD_IDS: Readonly<Record<string, string>> = {
@@ -78,17 +81,17 @@ function deviceOf(values: DeviceValues): Device {
 export function nameProblem(values: DeviceValues, others: readonly Device[]): string | null {
   const raw = values.name;
   if (raw.trim() !== "" && ([...raw.trim()].length > DEVICE_NAME_MAX || [...raw].some(isControl))) {
-    return DEVICE_NAME_MESSAGE;
+    return deviceNameMessage();
   }
   const label = deviceLabel(deviceOf(values));
-  return others.some((o) => deviceLabel(o) === label) ? `There is already a device named "${label}".` : null;
+  return others.some((o) => deviceLabel(o) === label) ? t("devices.nameTaken", { name: label }) : null;
 }
 
 /** What is wrong with the address, or null: one address, a range, "lan", "loopback" or "any". */
 export function addressProblem(values: DeviceValues): string | null {
   const text = values.address.trim();
   if (["loopback", "lan", "any"].includes(text) || isAddressOrRange(text)) return null;
-  return `${quoted(text)} is not "loopback", "lan", "any" or an address range like 192.168.1.0/24.`;
+  return t("devices.badAddress", { value: quoted(text) });
 }
 
 /** The device these values and this policy describe. */

@@ -3,6 +3,7 @@
 // focus goes back to the same control of the same device.
 
 import { KeyedTable, button, cell } from "../keyed-table";
+import { t } from "../../i18n";
 import type { Device } from "../../ipc";
 import { policySummary } from "../policy/model";
 import { deviceLabel } from "./model";
@@ -34,8 +35,8 @@ export class DevicesTable extends KeyedTable<Device> {
     const buttons = document.createElement("td");
     buttons.className = "buttons";
     buttons.append(
-      button("edit", "Edit", `Edit the device ${label}`, () => this.actions.edit(device)),
-      button("remove", "Remove", `Remove the device ${label}`, () => this.actions.remove(device)),
+      button("edit", t("common.edit"), t("devices.editLabel", { name: label }), () => this.actions.edit(device)),
+      button("remove", t("common.remove"), t("devices.removeLabel", { name: label }), () => this.actions.remove(device)),
     );
     tr.append(name, cell("address", device.address), cell("limits", policySummary(device.policy)), buttons);
     return tr;

@@ -7,6 +7,7 @@ import * as ipc from "../../ipc";
 import type { FieldError, MappingRow } from "../../ipc";
 import { byId, closeDialog, openDialog, setFieldError, showText } from "../../dom";
 import { fieldErrorsOf, messageOf } from "../../errors";
+import { t } from "../../i18n";
 import {
   CHECKED_FIELDS,
   NEW_MAPPING,
@@ -59,8 +60,8 @@ export class MappingDialog {
   /** Opens the dialog for a new mapping (row null) or to edit row. */
   open(row: MappingRow | null): void {
     this.editing = row;
-    this.title.textContent = row ? `Edit mapping ${row.name}` : "Add a mapping";
-    this.save.textContent = row ? "Save" : "Add mapping";
+    this.title.textContent = row ? t("mappings.editTitle", { name: row.name }) : t("mappings.addTitle");
+    this.save.textContent = row ? t("common.save") : t("mappings.add");
     const values = valuesOf(row?.mapping ?? NEW_MAPPING);
     for (const id of ALL_FIELDS) {
       this.field(id).value = values[keyOf(id)];

@@ -9,9 +9,10 @@
 import * as ipc from "../../ipc";
 import { byId, showText } from "../../dom";
 import { messageOf } from "../../errors";
+import { t } from "../../i18n";
 import { MappingDialog } from "./dialog";
 import { Follow } from "../follow";
-import { MARKUP } from "./markup";
+import { markup } from "./markup";
 import { MappingList } from "./model";
 import { createPage } from "./page";
 import { removeMapping, setEnabled } from "./row-actions";
@@ -27,7 +28,7 @@ export interface MappingsViewHandle {
 }
 
 export function mountMappings(section: HTMLElement): MappingsViewHandle {
-  section.innerHTML = MARKUP;
+  section.innerHTML = markup();
   const list = new MappingList();
   const error = byId("mappings-error", section);
   const home = byId<HTMLButtonElement>("add-mapping", section);
@@ -46,7 +47,7 @@ export function mountMappings(section: HTMLElement): MappingsViewHandle {
     try {
       await page.apply(ipc.listMappings());
     } catch (reason) {
-      showText(error, `The mappings cannot be read: ${messageOf(reason)}`);
+      showText(error, t("mappings.unreadable", { reason: messageOf(reason) }));
     }
   }
 

@@ -3,15 +3,18 @@
 // these ids and classes: keep them.
 
 import { errorIdFor } from "../../errors";
-import { PROTOCOL_TEXT, ROUTE_CHOICES } from "./model";
+import { tHtml, type TextKey } from "../../i18n";
+import type { MappingProtocol, MappingRoute } from "../../ipc";
+import { protocolText, routeChoice } from "./model";
+import { escapeHtml } from "../../dom";
 
 /** One field of the dialog: label, control, hint and error slot. */
-function fieldRow(id: string, label: string, control: string, hint: string): string {
+function fieldRow(id: string, label: TextKey, control: string, hint: TextKey): string {
   return `
       <div class="field">
-        <label for="${id}">${label}</label>
+        <label for="${id}">${tHtml(label)}</label>
         ${control}
-        <p id="hint-${id}" class="hint">${hint}</p>
+        <p id="hint-${id}" class="hint">${tHtml(hint)}</p>
         <p id="${errorIdFor(id)}" class="field-error" role="alert" hidden></p>
       </div>`;
 }
@@ -20,76 +23,62 @@ function textInput(id: string, placeholder: string): string {
   return `<input type="text" id="${id}" placeholder="${placeholder}" autocomplete="off" spellcheck="false" autocapitalize="off" aria-describedby="hint-${id} ${errorIdFor(id)}">`;
 }
 
-function select(id: string, options: Record<string, string>): string {
-  const items = Object.entries(options).map(([value, text]) => `<option value="${value}">${text}</option>`);
+function select<T extends string>(id: string, values: readonly T[], text: (value: T) => string): string {
+  const items = values.map((value) => `<option value="${value}">${escapeHtml(text(value))}</option>`);
   return `<select id="${id}" aria-describedby="hint-${id} ${errorIdFor(id)}">${items.join("")}</select>`;
 }
 
-const FIELDS = [
-  fieldRow(
-    "mapping-name",
-    "Name (optional)",
-    textInput("mapping-name", "ssh"),
-    "Shown in Connections and the log. Without one, the mapping goes by its address and protocol.",
-  ),
-  fieldRow(
-    "mapping-listen",
-    "Listen on",
-    textInput("mapping-listen", "127.0.0.1:2222"),
-    "127.0.0.1 for programs on this computer; 0.0.0.0 for other devices too, when Settings lets them connect.",
-  ),
-  fieldRow(
-    "mapping-target",
-    "Destination",
-    textInput("mapping-target", "build.corp.example:22"),
-    "A host and a port; a name is looked up for each connection.",
-  ),
-  fieldRow("mapping-protocol", "Protocol", select("mapping-protocol", PROTOCOL_TEXT), "Both listen on the same port."),
-  fieldRow(
-    "mapping-route",
-    "Route",
-    select("mapping-route", ROUTE_CHOICES),
-    "Through the upstream chain reaches a service behind it, such as a company gateway.",
-  ),
-].join("");
+const PROTOCOLS: readonly MappingProtocol[] = ["tcp", "udp", "both"];
+const ROUTES: readonly MappingRoute[] = ["rules", "chain", "direct"];
 
-export const MARKUP = `
-  <h2>Port mappings</h2>
-  <p class="muted">A mapping is a port of this computer that always leads to one destination, for
-    programs and devices that cannot use a proxy: a game server for a console, a service behind a
-    company gateway. Mappings listen while the proxy runs.</p>
+function fields(): string {
+  return [
+    fieldRow("mapping-name", "mappings.nameLabel", textInput("mapping-name", "ssh"), "mappings.nameHint"),
+    fieldRow("mapping-listen", "mappings.listenLabel", textInput("mapping-listen", "127.0.0.1:2222"), "mappings.listenHint"),
+    fieldRow("mapping-target", "mappings.targetLabel", textInput("mapping-target", "build.corp.example:22"), "mappings.targetHint"),
+    fieldRow("mapping-protocol", "mappings.protocolLabel", select("mapping-protocol", PROTOCOLS, protocolText), "mappings.protocolHint"),
+    fieldRow("mapping-route", "mappings.routeLabel", select("mapping-route", ROUTES, routeChoice), "mappings.routeHint"),
+  ].join("");
+}
+
+/** The view's markup, in the page's language. */
+export function markup(): string {
+  return `
+  <h2>${tHtml("mappings.title")}</h2>
+  <p class="muted">${tHtml("mappings.intro")}</p>
   <p id="mappings-error" class="message error" role="alert" hidden></p>
   <table id="mappings-table">
-    <caption>Mappings</caption>
+    <caption>${tHtml("mappings.caption")}</caption>
     <thead>
-      <tr><th scope="col">Name</th><th scope="col">Listens on</th><th scope="col">Destination</th>
-        <th scope="col">Protocol</th><th scope="col">Route</th><th scope="col">State</th><th scope="col">Actions</th></tr>
+      <tr><th scope="col">${tHtml("mappings.col.name")}</th><th scope="col">${tHtml("mappings.col.listen")}</th><th scope="col">${tHtml("mappings.col.target")}</th>
+        <th scope="col">${tHtml("mappings.col.protocol")}</th><th scope="col">${tHtml("mappings.col.route")}</th><th scope="col">${tHtml("mappings.col.state")}</th><th scope="col">${tHtml("mappings.col.actions")}</th></tr>
     </thead>
     <tbody></tbody>
   </table>
-  <p id="mappings-empty" class="muted" hidden>There are no mappings yet.</p>
+  <p id="mappings-empty" class="muted" hidden>${tHtml("mappings.empty")}</p>
   <div class="actions">
-    <button type="button" id="add-mapping" class="primary">Add a mapping</button>
+    <button type="button" id="add-mapping" class="primary">${tHtml("mappings.addTitle")}</button>
   </div>
 
   <dialog id="mapping-dialog" aria-labelledby="mapping-dialog-title">
     <form id="mapping-form" novalidate>
-      <h2 id="mapping-dialog-title">Add a mapping</h2>
-      ${FIELDS}
+      <h2 id="mapping-dialog-title">${tHtml("mappings.addTitle")}</h2>
+      ${fields()}
       <p id="mapping-dialog-error" class="field-error" role="alert" hidden></p>
       <div class="actions">
-        <button type="submit" id="mapping-save" class="primary">Add mapping</button>
-        <button type="button" id="mapping-cancel">Cancel</button>
+        <button type="submit" id="mapping-save" class="primary">${tHtml("mappings.add")}</button>
+        <button type="button" id="mapping-cancel">${tHtml("common.cancel")}</button>
       </div>
     </form>
   </dialog>
 
   <dialog id="confirm-remove-mapping" aria-labelledby="confirm-remove-mapping-title" aria-describedby="confirm-remove-mapping-text">
-    <h2 id="confirm-remove-mapping-title">Remove mapping?</h2>
+    <h2 id="confirm-remove-mapping-title">${tHtml("mappings.removeTitle")}</h2>
     <p id="confirm-remove-mapping-text"></p>
     <div class="actions">
-      <button type="button" id="confirm-remove-mapping-no" class="primary">Cancel</button>
-      <button type="button" id="confirm-remove-mapping-yes" class="danger">Remove</button>
+      <button type="button" id="confirm-remove-mapping-no" class="primary">${tHtml("common.cancel")}</button>
+      <button type="button" id="confirm-remove-mapping-yes" class="danger">${tHtml("common.remove")}</button>
     </div>
   </dialog>
 `;
+}

@@ -2,6 +2,7 @@
 // and settings in words, the form's fields checked one by one, and where
 // the Rust side's field errors go. No DOM.
 
+import { t, type TextKey } from "../../i18n";
 import type { Mapping, MappingProtocol, MappingRoute, MappingRow } from "../../ipc";
 import {
   parseListenAddress,
@@ -30,42 +31,66 @@ export function fieldIdOf(path: string): FieldId | null {
   return Object.prototype.hasOwnProperty.call(FIELD_IDS, path) ? FIELD_IDS[path as keyof typeof FIELD_IDS] : null;
 }
 
-export const PROTOCOL_TEXT: Record<MappingProtocol, string> = { tcp: "TCP", udp: "UDP", both: "TCP and UDP" };
+const PROTOCOL_KEYS: Record<MappingProtocol, TextKey> = {
+  tcp: "mappings.protocol.tcp",
+  udp: "mappings.protocol.udp",
+  both: "mappings.protocol.both",
+};
+
+/** A protocol in words: "TCP", "UDP", "TCP and UDP". */
+export function protocolText(protocol: MappingProtocol): string {
+  return t(PROTOCOL_KEYS[protocol]);
+}
+
+const ROUTE_KEYS: Record<MappingRoute, TextKey> = {
+  rules: "mappings.route.rules",
+  chain: "mappings.route.chain",
+  direct: "mappings.route.direct",
+};
 
 /** A route in the table's words. */
-export const ROUTE_TEXT: Record<MappingRoute, string> = { rules: "Routing rules", chain: "Upstream chain", direct: "Direct" };
+export function routeText(route: MappingRoute): string {
+  return t(ROUTE_KEYS[route]);
+}
+
+const ROUTE_CHOICE_KEYS: Record<MappingRoute, TextKey> = {
+  rules: "mappings.routeChoice.rules",
+  chain: "mappings.routeChoice.chain",
+  direct: "mappings.routeChoice.direct",
+};
 
 /** A route as the dialog offers it. */
-export const ROUTE_CHOICES: Record<MappingRoute, string> = {
-  rules: "As the routing rules say",
-  chain: "Through the upstream chain",
-  direct: "Direct, from this computer",
-};
+export function routeChoice(route: MappingRoute): string {
+  return t(ROUTE_CHOICE_KEYS[route]);
+}
 
 /** Where a listening mapping listens, with the real ports: "127.0.0.1:2222 (TCP and UDP)". */
 function listeningOn(row: MappingRow): string {
-  if (row.tcp !== null && row.tcp === row.udp) return `${row.tcp} (TCP and UDP)`;
-  const parts = [row.tcp === null ? "" : `${row.tcp} (TCP)`, row.udp === null ? "" : `${row.udp} (UDP)`];
-  return parts.filter(Boolean).join(", ") || row.mapping.listen;
+  if (row.tcp !== null && row.tcp === row.udp) return t("mappings.at", { address: row.tcp, protocol: protocolText("both") });
+  const parts = [
+    row.tcp === null ? "" : t("mappings.at", { address: row.tcp, protocol: protocolText("tcp") }),
+    row.udp === null ? "" : t("mappings.at", { address: row.udp, protocol: protocolText("udp") }),
+  ];
+  return parts.filter(Boolean).join(t("common.listSeparator")) || row.mapping.listen;
 }
 
 /** A mapping's state in words. */
 export function stateText(row: MappingRow): string {
   switch (row.state.kind) {
     case "listening":
-      return `Listening on ${listeningOn(row)}`;
+      return t("mappings.state.listening", { where: listeningOn(row) });
     case "stopped":
-      return "Stopped";
+      return t("mappings.state.stopped");
     case "proxyStopped":
-      return "Not listening: the proxy is stopped";
+      return t("mappings.state.proxyStopped");
     case "failed":
-      return `Failed: ${row.state.reason}`;
+      return t("mappings.state.failed", { reason: row.state.reason });
   }
 }
 
 /** The last error reaching the target, in words, or "". */
 export function lastErrorText(row: MappingRow): string {
-  return row.lastError === null ? "" : `Last error: ${row.lastError}`;
+  return row.lastError === null ? "" : t("mappings.lastError", { error: row.lastError });
 }
 
 export class MappingList {
@@ -116,7 +141,7 @@ export function routeOf(value: string): MappingRoute {
 function shared(a: MappingProtocol, b: MappingProtocol): string | null {
   const tcp = a !== "udp" && b !== "udp";
   const udp = a !== "tcp" && b !== "tcp";
-  return tcp && udp ? "TCP and UDP" : tcp ? "TCP" : udp ? "UDP" : null;
+  return tcp && udp ? protocolText("both") : tcp ? protocolText("tcp") : udp ? protocolText("udp") : null;
 }
 
 const UNSPECIFIED = new Set(["0.0.0.0", "::"]);
@@ -133,7 +158,7 @@ function clashOf(values: MappingValues, listen: ListenAddress, others: readonly 
     const theirs = parseListenAddress(other.mapping.listen);
     const both = shared(protocol, other.mapping.protocol);
     if (theirs && both && overlap(listen, theirs)) {
-      return `Mapping "${other.name}" listens on ${other.mapping.listen} for ${both} already.`;
+      return t("mappings.clash", { name: other.name, listen: other.mapping.listen, protocol: both });
     }
   }
   return null;
@@ -149,7 +174,7 @@ export function fieldProblem(id: FieldId, values: MappingValues, others: readonl
       const check = validateMappingName(values.name);
       if (!check.ok) return check.error;
       const name = check.value;
-      return name !== null && others.some((o) => o.name === name) ? `There is already a mapping named "${name}".` : null;
+      return name !== null && others.some((o) => o.name === name) ? t("mappings.nameTaken", { name }) : null;
     }
     case "mapping-listen": {
       const check = validateListenAddress(values.listen);

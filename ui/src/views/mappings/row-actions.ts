@@ -5,6 +5,7 @@ import * as ipc from "../../ipc";
 import type { MappingRow } from "../../ipc";
 import { ask, byId, showText } from "../../dom";
 import { messageOf } from "../../errors";
+import { t } from "../../i18n";
 import type { MappingsPage } from "./page";
 
 /** Starts or stops a mapping; the button waits for the answer. */
@@ -14,8 +15,8 @@ export async function setEnabled(page: MappingsPage, row: MappingRow, enabled: b
     await page.apply(ipc.setMappingEnabled(row.name, enabled));
     showText(page.error, null);
   } catch (reason) {
-    const what = enabled ? "started" : "stopped";
-    showText(page.error, `The mapping ${row.name} could not be ${what}: ${messageOf(reason)}`);
+    const key = enabled ? "mappings.startFailed" : "mappings.stopFailed";
+    showText(page.error, t(key, { name: row.name, reason: messageOf(reason) }));
   } finally {
     button.disabled = false;
   }
@@ -23,8 +24,11 @@ export async function setEnabled(page: MappingsPage, row: MappingRow, enabled: b
 
 /** Removes a mapping after asking. */
 export async function removeMapping(section: HTMLElement, page: MappingsPage, row: MappingRow): Promise<void> {
-  byId("confirm-remove-mapping-text", section).textContent =
-    `Remove the mapping “${row.name}” (${row.mapping.listen} to ${row.mapping.target})? Its port closes and its connections end.`;
+  byId("confirm-remove-mapping-text", section).textContent = t("mappings.removeQuestion", {
+    name: row.name,
+    listen: row.mapping.listen,
+    target: row.mapping.target,
+  });
   const yes = await ask(
     byId<HTMLDialogElement>("confirm-remove-mapping", section),
     byId<HTMLButtonElement>("confirm-remove-mapping-yes", section),
@@ -36,6 +40,6 @@ export async function removeMapping(section: HTMLElement, page: MappingsPage, ro
     showText(page.error, null);
     if (!document.activeElement || document.activeElement === document.body) page.home.focus();
   } catch (reason) {
-    showText(page.error, `The mapping ${row.name} could not be removed: ${messageOf(reason)}`);
+    showText(page.error, t("mappings.removeFailed", { name: row.name, reason: messageOf(reason) }));
   }
 }

@@ -4,8 +4,9 @@
 // goes back to the same control of the same mapping.
 
 import { KeyedTable, button, cell } from "../keyed-table";
+import { t } from "../../i18n";
 import type { MappingRow } from "../../ipc";
-import { PROTOCOL_TEXT, ROUTE_TEXT, lastErrorText, stateText } from "./model";
+import { lastErrorText, protocolText, routeText, stateText } from "./model";
 
 /** What a row's buttons do. */
 export interface RowActions {
@@ -54,8 +55,8 @@ export class MappingsTable extends KeyedTable<MappingRow> {
       name,
       cell("listen", mapping.listen),
       cell("target", mapping.target),
-      cell("protocol", PROTOCOL_TEXT[mapping.protocol]),
-      cell("route", ROUTE_TEXT[mapping.route]),
+      cell("protocol", protocolText(mapping.protocol)),
+      cell("route", routeText(mapping.route)),
       stateCell(row),
       this.actionsCell(row),
     );
@@ -67,19 +68,22 @@ export class MappingsTable extends KeyedTable<MappingRow> {
     td.className = "buttons";
     const { name } = row;
     const on = row.mapping.enabled;
-    const toggle = button("toggle", on ? "Stop" : "Start", `${on ? "Stop" : "Start"} the mapping ${name}`, () =>
-      this.actions.setEnabled(row, !on, toggle),
+    const toggle = button(
+      "toggle",
+      t(on ? "mappings.stop" : "mappings.start"),
+      t(on ? "mappings.stopLabel" : "mappings.startLabel", { name }),
+      () => this.actions.setEnabled(row, !on, toggle),
     );
     td.append(toggle);
     if (row.state.kind === "failed") {
-      const retry = button("retry", "Retry", `Try the mapping ${name} again`, () =>
+      const retry = button("retry", t("mappings.retry"), t("mappings.retryLabel", { name }), () =>
         this.actions.setEnabled(row, true, retry),
       );
       td.append(retry);
     }
     td.append(
-      button("edit", "Edit", `Edit the mapping ${name}`, () => this.actions.edit(row)),
-      button("remove", "Remove", `Remove the mapping ${name}`, () => this.actions.remove(row)),
+      button("edit", t("common.edit"), t("mappings.editLabel", { name }), () => this.actions.edit(row)),
+      button("remove", t("common.remove"), t("mappings.removeLabel", { name }), () => this.actions.remove(row)),
     );
     return td;
   }

@@ -3,13 +3,14 @@
 // once), writing a policy into them, reading and checking them (each
 // field's message next to it), and the expiry's shortcuts.
 
-import { byId, setFieldError, showText } from "../../dom";
+import { byId, escapeHtml, setFieldError, showText } from "../../dom";
 import { errorIdFor } from "../../errors";
+import { t, tHtml, type TextKey } from "../../i18n";
 import type { FieldError, Policy } from "../../ipc";
 import {
   COMMANDS,
-  COMMAND_TEXT,
   POLICY_KEYS,
+  commandText,
   expiryIn,
   fieldProblem,
   localExpiry,
@@ -22,21 +23,19 @@ import {
 } from "./model";
 
 /** The expiry's shortcuts: hours from now (0: never). */
-const EXPIRE_IN: readonly [number, string][] = [
-  [1, "In 1 hour"],
-  [24, "In 1 day"],
-  [24 * 7, "In 1 week"],
-  [0, "Never"],
+const EXPIRE_IN: readonly [number, TextKey][] = [
+  [1, "policy.in1Hour"],
+  [24, "policy.in1Day"],
+  [24 * 7, "policy.in1Week"],
+  [0, "policy.never"],
 ];
 
-const EXPIRES_HINT = "In RFC 3339, such as 2026-12-24T18:00:00Z (UTC). Empty: never. A guest pass is a user that expires.";
-
-function field(id: string, label: string, control: string, hint: string): string {
+function field(id: string, label: TextKey, control: string, hint: TextKey): string {
   return `
       <div class="field">
-        <label for="${id}">${label}</label>
+        <label for="${id}">${tHtml(label)}</label>
         ${control}
-        <p id="hint-${id}" class="hint">${hint}</p>
+        <p id="hint-${id}" class="hint">${tHtml(hint)}</p>
         <p id="${errorIdFor(id)}" class="field-error" role="alert" hidden></p>
       </div>`;
 }
@@ -61,27 +60,27 @@ export function policyMarkup(prefix: string): string {
     (c) => `
         <div class="field check">
           <input type="checkbox" id="${prefix}-command-${c}" data-command="${c}">
-          <label for="${prefix}-command-${c}">${COMMAND_TEXT[c]}</label>
+          <label for="${prefix}-command-${c}">${escapeHtml(commandText(c))}</label>
         </div>`,
   ).join("");
   const shortcuts = EXPIRE_IN.map(
-    ([hours, label]) => `<button type="button" class="expire-in" data-hours="${hours}">${label}</button>`,
+    ([hours, label]) => `<button type="button" class="expire-in" data-hours="${hours}">${tHtml(label)}</button>`,
   ).join("");
   return `
       <div class="grid">
-        ${field(id("rateLimit"), "Bandwidth, each way", text(id("rateLimit"), "2 MB/s"), "Shared by all its connections, such as 2 MB/s, 512 KiB/s or 10 Mbit/s. Empty: no limit.")}
-        ${field(id("quota"), "Traffic quota", text(id("quota"), "5 GB/day"), "Up and down together, per day, week (from Monday) or month, or in all (2 GB/total: a budget that never starts again, as a guest pass has). Over it, connections are refused and open ones end.")}
-        ${field(id("maxSessions"), "Connections at once", `<input type="number" id="${id("maxSessions")}" min="1" step="1" inputmode="numeric" ${described(id("maxSessions"))}>`, "Empty: no limit.")}
+        ${field(id("rateLimit"), "policy.rate", text(id("rateLimit"), "2 MB/s"), "policy.rateHint")}
+        ${field(id("quota"), "policy.quota", text(id("quota"), "5 GB/day"), "policy.quotaHint")}
+        ${field(id("maxSessions"), "policy.maxSessions", `<input type="number" id="${id("maxSessions")}" min="1" step="1" inputmode="numeric" ${described(id("maxSessions"))}>`, "policy.noLimitHint")}
       </div>
-      ${field(id("hours"), "Access hours (one a line)", lines(id("hours"), "Mon-Fri 16:00-20:00"), "This computer's time; Fri 22:00-02:00 runs past midnight. Empty: at any time.")}
+      ${field(id("hours"), "policy.hours", lines(id("hours"), "Mon-Fri 16:00-20:00"), "policy.hoursHint")}
       <fieldset id="${commands}" class="commands" aria-describedby="${errorIdFor(commands)}">
-        <legend>Commands it may use</legend>
+        <legend>${tHtml("policy.commands")}</legend>
         ${boxes}
         <p id="${errorIdFor(commands)}" class="field-error" role="alert" hidden></p>
       </fieldset>
-      ${field(id("allowTargets"), "Only these destinations (one a line)", lines(id("allowTargets"), ".example.org"), "A name (example.org), a name and every name under it (.example.org), an address or range, a port (*:443). Empty: any destination.")}
-      ${field(id("denyTargets"), "Never these destinations (one a line)", lines(id("denyTargets"), "192.168.1.1"), "As above; refused even when also allowed.")}
-      ${field(id("expires"), "Expires", text(id("expires"), "2026-12-24T18:00:00Z"), EXPIRES_HINT)}
+      ${field(id("allowTargets"), "policy.allowTargets", lines(id("allowTargets"), ".example.org"), "policy.allowTargetsHint")}
+      ${field(id("denyTargets"), "policy.denyTargets", lines(id("denyTargets"), "192.168.1.1"), "policy.denyTargetsHint")}
+      ${field(id("expires"), "policy.expires", text(id("expires"), "2026-12-24T18:00:00Z"), "policy.expiresHint")}
       <div class="expire-shortcuts">${shortcuts}</div>`;
 }
 
@@ -169,7 +168,8 @@ export class PolicyFields {
   /** Under the expiry: when it is in this computer's time, or how to write it. */
   private showExpiryHint(): void {
     const local = localExpiry(this.control("expires").value);
-    showText(byId(`hint-${this.id("expires")}`, this.root), local === null ? EXPIRES_HINT : `That is ${local} here.`);
+    const hint = local === null ? t("policy.expiresHint") : t("policy.expiresLocal", { local });
+    showText(byId(`hint-${this.id("expires")}`, this.root), hint);
   }
 
   private id(key: PolicyKey): string {

@@ -4,20 +4,29 @@
 // go, and a policy in a few words for a table. No DOM.
 
 import { checkExpiry, checkHours, checkQuota, checkRate, checkTargetPattern, expiryText } from "../../access";
+import { countOf, formatDateTimeShort } from "../../format";
+import { t, type TextKey } from "../../i18n";
 import type { Policy, PolicyCommand } from "../../ipc";
 import { LIMIT_MAX, splitLines, type Check } from "../../validate";
 
 /** The commands a policy can allow, in the form's order. */
 export const COMMANDS: readonly PolicyCommand[] = ["connect", "bind", "udp"];
 
-export const COMMAND_TEXT: Record<PolicyCommand, string> = {
-  connect: "CONNECT (and every HTTP request)",
-  bind: "BIND",
-  udp: "UDP",
+const COMMAND_KEYS: Record<PolicyCommand, TextKey> = {
+  connect: "policy.command.connect",
+  bind: "policy.command.bind",
+  udp: "policy.command.udp",
 };
 
+/** A command's box label. */
+export function commandText(command: PolicyCommand): string {
+  return t(COMMAND_KEYS[command]);
+}
+
 /** What a policy that allows no command is told (NO_COMMAND in src-tauri/src/settings/policy.rs). */
-export const NO_COMMAND = "Allow at least one command: with none, nothing could be done through the proxy.";
+export function noCommand(): string {
+  return t("policy.noCommand");
+}
 
 /** The fields of a policy, by the Rust side's names for them (after "policy."). */
 export const POLICY_KEYS = [
@@ -97,11 +106,10 @@ function linesProblem(text: string, check: (line: string) => Check<unknown>): st
 /** Sessions at once: empty for no limit. */
 function checkMaxSessions(raw: string): Check<number | null> {
   const text = raw.trim();
-  const range = `enter a number from 1 to ${LIMIT_MAX}, or nothing for no limit`;
   if (text === "") return { ok: true, value: null };
-  if (!/^\d+$/.test(text)) return { ok: false, error: `"${text}" is not a whole number: ${range}.` };
+  if (!/^\d+$/.test(text)) return { ok: false, error: t("policy.sessionsNotWhole", { value: text, max: LIMIT_MAX }) };
   const n = Number(text);
-  if (n < 1 || n > LIMIT_MAX) return { ok: false, error: `${text} is out of range: ${range}.` };
+  if (n < 1 || n > LIMIT_MAX) return { ok: false, error: t("policy.sessionsRange", { value: text, max: LIMIT_MAX }) };
   return { ok: true, value: n };
 }
 
@@ -117,7 +125,7 @@ export function fieldProblem(key: PolicyKey, values: PolicyValues): string | nul
     case "hours":
       return linesProblem(values.hours, checkHours);
     case "commands":
-      return COMMANDS.some((c) => values.commands[c]) ? null : NO_COMMAND;
+      return COMMANDS.some((c) => values.commands[c]) ? null : noCommand();
     case "allowTargets":
       return linesProblem(values.allowTargets, checkTargetPattern);
     case "denyTargets":
@@ -155,7 +163,7 @@ export function expiryIn(hours: number, now: number = Date.now()): string {
 export function localExpiry(text: string): string | null {
   const check = text.trim() === "" ? null : checkExpiry(text);
   if (!check?.ok) return null;
-  return new Date(check.value).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return formatDateTimeShort(check.value);
 }
 
 /** When the policy expires, in milliseconds, or null. */
@@ -164,26 +172,22 @@ export function expiresAt(policy: Policy): number | null {
   return check?.ok ? check.value : null;
 }
 
-function count(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** The policy in a few words, its expiry seen at now: "2 MB/s · 5 GB/day · connect only", or "No limits". */
 export function policySummary(policy: Policy, now: number = Date.now()): string {
   const parts: string[] = [];
   if (policy.rateLimit) parts.push(policy.rateLimit);
   if (policy.quota) parts.push(policy.quota);
   if (policy.hours.length > 0) parts.push(policy.hours.join(", "));
-  if (policy.commands !== null) parts.push(`${policy.commands.join(", ")} only`);
+  if (policy.commands !== null) parts.push(t("policy.summary.commandsOnly", { commands: policy.commands.join(", ") }));
   const allow = policy.allowTargets;
-  if (allow.length === 1) parts.push(`only ${allow[0] ?? ""}`);
-  else if (allow.length > 1) parts.push(`only ${count(allow.length, "destination", "destinations")}`);
+  if (allow.length === 1) parts.push(t("policy.summary.only", { what: allow[0] ?? "" }));
+  else if (allow.length > 1) parts.push(t("policy.summary.onlyCount", { count: allow.length }));
   const deny = policy.denyTargets;
-  if (deny.length === 1) parts.push(`not ${deny[0] ?? ""}`);
-  else if (deny.length > 1) parts.push(`not ${count(deny.length, "destination", "destinations")}`);
-  if (policy.maxSessions !== null) parts.push(count(policy.maxSessions, "session", "sessions"));
+  if (deny.length === 1) parts.push(t("policy.summary.not", { what: deny[0] ?? "" }));
+  else if (deny.length > 1) parts.push(t("policy.summary.notCount", { count: deny.length }));
+  if (policy.maxSessions !== null) parts.push(countOf(policy.maxSessions, "session"));
   const until = localExpiry(policy.expires);
   const at = expiresAt(policy);
-  if (until !== null && at !== null) parts.push(`${at <= now ? "expired" : "expires"} ${until}`);
-  return parts.length > 0 ? parts.join(" · ") : "No limits";
+  if (until !== null && at !== null) parts.push(t(at <= now ? "policy.summary.expired" : "policy.summary.expires", { until }));
+  return parts.length > 0 ? parts.join(" · ") : t("policy.summary.none");
 }

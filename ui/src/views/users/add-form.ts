@@ -4,7 +4,7 @@
 
 import * as ipc from "../../ipc";
 import { byId, markInvalid, setText, showText } from "../../dom";
-import { GENERATED_HINT, PASSWORD_HINT, generatePassword, passwordProblem, userNameProblem } from "./model";
+import { generatePassword, generatedHint, passwordHint, passwordProblem, userNameProblem } from "./model";
 import type { UsersPage } from "./page";
 
 export class AddForm {
@@ -43,7 +43,7 @@ export class AddForm {
     password.type = "text";
     this.touched.add(password);
     showText(this.page.error, this.check(false));
-    setText(this.hint, GENERATED_HINT);
+    setText(this.hint, generatedHint());
     password.focus();
     password.select();
   }
@@ -79,7 +79,7 @@ export class AddForm {
       name.value = "";
       password.value = "";
       password.type = "password";
-      setText(this.hint, PASSWORD_HINT);
+      setText(this.hint, passwordHint());
       this.touched.clear();
       name.focus();
     } catch (reason) {

@@ -6,20 +6,35 @@
 import * as ipc from "../../ipc";
 import { byId, closeDialog, openDialog, setFieldError, showText } from "../../dom";
 import { isKeyringRefusal, messageOf } from "../../errors";
-import { GENERATED_HINT, PASSWORD_HINT, editProblem, generatePassword, type EditKind, type Editing } from "./model";
+import { t } from "../../i18n";
+import { editProblem, generatePassword, generatedHint, passwordHint, type EditKind, type Editing } from "./model";
 import type { UsersPage } from "./page";
 import { editButtonClass, type UsersTable } from "./table";
 
 const FIELD = "edit-user-input";
 
-const TEXTS: Record<EditKind, { title: (name: string) => string; label: string; type: string; autocomplete: AutoFill; ok: string }> = {
-  rename: { title: (name) => `Rename ${name}`, label: "New name", type: "text", autocomplete: "off", ok: "Rename" },
+interface Texts {
+  title: (name: string) => string;
+  label: () => string;
+  type: string;
+  autocomplete: AutoFill;
+  ok: () => string;
+}
+
+const TEXTS: Record<EditKind, Texts> = {
+  rename: {
+    title: (name) => t("users.renameTitle", { name }),
+    label: () => t("users.newName"),
+    type: "text",
+    autocomplete: "off",
+    ok: () => t("users.rename"),
+  },
   password: {
-    title: (name) => `New password for ${name}`,
-    label: "New password",
+    title: (name) => t("users.passwordTitle", { name }),
+    label: () => t("users.newPassword"),
     type: "password",
     autocomplete: "new-password",
-    ok: "Set password",
+    ok: () => t("users.setPassword"),
   },
 };
 
@@ -49,7 +64,7 @@ export class EditDialog {
       if (this.editing?.kind !== "password") return;
       this.input.value = generatePassword();
       this.input.type = "text";
-      showText(this.hint, GENERATED_HINT);
+      showText(this.hint, generatedHint());
       setFieldError(FIELD, this.check(), section);
       this.input.focus();
       this.input.select();
@@ -80,13 +95,13 @@ export class EditDialog {
     this.editing = { kind, name };
     const texts = TEXTS[kind];
     this.title.textContent = texts.title(name);
-    this.label.textContent = texts.label;
+    this.label.textContent = texts.label();
     this.input.type = texts.type;
     this.input.autocomplete = texts.autocomplete;
     this.input.value = kind === "rename" ? name : "";
-    this.ok.textContent = texts.ok;
+    this.ok.textContent = texts.ok();
     this.generate.hidden = kind !== "password";
-    showText(this.hint, kind === "password" ? PASSWORD_HINT : null);
+    showText(this.hint, kind === "password" ? passwordHint() : null);
     setFieldError(FIELD, null, this.section);
     openDialog(this.dialog);
     this.input.focus();

@@ -8,6 +8,7 @@ import * as ipc from "../../ipc";
 import type { NewGuestPass } from "../../ipc";
 import { byId, flashLabel, setText, showText } from "../../dom";
 import { messageOf } from "../../errors";
+import { t } from "../../i18n";
 import { codeOf, copyButton, qrFigure } from "../offer";
 import { QrCodes } from "../status/qr";
 import { cardLines, cardWarnings, copyAllText, endsText, setupUrl } from "./guest";
@@ -39,7 +40,7 @@ export class GuestCard {
   /** Shows the card of a pass just made. */
   show(made: NewGuestPass): void {
     this.made = made;
-    setText(this.title, `Guest pass ${made.pass.name}`);
+    setText(this.title, t("guest.cardTitle", { name: made.pass.name }));
     setText(this.ends, endsText(made));
     const say = (text: string): void => showText(this.notice, text);
     this.lines.replaceChildren(
@@ -47,12 +48,12 @@ export class GuestCard {
         const term = document.createElement("dt");
         term.textContent = line.label;
         const value = document.createElement("dd");
-        value.append(codeOf(line.value, line.cls), " ", copyButton(line.value, say, `Copy ${line.copy}`));
+        value.append(codeOf(line.value, line.cls), " ", copyButton(line.value, say, line.copy));
         return [term, value];
       }),
     );
     const setup = setupUrl(made);
-    this.code.replaceChildren(...(setup === null ? [] : [qrFigure(this.qr, setup, `Scan to open the setup page, then sign in as ${made.pass.name}`)]));
+    this.code.replaceChildren(...(setup === null ? [] : [qrFigure(this.qr, setup, t("guest.scan", { name: made.pass.name }))]));
     const warnings = cardWarnings(made);
     this.warnings.replaceChildren(
       ...warnings.map((text) => {
@@ -79,10 +80,10 @@ export class GuestCard {
     if (this.made === null) return;
     ipc.copyText(copyAllText(this.made)).then(
       () => {
-        flashLabel(this.copyAll, "Copied");
-        showText(this.notice, "Copied the whole pass.");
+        flashLabel(this.copyAll, t("common.copied"));
+        showText(this.notice, t("guest.copiedAll"));
       },
-      (reason: unknown) => showText(this.notice, `Could not copy the pass: ${messageOf(reason)}`),
+      (reason: unknown) => showText(this.notice, t("guest.copyAllFailed", { reason: messageOf(reason) })),
     );
   }
 }

@@ -5,6 +5,7 @@
 // what to look out for, and all of it as one text to copy. No DOM.
 
 import { checkQuota } from "../../access";
+import { t, type TextKey } from "../../i18n";
 import type { NewGuestPass, User } from "../../ipc";
 import { localExpiry } from "../policy/model";
 import { shareLinks } from "../status/share";
@@ -35,46 +36,44 @@ export const MAX_HOURS = 2160;
 export const MAX_GIGABYTES = 1000;
 
 /** What a pass without an end is told (NO_END). */
-export const NO_END = "Give the pass an end: after a number of hours, after a number of GB, or both.";
+export function noEnd(): string {
+  return t("guest.noEnd");
+}
 
 /** The hours' shortcuts: [hours, label]. */
-export const HOURS_SHORTCUTS: readonly [number, string][] = [
-  [1, "1 hour"],
-  [24, "1 day"],
-  [24 * 7, "1 week"],
+export const HOURS_SHORTCUTS: readonly [number, TextKey][] = [
+  [1, "guest.in1Hour"],
+  [24, "guest.in1Day"],
+  [24 * 7, "guest.in1Week"],
 ];
 
 interface NumberField {
-  unit: string;
-  example: string;
   max: number;
-  maxWords: string;
-  empty: string;
   /** Times the value, its smallest meaningful unit (seconds, bytes). */
   scale: number;
+  /** What a text that is no number is told, and a number out of range. */
+  notNumber: TextKey;
+  outOfRange: TextKey;
 }
 
-const HOURS: NumberField = {
-  unit: "hours",
-  example: "24",
-  max: MAX_HOURS,
-  maxWords: " (90 days)",
-  empty: "no time limit",
-  scale: 3600,
+const HOURS: NumberField = { max: MAX_HOURS, scale: 3600, notNumber: "guest.hoursNotNumber", outOfRange: "guest.hoursRange" };
+const GIGABYTES: NumberField = {
+  max: MAX_GIGABYTES,
+  scale: 1e9,
+  notNumber: "guest.gigabytesNotNumber",
+  outOfRange: "guest.gigabytesRange",
 };
-const GIGABYTES: NumberField = { unit: "GB", example: "2", max: MAX_GIGABYTES, maxWords: "", empty: "no budget", scale: 1e9 };
 
 /** A number as typed: null when blank, else its value, or what is wrong (as a string). */
 function readNumber(raw: string, field: NumberField): { value: number | null } | { error: string } {
   const text = raw.trim();
   if (text === "") return { value: null };
-  const range = `enter a number of ${field.unit} above 0 and at most ${field.max}${field.maxWords}, or nothing for ${field.empty}`;
   const digits = text.startsWith("-") ? text.slice(1) : text;
-  if (!/^(\d+\.?\d*|\.\d+)$/.test(digits)) {
-    return { error: `"${text}" is not a number of ${field.unit} (such as ${field.example}): ${range}.` };
-  }
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(digits)) return { error: t(field.notNumber, { value: text, max: field.max }) };
   const value = Number(text);
-  if (value <= 0 || value > field.max || value * field.scale < 1) return { error: `${text} is out of range: ${range}.` };
+  if (value <= 0 || value > field.max || value * field.scale < 1) {
+    return { error: t(field.outOfRange, { value: text, max: field.max }) };
+  }
   return { value };
 }
 
@@ -85,7 +84,7 @@ export function guestProblems(values: GuestValues, users: readonly User[]): Part
   const gigabytes = readNumber(values.gigabytes, GIGABYTES);
   if ("error" in hours) problems.hours = hours.error;
   if ("error" in gigabytes) problems.gigabytes = gigabytes.error;
-  if ("value" in hours && hours.value === null && "value" in gigabytes && gigabytes.value === null) problems.hours = NO_END;
+  if ("value" in hours && hours.value === null && "value" in gigabytes && gigabytes.value === null) problems.hours = noEnd();
   const name = values.name.trim();
   const nameProblem = name === "" ? null : userNameProblem(name, users);
   if (nameProblem !== null) problems.name = nameProblem;
@@ -98,13 +97,13 @@ export function endsText(made: NewGuestPass): string {
   const until = localExpiry(policy.expires);
   const quota = policy.quota === "" ? null : checkQuota(policy.quota);
   const budget = quota?.ok ? formatAmount(quota.value.bytes) : null;
-  if (until !== null && budget !== null) return `Ends on ${until}, or after ${budget}, whichever comes first.`;
-  if (until !== null) return `Ends on ${until}.`;
-  if (budget !== null) return `Ends after ${budget}, up and down together.`;
-  return "Never ends by itself: revoke it when it is done.";
+  if (until !== null && budget !== null) return t("guest.endsOnOrAfter", { until, budget });
+  if (until !== null) return t("guest.endsOn", { until });
+  if (budget !== null) return t("guest.endsAfter", { budget });
+  return t("guest.neverEnds");
 }
 
-/** One value of a pass's card: what it is, the value, the class(es) its code has, and what its Copy button copies. */
+/** One value of a pass's card: what it is, the value, the class(es) its code has, and what its Copy button copies (for its label). */
 export interface CardLine {
   label: string;
   value: string;
@@ -115,12 +114,14 @@ export interface CardLine {
 /** The credentials and proxy addresses of a pass, in order; SOCKS5 and HTTP share each address:port. */
 export function cardLines(made: NewGuestPass): CardLine[] {
   const lines: CardLine[] = [
-    { label: "User name", value: made.pass.name, cls: "guest-user", copy: "the user name" },
-    { label: "Password", value: made.pass.password, cls: "guest-password", copy: "the password" },
+    { label: t("guest.userName"), value: made.pass.name, cls: "guest-user", copy: t("guest.copyUserName") },
+    { label: t("guest.password"), value: made.pass.password, cls: "guest-password", copy: t("guest.copyPassword") },
   ];
-  const label = made.servesHttp ? "Proxy for SOCKS5 and HTTP (address:port)" : "SOCKS5 proxy (address:port)";
+  const label = t(made.servesHttp ? "guest.proxySocksHttp" : "guest.proxySocks");
   const cls = made.servesHttp ? "guest-socks guest-http" : "guest-socks";
-  for (const address of made.addresses) lines.push({ label, value: address, cls, copy: `the proxy address ${address}` });
+  for (const address of made.addresses) {
+    lines.push({ label, value: address, cls, copy: t("guest.copyAddress", { address }) });
+  }
   return lines;
 }
 
@@ -134,21 +135,19 @@ export function setupUrl(made: NewGuestPass): string | null {
 export function cardWarnings(made: NewGuestPass): string[] {
   const warnings: string[] = [];
   if (!made.passwordRequired) {
-    warnings.push(
-      "Passwords are not required (Settings): any client that reaches the proxy gets in, with or without this pass.",
-    );
+    warnings.push(t("guest.warnNoPasswords"));
   }
   if (!made.sharing) {
-    warnings.push("The proxy serves this computer only: turn on “Share on my network” in Settings for other devices.");
+    warnings.push(t("guest.warnNotShared"));
   }
   return warnings;
 }
 
 /** The whole card as one text, to paste into a message to the guest. */
 export function copyAllText(made: NewGuestPass): string {
-  const lines = [`SocksBox guest pass ${made.pass.name}`, endsText(made)];
-  for (const line of cardLines(made)) lines.push(`${line.label}: ${line.value}`);
+  const lines = [t("guest.copyAllTitle", { name: made.pass.name }), endsText(made)];
+  for (const line of cardLines(made)) lines.push(t("guest.copyAllLine", { label: line.label, value: line.value }));
   const setup = setupUrl(made);
-  if (setup !== null) lines.push(`Setup page: ${setup}`);
+  if (setup !== null) lines.push(t("guest.copyAllSetup", { url: setup }));
   return lines.join("\n");
 }

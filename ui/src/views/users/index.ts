@@ -17,7 +17,7 @@ import { Follow } from "../follow";
 import { AddForm } from "./add-form";
 import { EditDialog } from "./edit-dialog";
 import { GuestPasses } from "./guest-passes";
-import { MARKUP } from "./markup";
+import { markup } from "./markup";
 import { UserList, nextExpiry } from "./model";
 import { createPage } from "./page";
 import { PolicyDialog } from "./policy-dialog";
@@ -40,7 +40,7 @@ const LONGEST_TIMEOUT = 2 ** 31 - 1;
 export const USE_EVERY = 1000;
 
 export function mountUsers(section: HTMLElement): UsersViewHandle {
-  section.innerHTML = MARKUP;
+  section.innerHTML = markup();
   const list = new UserList();
   const banner = byId("keyring-error", section);
   const error = byId("users-error", section);

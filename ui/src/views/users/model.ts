@@ -1,6 +1,7 @@
 // The users view's model: the list as last answered, which answer is the
 // latest, and what is wrong with a name or a password. No DOM.
 
+import { t } from "../../i18n";
 import type { User, UsersView as UsersResult } from "../../ipc";
 import { validatePassword, validateUserName } from "../../validate";
 import { expiresAt } from "../policy/model";
@@ -47,7 +48,7 @@ export class UserList {
 export function userNameProblem(name: string, users: readonly User[], except?: string): string | null {
   const check = validateUserName(name);
   if (!check.ok) return check.error;
-  if (name !== except && users.some((u) => u.name === name)) return `There is already a user named “${name}”.`;
+  if (name !== except && users.some((u) => u.name === name)) return t("users.nameTaken", { name });
   return null;
 }
 
@@ -86,10 +87,14 @@ export function generatePassword(fill: (bytes: Uint8Array) => void = (b) => cryp
 }
 
 /** Under a password field. */
-export const PASSWORD_HINT = "At least 8 characters.";
+export function passwordHint(): string {
+  return t("users.passwordHint");
+}
+
 /** Under a password field once Generate filled it in (and showed it). */
-export const GENERATED_HINT =
-  "Generated and shown so you can copy it into the client: once saved it is kept only in the system keyring.";
+export function generatedHint(): string {
+  return t("users.generatedHint");
+}
 
 /** What is wrong with the dialog's value for its task, or null. */
 export function editProblem(editing: Editing, value: string, users: readonly User[]): string | null {

@@ -7,6 +7,7 @@ import * as ipc from "../../ipc";
 import type { User } from "../../ipc";
 import { byId, closeDialog, openDialog, showText } from "../../dom";
 import { fieldErrorsOf, messageOf } from "../../errors";
+import { t } from "../../i18n";
 import { PolicyFields, showRefusal } from "../policy/fields";
 import { POLICY_PREFIX } from "./markup";
 import type { UsersPage } from "./page";
@@ -46,7 +47,7 @@ export class PolicyDialog {
 
   open(user: User): void {
     this.editing = user.name;
-    this.title.textContent = `Limits for ${user.name}`;
+    this.title.textContent = t("users.limitsTitle", { name: user.name });
     this.fields.write(user.policy);
     showText(this.general, null);
     openDialog(this.dialog);

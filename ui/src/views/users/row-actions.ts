@@ -4,6 +4,7 @@
 
 import * as ipc from "../../ipc";
 import { ask, byId, showText } from "../../dom";
+import { t } from "../../i18n";
 import type { UsersPage } from "./page";
 
 /** Sends the box's new state; puts the tick back when refused. */
@@ -44,18 +45,19 @@ async function afterAsking(page: UsersPage, asked: Promise<boolean>, change: () 
 
 /** Deletes a user after asking. */
 export async function removeUser(section: HTMLElement, page: UsersPage, name: string): Promise<void> {
-  const text = `Delete the user “${name}”? Clients signed in as ${name} can no longer connect, and the password is removed from the keyring.`;
-  await afterAsking(page, confirm(section, "Delete user?", text, "Delete"), () => ipc.deleteUser(name));
+  const asked = confirm(section, t("users.deleteTitle"), t("users.deleteQuestion", { name }), t("users.delete"));
+  await afterAsking(page, asked, () => ipc.deleteUser(name));
 }
 
 /** Revokes a guest pass after asking. */
 export async function revokeGuest(section: HTMLElement, page: UsersPage, name: string): Promise<void> {
-  const text = `Revoke the guest pass “${name}”? It can no longer sign in, its connections end now, and its password is removed from the keyring.`;
-  await afterAsking(page, confirm(section, "Revoke guest pass?", text, "Revoke"), () => ipc.revokeGuest(name));
+  const asked = confirm(section, t("guest.revokeTitle"), t("guest.revokeQuestion", { name }), t("guest.revoke"));
+  await afterAsking(page, asked, () => ipc.revokeGuest(name));
 }
 
 /** Revokes every guest pass after asking. */
 export async function revokeAllGuests(section: HTMLElement, page: UsersPage, names: readonly string[]): Promise<void> {
-  const text = `Revoke every guest pass (${names.join(", ")})? None can sign in any longer, and their connections end now.`;
-  await afterAsking(page, confirm(section, "Revoke all guest passes?", text, "Revoke all"), () => ipc.revokeAllGuests());
+  const text = t("guest.revokeAllQuestion", { names: names.join(t("common.listSeparator")) });
+  const asked = confirm(section, t("guest.revokeAllTitle"), text, t("guest.revokeAllShort"));
+  await afterAsking(page, asked, () => ipc.revokeAllGuests());
 }

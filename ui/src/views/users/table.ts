@@ -8,8 +8,9 @@
 // second while shown, without redrawing the rows.
 
 import { byId, setAttr, setText } from "../../dom";
+import { t, type TextKey } from "../../i18n";
 import type { OwnerRow, User, UserState } from "../../ipc";
-import { OWNER_STATE_TEXT, RATE_TITLE, byOwner, ownerKey, periodParts, quotaShare, quotaText, rateText, stateTitle } from "../../usage";
+import { byOwner, ownerKey, ownerStateText, periodParts, quotaShare, quotaText, rateText, rateTitle, stateTitle } from "../../usage";
 import { policySummary } from "../policy/model";
 import type { EditKind } from "./model";
 
@@ -22,12 +23,16 @@ export interface RowActions {
   revoke(name: string): void;
 }
 
-/** A user's state in words. */
-export const STATE_TEXT: Record<UserState, string> = {
-  active: "Active",
-  disabled: "Disabled",
-  expired: "Expired",
+const STATE_KEYS: Record<UserState, TextKey> = {
+  active: "users.state.active",
+  disabled: "users.state.disabled",
+  expired: "users.state.expired",
 };
+
+/** A user's state in words. */
+export function userStateText(state: UserState): string {
+  return t(STATE_KEYS[state]);
+}
 
 function textCell(cls: string, text: string): HTMLTableCellElement {
   const cell = document.createElement("td");
@@ -53,7 +58,6 @@ function actionButton(cls: string, text: string, label: string, onClick: () => v
 
 /** What the use cell says while the proxy is stopped (nothing is counted then). */
 export const NO_USE = "—";
-const NO_USE_TITLE = "Counted while the proxy runs.";
 
 export class UsersTable {
   private readonly body: HTMLTableSectionElement;
@@ -117,7 +121,7 @@ export class UsersTable {
     if (user.guest) {
       const badge = document.createElement("span");
       badge.className = "badge guest-badge";
-      badge.textContent = "Guest pass";
+      badge.textContent = t("users.guestBadge");
       nameCell.append(" ", badge);
     }
     row.append(
@@ -142,9 +146,9 @@ export class UsersTable {
       // The list says disabled and expired; the proxy says when an active user is refused now.
       const refused = listed === "active" && owner !== undefined && owner.state !== "active";
       const key = refused ? owner.state : listed;
-      setText(state, refused ? OWNER_STATE_TEXT[owner.state] : STATE_TEXT[listed]);
+      setText(state, refused ? ownerStateText(owner.state) : userStateText(listed));
       setAttr(state, "data-state", key);
-      const title = refused ? stateTitle(owner) : listed === "expired" ? EXPIRED_TITLE : "";
+      const title = refused ? stateTitle(owner) : listed === "expired" ? t("users.expiredTitle") : "";
       if (state.title !== title) state.title = title;
     }
     const cell = row.querySelector<HTMLElement>("td.use");
@@ -161,7 +165,7 @@ export class UsersTable {
     const boxLabel = document.createElement("label");
     boxLabel.htmlFor = box.id;
     boxLabel.className = "visually-hidden";
-    boxLabel.textContent = `${user.name} may sign in`;
+    boxLabel.textContent = t("users.maySignIn", { name: user.name });
     box.addEventListener("change", () => this.actions.setEnabled(user.name, box));
     cell.append(box, boxLabel);
     return cell;
@@ -172,18 +176,18 @@ export class UsersTable {
     cell.className = "actions";
     const { name } = user;
     cell.append(
-      actionButton("rename", "Rename", `Rename ${name}`, () => this.actions.edit("rename", name)),
-      actionButton("set-password", "Set password", `Set the password of ${name}`, () => this.actions.edit("password", name)),
-      actionButton("policy", "Limits", `Limits of ${name}`, () => this.actions.limits(user)),
+      actionButton("rename", t("users.rename"), t("users.renameLabel", { name }), () => this.actions.edit("rename", name)),
+      actionButton("set-password", t("users.setPassword"), t("users.setPasswordLabel", { name }), () =>
+        this.actions.edit("password", name),
+      ),
+      actionButton("policy", t("users.limits"), t("users.limitsLabel", { name }), () => this.actions.limits(user)),
       user.guest
-        ? actionButton("revoke", "Revoke", `Revoke the guest pass ${name}`, () => this.actions.revoke(name))
-        : actionButton("delete", "Delete", `Delete ${name}`, () => this.actions.remove(name)),
+        ? actionButton("revoke", t("guest.revoke"), t("guest.revokeLabel", { name }), () => this.actions.revoke(name))
+        : actionButton("delete", t("users.delete"), t("users.deleteLabel", { name }), () => this.actions.remove(name)),
     );
     return cell;
   }
 }
-
-const EXPIRED_TITLE = "The proxy refuses this user: its expiry has passed.";
 
 /** The use of a user the running proxy has not counted: nothing yet. */
 function unused(name: string): OwnerRow {
@@ -220,7 +224,7 @@ function useCell(): HTMLTableCellElement {
   periods.className = "use-periods";
   const rate = document.createElement("span");
   rate.className = "use-rate";
-  rate.title = RATE_TITLE;
+  rate.title = rateTitle();
   cell.append(quota, meter, periods, rate);
   return cell;
 }
@@ -231,7 +235,7 @@ function writeUse(cell: HTMLElement, owner: OwnerRow | undefined): void {
   const q = owner?.quota ?? null;
   setText(quota, owner === undefined ? NO_USE : q === null ? "" : quotaText(q));
   quota.hidden = owner !== undefined && q === null;
-  quota.title = owner === undefined ? NO_USE_TITLE : "";
+  quota.title = owner === undefined ? t("users.noUseTitle") : "";
   meter.hidden = q === null;
   if (q !== null) {
     meter.value = quotaShare(q);
