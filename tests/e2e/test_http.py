@@ -347,6 +347,30 @@ def test_the_setup_page_says_a_password_is_needed(auth_server):
     assert b"FindProxyForURL" in pac.stdout
 
 
+def test_the_setup_page_speaks_the_language_the_device_asks_for(server):
+    # A Russian phone, then one that weighs Chinese above English, then
+    # Traditional Chinese only, which the page is not written in.
+    url = f"http://127.0.0.1:{server.addr4[1]}/"
+    cases = [
+        ("ru-RU,ru;q=0.9,en;q=0.8", "ru", 'id="password">Не нужен.<'),
+        ("en;q=0.5, zh-CN;q=0.8", "zh-CN", 'id="password">不需要。<'),
+        ("zh-TW", "en", 'id="password">Not needed.<'),
+    ]
+    for asked, tag, words in cases:
+        page = curl("-A", PHONE, "-H", f"Accept-Language: {asked}", "-i", url)
+        assert page.returncode == 0 and status_of(page.stdout) == 200, describe(page)
+        head, _, body = page.stdout.partition(b"\r\n\r\n")
+        text = body.decode()
+        assert re.search(rf"(?im)^content-language: {re.escape(tag)}\r$".encode(), head), (asked, head)
+        assert re.search(rb"(?im)^vary: accept-language\r$", head), (asked, head)
+        assert f'<html lang="{tag}">' in text and words in text, (asked, text[:800])
+        assert f'id="pac">http://127.0.0.1:{server.addr4[1]}/proxy.pac<' in text, (asked, text)
+    # The PAC file is the same for everyone: no Vary.
+    pac = curl("-H", "Accept-Language: ru", "-i", f"http://127.0.0.1:{server.addr4[1]}/proxy.pac")
+    head, _, _ = pac.stdout.partition(b"\r\n\r\n")
+    assert status_of(pac.stdout) == 200 and b"accept-language" not in head.lower(), head
+
+
 PAC_CASES = [
     ("http://www.example.com/", "www.example.com", "proxy"),  # a public name
     ("http://203.0.113.9/", "203.0.113.9", "proxy"),  # a public address

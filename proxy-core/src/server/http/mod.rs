@@ -20,6 +20,7 @@
 
 mod body;
 mod forward;
+mod language;
 mod pages;
 
 use std::net::SocketAddr;
@@ -310,20 +311,26 @@ impl Connection<'_> {
         let agent = head.headers.iter().find(|h| h.is("user-agent"));
         let agent = agent.map(|h| String::from_utf8_lossy(&h.value).into_owned());
         self.session.monitor.record_visit(peer.ip(), page, agent.as_deref().unwrap_or(""));
-        let (content_type, text) = match page {
-            Page::Pac => (pages::PAC_TYPE, pages::pac(self.local)),
+        let (content_type, text, language) = match page {
+            Page::Pac => (pages::PAC_TYPE, pages::pac(self.local), None),
             Page::Setup => {
                 let setup = pages::Setup {
                     proxy: self.local,
                     device: peer,
                     password: self.session.settings.config.auth.required,
                 };
-                ("text/html; charset=utf-8", pages::setup(&setup))
+                let asked = head.headers.iter().filter(|h| h.is("accept-language"));
+                let language = language::negotiate(asked.map(|h| h.value.as_slice()));
+                ("text/html; charset=utf-8", pages::setup(&setup, language), Some(language))
             }
         };
+        let mut headers = vec![("Content-Type", content_type), ("Cache-Control", "no-cache")];
+        if let Some(language) = language {
+            // A cache must not hand one device's language to another.
+            headers.extend([("Content-Language", language.tag()), ("Vary", "Accept-Language")]);
+        }
         debug!(%peer, "served {path}");
         let keep = keeps(head) && !has_body(head);
-        let headers = [("Content-Type", content_type), ("Cache-Control", "no-cache")];
         let mut answer = wire::own_response(StatusCode::OK, &headers, &text, !keep);
         if head.method == "HEAD" {
             answer.truncate(answer.len() - text.len());

@@ -2,6 +2,9 @@
 //! file and the setup page. Both are built from the address the request
 //! came in on, so a device is told the address that works for it.
 //!
+//! The setup page speaks the device's language (`language`: its
+//! Accept-Language), in the words of setup/*.json.
+//!
 //! The PAC file keeps to what every platform's PAC engine runs (Windows'
 //! WinHTTP, macOS and iOS, Android, Chromium, Firefox; see
 //! docs/ARCHITECTURE.md): `FindProxyForURL` with `isPlainHostName`,
@@ -9,8 +12,12 @@
 //! block on a DNS lookup), and one `PROXY host:port` answer, HTTP being
 //! the one proxy type all of them take.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::LazyLock;
+
+use super::language::Language;
 
 /// What the setup page says.
 pub(super) struct Setup {
@@ -91,35 +98,101 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// The setup page: that the device reached this proxy, the values to
-/// enter, and the steps for each kind of device. One page, no script, no
-/// resource from elsewhere: it works in any phone's browser.
-pub(super) fn setup(page: &Setup) -> String {
-    let server = escape(&host(page.proxy));
-    let port = page.proxy.port();
-    let pac_url = escape(&url(page.proxy, "/proxy.pac"));
-    let proxy_url = escape(&url(page.proxy, ""));
-    let device = escape(&host(page.device));
-    let password = if page.password {
-        "Needed: ask whoever shares this connection for a user name and password. \
-         Where a device has no field for them, its browser asks when it first uses the proxy."
-    } else {
-        "Not needed."
+/// The setup page's words in one language: a flat JSON object of
+/// messages, each an HTML fragment (`<b>`, `<code>`, `<br>`, entities)
+/// whose `{name}` placeholders take escaped values.
+type Catalogue = HashMap<String, String>;
+
+/// The catalogues, in `Language::ALL`'s order. They are this crate's own
+/// (setup/*.json), not the window's (ui/src/i18n): the headless server is
+/// built and packaged from proxy-core alone. The tests below hold them to
+/// English's keys and placeholders, as the window's tests hold its own.
+static CATALOGUES: LazyLock<[Catalogue; 3]> = LazyLock::new(|| {
+    let read = |json: &str| -> Catalogue {
+        serde_json::from_str(json)
+            .expect("the setup page's catalogues are valid (checked by the tests)")
     };
-    let login_step = if page.password {
-        "<li>Turn <b>Authentication</b> on and enter the user name and password.</li>"
-    } else {
-        ""
+    [
+        read(include_str!("setup/en.json")),
+        read(include_str!("setup/zh-CN.json")),
+        read(include_str!("setup/ru.json")),
+    ]
+});
+
+/// The catalogue of a language.
+fn catalogue(language: Language) -> &'static Catalogue {
+    let index = Language::ALL.iter().position(|&l| l == language).unwrap_or(0);
+    &CATALOGUES[index]
+}
+
+/// One message in a language (English's when the language lacks it), its
+/// placeholders filled with these values, escaped.
+fn say(language: Language, key: &str, values: &[(&str, &str)]) -> String {
+    let message = catalogue(language)
+        .get(key)
+        .or_else(|| catalogue(Language::English).get(key))
+        .map_or(key, String::as_str);
+    let mut out = String::with_capacity(message.len() + 64);
+    let mut rest = message;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            values.iter().find(|(n, _)| *n == name).map(|(_, v)| (close, *v))
+        });
+        match value {
+            Some((close, value)) => {
+                out.push_str(&escape(value));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The setup page, in the device's language: that the device reached this
+/// proxy, the values to enter, and the steps for each kind of device. One
+/// page, no script, no resource from elsewhere: it works in any phone's
+/// browser.
+pub(super) fn setup(page: &Setup, language: Language) -> String {
+    let server = host(page.proxy);
+    let port = page.proxy.port().to_string();
+    let pac_url = url(page.proxy, "/proxy.pac");
+    let proxy_url = url(page.proxy, "");
+    let device = host(page.device);
+    let values: [(&str, &str); 5] = [
+        ("server", &server),
+        ("port", &port),
+        ("pac_url", &pac_url),
+        ("proxy_url", &proxy_url),
+        ("device", &device),
+    ];
+    let t = |key: &str| say(language, key, &values);
+    // The steps that differ when a password is needed.
+    let with_password = |key: &str| {
+        if page.password {
+            t(&format!("{key}.password"))
+        } else {
+            t(key)
+        }
     };
-    let mut html = String::with_capacity(8 * 1024);
+    let login_step =
+        if page.password { format!("<li>{}</li>\n", t("setup.ios.login")) } else { String::new() };
+    let mut html = String::with_capacity(12 * 1024);
     let _ = write!(
         html,
         r#"<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Proxy setup</title>
+<title>{title}</title>
 <style>
 body {{ font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 42rem; padding: 1rem; color: #1b1f24; background: #fff; }}
 h1 {{ font-size: 1.4rem; }}
@@ -138,90 +211,113 @@ summary {{ font-weight: 600; cursor: pointer; }}
 </style>
 </head>
 <body>
-<h1>Proxy setup</h1>
-<p class="ok" id="reached">&#10003; This device reached the proxy at <code>{server}:{port}</code> (this device's address: <code>{device}</code>).</p>
-<p>Enter these values in the device's network settings. A proxy set this way carries web traffic (HTTP and HTTPS) of the browser and of the apps that follow the system's proxy setting.</p>
+<h1>{title}</h1>
+<p class="ok" id="reached">&#10003; {reached}</p>
+<p>{intro}</p>
 <table>
-<tr><th>Proxy server</th><td><code id="server">{server}</code></td></tr>
-<tr><th>Port</th><td><code id="port">{port}</code></td></tr>
-<tr><th>Automatic setup (PAC) URL</th><td><code id="pac">{pac_url}</code></td></tr>
-<tr><th>Password</th><td id="password">{password}</td></tr>
-<tr><th>Apps with SOCKS settings</th><td>SOCKS5 on the same server and port: <code>socks5://{server}:{port}</code></td></tr>
+<tr><th>{th_server}</th><td><code id="server">{server}</code></td></tr>
+<tr><th>{th_port}</th><td><code id="port">{port}</code></td></tr>
+<tr><th>{th_pac}</th><td><code id="pac">{pac_url}</code></td></tr>
+<tr><th>{th_password}</th><td id="password">{password}</td></tr>
+<tr><th>{th_socks}</th><td>{socks}</td></tr>
 </table>
 <details open>
-<summary>Android</summary>
+<summary>{android}</summary>
 <ol>
-<li>Open <b>Settings &rsaquo; Network &amp; internet &rsaquo; Internet</b> (or <b>Wi-Fi</b>) and tap the gear next to your network. On Android 9 and older, long-press the network and tap <b>Modify network</b>.</li>
-<li>Tap the pencil (<b>Edit</b>) and open <b>Advanced options</b>.</li>
-<li>Set <b>Proxy</b> to <b>Proxy Auto-Config</b> and enter the PAC URL <code>{pac_url}</code>,<br>
-or set it to <b>Manual</b>: proxy hostname <code>{server}</code>, proxy port <code>{port}</code>.</li>
-<li>Tap <b>Save</b>.</li>
+<li>{android_1}</li>
+<li>{android_2}</li>
+<li>{android_3}</li>
+<li>{android_4}</li>
 </ol>
 </details>
 <details>
-<summary>iPhone and iPad</summary>
+<summary>{ios}</summary>
 <ol>
-<li>Open <b>Settings &rsaquo; Wi-Fi</b> and tap &#9432; next to your network.</li>
-<li>At the bottom, tap <b>Configure Proxy</b>.</li>
-<li>Choose <b>Automatic</b> and enter the URL <code>{pac_url}</code>,<br>
-or choose <b>Manual</b>: server <code>{server}</code>, port <code>{port}</code>.</li>
-{login_step}
-<li>Tap <b>Save</b>.</li>
+<li>{ios_1}</li>
+<li>{ios_2}</li>
+<li>{ios_3}</li>
+{login_step}<li>{ios_4}</li>
 </ol>
 </details>
 <details>
-<summary>Windows 10 and 11</summary>
+<summary>{windows}</summary>
 <ol>
-<li>Open <b>Settings &rsaquo; Network &amp; internet &rsaquo; Proxy</b>.</li>
-<li>Next to <b>Use setup script</b>, click <b>Set up</b>; turn it on, enter the script address <code>{pac_url}</code> and click <b>Save</b>,<br>
-or next to <b>Use a proxy server</b>, click <b>Set up</b>; turn it on, enter proxy IP address <code>{server}</code>, port <code>{port}</code>, and click <b>Save</b>.</li>
+<li>{windows_1}</li>
+<li>{windows_2}</li>
 </ol>
 </details>
 <details>
-<summary>macOS</summary>
+<summary>{macos}</summary>
 <ol>
-<li>Open <b>System Settings &rsaquo; Network</b>, choose your Wi-Fi or Ethernet connection and click <b>Details&hellip;</b> (on macOS 12 and older: <b>System Preferences &rsaquo; Network &rsaquo; Advanced&hellip;</b>).</li>
-<li>Open <b>Proxies</b>.</li>
-<li>Turn on <b>Automatic proxy configuration</b> and enter the URL <code>{pac_url}</code>,<br>
-or turn on <b>Web proxy (HTTP)</b> and <b>Secure web proxy (HTTPS)</b>, each with server <code>{server}</code> and port <code>{port}</code>{mac_login}.</li>
-<li>Click <b>OK</b>.</li>
+<li>{macos_1}</li>
+<li>{macos_2}</li>
+<li>{macos_3}</li>
+<li>{macos_4}</li>
 </ol>
 </details>
 <details>
-<summary>Linux</summary>
+<summary>{linux}</summary>
 <ol>
-<li>GNOME: open <b>Settings &rsaquo; Network &rsaquo; Network Proxy</b>, choose <b>Automatic</b> and enter the configuration URL <code>{pac_url}</code>, or choose <b>Manual</b> and enter <code>{server}</code> and <code>{port}</code> for the HTTP and HTTPS proxies. KDE: <b>System Settings &rsaquo; Network &rsaquo; Proxy</b>, the same values.</li>
-<li>In a terminal: <code>export http_proxy={proxy_url} https_proxy={proxy_url}</code>{env_login}</li>
+<li>{linux_1}</li>
+<li>{linux_2}</li>
 </ol>
 </details>
 <details>
-<summary>Game consoles</summary>
+<summary>{consoles}</summary>
 <ul>
-<li><b>PlayStation 5</b>: <b>Settings &rsaquo; Network &rsaquo; Settings &rsaquo; Set Up Internet Connection</b>, highlight your network, press Options and choose <b>Advanced Settings</b>; set <b>Proxy Server</b> to <b>Use</b>, address <code>{server}</code>, port <code>{port}</code>. <b>PlayStation 4</b>: <b>Settings &rsaquo; Network &rsaquo; Set Up Internet Connection &rsaquo; Custom</b>, keep the defaults until <b>Proxy Server</b>, choose <b>Use</b> and enter the same values.</li>
-<li><b>Nintendo Switch</b>: <b>System Settings &rsaquo; Internet &rsaquo; Internet Settings</b>, choose your network, <b>Change Settings &rsaquo; Proxy Settings &rsaquo; On</b>: server <code>{server}</code>, port <code>{port}</code>{switch_login}; then <b>Save</b>.</li>
-<li><b>Xbox</b> consoles have no proxy setting.</li>
-<li><b>Android TV and Google TV</b>: as on Android, under <b>Settings &rsaquo; Network &amp; Internet</b>, your network, <b>Proxy settings &rsaquo; Manual</b>.</li>
+<li>{playstation}</li>
+<li>{switch}</li>
+<li>{xbox}</li>
+<li>{tv}</li>
 </ul>
 </details>
-<p>This page and the PAC file need no password. <a href="/proxy.pac">The PAC file</a></p>
+<p>{footer} <a href="/proxy.pac">{pac_link}</a></p>
 </body>
 </html>
 "#,
-        mac_login = if page.password {
-            ", and tick <b>Proxy server requires password</b> with the user name and password"
-        } else {
-            ""
-        },
-        env_login = if page.password {
-            " (with <code>http://USER:PASSWORD@…</code> in each)"
-        } else {
-            ""
-        },
-        switch_login = if page.password {
-            ", <b>Authentication</b> on with the user name and password"
-        } else {
-            ""
-        },
+        lang = language.tag(),
+        title = t("setup.title"),
+        reached = t("setup.reached"),
+        intro = t("setup.intro"),
+        th_server = t("setup.server"),
+        th_port = t("setup.port"),
+        th_pac = t("setup.pac"),
+        th_password = t("setup.password"),
+        th_socks = t("setup.socks"),
+        server = escape(&server),
+        port = port,
+        pac_url = escape(&pac_url),
+        password =
+            t(if page.password { "setup.passwordNeeded" } else { "setup.passwordNotNeeded" }),
+        socks = t("setup.socksValue"),
+        android = t("setup.android"),
+        android_1 = t("setup.android.1"),
+        android_2 = t("setup.android.2"),
+        android_3 = t("setup.android.3"),
+        android_4 = t("setup.android.4"),
+        ios = t("setup.ios"),
+        ios_1 = t("setup.ios.1"),
+        ios_2 = t("setup.ios.2"),
+        ios_3 = t("setup.ios.3"),
+        ios_4 = t("setup.ios.4"),
+        windows = t("setup.windows"),
+        windows_1 = t("setup.windows.1"),
+        windows_2 = t("setup.windows.2"),
+        macos = t("setup.macos"),
+        macos_1 = t("setup.macos.1"),
+        macos_2 = t("setup.macos.2"),
+        macos_3 = with_password("setup.macos.3"),
+        macos_4 = t("setup.macos.4"),
+        linux = t("setup.linux"),
+        linux_1 = t("setup.linux.1"),
+        linux_2 = with_password("setup.linux.2"),
+        consoles = t("setup.consoles"),
+        playstation = t("setup.consoles.playstation"),
+        switch = with_password("setup.consoles.switch"),
+        xbox = t("setup.consoles.xbox"),
+        tv = t("setup.consoles.tv"),
+        footer = t("setup.footer"),
+        pac_link = t("setup.pacLink"),
     );
     html
 }
@@ -243,31 +339,129 @@ mod tests {
 
     #[test]
     fn the_setup_page_gives_the_values() {
-        let page = setup(&Setup {
-            proxy: "192.168.1.5:1080".parse().unwrap(),
-            device: "192.168.1.20:50000".parse().unwrap(),
-            password: true,
-        });
+        let page = setup(
+            &Setup {
+                proxy: "192.168.1.5:1080".parse().unwrap(),
+                device: "192.168.1.20:50000".parse().unwrap(),
+                password: true,
+            },
+            Language::English,
+        );
+        assert!(page.contains("<html lang=\"en\">"));
         assert!(page.contains("<code id=\"server\">192.168.1.5</code>"));
         assert!(page.contains("<code id=\"port\">1080</code>"));
         assert!(page.contains("http://192.168.1.5:1080/proxy.pac"));
         assert!(page.contains("192.168.1.20"));
-        assert!(page.contains("Needed"));
+        assert!(page.contains("id=\"password\">Needed: "));
+        assert!(page.contains("This device reached the proxy at <code>192.168.1.5:1080</code>"));
+        assert!(page.contains("Turn <b>Authentication</b> on"));
+        assert!(page.contains("tick <b>Proxy server requires password</b>"));
         assert!(!page.contains("<script"));
         for platform in ["Android", "iPhone", "Windows", "macOS", "Linux", "PlayStation", "Switch"]
         {
             assert!(page.contains(platform), "{platform}");
         }
-        let open = setup(&Setup {
-            password: false,
-            ..Setup {
+        let open = setup(
+            &Setup {
                 proxy: "[::1]:1080".parse().unwrap(),
                 device: "[::1]:2".parse().unwrap(),
-                password: true,
-            }
-        });
-        assert!(open.contains("Not needed."));
+                password: false,
+            },
+            Language::English,
+        );
+        assert!(open.contains("id=\"password\">Not needed.<"));
         assert!(open.contains("http://[::1]:1080/proxy.pac"));
+        assert!(!open.contains("Authentication") && !open.contains("requires password"));
         assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+
+    #[test]
+    fn the_setup_page_speaks_each_language() {
+        let page = |language, password| {
+            setup(
+                &Setup {
+                    proxy: "10.0.0.2:1080".parse().unwrap(),
+                    device: "10.0.0.9:4000".parse().unwrap(),
+                    password,
+                },
+                language,
+            )
+        };
+        let words = [
+            (Language::English, "Proxy setup", "Not needed."),
+            (Language::SimplifiedChinese, "代理设置", "不需要。"),
+            (Language::Russian, "Настройка прокси", "Не нужен."),
+        ];
+        for (language, title, no_password) in words {
+            for password in [false, true] {
+                let html = page(language, password);
+                let tag = language.tag();
+                assert!(html.contains(&format!("<html lang=\"{tag}\">")), "{tag}");
+                assert!(html.contains(&format!("<title>{title}</title>")), "{tag}");
+                assert_eq!(
+                    html.contains(&format!("id=\"password\">{no_password}<")),
+                    !password,
+                    "{tag}"
+                );
+                // Every value in its place, none left as a placeholder.
+                assert!(
+                    html.contains("<code id=\"pac\">http://10.0.0.2:1080/proxy.pac</code>"),
+                    "{tag}"
+                );
+                assert!(html.contains("<code>10.0.0.9</code>"), "{tag}");
+                assert!(html.contains("socks5://10.0.0.2:1080"), "{tag}");
+                assert!(html.contains("export http_proxy=http://10.0.0.2:1080"), "{tag}");
+                for placeholder in ["{server}", "{port}", "{pac_url}", "{proxy_url}", "{device}"] {
+                    assert!(!html.contains(placeholder), "{tag}: {placeholder} left");
+                }
+                assert!(!html.contains("setup."), "{tag}: a key instead of its message");
+            }
+        }
+        assert!(page(Language::Russian, true).contains("Нужен: "));
+        assert!(page(Language::SimplifiedChinese, true).contains("需要："));
+    }
+
+    #[test]
+    fn a_message_fills_its_placeholders_with_escaped_values() {
+        let values = [("server", "<x>"), ("port", "1080"), ("device", "a&b")];
+        assert_eq!(
+            say(Language::English, "setup.reached", &values),
+            "This device reached the proxy at <code>&lt;x&gt;:1080</code> \
+             (this device's address: <code>a&amp;b</code>)."
+        );
+        // A placeholder without a value, and braces that are none, stay as they are.
+        assert_eq!(say(Language::English, "setup.reached", &[]).matches('{').count(), 3);
+        assert_eq!(say(Language::English, "no.such.key", &values), "no.such.key");
+    }
+
+    /// The `{name}`s of a message, sorted.
+    fn placeholders(message: &str) -> Vec<&str> {
+        let mut names: Vec<&str> = message
+            .split('{')
+            .skip(1)
+            .filter_map(|part| part.split_once('}').map(|(name, _)| name))
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    #[test]
+    fn every_catalogue_has_englishs_keys_and_placeholders_and_no_empty_message() {
+        let english = catalogue(Language::English);
+        assert!(english.len() > 20);
+        for language in Language::ALL {
+            let words = catalogue(language);
+            let tag = language.tag();
+            for (key, message) in english {
+                let Some(theirs) = words.get(key) else {
+                    panic!("{tag}: {key} is missing");
+                };
+                assert!(!theirs.trim().is_empty(), "{tag}: {key} is empty");
+                assert_eq!(placeholders(theirs), placeholders(message), "{tag}: {key}");
+            }
+            for key in words.keys() {
+                assert!(english.contains_key(key), "{tag}: {key} is not in English's catalogue");
+            }
+        }
     }
 }
