@@ -297,7 +297,7 @@ class App:
         )
 
     def fill_in(self, css: str, text: str):
-        """Replaces what a field holds with `text`, typed as a user would
+        """Replaces what a field holds with `text` (none: emptied), typed as a user would
         (a line break as the Enter key: WebKitWebDriver types "\\n" as
         nothing). Waits until the field takes input: a dialog just opened
         on a loaded machine may not be laid out yet."""
@@ -305,7 +305,8 @@ class App:
             expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, css))
         )
         field.clear()
-        field.send_keys(text.replace("\n", Keys.ENTER))
+        if text:
+            field.send_keys(text.replace("\n", Keys.ENTER))
 
     def set_checkbox(self, css: str, on: bool):
         box = self.el(css)

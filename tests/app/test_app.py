@@ -1603,10 +1603,7 @@ def edit_user_limits(app: App, name: str, fields: dict[str, str], boxes: dict[st
     app.click(f'tr[data-user="{name}"] .policy')
     app.visible("#user-policy-rate-limit")
     for css, value in fields.items():
-        if value:
-            app.fill_in(css, value)
-        else:
-            app.el(css).clear()
+        app.fill_in(css, value)
     for command, on in (boxes or {}).items():
         app.set_checkbox(f"#user-policy-command-{command}", on)
     app.el("#user-policy-save").click()

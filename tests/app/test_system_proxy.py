@@ -360,6 +360,7 @@ def test_the_terminals_file_is_written_and_removed_and_curl_uses_it(desktop, lau
     wait_for("the terminals' file", env_file(home).exists)
     app.visible("#system-proxy-env")
     assert app.el("#system-proxy-env-line code").text == line, "the status page and Settings give other lines"
+    app.shot("system-proxy-terminals", scroll_to="#system-proxy-block")
     text = env_file(home).read_text()
     for name, value in [
         ("http_proxy", f"http://127.0.0.1:{proxy_port}"),
