@@ -141,6 +141,9 @@ def assert_admitted(host: FirewallHost, what: str) -> None:
         assert got == "socks5 0500", f"{what}: a client could not reach the proxy on {addr} after the fix: {got}"
 
 
+# Each firewall command takes a few hundred milliseconds (firewall-cmd is a
+# Python program), and each check runs several.
+@pytest.mark.timeout(150)
 def test_ufw_blocks_then_its_printed_fix_opens_the_port(sandbox, sudo_shim, tmp_path):
     require_sandbox("ufw")
     sandbox.enable_ufw()
@@ -180,6 +183,7 @@ def test_ufw_without_root_names_the_command_to_run(sandbox):
     assert "ENABLED=no" in report, report
 
 
+@pytest.mark.timeout(240)
 def test_firewalld_blocks_then_its_printed_fix_opens_the_port(sandbox, sudo_shim, tmp_path):
     require_sandbox("firewalld", "firewall-cmd", "dbus-daemon")
     sandbox.start_firewalld()

@@ -299,13 +299,27 @@ async fn check_firewall(config: &Config, port: Option<u16>, lan: Option<IpNet>) 
     };
     let mut blocked = false;
     let mut unknown = false;
-    for listen in listeners {
-        if listen.port() == 0 {
+    // Asked all at once (firewall-cmd takes a while per call), printed in order.
+    let checks: Vec<_> = listeners
+        .into_iter()
+        .map(|listen| {
+            let check = (listen.port() != 0).then(|| {
+                tokio::spawn(async move { firewall::check(&firewall_query(listen, lan)).await })
+            });
+            (listen, check)
+        })
+        .collect();
+    for (listen, check) in checks {
+        let Some(check) = check else {
             println!("{listen}: port 0 is chosen at start; give the port to check (--check-firewall PORT)");
             unknown = true;
             continue;
-        }
-        let report = firewall::check(&firewall_query(listen, lan)).await;
+        };
+        let Ok(report) = check.await else {
+            println!("{listen}: the check stopped unexpectedly");
+            unknown = true;
+            continue;
+        };
         print!("{report}");
         blocked |= report.blocked();
         unknown |= matches!(report.state, State::Unknown { .. });

@@ -841,8 +841,9 @@ mod tests {
         let blocking = runner(false).answer("firewall-cmd --info-zone=block", 0, block);
         let active = "block\n  interfaces: eth1\n";
         let blocking = blocking.answer("firewall-cmd --get-active-zones", 0, active);
-        let r = check_with(&query("192.168.1.2:22", None, Some("eth1")), Platform::Linux, &blocking)
-            .await;
+        let r =
+            check_with(&query("192.168.1.2:22", None, Some("eth1")), Platform::Linux, &blocking)
+                .await;
         assert!(
             matches!(&r.state, State::Blocks { why, .. } if why.contains("zone block (target %%REJECT%%)")),
             "{r}"
