@@ -35,6 +35,7 @@ mod private;
 mod settings;
 mod status;
 mod sysproxy;
+mod theme;
 mod tray;
 mod usage;
 mod users;
@@ -135,6 +136,7 @@ fn main() {
         .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();
+            theme::follow(&handle);
             let has_tray = tray::create(&handle);
             if let Some(window) = app.get_webview_window("main") {
                 if hidden && has_tray {
