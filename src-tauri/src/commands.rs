@@ -20,6 +20,7 @@ use crate::actions::{self, AppState};
 use crate::clipboard::Clipboard;
 use crate::contract::{ipc_contract, Args, NoArgs};
 use crate::devices;
+use crate::firewall::{self, FirewallCheck};
 use crate::guest::{GuestPass, GuestPassRequest};
 use crate::live::{Live, LiveMessage};
 use crate::logs;
@@ -73,6 +74,7 @@ ipc_contract! {
     gssapi_available(NoArgs) -> bool, ();
     system_proxy_status(NoArgs) -> SystemProxyStatus, ();
     set_system_proxy(SetSystemProxyArgs) -> SystemProxyStatus, Refused;
+    firewall_check(NoArgs) -> FirewallCheck, ();
 }
 
 /// The event every status change is announced with, to the window.
@@ -640,6 +642,15 @@ async fn set_system_proxy(
     Args(args): Args<SetSystemProxyArgs>,
 ) -> Result<SystemProxyStatus, Refused> {
     actions::set_system_proxy(&app, args.on).await.map_err(Refused::new)
+}
+
+/// Whether the host firewall lets the network reach the listeners the
+/// server shares (none while it runs on loopback alone). The Status page
+/// asks while sharing, at most once a minute, and on "Check again".
+#[tauri::command]
+async fn firewall_check(app: AppHandle, _: Args<NoArgs>) -> Result<FirewallCheck, ()> {
+    let status = app.state::<AppState>().status();
+    Ok(firewall::check(&status).await)
 }
 
 /// The port mappings, with what the running server says of each.

@@ -25,6 +25,7 @@ mod clipboard;
 mod commands;
 mod contract;
 mod devices;
+mod firewall;
 mod format;
 mod guest;
 mod live;

@@ -159,6 +159,45 @@ field: string,
  */
 message: string, };
 
+export type FirewallCheck = { 
+/**
+ * One per listener, in the server's order.
+ */
+reports: Array<FirewallReport>, };
+
+export type FirewallReport = { 
+/**
+ * The listening address, as the server lists it.
+ */
+listen: string, 
+/**
+ * Its port.
+ */
+port: number, 
+/**
+ * The firewall that answered, in words ("ufw", "firewalld"), or
+ * "the firewall" when none was named.
+ */
+firewall: string, 
+/**
+ * Its answer.
+ */
+state: FirewallState, 
+/**
+ * Why it blocks, in the firewall's terms (while it blocks).
+ */
+why: string | null, 
+/**
+ * The command line that opens the port (while it blocks).
+ */
+fix: string | null, 
+/**
+ * What a person can check instead (when the answer is unknown).
+ */
+whatToCheck: string | null, };
+
+export type FirewallState = "admits" | "blocks" | "unknown";
+
 export type GssapiSettings = { 
 /**
  * Offer the GSS-API method (and then require a login).
@@ -792,6 +831,7 @@ export type Commands = {
   gssapi_available: { args: Record<string, never>; result: boolean; error: null };
   system_proxy_status: { args: Record<string, never>; result: SystemProxyStatus; error: null };
   set_system_proxy: { args: SetSystemProxyArgs; result: SystemProxyStatus; error: Refused };
+  firewall_check: { args: Record<string, never>; result: FirewallCheck; error: null };
 };
 
 export type Events = {

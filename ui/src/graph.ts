@@ -22,7 +22,8 @@ function cssVar(name: string, fallback: string): string {
   return value || fallback;
 }
 
-export function createGraph(container: HTMLElement): Graph {
+/** A graph in container, `height` pixels high (the Status page's is small). */
+export function createGraph(container: HTMLElement, height = HEIGHT): Graph {
   const width = (): number => Math.max(280, container.clientWidth || 600);
   const text = cssVar("--muted", "#4b5058");
   const grid = cssVar("--border", "#8a9099") + "55";
@@ -34,7 +35,7 @@ export function createGraph(container: HTMLElement): Graph {
   const plot = new uPlot(
     {
       width: width(),
-      height: HEIGHT,
+      height,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1000, max * 1.1)] } },
@@ -65,7 +66,7 @@ export function createGraph(container: HTMLElement): Graph {
     },
     resize() {
       const w = width();
-      if (w !== plot.width) plot.setSize({ width: w, height: HEIGHT });
+      if (w !== plot.width) plot.setSize({ width: w, height });
     },
   };
 }

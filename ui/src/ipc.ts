@@ -15,6 +15,7 @@ import type {
   Commands,
   DeviceEntry,
   Events,
+  FirewallCheck,
   LimitSettings,
   ListedUser,
   LiveMessage as GeneratedLiveMessage,
@@ -332,4 +333,13 @@ export function editDevice(name: string, device: Device): Promise<Device[]> {
 
 export function removeDevice(name: string): Promise<Device[]> {
   return call("remove_device", { name });
+}
+
+// ---- the firewall check (src-tauri/src/firewall.rs)
+
+export type { FirewallCheck, FirewallReport } from "./bindings";
+
+/** Asks the firewall whether the network reaches each shared listener (takes a moment: the firewall's commands run). */
+export function firewallCheck(): Promise<FirewallCheck> {
+  return call("firewall_check", none);
 }

@@ -56,21 +56,26 @@ describe("the page", () => {
     expect(shown()).toEqual(["status"]);
   });
 
-  it("watches the live connections only while their view is shown", async () => {
-    expect(ipc.watchLive).not.toHaveBeenCalled();
+  it("watches the live connections only while the Status page or the Connections view is shown", async () => {
+    await flush();
+    // The Status page (shown) watches for its rates and connection count.
+    const watched = vi.mocked(ipc.watchLive).mock.calls.length;
+    const stopped = unwatch.mock.calls.length;
+    expect(watched).toBe(stopped + 1);
     el<HTMLButtonElement>("#nav-connections").click();
     await flush();
     expect(shown()).toEqual(["connections"]);
     expect(el("#content").classList.contains("wide")).toBe(true);
-    expect(ipc.watchLive).toHaveBeenCalledTimes(1);
-    expect(unwatch).not.toHaveBeenCalled();
+    expect(ipc.watchLive).toHaveBeenCalledTimes(watched + 1);
+    expect(unwatch).toHaveBeenCalledTimes(stopped + 1);
     el<HTMLButtonElement>("#nav-settings").click();
     await flush();
-    expect(unwatch).toHaveBeenCalledTimes(1);
+    expect(unwatch).toHaveBeenCalledTimes(stopped + 2);
     expect(el("#content").classList.contains("wide")).toBe(false);
+    expect(ipc.watchLive).toHaveBeenCalledTimes(watched + 1);
     el<HTMLButtonElement>("#nav-status").click();
     await flush();
-    expect(ipc.watchLive).toHaveBeenCalledTimes(1);
+    expect(ipc.watchLive).toHaveBeenCalledTimes(watched + 2);
   });
 
   it("reads the logs when the view opens, on Refresh and on a level change, and not before", async () => {

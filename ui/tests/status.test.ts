@@ -8,6 +8,7 @@ import { ServerStatus, stateLabel } from "../src/views/status/model";
 import { $, flush, text } from "./fixtures/dom";
 
 vi.mock("../src/ipc");
+vi.mock("../src/graph", () => ({ createGraph: () => ({ draw: () => {}, resize: () => {} }) }));
 
 const STOPPED: Status = { state: "stopped" };
 const RUNNING = {
@@ -88,6 +89,8 @@ beforeEach(() => {
   vi.mocked(ipc.recentVisits).mockResolvedValue([]);
   vi.mocked(ipc.qrCode).mockResolvedValue(QR_SVG);
   vi.mocked(ipc.copyText).mockResolvedValue(undefined);
+  vi.mocked(ipc.watchLive).mockResolvedValue(() => Promise.resolve());
+  vi.mocked(ipc.firewallCheck).mockResolvedValue({ reports: [] });
 });
 
 afterEach(() => {

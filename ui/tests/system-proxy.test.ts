@@ -9,6 +9,7 @@ import { $, flush, text } from "./fixtures/dom";
 import { SETTINGS } from "./fixtures/settings";
 
 vi.mock("../src/ipc");
+vi.mock("../src/graph", () => ({ createGraph: () => ({ draw: () => {}, resize: () => {} }) }));
 
 const OFF: SystemProxy = {
   desktop: "GNOME",
@@ -50,6 +51,7 @@ beforeEach(() => {
   vi.mocked(ipc.onVisitsChanged).mockResolvedValue(() => {});
   vi.mocked(ipc.recentVisits).mockResolvedValue([]);
   vi.mocked(ipc.copyText).mockResolvedValue(undefined);
+  vi.mocked(ipc.watchLive).mockResolvedValue(() => Promise.resolve());
   vi.mocked(ipc.onSystemProxyChanged).mockImplementation((handler) => {
     changed = handler;
     return Promise.resolve(() => {});

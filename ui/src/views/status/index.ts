@@ -16,10 +16,17 @@ import * as ipc from "../../ipc";
 import type { Status } from "../../ipc";
 import { byId } from "../../dom";
 import { messageOf } from "../../errors";
-import { MARKUP } from "./markup";
+import { t } from "../../i18n";
+import { firewallAttention } from "./attention";
+import { FirewallChecks } from "./firewall";
+import { localAddress } from "./howto";
+import { mountIntro } from "./intro";
+import { markup } from "./markup";
 import { ServerStatus } from "./model";
+import { RatesCard } from "./rates";
 import { StatusScreen } from "./screen";
 import { SystemProxySection } from "./system-proxy";
+import { UseCard } from "./use";
 import { followVisits } from "./visits";
 
 export { OPEN_WARNING_TEXT } from "./markup";
@@ -38,17 +45,51 @@ export interface StatusView {
 }
 
 export function mountStatus(section: HTMLElement): StatusView {
-  section.innerHTML = MARKUP;
+  section.innerHTML = markup();
+  mountIntro(section);
   const model = new ServerStatus();
   const screen = new StatusScreen(section, model);
   const notice = byId("status-notice", section);
-  const systemProxy = new SystemProxySection(section, (words) => {
+  const say = (words: string): void => {
     notice.textContent = words;
-  });
+  };
+  const systemProxy = new SystemProxySection(section, say);
+  const use = new UseCard(section, say);
+  const rates = new RatesCard(section);
+  /** Whether the proxy asks for a user and password (from the settings; read again at each status). */
+  let passwords = false;
+  const firewall = new FirewallChecks(
+    () => ipc.firewallCheck(),
+    () => screen.drawFirewall(firewallAttention(model.current, firewall.last), firewall.busy()),
+  );
+  screen.firewallAgain.addEventListener("click", () => firewall.again());
+  // The window opens on this view: its rates follow from the start.
+  if (!section.hidden && section.isConnected) rates.show();
+
+  function drawUse(): void {
+    const status = model.current;
+    use.draw(status?.state === "running" ? localAddress(status.listening) : null, passwords);
+  }
+
+  function readPasswords(): void {
+    Promise.resolve()
+      .then(() => ipc.getSettings())
+      .then(
+        (loaded) => {
+          passwords = loaded?.settings.passwordRequired ?? false;
+          drawUse();
+        },
+        () => undefined, // the settings cannot be read: the steps leave the password out
+      );
+  }
 
   function apply(status: Status): void {
-    if (model.take(status)) screen.draw(status);
-    else screen.drawError();
+    if (model.take(status)) {
+      screen.draw(status);
+      drawUse();
+      readPasswords();
+      firewall.follow(status);
+    } else screen.drawError();
   }
 
   function failed(message: string): void {
@@ -89,7 +130,7 @@ export function mountStatus(section: HTMLElement): StatusView {
       // An event that arrived meanwhile is newer than this answer.
       if (model.eventsSeen === seenBefore && status) apply(status);
     } catch (reason) {
-      failed(`The server's state cannot be read: ${messageOf(reason)}`);
+      failed(t("status.readFailed", { reason: messageOf(reason) }));
     }
     model.loaded = true;
     screen.drawToggle();
@@ -99,7 +140,13 @@ export function mountStatus(section: HTMLElement): StatusView {
     apply,
     current: () => model.current,
     ready: start(),
-    show: () => screen.visits.setViewShown(true),
-    hide: () => screen.visits.setViewShown(false),
+    show: () => {
+      screen.visits.setViewShown(true);
+      rates.show();
+    },
+    hide: () => {
+      screen.visits.setViewShown(false);
+      rates.hide();
+    },
   };
 }

@@ -4,6 +4,8 @@
 // devices that opened the setup page). The parts and the app's WebDriver
 // tests find these ids: keep them.
 
+import { tHtml } from "../../i18n";
+
 export const OPEN_WARNING_TEXT = "Anyone on your network can use this proxy without a password";
 
 /** How the section starts, with HTTP served and without. */
@@ -33,24 +35,62 @@ export const SYSTEM_PROXY_TEXT = {
 
 export const NO_VISITS_TEXT = "No device has opened the setup page yet. Scan the code with the phone's camera.";
 
-export const MARKUP = `
-  <h2 id="status-title">Server</h2>
-  <div class="state-row">
-    <p class="state-line">Proxy server:
+/** The view's markup, in the current language. */
+export function markup(): string {
+  return `
+  <section id="intro" class="intro" aria-labelledby="intro-title" hidden>
+    <h2 id="intro-title">${tHtml("status.introTitle")}</h2>
+    <p>${tHtml("status.intro1")}</p>
+    <p>${tHtml("status.intro2")}</p>
+    <p>${tHtml("status.intro3")}</p>
+    <button id="intro-dismiss" type="button">${tHtml("status.introDismiss")}</button>
+  </section>
+  <h2 id="status-title">${tHtml("status.title")}</h2>
+  <div class="state-row dashboard-state">
+    <p class="state-line">${tHtml("status.stateLine")}
       <strong id="server-state" class="state" aria-live="polite">…</strong></p>
-    <button id="server-toggle" type="button" class="primary" disabled aria-describedby="server-state">Start</button>
+    <button id="server-toggle" type="button" class="primary big-toggle" disabled aria-describedby="server-state">${tHtml("status.start")}</button>
   </div>
-  <p id="server-error" class="message error" role="alert" hidden></p>
-  <div id="open-warning-block" class="message warning" hidden>
-    <p id="open-warning" role="alert">${OPEN_WARNING_TEXT}</p>
-    <p id="open-warning-advice">To close it, turn on “Require a password” in Settings and add a user, or stop sharing on your network.</p>
+  <div id="attention" class="attention">
+    <p id="server-error" class="message error" role="alert" hidden></p>
+    <div id="open-warning-block" class="message warning" hidden>
+      <p id="open-warning" role="alert">${OPEN_WARNING_TEXT}</p>
+      <p id="open-warning-advice">To close it, turn on “Require a password” in Settings and add a user, or stop sharing on your network.</p>
+    </div>
+    <div id="firewall-block" class="message warning" hidden>
+      <ul id="firewall-warnings" class="plain"></ul>
+      <button id="firewall-again" type="button">${tHtml("status.firewallAgain")}</button>
+    </div>
+  </div>
+  <div class="dashboard">
+  <section id="use-block" class="card" aria-labelledby="use-title">
+    <h3 id="use-title">${tHtml("status.useTitle")}</h3>
+    <p id="use-stopped" class="muted">${tHtml("status.useStopped")}</p>
+    <div id="use-running" hidden>
+      <p class="proxy-address">${tHtml("status.useAddress")}
+        <code id="proxy-address" class="address"></code> <span id="proxy-address-copy"></span></p>
+      <p id="use-protocols" class="hint">${tHtml("status.useProtocols")}</p>
+      <p id="use-passwords" class="hint" hidden>${tHtml("status.usePasswords")}</p>
+      <div id="howtos"></div>
+    </div>
+  </section>
+  <section id="rates-block" class="card" aria-labelledby="rates-title">
+    <h3 id="rates-title">${tHtml("status.ratesTitle")}</h3>
+    <p class="rates">
+      <span>${tHtml("conn.download")} <strong id="dash-rate-down"></strong></span>
+      <span>${tHtml("conn.upload")} <strong id="dash-rate-up"></strong></span>
+      <span id="dash-connections" data-count="0"></span>
+    </p>
+    <div id="dash-graph" class="graph small" role="img" aria-label="${tHtml("conn.graphLabel")}"></div>
+    <p id="dash-rates-notice" class="notice" hidden></p>
+  </section>
   </div>
   <section id="listening-block" aria-labelledby="listening-title" hidden>
-    <h3 id="listening-title">Listening on</h3>
+    <h3 id="listening-title">${tHtml("status.listeningTitle")}</h3>
     <ul id="listening" class="addresses"></ul>
   </section>
   <section id="system-proxy-block" aria-labelledby="system-proxy-title">
-    <h3 id="system-proxy-title">System proxy</h3>
+    <h3 id="system-proxy-title">${tHtml("status.systemProxyTitle")}</h3>
     <div class="field check">
       <input type="checkbox" id="system-proxy-toggle" role="switch" disabled aria-describedby="system-proxy-desktop system-proxy-error">
       <label for="system-proxy-toggle">${SYSTEM_PROXY_TEXT.label}</label>
@@ -64,8 +104,11 @@ export const MARKUP = `
       <p class="hint">${SYSTEM_PROXY_TEXT.envAfter}</p>
     </div>
   </section>
+  <section id="lan-block" class="card" aria-labelledby="lan-title">
+    <h3 id="lan-title">${tHtml("status.lanTitle")}</h3>
+    <p id="lan-state" data-sharing="false"></p>
   <section id="share-block" aria-labelledby="share-title" hidden>
-    <h3 id="share-title">Use it from other devices</h3>
+    <h4 id="share-title">Use it from other devices</h4>
     <p id="share-intro" class="muted"></p>
     <p id="http-off-note" class="message" hidden>${HTTP_OFF_TEXT}</p>
     <ul id="share-addresses" class="addresses share"></ul>
@@ -81,5 +124,7 @@ export const MARKUP = `
       </table>
     </section>
   </section>
+  </section>
   <p id="status-notice" class="notice" role="status"></p>
 `;
+}

@@ -2,16 +2,17 @@
 // the Start/Stop button. No DOM.
 
 import type { ServerState, Status } from "../../ipc";
+import { t } from "../../i18n";
 
-const STATE_LABELS: Record<ServerState, string> = {
-  stopped: "Stopped",
-  running: "Running",
-  failed: "Failed",
-};
+const STATE_KEYS = {
+  stopped: "status.stopped",
+  running: "status.running",
+  failed: "status.failed",
+} as const;
 
 /** The words for a server state. */
 export function stateLabel(state: ServerState): string {
-  return STATE_LABELS[state] ?? "Stopped";
+  return t(STATE_KEYS[state] ?? "status.stopped");
 }
 
 export class ServerStatus {

@@ -4,8 +4,11 @@
 // Each write happens only when what it writes differs.
 
 import { byId, setHidden, setText, showText } from "../../dom";
+import { t } from "../../i18n";
 import type { Status } from "../../ipc";
+import { codeOf, copyButton } from "../offer";
 import { AddressLists } from "./addresses";
+import type { Attention } from "./attention";
 import { stateLabel, type ServerStatus } from "./model";
 import { VisitList } from "./visits";
 
@@ -16,6 +19,11 @@ export class StatusScreen {
   private readonly errorText: HTMLElement;
   private readonly warningBlock: HTMLElement;
   private readonly addresses: AddressLists;
+  private readonly lanState: HTMLElement;
+  private readonly firewallBlock: HTMLElement;
+  private readonly firewallList: HTMLElement;
+  readonly firewallAgain: HTMLButtonElement;
+  private firewallShown = "";
 
   constructor(
     section: HTMLElement,
@@ -27,6 +35,40 @@ export class StatusScreen {
     this.warningBlock = byId("open-warning-block", section);
     this.addresses = new AddressLists(section);
     this.visits = new VisitList(section);
+    this.lanState = byId("lan-state", section);
+    this.firewallBlock = byId("firewall-block", section);
+    this.firewallList = byId("firewall-warnings", section);
+    this.firewallAgain = byId<HTMLButtonElement>("firewall-again", section);
+    this.say = (words) => {
+      byId("status-notice", section).textContent = words;
+    };
+  }
+
+  private readonly say: (words: string) => void;
+
+  /** The firewall's warnings (none hides them); busy while a check is on its way. */
+  drawFirewall(items: Attention[], busy: boolean): void {
+    this.firewallAgain.disabled = busy;
+    if (busy) this.firewallAgain.setAttribute("aria-busy", "true");
+    else this.firewallAgain.removeAttribute("aria-busy");
+    const key = JSON.stringify(items);
+    if (key === this.firewallShown) return;
+    this.firewallShown = key;
+    setHidden(this.firewallBlock, items.length === 0);
+    this.firewallList.replaceChildren(
+      ...items.map((item) => {
+        const li = document.createElement("li");
+        li.dataset.kind = item.kind;
+        li.append(item.text);
+        if (item.command) {
+          const line = document.createElement("p");
+          line.className = "command";
+          line.append(t("status.firewallFix"), " ", codeOf(item.command, "fix"), " ", copyButton(item.command, this.say));
+          li.append(line);
+        }
+        return li;
+      }),
+    );
   }
 
   draw(status: Status): void {
@@ -40,11 +82,15 @@ export class StatusScreen {
     const http = running?.servesHttp ?? false;
     this.addresses.draw(running?.listening ?? [], shared, http);
     this.visits.setApplies(shared.length > 0 && http);
+    const sharing = shared.length > 0;
+    this.lanState.dataset.sharing = String(sharing);
+    setText(this.lanState, t(running ? (sharing ? "status.lanOn" : "status.lanOff") : "status.lanStopped"));
   }
 
   drawToggle(): void {
     const { toggle, model } = this;
-    setText(toggle, model.running() ? "Stop" : "Start");
+    setText(toggle, t(model.running() ? "status.stop" : "status.start"));
+    toggle.dataset.running = String(model.running());
     const disabled = !model.canToggle();
     if (toggle.disabled !== disabled) toggle.disabled = disabled;
     if (model.busy) toggle.setAttribute("aria-busy", "true");
