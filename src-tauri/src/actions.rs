@@ -39,10 +39,6 @@ pub const SYSTEM_PROXY_NEEDS_HTTP: &str = "The system proxy gives the desktop th
     proxy too (Windows gets nothing else): turn on “Serve HTTP proxy, setup page and PAC file on \
     the same port” in Settings first.";
 
-/// Why HTTP is not turned off while this is the system proxy.
-pub const HTTP_NEEDED_BY_SYSTEM_PROXY: &str = "SocksBox is the system proxy, which gives the \
-    desktop this port's HTTP proxy: turn “Use as system proxy” off on the Status page first.";
-
 /// Everything the app keeps.
 pub struct AppState {
     /// Where the settings are saved.
@@ -319,15 +315,25 @@ pub async fn apply_settings(
     };
     FieldError::refuse_any(settings.refusals())?;
     if !settings.http.enabled && state.system_proxy_status().on {
-        let message = HTTP_NEEDED_BY_SYSTEM_PROXY.to_owned();
+        let message = crate::i18n::t("refusal.settings.httpNeeded", &[]);
         return Err(vec![FieldError { field: "http.enabled".to_owned(), message }]);
     }
     state.file.save(&settings).map_err(|e| {
         let path = state.file.path().display();
-        vec![FieldError::general(format!("The settings could not be saved to {path}: {e}"))]
+        let (path, reason) = (path.to_string(), e.to_string());
+        let message = crate::i18n::t(
+            "refusal.settings.saveFailed",
+            &[("path", (&path).into()), ("reason", (&reason).into())],
+        );
+        vec![FieldError::general(message)]
     })?;
     app.state::<Notifier>().set_enabled(settings.notifications);
+    let relabel = inner.settings.language != settings.language;
+    crate::i18n::set_choice(&settings.language);
     inner.settings = settings.clone();
+    if relabel {
+        crate::tray::relabel(app, &settings.users);
+    }
     refresh_server(app, &mut inner).await;
     Ok((settings, state.status()))
 }

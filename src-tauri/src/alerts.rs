@@ -13,6 +13,7 @@ use proxy_core::access::Period;
 use serde::{Deserialize, Serialize};
 
 use crate::format::{format_amount, format_bytes};
+use crate::i18n;
 use crate::private;
 use crate::usage::{OwnerKind, OwnerRow, OwnerState, QuotaRow};
 
@@ -107,14 +108,16 @@ impl Notices {
         let (what, text) = match (row.state, &row.quota) {
             (OwnerState::Expired, _) => (
                 format!("time: {}", row.refused.as_deref().unwrap_or("")),
-                format!("Guest pass {} has ended: its time is up.", row.name),
+                i18n::t("notice.guest.endedTime", &[("name", (&row.name).into())]),
             ),
             (OwnerState::OverQuota, Some(q)) if q.period == "total" => (
                 format!("budget: {}", q.bytes),
-                format!(
-                    "Guest pass {} has ended: its {} are used up.",
-                    row.name,
-                    format_amount(q.bytes)
+                i18n::t(
+                    "notice.guest.endedBudget",
+                    &[
+                        ("name", (&row.name).into()),
+                        ("amount", format_amount(q.bytes).as_str().into()),
+                    ],
                 ),
             ),
             _ => return None,
@@ -188,22 +191,40 @@ pub fn current_period(kind: &str) -> String {
 fn quota_text(row: &OwnerRow, guest: bool, filled: &Filled<'_>) -> String {
     let quota = filled.quota;
     let who = match (row.kind, guest) {
-        (OwnerKind::Device, _) => format!("Device {}", row.name),
-        (OwnerKind::User, true) => format!("Guest pass {}", row.name),
-        (OwnerKind::User, false) => format!("User {}", row.name),
+        (OwnerKind::Device, _) => i18n::t("notice.quota.device", &[("name", (&row.name).into())]),
+        (OwnerKind::User, true) => i18n::t("notice.quota.guest", &[("name", (&row.name).into())]),
+        (OwnerKind::User, false) => i18n::t("notice.quota.user", &[("name", (&row.name).into())]),
     };
     let (during, until) = match quota.period {
-        "day" => ("today", "until midnight"),
-        "week" => ("this week", "until Monday"),
-        "month" => ("this month", "until the month ends"),
-        _ => ("in all", "from now on"),
+        "day" => (i18n::t("notice.quota.today", &[]), i18n::t("notice.quota.untilMidnight", &[])),
+        "week" => (i18n::t("notice.quota.thisWeek", &[]), i18n::t("notice.quota.untilMonday", &[])),
+        "month" => {
+            (i18n::t("notice.quota.thisMonth", &[]), i18n::t("notice.quota.untilMonthEnds", &[]))
+        }
+        _ => (i18n::t("notice.quota.inAll", &[]), i18n::t("notice.quota.fromNowOn", &[])),
     };
     let amount = format_amount(quota.bytes);
+    let common = [
+        ("who", who.as_str().into()),
+        ("amount", amount.as_str().into()),
+        ("during", during.as_str().into()),
+    ];
     if filled.threshold >= 100 {
-        format!("{who} has used all of its {amount} {during}: it is refused {until}.")
+        let [who, amount, during] = common;
+        i18n::t("notice.quota.full", &[who, amount, during, ("until", until.as_str().into())])
     } else {
-        let (share, used) = (filled.share, format_bytes(quota.used));
-        format!("{who} has used {share}% of its quota: {used} of {amount} {during}.")
+        let used = format_bytes(quota.used);
+        let [who, amount, during] = common;
+        i18n::t(
+            "notice.quota.share",
+            &[
+                who,
+                amount,
+                during,
+                ("share", u64::from(filled.share).into()),
+                ("used", used.as_str().into()),
+            ],
+        )
     }
 }
 

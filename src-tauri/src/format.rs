@@ -5,42 +5,67 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A size in decimal units: "0 B", "950 B", "1.2 kB", "34 MB".
+use crate::i18n::{self, Lang};
+
+/// A size in decimal units, in the language in force: "0 B", "950 B",
+/// "1.2 kB", "34 MB" ("1,2 МБ" in Russian).
 pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 999.5 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if value < 9.95 {
-        format!("{value:.1} {}", UNITS[unit])
-    } else {
-        format!("{value:.0} {}", UNITS[unit])
-    }
+    size_text(i18n::lang(), bytes, false)
 }
 
 /// A quota or a budget, as a size without a needless ".0": "5 GB", "1.5 GB",
 /// "500 MB" (the window's `formatAmount` writes the same).
 pub fn format_amount(bytes: u64) -> String {
-    let text = format_bytes(bytes);
-    match text.split_once(".0 ") {
-        Some((whole, unit)) => format!("{whole} {unit}"),
-        None => text,
+    size_text(i18n::lang(), bytes, true)
+}
+
+/// A size per second: "2 MB/s" ("2 МБ/с").
+pub fn format_rate(bytes_per_second: u64) -> String {
+    i18n::t("format.rate", &[("size", format_bytes(bytes_per_second).as_str().into())])
+}
+
+fn size_text(lang: Lang, bytes: u64, drop_tenth: bool) -> String {
+    const UNITS: [&str; 5] = ["format.kB", "format.MB", "format.GB", "format.TB", "format.PB"];
+    let (value, unit) = if bytes < 1000 {
+        (bytes.to_string(), "format.B")
+    } else {
+        let mut value = bytes as f64 / 1000.0;
+        let mut unit = 0;
+        while value >= 999.5 && unit + 1 < UNITS.len() {
+            value /= 1000.0;
+            unit += 1;
+        }
+        let mut text = if value < 9.95 { format!("{value:.1}") } else { format!("{value:.0}") };
+        if drop_tenth {
+            if let Some(whole) = text.strip_suffix(".0") {
+                text = whole.to_owned();
+            }
+        }
+        (text.replace('.', &lang.decimal_sign().to_string()), UNITS[unit])
+    };
+    let unit = unit_text(lang, unit);
+    i18n::t_in(
+        lang,
+        "format.size",
+        &[("value", value.as_str().into()), ("unit", unit.as_str().into())],
+    )
+}
+
+/// A unit's word ("kB", "кБ"), by its catalogue key.
+fn unit_text(lang: Lang, key: &str) -> String {
+    match key {
+        "format.B" => i18n::t_in(lang, "format.B", &[]),
+        "format.kB" => i18n::t_in(lang, "format.kB", &[]),
+        "format.MB" => i18n::t_in(lang, "format.MB", &[]),
+        "format.GB" => i18n::t_in(lang, "format.GB", &[]),
+        "format.TB" => i18n::t_in(lang, "format.TB", &[]),
+        _ => i18n::t_in(lang, "format.PB", &[]),
     }
 }
 
-/// "1 connection", "3 connections".
-pub fn plural(count: u64, one: &str, many: &str) -> String {
-    if count == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{count} {many}")
-    }
+/// "1 connection", "3 connections" ("22 соединения").
+pub fn connections(count: u64) -> String {
+    i18n::t("format.connections", &[("count", count.into())])
 }
 
 /// The bytes-per-second rate of a counter that went from `before` to
@@ -93,9 +118,19 @@ mod tests {
 
     #[test]
     fn counts_take_their_noun() {
-        assert_eq!(plural(1, "connection", "connections"), "1 connection");
-        assert_eq!(plural(0, "connection", "connections"), "0 connections");
-        assert_eq!(plural(12, "user", "users"), "12 users");
+        assert_eq!(connections(1), "1 connection");
+        assert_eq!(connections(0), "0 connections");
+        assert_eq!(connections(12), "12 connections");
+    }
+
+    #[test]
+    fn russian_sizes_take_a_comma_and_their_units() {
+        assert_eq!(size_text(Lang::Ru, 1_260, false), "1,3 кБ");
+        assert_eq!(size_text(Lang::Ru, 999, false), "999 Б");
+        assert_eq!(size_text(Lang::Ru, 5_000_000_000, true), "5 ГБ");
+        assert_eq!(size_text(Lang::Ru, 1_500_000_000, true), "1,5 ГБ");
+        assert_eq!(size_text(Lang::ZhCn, 1_500_000_000, true), "1.5 GB");
+        assert_eq!(format_rate(2_000_000), "2.0 MB/s");
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod devices;
 mod firewall;
 mod format;
 mod guest;
+mod i18n;
 mod live;
 mod logs;
 mod mappings;
@@ -105,6 +106,7 @@ fn main() {
     let state = AppState::new(file, log_dir, monitor.clone(), switch);
     let (notifications, start_on_launch) = {
         let inner = state.inner.blocking_lock();
+        i18n::set_choice(&inner.settings.language);
         (inner.settings.notifications, inner.settings.start_server_on_launch)
     };
     let notifier = Notifier::new(notifications);

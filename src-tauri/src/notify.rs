@@ -5,12 +5,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::i18n;
+
 /// At most one notice about refused logins this often.
 const AUTH_NOTICE_EVERY: Duration = Duration::from_secs(60);
 
 /// The notice of refused logins: a password or a Kerberos login.
-pub const REFUSED_LOGIN_NOTICE: &str =
-    "A client's login was refused: a wrong username or password, or a Kerberos login not allowed.";
+fn refused_login_notice() -> String {
+    i18n::t("notice.refusedLogin", &[])
+}
 
 /// Shows notifications while the setting allows them.
 pub struct Notifier {
@@ -47,7 +50,7 @@ impl Notifier {
         let quiet = last.is_none_or(|t| t.elapsed() > AUTH_NOTICE_EVERY);
         if quiet && self.enabled.load(Ordering::Relaxed) {
             *last = Some(Instant::now());
-            show(REFUSED_LOGIN_NOTICE);
+            show(&refused_login_notice());
         }
     }
 }
@@ -74,7 +77,8 @@ mod tests {
 
     #[test]
     fn the_refused_login_notice_speaks_of_logins_not_passwords_alone() {
-        assert!(REFUSED_LOGIN_NOTICE.contains("login"), "{REFUSED_LOGIN_NOTICE}");
-        assert!(REFUSED_LOGIN_NOTICE.contains("Kerberos"), "{REFUSED_LOGIN_NOTICE}");
+        let notice = refused_login_notice();
+        assert!(notice.contains("login"), "{notice}");
+        assert!(notice.contains("Kerberos"), "{notice}");
     }
 }

@@ -69,6 +69,9 @@ pub struct AppSettings {
     pub launch_at_login: bool,
     /// Show desktop notifications.
     pub notifications: bool,
+    /// The language of the window, the tray and the notifications: "en",
+    /// "zh-CN", "ru", or "system" (the OS's; any other value reads so).
+    pub language: String,
     /// While this app is the system proxy, also write a file of proxy
     /// variables for terminals (`proxy.env`, for a shell profile to read).
     pub system_proxy_env_file: bool,
@@ -101,6 +104,7 @@ impl Default for AppSettings {
             start_server_on_launch: false,
             launch_at_login: false,
             notifications: true,
+            language: "system".to_owned(),
             system_proxy_env_file: false,
             users: Vec::new(),
             mappings: Vec::new(),

@@ -5,7 +5,8 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::format::{format_bytes, plural};
+use crate::format::{connections, format_rate};
+use crate::i18n;
 
 /// What the server is doing, as the window, the tray and the sampler see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -80,31 +81,42 @@ impl Summary<'_> {
     /// [`FAILED_LINE_CHARS`] characters of why).
     pub fn line(&self) -> String {
         match self.status {
-            ServerStatus::Running { .. } => format!(
-                "Running on {} · {} · ↓ {}/s ↑ {}/s",
-                self.status.proxy_address().unwrap_or("?"),
-                plural(self.connections, "connection", "connections"),
-                format_bytes(self.rate_down),
-                format_bytes(self.rate_up),
+            ServerStatus::Running { .. } => i18n::t(
+                "tray.status.running",
+                &[
+                    ("address", self.status.proxy_address().unwrap_or("?").into()),
+                    ("connections", connections(self.connections).as_str().into()),
+                    ("down", format_rate(self.rate_down).as_str().into()),
+                    ("up", format_rate(self.rate_up).as_str().into()),
+                ],
             ),
             ServerStatus::Failed { error } => {
                 let mut chars = error.chars();
                 let shown: String = chars.by_ref().take(FAILED_LINE_CHARS).collect();
                 let more = if chars.next().is_some() { "…" } else { "" };
-                format!("Failed: {shown}{more}")
+                i18n::t(
+                    "tray.status.failed",
+                    &[("error", format!("{shown}{more}").as_str().into())],
+                )
             }
-            ServerStatus::Stopped => "Stopped".to_owned(),
+            ServerStatus::Stopped => i18n::t("tray.status.stopped", &[]),
         }
     }
 
     /// The tooltip: the line, and where it listens or why it failed.
     pub fn tooltip(&self) -> String {
         match self.status {
-            ServerStatus::Running { listening, .. } => {
-                format!("SocksBox: {}\nListening on {}", self.line(), listening.join(", "))
+            ServerStatus::Running { listening, .. } => i18n::t(
+                "tray.status.tooltipRunning",
+                &[
+                    ("line", self.line().as_str().into()),
+                    ("addresses", listening.join(", ").as_str().into()),
+                ],
+            ),
+            ServerStatus::Failed { error } => {
+                i18n::t("tray.status.tooltipFailed", &[("error", error.into())])
             }
-            ServerStatus::Failed { error } => format!("SocksBox: failed: {error}"),
-            ServerStatus::Stopped => "SocksBox: stopped".to_owned(),
+            ServerStatus::Stopped => i18n::t("tray.status.tooltipStopped", &[]),
         }
     }
 }

@@ -31,6 +31,7 @@ use tauri::{AppHandle, Manager};
 use tokio::sync::watch;
 
 use crate::actions;
+use crate::i18n;
 use crate::live::TrayText;
 use crate::notify::Notifier;
 use crate::settings::UserEntry;
@@ -100,7 +101,7 @@ pub fn guest_menu(users: &[UserEntry]) -> Vec<GuestMenuEntry> {
     if guests.is_empty() {
         return vec![GuestMenuEntry::Item {
             id: "no-guests".to_owned(),
-            label: "No guest passes".to_owned(),
+            label: i18n::t("tray.noGuests", &[]),
             enabled: false,
         }];
     }
@@ -108,14 +109,14 @@ pub fn guest_menu(users: &[UserEntry]) -> Vec<GuestMenuEntry> {
         .iter()
         .map(|u| GuestMenuEntry::Item {
             id: format!("{REVOKE_PREFIX}{}", u.name),
-            label: format!("Revoke {}", u.name),
+            label: i18n::t("tray.revoke", &[("name", (&u.name).into())]),
             enabled: true,
         })
         .collect();
     entries.push(GuestMenuEntry::Separator);
     entries.push(GuestMenuEntry::Item {
         id: REVOKE_ALL_ID.to_owned(),
-        label: "Revoke all guest passes".to_owned(),
+        label: i18n::t("tray.revokeAll", &[]),
         enabled: true,
     });
     entries
@@ -190,26 +191,26 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
     let idle = Summary { status: &stopped, connections: 0, rate_up: 0, rate_down: 0 };
     // "Open SocksBox" first: on Linux a click on the icon opens the menu,
     // and this entry is the one the click is after (see the module's doc).
-    let show = MenuItem::with_id(app, "show", "Open SocksBox", true, None::<&str>)?;
+    let show = MenuItem::with_id(app, "show", i18n::t("tray.open", &[]), true, None::<&str>)?;
     let summary = MenuItem::with_id(app, "summary", idle.line(), false, None::<&str>)?;
-    let toggle = MenuItem::with_id(app, "toggle", "Start the proxy", true, None::<&str>)?;
+    let toggle = MenuItem::with_id(app, "toggle", i18n::t("tray.start", &[]), true, None::<&str>)?;
     let system_proxy = CheckMenuItem::with_id(
         app,
         SYSTEM_PROXY_ID,
-        "Use as system proxy",
+        i18n::t("tray.systemProxy", &[]),
         false,
         false,
         None::<&str>,
     )?;
-    let copy = MenuItem::with_id(app, "copy", "Copy proxy address", true, None::<&str>)?;
-    let guests = Submenu::with_id(app, "guests", "Guest passes", true)?;
+    let copy = MenuItem::with_id(app, "copy", i18n::t("tray.copy", &[]), true, None::<&str>)?;
+    let guests = Submenu::with_id(app, "guests", i18n::t("tray.guests", &[]), true)?;
     let separator = PredefinedMenuItem::separator(app)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", i18n::t("tray.quit", &[]), true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
         &[&show, &summary, &toggle, &system_proxy, &copy, &guests, &separator, &quit],
     )?;
-    app.manage(TrayItems { toggle, summary, guests, system_proxy });
+    app.manage(TrayItems { show, toggle, summary, copy, guests, system_proxy, quit });
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(ICON_OFF)?)
         .tooltip(idle.tooltip())
@@ -273,9 +274,9 @@ async fn toggle_system_proxy(app: &AppHandle) {
 /// tray has no window to show it in).
 async fn revoke(app: &AppHandle, which: &Revoke) {
     let message = match actions::revoke_guests(app, which).await {
-        Ok((names, _)) if names.is_empty() => "There are no guest passes to revoke.".to_owned(),
+        Ok((names, _)) if names.is_empty() => i18n::t("tray.nothingToRevoke", &[]),
         Ok((names, _)) => revoked_text(&names),
-        Err(e) => format!("The guest pass could not be revoked: {e}"),
+        Err(e) => i18n::t("tray.revokeFailed", &[("reason", e.to_string().as_str().into())]),
     };
     app.state::<Notifier>().show(&message);
 }
@@ -283,11 +284,10 @@ async fn revoke(app: &AppHandle, which: &Revoke) {
 /// What revoking these guest passes is notified with.
 fn revoked_text(names: &[String]) -> String {
     match names {
-        [one] => format!("Guest pass {one} revoked: it can no longer sign in, and its connections ended."),
-        many => format!(
-            "{} guest passes revoked ({}): they can no longer sign in, and their connections ended.",
-            many.len(),
-            many.join(", ")
+        [one] => i18n::t("tray.revokedOne", &[("name", one.into())]),
+        many => i18n::t(
+            "tray.revokedMany",
+            &[("count", many.len().into()), ("names", many.join(", ").as_str().into())],
         ),
     }
 }
@@ -332,7 +332,7 @@ fn show_status(app: &AppHandle, status: &ServerStatus) {
         let _ = tray.set_icon(Some(icon));
     }
     if let Some(items) = app.try_state::<TrayItems>() {
-        let _ = items.toggle.set_text(if running { "Stop the proxy" } else { "Start the proxy" });
+        let _ = items.toggle.set_text(toggle_label(running));
     }
 }
 
@@ -359,10 +359,40 @@ fn show_text(app: &AppHandle, text: &TrayText) {
 /// The menu items whose text follows the server, the Guest passes
 /// submenu, which follows the users, and the system proxy check item.
 struct TrayItems {
+    show: MenuItem<tauri::Wry>,
     toggle: MenuItem<tauri::Wry>,
     summary: MenuItem<tauri::Wry>,
+    copy: MenuItem<tauri::Wry>,
     guests: Submenu<tauri::Wry>,
     system_proxy: CheckMenuItem<tauri::Wry>,
+    quit: MenuItem<tauri::Wry>,
+}
+
+/// The Start/Stop entry's words.
+fn toggle_label(running: bool) -> String {
+    if running {
+        i18n::t("tray.stop", &[])
+    } else {
+        i18n::t("tray.start", &[])
+    }
+}
+
+/// Says the menu again in the language now in force (the setting changed):
+/// its fixed entries, the Start/Stop entry, the state line and tooltip, and
+/// the Guest passes submenu.
+pub fn relabel(app: &AppHandle, users: &[UserEntry]) {
+    let Some(items) = app.try_state::<TrayItems>() else {
+        return;
+    };
+    let state = app.state::<actions::AppState>();
+    let status = state.status();
+    let _ = items.show.set_text(i18n::t("tray.open", &[]));
+    let _ = items.toggle.set_text(toggle_label(status.is_running()));
+    let _ = items.system_proxy.set_text(i18n::t("tray.systemProxy", &[]));
+    let _ = items.copy.set_text(i18n::t("tray.copy", &[]));
+    let _ = items.guests.set_text(i18n::t("tray.guests", &[]));
+    let _ = items.quit.set_text(i18n::t("tray.quit", &[]));
+    show_guests(app, users);
 }
 
 #[cfg(test)]

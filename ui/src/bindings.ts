@@ -74,6 +74,11 @@ launchAtLogin: boolean,
  */
 notifications: boolean, 
 /**
+ * The language of the window, the tray and the notifications: "en",
+ * "zh-CN", "ru", or "system" (the OS's; any other value reads so).
+ */
+language: string, 
+/**
  * While this app is the system proxy, also write a file of proxy
  * variables for terminals (`proxy.env`, for a shell profile to read).
  */

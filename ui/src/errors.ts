@@ -38,6 +38,7 @@ const FIELD_IDS: Readonly<Record<string, string>> = {
   startServerOnLaunch: "start-on-launch",
   launchAtLogin: "launch-at-login",
   notifications: "notifications",
+  language: "language",
 };
 
 /** Every form field id of the settings view, in page order. */

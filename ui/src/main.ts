@@ -4,7 +4,8 @@
 import "./locale";
 import "./style.css";
 import { byId } from "./dom";
-import { onLanguageChange, translatePage } from "./i18n";
+import { getSettings } from "./ipc";
+import { onLanguageChange, setLanguage, translatePage, type LanguageChoice } from "./i18n";
 import { mountStatus } from "./views/status";
 import { mountConnections } from "./views/connections";
 import { mountSettings } from "./views/settings";
@@ -29,7 +30,11 @@ function start(): void {
   const views: Record<ViewName, Shown> = {
     status,
     connections: mountConnections(byId("view-connections")),
-    settings: mountSettings(byId("view-settings"), { onStatus: (s) => status.apply(s) }),
+    settings: mountSettings(byId("view-settings"), {
+      onStatus: (s) => status.apply(s),
+      // Every view takes its words again: the page starts over in the new language.
+      onLanguage: () => location.reload(),
+    }),
     users: mountUsers(byId("view-users")),
     devices: mountDevices(byId("view-devices")),
     mappings: mountMappings(byId("view-mappings")),
@@ -66,5 +71,16 @@ function start(): void {
   });
 }
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-else start();
+/** The language setting first (the app's settings file), so that every view is drawn in it. */
+async function boot(): Promise<void> {
+  try {
+    const loaded = await getSettings();
+    setLanguage((loaded.settings.language ?? "system") as LanguageChoice);
+  } catch (reason) {
+    console.warn("the language setting cannot be read:", reason);
+  }
+  start();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => void boot());
+else void boot();

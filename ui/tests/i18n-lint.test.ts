@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 
 const sources = import.meta.glob<string>(
   [
-    "../src/views/{connections,users,mappings,devices,policy}/*.ts",
+    "../src/views/{connections,users,mappings,devices,policy,settings}/*.ts",
     "../src/views/{logs,follow,keyed-table,offer}.ts",
     "../src/{errors,validate,usage,access,graph,live,dom,format,main}.ts",
     "../src/i18n/index.ts",

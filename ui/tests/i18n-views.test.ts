@@ -13,6 +13,8 @@ import { mountLogs } from "../src/views/logs";
 import { mountMappings } from "../src/views/mappings";
 import { NO_POLICY } from "../src/views/policy/model";
 import { mountUsers } from "../src/views/users";
+import { mountSettings } from "../src/views/settings";
+import { SETTINGS } from "./fixtures/settings";
 import { flush } from "./fixtures/dom";
 import { closedRow, reset, row, totals } from "./fixtures/live";
 import { owner } from "./fixtures/usage";
@@ -30,6 +32,10 @@ const NOT_ENGLISH = new Set(
     "SOCKS", "SOCKS5", "SOCKS4", "USERID", "HTTP", "HTTPS", "CONNECT", "BIND", "UDP", "TCP", "PAC", "RFC", "QR", "URL",
     "IP", "IPv6", "UTC", "kB", "MB", "GB", "KiB", "Mbit", "day", "total", "Mon", "Fri", "lan", "org", "Z", "T",
     "SocksBox", "GB/day", "GB/total", "B/s", "MB/s", "KiB/s", "Mbit/s",
+    // Settings: programs, Kerberos' words, variables and files, a language's own name.
+    "Windows", "Kerberos", "GSS", "API", "kinit", "keytab", "ktadd", "kadmin", "KTNAME", "etc/krb", "rcmd", "REALM",
+    "rcmd/proxy", "curl", "libcurl", "proxy", "all", "no", "user", "shell", "bashrc", "profile", "English",
+    "env", "home/ann", "local/share", "socksbox/proxy",
   ].map((w) => w.toLowerCase()),
 );
 
@@ -110,6 +116,24 @@ async function drawAll(): Promise<HTMLElement> {
 
   vi.mocked(ipc.readLogs).mockResolvedValue([]);
   mountLogs(section()).show();
+
+  vi.mocked(ipc.getSettings).mockResolvedValue({ settings: structuredClone(SETTINGS), warning: null });
+  vi.mocked(ipc.gssapiAvailable).mockResolvedValue(true);
+  vi.mocked(ipc.systemProxyStatus).mockResolvedValue({
+    desktop: "GNOME",
+    protocols: null,
+    on: false,
+    address: null,
+    error: null,
+    recovered: false,
+    envFile: "/home/ann/.local/share/socksbox/proxy.env",
+    envLine: "[ -r /home/ann/.local/share/socksbox/proxy.env ] && . /home/ann/.local/share/socksbox/proxy.env",
+    envWritten: false,
+  });
+  const settings = section();
+  await mountSettings(settings).ready;
+  // The hidden parts too: the share question, the terminals' line.
+  for (const hidden of Array.from(settings.querySelectorAll<HTMLElement>("[hidden]"))) hidden.hidden = false;
 
   let send: (message: LiveMessage) => void = () => {};
   vi.mocked(ipc.watchLive).mockImplementation((handler) => {

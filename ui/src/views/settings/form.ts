@@ -3,10 +3,10 @@
 
 import { byId, setFieldError, showText } from "../../dom";
 import { SETTINGS_FIELD_IDS } from "../../errors";
+import { t } from "../../i18n";
 import type { Settings } from "../../ipc";
 import { LIMIT_KEYS, TIMEOUT_KEYS, type ClientPolicy, type LimitKey, type TimeoutKey } from "../../validate";
 import { PROTECTION_IDS, PROTECTION_LEVELS, checkGssapiField, type GssapiValues, type ProtectionLevel } from "./gssapi";
-import { ENV_FILE_TEXT } from "./markup";
 import {
   LIMIT_IDS,
   TIMEOUT_IDS,
@@ -55,7 +55,7 @@ export class SettingsForm {
     const code = document.createElement("code");
     code.id = "settings-env-file";
     code.textContent = file;
-    hint.replaceChildren(`${ENV_FILE_TEXT.hint} ${ENV_FILE_TEXT.file} `, code);
+    hint.replaceChildren(`${t("settings.envFileHint")} ${t("settings.envFileFile")} `, code);
     byId("settings-env-line", this.section).textContent = line;
     byId("system-proxy-env-profile", this.section).hidden = false;
   }
@@ -187,6 +187,7 @@ export class SettingsForm {
     this.input("start-on-launch").checked = values.startServerOnLaunch;
     this.input("launch-at-login").checked = values.launchAtLogin;
     this.input("notifications").checked = values.notifications;
+    byId<HTMLSelectElement>("language", this.section).value = values.language;
     this.input("system-proxy-env-file").checked = values.systemProxyEnvFile;
     if (values.gssapi) {
       this.gssapiEnabled.checked = values.gssapi.enabled;
@@ -230,6 +231,7 @@ export class SettingsForm {
       startServerOnLaunch: this.input("start-on-launch").checked,
       launchAtLogin: this.input("launch-at-login").checked,
       notifications: this.input("notifications").checked,
+      language: byId<HTMLSelectElement>("language", this.section).value,
       systemProxyEnvFile: this.input("system-proxy-env-file").checked,
       gssapi: this.gssapiSection.hidden ? null : this.gssapiValues(),
     };

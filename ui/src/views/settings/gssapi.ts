@@ -5,6 +5,7 @@
 // build has GSS-API (gssapi_available).
 
 import type { Settings } from "../../ipc";
+import { t } from "../../i18n";
 
 export type GssapiSettings = Settings["gssapi"];
 export type ProtectionLevel = GssapiSettings["protection"][number];
@@ -74,12 +75,12 @@ export function checkAllow(text: string): string | null {
 
 /** What is wrong with the service principal (null: nothing; empty is the keytab's any). */
 export function checkPrincipal(text: string): string | null {
-  return /\p{Cc}/u.test(text) ? "A principal name has no control characters." : null;
+  return /\p{Cc}/u.test(text) ? t("settings.gssapiPrincipalControl") : null;
 }
 
 /** What is wrong with the levels chosen (null: nothing). */
 export function checkProtection(protection: Record<ProtectionLevel, boolean>): string | null {
-  return PROTECTION_LEVELS.some((l) => protection[l]) ? null : "Accept at least one protection level.";
+  return PROTECTION_LEVELS.some((l) => protection[l]) ? null : t("settings.gssapiProtectionNone");
 }
 
 /**

@@ -10,8 +10,9 @@ import * as ipc from "../../ipc";
 import type { Status } from "../../ipc";
 import { byId, showText } from "../../dom";
 import { messageOf } from "../../errors";
+import { t } from "../../i18n";
 import { SettingsForm } from "./form";
-import { MARKUP } from "./markup";
+import { settingsMarkup } from "./markup";
 import type { SettingsState } from "./model";
 import { save } from "./save";
 import { confirmOpenSharing } from "./share";
@@ -22,6 +23,8 @@ export { renderUpstreamReport } from "./upstream-test";
 export interface SettingsOptions {
   /** Receives the server status that save_settings returns. */
   onStatus?: (status: Status) => void;
+  /** The language setting was changed and saved. */
+  onLanguage?: (choice: string) => void;
 }
 
 export interface SettingsView {
@@ -32,7 +35,7 @@ export interface SettingsView {
 }
 
 export function mountSettings(section: HTMLElement, options: SettingsOptions = {}): SettingsView {
-  section.innerHTML = MARKUP;
+  section.innerHTML = settingsMarkup();
   const state: SettingsState = { loaded: null, dirty: false, saving: false, shareCheck: null };
   const form = new SettingsForm(section, state);
   const saved = byId("settings-saved", section);
@@ -48,7 +51,7 @@ export function mountSettings(section: HTMLElement, options: SettingsOptions = {
       showText(warning, result.warning);
       showText(generalError, null);
     } catch (reason) {
-      showText(generalError, `The settings cannot be loaded: ${messageOf(reason)}`);
+      showText(generalError, t("settings.cannotLoad", { reason: messageOf(reason) }));
     }
   }
 
@@ -86,7 +89,15 @@ export function mountSettings(section: HTMLElement, options: SettingsOptions = {
 
   form.element.addEventListener("submit", (event) => {
     event.preventDefault();
-    void save({ form, state, button: saveButton, saved, generalError, onStatus: options.onStatus });
+    void save({
+      form,
+      state,
+      button: saveButton,
+      saved,
+      generalError,
+      onStatus: options.onStatus,
+      onLanguage: options.onLanguage,
+    });
   });
 
   const testButton = byId<HTMLButtonElement>("test-upstream", section);

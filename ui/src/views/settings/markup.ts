@@ -4,44 +4,60 @@
 // keep them.
 
 import { errorIdFor } from "../../errors";
+import { LANGUAGES, LANGUAGE_NAMES, matchLanguage, tHtml, type TextKey } from "../../i18n";
 import { LIMIT_KEYS, LIMIT_MAX, TIMEOUT_KEYS, timeoutMax, type LimitKey, type TimeoutKey } from "../../validate";
 import { PROTECTION_IDS, PROTECTION_LEVELS, type ProtectionLevel } from "./gssapi";
 import { LIMIT_IDS, TIMEOUT_IDS } from "./model";
 
-/** The system proxy's terminals' file: the checkbox, what it does, the line for a shell profile. */
-export const ENV_FILE_TEXT = {
-  label: "Also write a file for terminals",
-  hint: "While SocksBox is the system proxy (“Use as system proxy” on the Status page), http_proxy, https_proxy, all_proxy and no_proxy are written to a file for shells to read, and the file is removed when it goes off.",
-  /** Followed by the file. */
-  file: "The file:",
-  profile: "Add this line to ~/.bashrc or ~/.profile; terminals opened afterwards read the file while it is there:",
+/** The fields' examples: syntax, the same in every language. */
+const EXAMPLES = {
+  keytab: "/etc/krb5.keytab",
+  principal: "rcmd/proxy.example.org@EXAMPLE.ORG",
+  realm: "@EXAMPLE.ORG",
+  rate: "50 MB/s",
+  upstream: "socks5://user@host:1080",
 } as const;
 
-const TIMEOUT_LABELS: Record<TimeoutKey, [string, string]> = {
-  handshake: ["Handshake", "Time a client has to greet, sign in and ask."],
-  connect: ["Connect", "Time to reach a destination."],
-  idle: ["Idle connection", "A connection with no traffic for this long is closed (up to a week)."],
-  bind: ["BIND wait", "Time a BIND request waits for its peer."],
-  udpIdle: ["Idle UDP", "A UDP association with no traffic for this long is closed."],
+const TIMEOUT_LABELS: Record<TimeoutKey, [TextKey, TextKey]> = {
+  handshake: ["settings.timeout.handshake", "settings.timeout.handshakeHint"],
+  connect: ["settings.timeout.connect", "settings.timeout.connectHint"],
+  idle: ["settings.timeout.idle", "settings.timeout.idleHint"],
+  bind: ["settings.timeout.bind", "settings.timeout.bindHint"],
+  udpIdle: ["settings.timeout.udpIdle", "settings.timeout.udpIdleHint"],
 };
 
 /** What each limit counts, and a word more. */
-const LIMIT_LABELS: Record<LimitKey, [string, string]> = {
-  maxSessions: ["Connections at once", "Of all devices together, those in their handshake included."],
-  maxHandshakes: ["Connections in their handshake", "Of all devices together: greeting, sign-in and request not done yet."],
-  maxSessionsPerClient: ["Connections at once, per device", "At most the number for all devices."],
-  maxHandshakesPerClient: ["Connections in their handshake, per device", "At most the number for all devices."],
-  maxUdpPerClient: ["UDP associations at once, per device", ""],
-  maxBindPerClient: ["BIND listeners at once, per device", ""],
-  udpDatagramsPerSecond: ["UDP datagrams a second, per association", "More are dropped."],
+const LIMIT_LABELS: Record<LimitKey, [TextKey, TextKey | null]> = {
+  maxSessions: ["settings.limit.maxSessions", "settings.limit.maxSessionsHint"],
+  maxHandshakes: ["settings.limit.maxHandshakes", "settings.limit.maxHandshakesHint"],
+  maxSessionsPerClient: ["settings.limit.maxSessionsPerClient", "settings.limit.perClientHint"],
+  maxHandshakesPerClient: ["settings.limit.maxHandshakesPerClient", "settings.limit.perClientHint"],
+  maxUdpPerClient: ["settings.limit.maxUdpPerClient", null],
+  maxBindPerClient: ["settings.limit.maxBindPerClient", null],
+  udpDatagramsPerSecond: ["settings.limit.udpDatagramsPerSecond", "settings.limit.udpDatagramsPerSecondHint"],
 };
 
-const PROTECTION_LABELS: Record<ProtectionLevel, string> = {
-  none: "None (authentication only)",
-  integrity: "Integrity (every message signed)",
-  confidentiality: "Confidentiality (every message signed and encrypted)",
-  selective: "Selective (the client chooses per message)",
+const PROTECTION_LABELS: Record<ProtectionLevel, TextKey> = {
+  none: "settings.protection.none",
+  integrity: "settings.protection.integrity",
+  confidentiality: "settings.protection.confidentiality",
+  selective: "settings.protection.selective",
 };
+
+/** The language choice: the system's (saying which it is), then each language in its own name. */
+function languageRow(): string {
+  const system = LANGUAGE_NAMES[matchLanguage(typeof navigator === "undefined" ? [] : (navigator.languages ?? []))];
+  const options = [
+    `<option value="system">${tHtml("settings.languageSystem", { language: system })}</option>`,
+    ...LANGUAGES.map((lang) => `<option value="${lang}" lang="${lang}">${LANGUAGE_NAMES[lang]}</option>`),
+  ].join("");
+  return fieldRow(
+    "language",
+    tHtml("settings.language"),
+    `<select id="language" ${described("language")}>${options}</select>`,
+    tHtml("settings.languageHint"),
+  );
+}
 
 /** The GSS-API section: hidden until the app says this build has GSS-API. */
 function gssapiSection(): string {
@@ -49,41 +65,41 @@ function gssapiSection(): string {
     (level) => `
         <span class="check">
           <input type="checkbox" id="${PROTECTION_IDS[level]}" data-level="${level}">
-          <label for="${PROTECTION_IDS[level]}">${PROTECTION_LABELS[level]}</label>
+          <label for="${PROTECTION_IDS[level]}">${tHtml(PROTECTION_LABELS[level])}</label>
         </span>`,
   ).join("");
   return `
     <fieldset id="gssapi-section" hidden>
-      <legend>Kerberos single sign-on (GSS-API)</legend>
+      <legend>${tHtml("settings.gssapi")}</legend>
       ${checkRow(
         "gssapi-enabled",
-        "Let programs with a Kerberos ticket log in without a password",
-        "RFC 1961’s GSS-API method of SOCKS5. On, every client must log in: with a Kerberos ticket (kinit), or as one of the users with a password. The principal becomes the connection’s user, with that name’s limits.",
+        tHtml("settings.gssapiEnabled"),
+        tHtml("settings.gssapiEnabledHint"),
       )}
       ${fieldRow(
         "gssapi-keytab",
-        "Keytab file",
-        `<input type="text" id="gssapi-keytab" placeholder="/etc/krb5.keytab" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("gssapi-keytab")}>`,
-        "A keytab is a file holding the service principal’s key, exported by your Kerberos administrator (kadmin’s ktadd); keep it readable by you alone. Empty: the system’s (KRB5_KTNAME, else /etc/krb5.keytab).",
+        tHtml("settings.gssapiKeytab"),
+        `<input type="text" id="gssapi-keytab" placeholder="${EXAMPLES.keytab}" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("gssapi-keytab")}>`,
+        tHtml("settings.gssapiKeytabHint"),
       )}
       ${fieldRow(
         "gssapi-principal",
-        "Service principal",
-        `<input type="text" id="gssapi-principal" placeholder="rcmd/proxy.example.org@EXAMPLE.ORG" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("gssapi-principal")}>`,
-        "The name clients ask a ticket for: rcmd/HOST@REALM (RFC 1961’s service, which curl asks for) or host/HOST@REALM, HOST being the name clients reach this computer by. Empty: any principal whose key is in the keytab.",
+        tHtml("settings.gssapiPrincipal"),
+        `<input type="text" id="gssapi-principal" placeholder="${EXAMPLES.principal}" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("gssapi-principal")}>`,
+        tHtml("settings.gssapiPrincipalHint"),
       )}
       <div class="field">
-        <span id="gssapi-protection-label" class="label">Protection levels accepted</span>
+        <span id="gssapi-protection-label" class="label">${tHtml("settings.gssapiProtection")}</span>
         <div id="gssapi-protection" role="group" aria-labelledby="gssapi-protection-label" ${described("gssapi-protection")}>${levels}
         </div>
-        <p id="hint-gssapi-protection" class="hint">curl and the programs built on libcurl can only do “none”: keep it accepted for them. The others seal every message, which costs speed.</p>
+        <p id="hint-gssapi-protection" class="hint">${tHtml("settings.gssapiProtectionHint")}</p>
         <p id="${errorIdFor("gssapi-protection")}" class="field-error" hidden></p>
       </div>
       ${fieldRow(
         "gssapi-allow",
-        "Allowed principals and realms (one a line)",
-        `<textarea id="gssapi-allow" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" placeholder="@EXAMPLE.ORG" ${described("gssapi-allow")}></textarea>`,
-        "A principal (alice@EXAMPLE.ORG), a realm (@EXAMPLE.ORG) or * for anyone with a ticket the keytab accepts. Empty: the principals of the service principal’s own realm.",
+        tHtml("settings.gssapiAllow"),
+        `<textarea id="gssapi-allow" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" placeholder="${EXAMPLES.realm}" ${described("gssapi-allow")}></textarea>`,
+        tHtml("settings.gssapiAllowHint"),
       )}
     </fieldset>`;
 }
@@ -118,9 +134,9 @@ function timeoutRow(key: TimeoutKey): string {
   const [label, hint] = TIMEOUT_LABELS[key];
   return fieldRow(
     id,
-    `${label} (seconds)`,
+    tHtml("settings.seconds", { label: tHtml(label) }),
     `<input type="number" id="${id}" min="1" max="${timeoutMax(key)}" step="1" inputmode="numeric" required ${described(id)}>`,
-    hint,
+    tHtml(hint),
   );
 }
 
@@ -129,98 +145,100 @@ function limitRow(key: LimitKey): string {
   const [label, hint] = LIMIT_LABELS[key];
   return fieldRow(
     id,
-    label,
+    tHtml(label),
     `<input type="number" id="${id}" min="1" max="${LIMIT_MAX}" step="1" inputmode="numeric" required ${described(id)}>`,
-    hint,
+    hint === null ? "" : tHtml(hint),
   );
 }
 
-export const MARKUP = `
-  <h2>Settings</h2>
+/** The view's markup, in the language in force. */
+export function settingsMarkup(): string {
+  return `
+  <h2>${tHtml("settings.title")}</h2>
   <p id="settings-warning" class="message warning" role="alert" hidden></p>
   <form id="settings-form" novalidate>
     <fieldset>
-      <legend>Network</legend>
+      <legend>${tHtml("settings.network")}</legend>
       ${fieldRow(
         "port",
-        "Port",
+        tHtml("settings.port"),
         `<input type="number" id="port" min="1" max="65535" step="1" inputmode="numeric" required ${described("port")}>`,
       )}
-      ${checkRow("share-on-lan", "Share on my network", "Other devices on your local network can use the proxy.")}
+      ${checkRow("share-on-lan", tHtml("settings.shareOnLan"), tHtml("settings.shareOnLanHint"))}
       ${checkRow(
         "http-enabled",
-        "Serve HTTP proxy, setup page and PAC file on the same port",
-        "Phones, TVs and Windows take an HTTP proxy or a PAC file, not SOCKS; the setup page shows a device the steps. Off: the port speaks SOCKS only.",
+        tHtml("settings.http"),
+        tHtml("settings.httpHint"),
       )}
-      ${checkRow("password-required", "Require a user name and password", "Add the users on the Users page.")}
+      ${checkRow("password-required", tHtml("settings.passwordRequired"), tHtml("settings.passwordRequiredHint"))}
       ${fieldRow(
         "client-policy",
-        "Who may connect",
+        tHtml("settings.clientPolicy"),
         `<select id="client-policy" ${described("client-policy")}>
-          <option value="loopback">Only this computer</option>
-          <option value="lan">This computer and my local network</option>
-          <option value="custom">Only the addresses listed below</option>
+          <option value="loopback">${tHtml("settings.policyLoopback")}</option>
+          <option value="lan">${tHtml("settings.policyLan")}</option>
+          <option value="custom">${tHtml("settings.policyCustom")}</option>
         </select>`,
       )}
       ${fieldRow(
         "allowed-ranges",
-        "Allowed addresses and ranges (one a line)",
+        tHtml("settings.allowedRanges"),
         `<textarea id="allowed-ranges" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("allowed-ranges")}></textarea>`,
-        "For example 192.168.1.0/24, 10.0.0.7 or fd00::/8. Used when “Only the addresses listed below” is chosen.",
+        tHtml("settings.allowedRangesHint"),
       )}
     </fieldset>
     ${gssapiSection()}
     <fieldset>
-      <legend id="deny-legend">Refused destinations</legend>
+      <legend id="deny-legend">${tHtml("settings.deny")}</legend>
       ${fieldRow(
         "deny-targets",
-        "Addresses and ranges no client may reach (one a line)",
+        tHtml("settings.denyTargets"),
         `<textarea id="deny-targets" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("deny-targets")}></textarea>`,
-        "For example 10.0.0.0/8, 192.168.1.20 or fd00::/8. Refused to every client, programs on this computer too; a name is reached only at its addresses not listed here.",
+        tHtml("settings.denyTargetsHint"),
       )}
       ${checkRow(
         "remote-reach-link-local",
-        "Let other devices reach link-local addresses (169.254.x.x, fe80::)",
-        "Off: devices on your network cannot reach a cloud's metadata service or a router's self-configured services through the proxy.",
+        tHtml("settings.linkLocal"),
+        tHtml("settings.linkLocalHint"),
       )}
       ${checkRow(
         "remote-reach-multicast",
-        "Let other devices reach multicast and broadcast addresses (224.0.0.0/4, ff00::/8, 255.255.255.255)",
-        "Off: devices on your network cannot send to a group of hosts, or to every host, through the proxy.",
+        tHtml("settings.multicast"),
+        tHtml("settings.multicastHint"),
       )}
     </fieldset>
     <fieldset>
-      <legend>Time limits</legend>
+      <legend>${tHtml("settings.timeLimits")}</legend>
       <div class="grid">${TIMEOUT_KEYS.map(timeoutRow).join("")}</div>
     </fieldset>
     <fieldset>
-      <legend id="limits-legend">Limits</legend>
-      <p class="hint">Over a limit a connection is refused at once. A device is one IPv4 address or one IPv6 /64.</p>
+      <legend id="limits-legend">${tHtml("settings.limits")}</legend>
+      <p class="hint">${tHtml("settings.limitsHint")}</p>
       <div class="grid">${LIMIT_KEYS.map(limitRow).join("")}</div>
       ${checkRow(
         "limits-for-loopback",
-        "Hold programs on this computer to the per-device limits too",
-        "Off: they count only towards the numbers for all devices (a browser may keep hundreds of connections).",
+        tHtml("settings.limitsForLoopback"),
+        tHtml("settings.limitsForLoopbackHint"),
       )}
       ${fieldRow(
         "limit-rate",
-        "Bandwidth for the whole proxy, each way",
-        `<input type="text" id="limit-rate" placeholder="50 MB/s" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("limit-rate")}>`,
-        "Shared fairly between the users and devices that want it, such as 50 MB/s or 100 Mbit/s. Empty: no limit. Users and devices can have limits of their own.",
+        tHtml("settings.limitRate"),
+        `<input type="text" id="limit-rate" placeholder="${EXAMPLES.rate}" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("limit-rate")}>`,
+        tHtml("settings.limitRateHint"),
       )}
     </fieldset>
     <fieldset>
-      <legend>Upstream proxies</legend>
+      <legend>${tHtml("settings.upstreamTitle")}</legend>
       ${fieldRow(
         "upstream",
-        "Send traffic through these proxies, nearest first (one URL a line)",
-        `<textarea id="upstream" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" placeholder="socks5://user@host:1080" ${described("upstream")}></textarea>`,
+        tHtml("settings.upstream"),
+        `<textarea id="upstream" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" placeholder="${EXAMPLES.upstream}" ${described("upstream")}></textarea>`,
       )}
       <div class="field">
-        <label for="test-target">Test destination</label>
+        <label for="test-target">${tHtml("settings.testTarget")}</label>
         <div class="inline-controls">
           <input type="text" id="test-target" value="example.org:443" spellcheck="false" autocapitalize="off" autocomplete="off" ${described("test-target")}>
-          <button type="button" id="test-upstream">Test the saved chain</button>
+          <button type="button" id="test-upstream">${tHtml("settings.testUpstream")}</button>
         </div>
         <p id="hint-test-target" class="hint" hidden></p>
         <p id="${errorIdFor("test-target")}" class="field-error" hidden></p>
@@ -228,29 +246,30 @@ export const MARKUP = `
       <div id="upstream-report" class="report" aria-live="polite"></div>
     </fieldset>
     <fieldset>
-      <legend>App</legend>
-      ${checkRow("start-on-launch", "Start the proxy when the app starts")}
-      ${checkRow("launch-at-login", "Start the app when I log in", "It starts in the tray, its window hidden.")}
-      ${checkRow("notifications", "Show notifications")}
+      <legend>${tHtml("settings.app")}</legend>
+      ${languageRow()}
+      ${checkRow("start-on-launch", tHtml("settings.startOnLaunch"))}
+      ${checkRow("launch-at-login", tHtml("settings.launchAtLogin"), tHtml("settings.launchAtLoginHint"))}
+      ${checkRow("notifications", tHtml("settings.notifications"))}
     </fieldset>
     <fieldset>
-      <legend>System proxy</legend>
-      ${checkRow("system-proxy-env-file", ENV_FILE_TEXT.label, ENV_FILE_TEXT.hint)}
-      <p id="system-proxy-env-profile" class="hint" hidden>${ENV_FILE_TEXT.profile} <code id="settings-env-line"></code></p>
+      <legend>${tHtml("settings.systemProxy")}</legend>
+      ${checkRow("system-proxy-env-file", tHtml("settings.envFile"), tHtml("settings.envFileHint"))}
+      <p id="system-proxy-env-profile" class="hint" hidden>${tHtml("settings.envFileProfile")} <code id="settings-env-line"></code></p>
     </fieldset>
     <div class="actions">
-      <button type="submit" id="save-settings" class="primary">Save settings</button>
+      <button type="submit" id="save-settings" class="primary">${tHtml("settings.save")}</button>
       <span id="settings-saved" class="saved" role="status"></span>
     </div>
     <p id="settings-error" class="message error" role="alert" hidden></p>
   </form>
   <dialog id="confirm-share" aria-labelledby="confirm-share-title" aria-describedby="confirm-share-text">
-    <h2 id="confirm-share-title">Share without a password?</h2>
-    <p id="confirm-share-text">No password is required and there is no enabled user, so anyone on your
-      network could use this proxy and reach the internet as you.</p>
+    <h2 id="confirm-share-title">${tHtml("settings.confirmShareTitle")}</h2>
+    <p id="confirm-share-text">${tHtml("settings.confirmShareText")}</p>
     <div class="actions">
-      <button type="button" id="confirm-share-no" class="primary">Keep it off</button>
-      <button type="button" id="confirm-share-yes">Share anyway</button>
+      <button type="button" id="confirm-share-no" class="primary">${tHtml("settings.confirmShareNo")}</button>
+      <button type="button" id="confirm-share-yes">${tHtml("settings.confirmShareYes")}</button>
     </div>
   </dialog>
 `;
+}

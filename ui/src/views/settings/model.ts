@@ -4,6 +4,7 @@
 import { checkRate } from "../../access";
 import { GSSAPI_DEFAULTS, gssapiFrom, gssapiValuesOf, type GssapiValues } from "./gssapi";
 import type { Settings } from "../../ipc";
+import { t } from "../../i18n";
 import {
   LIMIT_KEYS,
   LIMIT_TOTALS,
@@ -83,6 +84,8 @@ export interface FormValues {
   startServerOnLaunch: boolean;
   launchAtLogin: boolean;
   notifications: boolean;
+  /** "system" or a language's tag. */
+  language: string;
   /** Also write the system proxy's file for terminals. */
   systemProxyEnvFile: boolean;
   /** The GSS-API section; null when it is not on the page (the settings loaded keep theirs). */
@@ -127,7 +130,7 @@ export function checkFieldText(
     case "upstream":
       return withHint(validateUpstream(text));
     case "client-policy":
-      return { error: ["loopback", "lan", "custom"].includes(text) ? null : "Choose who may connect." };
+      return { error: ["loopback", "lan", "custom"].includes(text) ? null : t("settings.clientPolicyChoose") };
     case "test-target":
       return errorOf(validateTarget(text));
     case "deny-targets":
@@ -170,6 +173,7 @@ export function valuesOf(settings: Settings): FormValues {
     startServerOnLaunch: settings.startServerOnLaunch,
     launchAtLogin: settings.launchAtLogin,
     notifications: settings.notifications,
+    language: settings.language ?? "system",
     systemProxyEnvFile: settings.systemProxyEnvFile ?? false,
     gssapi: gssapiValuesOf(settings.gssapi),
   };
@@ -230,6 +234,7 @@ export function settingsFrom(values: FormValues, loaded: Settings | null): Setti
     startServerOnLaunch: values.startServerOnLaunch,
     launchAtLogin: values.launchAtLogin,
     notifications: values.notifications,
+    language: values.language,
     systemProxyEnvFile: values.systemProxyEnvFile,
   };
 }

@@ -5,6 +5,7 @@ import * as ipc from "../../ipc";
 import type { FieldError, Status } from "../../ipc";
 import { showText } from "../../dom";
 import { fieldErrorsOf, messageOf, placeFieldErrors } from "../../errors";
+import { t } from "../../i18n";
 import type { SettingsForm } from "./form";
 import type { SettingsState } from "./model";
 
@@ -17,6 +18,8 @@ export interface SaveParts {
   /** The message for what belongs to no field. */
   generalError: HTMLElement;
   onStatus?: (status: Status) => void;
+  /** The language setting changed to this. */
+  onLanguage?: (choice: string) => void;
 }
 
 export async function save(parts: SaveParts): Promise<void> {
@@ -31,13 +34,15 @@ export async function save(parts: SaveParts): Promise<void> {
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   try {
+    const before = state.loaded?.language ?? "system";
     const result = await ipc.saveSettings(settings);
     form.fill(result.settings);
-    saved.textContent = "Settings saved.";
+    saved.textContent = t("settings.saved");
+    if ((result.settings.language ?? "system") !== before) parts.onLanguage?.(result.settings.language);
     if (result.status) parts.onStatus?.(result.status);
   } catch (reason) {
     const errors = fieldErrorsOf(reason);
-    if (errors === null) showText(generalError, `The settings were not saved: ${messageOf(reason)}`);
+    if (errors === null) showText(generalError, t("settings.notSaved", { reason: messageOf(reason) }));
     else showFieldErrors(parts, errors);
   } finally {
     state.saving = false;

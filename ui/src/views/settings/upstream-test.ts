@@ -6,6 +6,7 @@ import * as ipc from "../../ipc";
 import type { Step, UpstreamReport } from "../../ipc";
 import { messageOf } from "../../errors";
 import { formatMillis } from "../../format";
+import { t } from "../../i18n";
 import { splitLines } from "../../validate";
 import type { SettingsForm } from "./form";
 import type { SettingsState } from "./model";
@@ -20,8 +21,12 @@ function stepItem(label: string, step: Step): HTMLLIElement {
   result.className = "step-result";
   const time = formatMillis(step.millis);
   result.textContent = step.ok
-    ? `OK${time ? `, ${time}` : ""}`
-    : `Failed${step.error ? `: ${step.error}` : ""}`;
+    ? time
+      ? t("settings.upstream.okIn", { time })
+      : t("settings.upstream.ok")
+    : step.error
+      ? t("settings.upstream.failedWhy", { error: step.error })
+      : t("settings.upstream.failed");
   item.append(name, ": ", result);
   return item;
 }
@@ -31,8 +36,8 @@ export function renderUpstreamReport(report: UpstreamReport): DocumentFragment {
   const fragment = document.createDocumentFragment();
   const steps = document.createElement("ol");
   steps.className = "steps";
-  report.hops.forEach((hop, i) => steps.append(stepItem(hop.name || `Hop ${i + 1}`, hop)));
-  steps.append(stepItem(`Destination ${report.target.name}`.trim(), report.target));
+  report.hops.forEach((hop, i) => steps.append(stepItem(hop.name || t("settings.upstream.hop", { n: i + 1 }), hop)));
+  steps.append(stepItem(t("settings.upstream.destination", { name: report.target.name }).trim(), report.target));
 
   const udp = document.createElement("li");
   const udpTime = formatMillis(report.udp.millis);
@@ -40,18 +45,20 @@ export function renderUpstreamReport(report: UpstreamReport): DocumentFragment {
   udp.className = report.udp.status === "ok" ? "ok" : report.udp.status === "failed" ? "failed" : "unsupported";
   udp.textContent =
     report.udp.status === "ok"
-      ? `UDP: OK${udpTime ? `, ${udpTime}` : ""}`
+      ? udpTime
+        ? t("settings.upstream.udpOkIn", { time: udpTime })
+        : t("settings.upstream.udpOk")
       : report.udp.status === "failed"
-        ? `UDP: Failed${detail}`
-        : `UDP: Not supported by this chain${detail}`;
+        ? t("settings.upstream.udpFailed", { detail })
+        : t("settings.upstream.udpUnsupported", { detail });
   steps.append(udp);
 
   const summary = document.createElement("p");
   summary.className = "summary";
   const broken = [...report.hops, report.target].find((s) => !s.ok);
   summary.textContent = broken
-    ? `The chain does not work: ${broken.name} failed.`
-    : "The chain works for TCP connections.";
+    ? t("settings.upstream.broken", { name: broken.name })
+    : t("settings.upstream.works");
   fragment.append(summary, steps);
   return fragment;
 }
@@ -73,14 +80,15 @@ export async function testChain(form: SettingsForm, state: SettingsState, button
   const unsaved = splitLines(form.upstream.value).join("\n") !== savedChain;
   button.disabled = true;
   report.setAttribute("aria-busy", "true");
-  report.textContent = "Testing…";
-  const note = unsaved ? "This tested the saved chain; save to test your changes. " : "";
+  report.textContent = t("settings.upstream.testing");
+  const note = unsaved ? t("settings.upstream.unsaved") : "";
   try {
     const result = await ipc.testUpstream(form.target.value.trim());
     report.replaceChildren(renderUpstreamReport(result));
-    if (note) report.prepend(paragraph("hint", note.trim()));
+    if (note) report.prepend(paragraph("hint", note));
   } catch (reason) {
-    report.replaceChildren(paragraph("field-error", `${note}The test could not run: ${messageOf(reason)}`));
+    const why = t("settings.upstream.couldNotRun", { reason: messageOf(reason) });
+    report.replaceChildren(paragraph("field-error", note ? `${note} ${why}` : why));
   } finally {
     button.disabled = false;
     report.removeAttribute("aria-busy");
