@@ -140,6 +140,11 @@ pub async fn announce_system_proxy(app: AppHandle, mut toggle: watch::Receiver<S
 pub struct SettingsView {
     settings: AppSettings,
     warning: Option<String>,
+    /// The OS's language as the app reads it (LANG, LC_ALL, ...): what
+    /// "system" means for the window too, whose webview may not know it.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_language: Option<String>,
 }
 
 /// Saved settings and the server's status after applying them.
@@ -382,7 +387,11 @@ async fn stop_server(app: AppHandle, _: Args<NoArgs>) -> Result<ServerStatus, ()
 async fn get_settings(app: AppHandle, _: Args<NoArgs>) -> Result<SettingsView, ()> {
     let state = app.state::<AppState>();
     let inner = state.inner.lock().await;
-    Ok(SettingsView { settings: inner.settings.clone(), warning: inner.settings_warning.clone() })
+    Ok(SettingsView {
+        settings: inner.settings.clone(),
+        warning: inner.settings_warning.clone(),
+        system_language: Some(crate::i18n::system_language().tag().to_owned()),
+    })
 }
 
 #[tauri::command]

@@ -610,7 +610,12 @@ export type SetUserEnabledArgs = { name: string, enabled: boolean, };
 
 export type SetUserPolicyArgs = { name: string, policy: PolicyEntry, };
 
-export type SettingsView = { settings: AppSettings, warning: string | null, };
+export type SettingsView = { settings: AppSettings, warning: string | null, 
+/**
+ * The OS's language as the app reads it (LANG, LC_ALL, ...): what
+ * "system" means for the window too, whose webview may not know it.
+ */
+systemLanguage?: string, };
 
 export type Step = { name: string, ok: boolean, millis: number | null, error: string | null, };
 

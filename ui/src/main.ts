@@ -5,7 +5,7 @@ import "./locale";
 import "./style.css";
 import { byId } from "./dom";
 import { getSettings } from "./ipc";
-import { onLanguageChange, setLanguage, translatePage, type LanguageChoice } from "./i18n";
+import { onLanguageChange, setLanguage, setSystemLanguage, translatePage, type LanguageChoice } from "./i18n";
 import { mountStatus } from "./views/status";
 import { mountConnections } from "./views/connections";
 import { mountSettings } from "./views/settings";
@@ -75,6 +75,7 @@ function start(): void {
 async function boot(): Promise<void> {
   try {
     const loaded = await getSettings();
+    setSystemLanguage(loaded.systemLanguage);
     setLanguage((loaded.settings.language ?? "system") as LanguageChoice);
   } catch (reason) {
     console.warn("the language setting cannot be read:", reason);

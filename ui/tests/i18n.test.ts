@@ -15,6 +15,8 @@ import {
   matchLanguage,
   onLanguageChange,
   setLanguage,
+  setSystemLanguage,
+  systemLanguage,
   t,
   tIn,
   translatePage,
@@ -102,7 +104,18 @@ describe("the catalogues", () => {
 
 describe("the language", () => {
   afterEach(() => {
+    setSystemLanguage(null);
     setLanguage("system");
+  });
+
+  it("takes the app's reading of the OS locale as what the system asks for", () => {
+    setSystemLanguage("ru_RU.UTF-8");
+    expect(systemLanguage()).toBe("ru");
+    expect(setLanguage("system")).toBe("ru");
+    expect(languageChoice()).toBe("system");
+    expect(setLanguage("zh-CN")).toBe("zh-CN");
+    setSystemLanguage("de_DE.UTF-8");
+    expect(setLanguage("system")).toBe(matchLanguage(navigator.languages));
   });
 
   it("reads a language tag as the app's languages", () => {

@@ -121,12 +121,25 @@ interface State {
   numbers: Intl.NumberFormat;
 }
 
+/** The OS's language as the app says it (null: the webview's navigator.languages). */
+let osLanguage: Language | null = null;
+
+/** What "system" means: the app's reading of the OS locale (the webview may not know it). */
+export function setSystemLanguage(tag: string | undefined | null): void {
+  osLanguage = tag ? languageOf(tag) : null;
+}
+
+/** The language "system" stands for. */
+export function systemLanguage(): Language {
+  return osLanguage ?? matchLanguage(systemTags());
+}
+
 let state: State = resolve("system");
 const listeners = new Set<(language: Language) => void>();
 
 function resolve(choice: LanguageChoice): State {
   const tags = systemTags();
-  const language = choice === "system" ? matchLanguage(tags) : choice;
+  const language = choice === "system" ? (osLanguage ?? matchLanguage(tags)) : choice;
   const locale = localeFor(language, tags);
   return {
     choice,

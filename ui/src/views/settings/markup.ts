@@ -4,7 +4,7 @@
 // keep them.
 
 import { errorIdFor } from "../../errors";
-import { LANGUAGES, LANGUAGE_NAMES, matchLanguage, tHtml, type TextKey } from "../../i18n";
+import { LANGUAGES, LANGUAGE_NAMES, systemLanguage, tHtml, type TextKey } from "../../i18n";
 import { LIMIT_KEYS, LIMIT_MAX, TIMEOUT_KEYS, timeoutMax, type LimitKey, type TimeoutKey } from "../../validate";
 import { PROTECTION_IDS, PROTECTION_LEVELS, type ProtectionLevel } from "./gssapi";
 import { LIMIT_IDS, TIMEOUT_IDS } from "./model";
@@ -46,7 +46,7 @@ const PROTECTION_LABELS: Record<ProtectionLevel, TextKey> = {
 
 /** The language choice: the system's (saying which it is), then each language in its own name. */
 function languageRow(): string {
-  const system = LANGUAGE_NAMES[matchLanguage(typeof navigator === "undefined" ? [] : (navigator.languages ?? []))];
+  const system = LANGUAGE_NAMES[systemLanguage()];
   const options = [
     `<option value="system">${tHtml("settings.languageSystem", { language: system })}</option>`,
     ...LANGUAGES.map((lang) => `<option value="${lang}" lang="${lang}">${LANGUAGE_NAMES[lang]}</option>`),
