@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../src/ipc";
 import type { Status } from "../src/ipc";
 import type { Visit } from "../src/ipc";
-import { OPEN_WARNING_TEXT, mountStatus, type StatusView } from "../src/views/status";
-import { HTTP_OFF_TEXT, NO_VISITS_TEXT } from "../src/views/status/markup";
+import { t } from "../src/i18n";
+import { mountStatus, type StatusView } from "../src/views/status";
 import { ServerStatus, stateLabel } from "../src/views/status/model";
 import { $, flush, text } from "./fixtures/dom";
 
@@ -171,8 +171,8 @@ describe("status view rendering", () => {
     expect(items[0]?.querySelector("script")).toBeNull();
 
     expect(visible("#open-warning")).toBe(true);
-    expect(text("#open-warning")).toBe(OPEN_WARNING_TEXT);
-    expect(OPEN_WARNING_TEXT).toBe("Anyone on your network can use this proxy without a password");
+    expect(text("#open-warning")).toBe(t("status.openWarning"));
+    expect(t("status.openWarning")).toBe("Anyone on your network can use this proxy without a password");
   });
 
   it("copies the setup page and the PAC URL", async () => {
@@ -192,8 +192,8 @@ describe("status view rendering", () => {
     expect(document.querySelector("#share-addresses")?.textContent).not.toContain("http://");
     expect(ipc.qrCode).not.toHaveBeenCalled();
     expect(visible("#http-off-note")).toBe(true);
-    expect(text("#http-off-note")).toBe(HTTP_OFF_TEXT);
-    expect(HTTP_OFF_TEXT).toContain("Settings");
+    expect(text("#http-off-note")).toBe(t("status.httpOff"));
+    expect(t("status.httpOff")).toContain("Settings");
     expect(text("#share-intro")).toBe("Set a device's SOCKS proxy to one of these addresses.");
     expect(visible("#visits-block")).toBe(false);
     // HTTP back on: the URLs come back.
@@ -225,8 +225,8 @@ describe("devices that opened the setup page", () => {
     expect(visible("#visits-block")).toBe(true);
     expect(text("#visits-title")).toBe("Devices that opened the setup page recently");
     expect(visible("#visits-empty")).toBe(true);
-    expect(text("#visits-empty")).toBe(NO_VISITS_TEXT);
-    expect(NO_VISITS_TEXT).toBe("No device has opened the setup page yet. Scan the code with the phone's camera.");
+    expect(text("#visits-empty")).toBe(t("status.noVisits"));
+    expect(t("status.noVisits")).toBe("No device has opened the setup page yet. Scan the code with the phone's camera.");
     expect(visible("#visits")).toBe(false);
   });
 

@@ -6,7 +6,7 @@
 
 import { byId, setHidden, setText } from "../../dom";
 import { codeOf, copyButton, qrFigure } from "../offer";
-import { SHARE_INTRO_HTTP, SHARE_INTRO_SOCKS } from "./markup";
+import { t } from "../../i18n";
 import { QrCodes } from "./qr";
 import { shareLinks } from "./share";
 
@@ -36,7 +36,7 @@ export class AddressLists {
     setHidden(this.listeningBlock, listening.length === 0);
     this.drawList(this.share, shared.map((a) => [`${a} ${http ? "http" : "socks"}`, () => this.shareItem(a, http)]));
     setHidden(this.shareBlock, shared.length === 0);
-    setText(this.intro, http ? SHARE_INTRO_HTTP : SHARE_INTRO_SOCKS);
+    setText(this.intro, t(http ? "status.shareIntroHttp" : "status.shareIntroSocks"));
     setHidden(this.httpOff, http);
   }
 
@@ -66,10 +66,10 @@ export class AddressLists {
     if (http) {
       const { setup, pac } = shareLinks(address);
       item.append(qrFigure(this.qr, setup));
-      this.linkRow(links, "Setup page", setup, "setup-url");
-      this.linkRow(links, "PAC URL (automatic proxy setting)", pac, "pac-url");
+      this.linkRow(links, t("status.setupUrl"), setup, "setup-url");
+      this.linkRow(links, t("status.pacUrl"), pac, "pac-url");
     }
-    this.linkRow(links, http ? "Proxy address (SOCKS or HTTP)" : "SOCKS address", address, "address");
+    this.linkRow(links, t(http ? "status.proxyAddressBoth" : "status.socksAddress"), address, "address");
     item.append(links);
     return item;
   }

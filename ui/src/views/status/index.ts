@@ -29,8 +29,6 @@ import { SystemProxySection } from "./system-proxy";
 import { UseCard } from "./use";
 import { followVisits } from "./visits";
 
-export { OPEN_WARNING_TEXT } from "./markup";
-
 export interface StatusView {
   /** Shows a Status (from a call or the status-changed event); does nothing when unchanged. */
   apply(status: Status): void;

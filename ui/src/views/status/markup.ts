@@ -4,36 +4,20 @@
 // devices that opened the setup page). The parts and the app's WebDriver
 // tests find these ids: keep them.
 
-import { tHtml } from "../../i18n";
+import { t, tHtml } from "../../i18n";
 
-export const OPEN_WARNING_TEXT = "Anyone on your network can use this proxy without a password";
-
-/** How the section starts, with HTTP served and without. */
-export const SHARE_INTRO_HTTP =
-  "Scan a code with the device's camera: the setup page it opens gives the steps for that device. " +
-  "Or give the device the PAC URL as its automatic proxy setting, or the proxy address.";
-export const SHARE_INTRO_SOCKS = "Set a device's SOCKS proxy to one of these addresses.";
-
-export const HTTP_OFF_TEXT =
-  "The setup page and the PAC file need HTTP: turn on “Serve HTTP proxy, setup page and PAC file on the same port” in Settings.";
-
-/** The system proxy section's words (system-proxy.ts writes them). */
+/** The system proxy section's words (system-proxy.ts writes them), in the current language. */
 export const SYSTEM_PROXY_TEXT = {
-  label: "Use as system proxy",
-  /** {desktop} gets {protocols}, while off. */
-  offers: "Points the proxy settings of {desktop} at this proxy: {protocols}. Programs that follow the desktop's settings then use it; this computer's own names and addresses (localhost, 127.0.0.0/8, ::1) go direct. Turned on while the proxy is stopped, the proxy starts.",
-  /** While on. */
-  pointed: "The proxy settings of {desktop} point at {address}: {protocols}. Turning this off, stopping the proxy or quitting SocksBox puts your own settings back.",
-  unsupported:
-    "No supported desktop was found, so the system proxy cannot be set from here: SocksBox can set GNOME's (and the desktops that use its settings), KDE Plasma's, Windows' and macOS's.",
-  recovered:
-    "SocksBox was closed without turning “Use as system proxy” off (a crash or a power loss): your own proxy settings were put back.",
-  envIntro: "Terminals opened from now on use the proxy too when your shell profile (~/.bashrc or ~/.profile) has this line; it reads",
-  envAfter: "Terminals opened while it is on keep the proxy until they are closed.",
-  failedCall: "The system proxy could not be changed: {reason}",
-} as const;
-
-export const NO_VISITS_TEXT = "No device has opened the setup page yet. Scan the code with the phone's camera.";
+  get label(): string {
+    return t("status.sysLabel");
+  },
+  get unsupported(): string {
+    return t("status.sysUnsupported");
+  },
+  get recovered(): string {
+    return t("status.sysRecovered");
+  },
+};
 
 /** The view's markup, in the current language. */
 export function markup(): string {
@@ -54,8 +38,8 @@ export function markup(): string {
   <div id="attention" class="attention">
     <p id="server-error" class="message error" role="alert" hidden></p>
     <div id="open-warning-block" class="message warning" hidden>
-      <p id="open-warning" role="alert">${OPEN_WARNING_TEXT}</p>
-      <p id="open-warning-advice">To close it, turn on “Require a password” in Settings and add a user, or stop sharing on your network.</p>
+      <p id="open-warning" role="alert">${tHtml("status.openWarning")}</p>
+      <p id="open-warning-advice">${tHtml("status.openWarningAdvice")}</p>
     </div>
     <div id="firewall-block" class="message warning" hidden>
       <ul id="firewall-warnings" class="plain"></ul>
@@ -93,32 +77,32 @@ export function markup(): string {
     <h3 id="system-proxy-title">${tHtml("status.systemProxyTitle")}</h3>
     <div class="field check">
       <input type="checkbox" id="system-proxy-toggle" role="switch" disabled aria-describedby="system-proxy-desktop system-proxy-error">
-      <label for="system-proxy-toggle">${SYSTEM_PROXY_TEXT.label}</label>
+      <label for="system-proxy-toggle">${tHtml("status.sysLabel")}</label>
       <p id="system-proxy-desktop" class="hint"></p>
     </div>
     <p id="system-proxy-error" class="message error" role="alert" hidden></p>
-    <p id="system-proxy-recovered" class="message" role="status" hidden>${SYSTEM_PROXY_TEXT.recovered}</p>
+    <p id="system-proxy-recovered" class="message" role="status" hidden>${tHtml("status.sysRecovered")}</p>
     <div id="system-proxy-env" hidden>
-      <p class="hint">${SYSTEM_PROXY_TEXT.envIntro} <code id="system-proxy-env-path"></code>:</p>
+      <p class="hint">${tHtml("status.sysEnvIntro")} <code id="system-proxy-env-path"></code>:</p>
       <ul id="system-proxy-env-line" class="addresses"></ul>
-      <p class="hint">${SYSTEM_PROXY_TEXT.envAfter}</p>
+      <p class="hint">${tHtml("status.sysEnvAfter")}</p>
     </div>
   </section>
   <section id="lan-block" class="card" aria-labelledby="lan-title">
     <h3 id="lan-title">${tHtml("status.lanTitle")}</h3>
     <p id="lan-state" data-sharing="false"></p>
   <section id="share-block" aria-labelledby="share-title" hidden>
-    <h4 id="share-title">Use it from other devices</h4>
+    <h4 id="share-title">${tHtml("status.shareTitle")}</h4>
     <p id="share-intro" class="muted"></p>
-    <p id="http-off-note" class="message" hidden>${HTTP_OFF_TEXT}</p>
+    <p id="http-off-note" class="message" hidden>${tHtml("status.httpOff")}</p>
     <ul id="share-addresses" class="addresses share"></ul>
     <section id="visits-block" aria-labelledby="visits-title" hidden>
-      <h4 id="visits-title">Devices that opened the setup page recently</h4>
-      <p id="visits-empty" class="muted">${NO_VISITS_TEXT}</p>
+      <h4 id="visits-title">${tHtml("status.visitsTitle")}</h4>
+      <p id="visits-empty" class="muted">${tHtml("status.noVisits")}</p>
       <table id="visits" class="compact visits" hidden>
         <thead><tr>
-          <th scope="col">Device</th><th scope="col">Address</th><th scope="col">Fetched</th>
-          <th scope="col" class="num">Times</th><th scope="col">Last</th>
+          <th scope="col">${tHtml("status.colDevice")}</th><th scope="col">${tHtml("status.colAddress")}</th><th scope="col">${tHtml("status.colFetched")}</th>
+          <th scope="col" class="num">${tHtml("status.colTimes")}</th><th scope="col">${tHtml("status.colLast")}</th>
         </tr></thead>
         <tbody></tbody>
       </table>

@@ -2,6 +2,7 @@
 // SVG, cleaned of anything active before they go into the page, and kept so
 // that a redraw does not ask again.
 
+import { t } from "../../i18n";
 import * as ipc from "../../ipc";
 import { messageOf } from "../../errors";
 
@@ -27,13 +28,13 @@ export class QrCodes {
 
   /** Shows the QR code of url in box: at once when made before, else once the app answers. */
   show(box: HTMLElement, url: string): void {
-    const label = `QR code for ${url}`;
+    const label = t("status.qrLabel", { url });
     const cached = this.cache.get(url);
     if (cached !== undefined) {
       insertSvg(box, cached, label);
       return;
     }
-    box.textContent = "Making the QR code…";
+    box.textContent = t("status.qrMaking");
     ipc.qrCode(url).then(
       (svg) => {
         if (typeof svg !== "string") throw new Error("The QR code came back empty.");
@@ -41,7 +42,7 @@ export class QrCodes {
         insertSvg(box, svg, label);
       },
       (reason: unknown) => {
-        box.textContent = `No QR code: ${messageOf(reason)}`;
+        box.textContent = t("status.qrFailed", { reason: messageOf(reason) });
       },
     );
   }

@@ -2,6 +2,7 @@
 // PAC file, the proxy address) and how it names the devices that opened
 // the setup page. No DOM.
 
+import { t } from "../../i18n";
 import type { VisitPage } from "../../ipc";
 
 /** The URLs a device on the network uses for one share address. */
@@ -39,30 +40,30 @@ export function shareLinks(address: string): ShareLinks {
 
 /** What a device fetched, in words. */
 export function pageLabel(page: VisitPage): string {
-  return page === "pac" ? "PAC file" : "Setup page";
+  return t(page === "pac" ? "status.pagePac" : "status.pageSetup");
 }
 
 /** The longest raw User-Agent shown when no description fits. */
 export const AGENT_SHOWN = 40;
 
 /** Patterns tried in order: the first that matches a User-Agent names the device. */
-const DEVICES: readonly [RegExp, string][] = [
-  [/Windows Phone/, "Windows phone"],
-  [/iPhone/, "iPhone"],
-  [/iPad/, "iPad"],
-  [/Xbox/, "Xbox"],
-  [/PlayStation/, "PlayStation"],
-  [/Nintendo/, "Nintendo console"],
-  [/Android.*\b(TV|AFT\w*|BRAVIA)\b|GoogleTV/, "Android TV"],
-  [/Android.*Mobile/, "Android phone"],
-  [/Dalvik|okhttp/, "Android device"],
-  [/Android/, "Android tablet"],
-  [/SMART-TV|SmartTV|Tizen|Web0S|webOS/, "Smart TV"],
-  [/CrOS/, "Chromebook"],
-  [/Windows|WinHttp/, "Windows PC"],
-  [/Macintosh|Mac OS X/, "Mac"],
-  [/CFNetwork|Darwin/, "Apple device"],
-  [/Linux|X11/, "Linux PC"],
+const DEVICES: readonly [RegExp, () => string][] = [
+  [/Windows Phone/, () => t("status.devWindowsPhone")],
+  [/iPhone/, () => "iPhone"],
+  [/iPad/, () => "iPad"],
+  [/Xbox/, () => "Xbox"],
+  [/PlayStation/, () => "PlayStation"],
+  [/Nintendo/, () => t("status.devNintendo")],
+  [/Android.*\b(TV|AFT\w*|BRAVIA)\b|GoogleTV/, () => t("status.devAndroidTv")],
+  [/Android.*Mobile/, () => t("status.devAndroidPhone")],
+  [/Dalvik|okhttp/, () => t("status.devAndroidDevice")],
+  [/Android/, () => t("status.devAndroidTablet")],
+  [/SMART-TV|SmartTV|Tizen|Web0S|webOS/, () => t("status.devSmartTv")],
+  [/CrOS/, () => "Chromebook"],
+  [/Windows|WinHttp/, () => t("status.devWindowsPc")],
+  [/Macintosh|Mac OS X/, () => "Mac"],
+  [/CFNetwork|Darwin/, () => t("status.devApple")],
+  [/Linux|X11/, () => t("status.devLinuxPc")],
 ];
 
 /**
@@ -72,9 +73,9 @@ const DEVICES: readonly [RegExp, string][] = [
  */
 export function describeAgent(agent: string): string {
   const text = agent.trim().replace(/\s+/g, " ");
-  if (text === "") return "Unknown device";
+  if (text === "") return t("status.unknownDevice");
   const known = DEVICES.find(([pattern]) => pattern.test(text));
-  if (known) return known[1];
+  if (known) return known[1]();
   const chars = [...text];
   return chars.length > AGENT_SHOWN ? `${chars.slice(0, AGENT_SHOWN - 1).join("")}…` : text;
 }

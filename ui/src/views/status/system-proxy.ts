@@ -12,17 +12,16 @@ import type { SystemProxy } from "../../ipc";
 import { byId, setHidden, setText, showText } from "../../dom";
 import { messageOf } from "../../errors";
 import { codeOf, copyButton } from "../offer";
-import { SYSTEM_PROXY_TEXT } from "./markup";
+import { t } from "../../i18n";
 
 /** What the section says of the toggle's state: the desktop and what it gets, or why there is none. No DOM. */
 export function systemProxyDescription(status: SystemProxy): string {
   const desktop = status.desktop;
-  if (desktop === null) return SYSTEM_PROXY_TEXT.unsupported;
-  const text = status.on && status.address !== null ? SYSTEM_PROXY_TEXT.pointed : SYSTEM_PROXY_TEXT.offers;
-  return text
-    .replace("{desktop}", desktop)
-    .replace("{protocols}", status.protocols ?? "")
-    .replace("{address}", status.address ?? "");
+  if (desktop === null) return t("status.sysUnsupported");
+  const protocols = status.protocols ?? "";
+  return status.on && status.address !== null
+    ? t("status.sysPointed", { desktop, address: status.address, protocols })
+    : t("status.sysOffers", { desktop, protocols });
 }
 
 export class SystemProxySection {
@@ -71,7 +70,7 @@ export class SystemProxySection {
       const status = await ipc.systemProxyStatus();
       if (this.eventsSeen === seenBefore && status) this.take(status);
     } catch (reason) {
-      this.callError = SYSTEM_PROXY_TEXT.failedCall.replace("{reason}", messageOf(reason));
+      this.callError = t("status.sysFailed", { reason: messageOf(reason) });
       this.draw();
     }
   }

@@ -7,6 +7,7 @@
 // moment), only while the list is on screen. Every value goes in as text:
 // a User-Agent is whatever the device sent.
 
+import { t } from "../../i18n";
 import * as ipc from "../../ipc";
 import type { Visit } from "../../ipc";
 import { byId, setAttr, setHidden, setText } from "../../dom";
@@ -120,7 +121,7 @@ function newRow(body: HTMLTableSectionElement): HTMLTableRowElement {
 function drawRow(row: HTMLTableRowElement, visit: Visit, now: number): void {
   const [device, address, page, count, last] = Array.from(row.cells);
   setText(device, describeAgent(visit.agent));
-  if (device) setAttr(device, "title", visit.agent === "" ? "It sent no User-Agent." : visit.agent);
+  if (device) setAttr(device, "title", visit.agent === "" ? t("status.noAgent") : visit.agent);
   setText(address, visit.client);
   setText(page, pageLabel(visit.page));
   setText(count, String(visit.count));
