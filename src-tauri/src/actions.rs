@@ -328,12 +328,8 @@ pub async fn apply_settings(
         vec![FieldError::general(message)]
     })?;
     app.state::<Notifier>().set_enabled(settings.notifications);
-    let relabel = inner.settings.language != settings.language;
     crate::i18n::set_choice(&settings.language);
     inner.settings = settings.clone();
-    if relabel {
-        crate::tray::relabel(app, &settings.users);
-    }
     refresh_server(app, &mut inner).await;
     Ok((settings, state.status()))
 }

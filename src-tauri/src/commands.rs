@@ -403,17 +403,23 @@ async fn save_settings(
     // The page's copy of the users, the mappings and the devices may be
     // older than their sections' changes: check these settings with those
     // in force.
-    {
+    let language_before = {
         let state = app.state::<AppState>();
         let inner = state.inner.lock().await;
         settings.mappings = inner.settings.mappings.clone();
         settings.devices = inner.settings.devices.clone();
         settings.users = inner.settings.users.clone();
-    }
+        inner.settings.language.clone()
+    };
     FieldError::refuse_any(settings.refusals())?;
     settings.upstream = users::store_hop_passwords(&settings.upstream)
         .map_err(|e| SaveRefused { errors: vec![e] })?;
     let (settings, status) = actions::apply_settings(&app, settings).await?;
+    if settings.language != language_before {
+        // The tray says its menu again in the language now in force (here,
+        // not in actions: the tray builds on actions).
+        crate::tray::relabel(&app, &settings.users);
+    }
     set_autostart(&app, settings.launch_at_login);
     Ok(Saved { settings, status })
 }
